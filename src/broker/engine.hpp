@@ -1,0 +1,60 @@
+#pragma once
+// The broker engine: a sans-I/O state machine fed with connection events and bytes, that
+// answers through Host. Single-threaded; never throws across this boundary.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "broker/host.hpp"
+#include "broker/settings.hpp"
+
+namespace attestmq::broker {
+
+struct ConnectionInfo {
+  std::uint32_t listener = 0;  // index into Settings::listeners
+  std::string peer;            // "address:port", for logs
+};
+
+struct EngineStats {
+  std::uint64_t clients_connected = 0;
+  std::uint64_t clients_total = 0;  // sessions known, connected or not
+  std::uint64_t messages_received = 0;
+  std::uint64_t messages_sent = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t subscriptions = 0;
+  std::uint64_t retained_messages = 0;
+  std::uint64_t messages_dropped = 0;
+};
+
+class Engine {
+ public:
+  Engine(Host& host, Settings settings);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // A transport connection was accepted.
+  void open(ConnId conn, const ConnectionInfo& info);
+  // Bytes arrived from the peer (any split: partial packets are buffered).
+  void input(ConnId conn, std::span<const std::uint8_t> bytes);
+  // The host's backlog for conn fell below half of max_client_output_bytes.
+  void writable(ConnId conn);
+  // The transport is gone (peer closed, error, or after Host::close()).
+  void closed(ConnId conn);
+  // Timers: keepalive, message and session expiry, will delay, $SYS. Call at least every
+  // next_tick_ms() milliseconds.
+  void tick();
+  std::uint64_t next_tick_ms() const;
+  // Graceful shutdown: DISCONNECT 0x8B to 5.0 clients, then close every connection.
+  void shutdown();
+
+  EngineStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace attestmq::broker

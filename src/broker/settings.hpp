@@ -1,0 +1,39 @@
+#pragma once
+// What the engine needs to know of the configuration. The config layer fills it from
+// mosquitto.conf syntax; defaults follow Mosquitto 2.0's documented defaults.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace attestmq::broker {
+
+// Settings that per_listener_settings makes per listener (Mosquitto's "security" options).
+struct ListenerPolicy {
+  bool allow_anonymous = false;
+};
+
+struct Settings {
+  // Indexed by the listener number passed to Engine::open(); with per_listener_settings
+  // false every entry equals the global policy.
+  std::vector<ListenerPolicy> listeners{ListenerPolicy{}};
+
+  std::uint16_t max_inflight_messages = 20;  // outgoing QoS 1/2 window; 0 = 65535
+  std::uint32_t max_queued_messages = 1000;  // per client; 0 = unlimited
+  std::uint64_t max_queued_bytes = 0;        // per client; 0 = unlimited
+  std::uint32_t message_size_limit = 0;      // payload bytes; 0 = no limit beyond the spec's
+  std::uint32_t max_packet_size = 0;         // incoming packets; 0 = spec maximum
+  std::uint16_t max_keepalive = 65535;
+  std::uint8_t max_qos = 2;
+  std::uint16_t max_topic_alias = 10;  // client-to-broker aliases we accept
+  bool retain_available = true;
+  std::optional<std::uint64_t> persistent_client_expiration_s;  // nullopt = never
+  std::uint32_t sys_interval_s = 10;                           // 0 = no $SYS updates
+  bool connection_messages = true;
+  // Output the host may hold for one client before QoS 0 messages to it are dropped and
+  // QoS 1/2 wait in its queue (bounded memory per slow consumer).
+  std::uint64_t max_client_output_bytes = 4 * 1024 * 1024;
+  std::string version_string = "attestmq 0.1.0";
+};
+
+}  // namespace attestmq::broker
