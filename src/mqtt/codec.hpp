@@ -40,6 +40,14 @@ FrameStatus parse_frame(std::span<const std::uint8_t> input, std::uint32_t max_p
 
 // Decodes one packet body (the bytes after the fixed header). `version` is the version the
 // connection negotiated; for CONNECT it is ignored and read from the packet.
+// Checked here: everything a single packet can break on its own (reserved flags, lengths,
+// UTF-8, property placement and repetition, property values, reason codes allowed for the
+// packet type, non-zero packet identifiers, wildcard-free topic names, bytes left over).
+// Left to the engine, because they depend on the connection or on policy: the direction a
+// packet travels (e.g. a client's PUBLISH carrying a Subscription Identifier), Topic Alias
+// against Topic Alias Maximum, topic filter syntax (answered per filter in SUBACK/UNSUBACK
+// with 0x8F, see valid_topic_filter), and an empty 3.1.1 Client Identifier with Clean
+// Session 0 (CONNACK 0x02). After an error, `out` holds a partly decoded packet: do not use it.
 DecodeStatus decode(const FixedHeader& header, std::span<const std::uint8_t> body,
                     Version version, Packet& out);
 
