@@ -1,0 +1,67 @@
+#pragma once
+// The broker's configuration as read from a mosquitto.conf-style file: what the engine needs
+// (broker::Settings) plus what only the native host needs (listeners, threads, logging).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "broker/settings.hpp"
+
+namespace attestmq::config {
+
+// Mosquitto's socket_domain: unset listens on every address family the bind address
+// resolves to.
+enum class SocketDomain : std::uint8_t { any, ipv4, ipv6 };
+
+struct ListenerConfig {
+  std::uint16_t port = 1883;  // 0 = an ephemeral port (tests); the bound port is logged
+  std::string bind_address;   // empty = every interface
+  SocketDomain domain = SocketDomain::any;
+  std::int32_t max_connections = -1;  // -1 = unlimited
+  // Local-only mode opens ::1 beside 127.0.0.1; a machine without IPv6 loopback just
+  // skips it, while an explicitly configured listener that cannot bind is an error.
+  bool optional = false;
+  // "FILE:LINE" of the `listener`/`port` line, for startup errors.
+  std::string origin;
+};
+
+// Mosquitto's log_type values that AttestMQ produces, as a bit mask.
+enum LogTypeBit : std::uint8_t {
+  kLogError = 1,
+  kLogWarning = 2,
+  kLogNotice = 4,
+  kLogInformation = 8,
+  kLogDebug = 16,
+};
+inline constexpr std::uint8_t kLogAll = 31;
+// mosquitto.conf(5): "Defaults to error, warning, notice and information."
+inline constexpr std::uint8_t kLogDefaultTypes = kLogError | kLogWarning | kLogNotice | kLogInformation;
+
+struct LogDestination {
+  enum class Kind : std::uint8_t { stdout_stream, stderr_stream, file };
+  Kind kind = Kind::stderr_stream;
+  std::string path;  // for Kind::file
+  bool operator==(const LogDestination&) const = default;
+};
+
+struct LogConfig {
+  // Empty after `log_dest none`. Mosquitto's default destination is stderr.
+  std::vector<LogDestination> destinations{LogDestination{}};
+  std::uint8_t types = kLogDefaultTypes;
+  bool timestamp = true;
+  std::string timestamp_format;  // strftime format; empty = seconds since the epoch
+};
+
+struct BrokerConfig {
+  // Settings::listeners[i] is the policy of listeners[i].
+  std::vector<ListenerConfig> listeners;
+  broker::Settings settings;
+  bool per_listener_settings = false;
+  // No listener configured: Mosquitto 2.0's "local only" mode on 127.0.0.1 and ::1.
+  bool local_only = false;
+  unsigned threads = 0;  // reactor threads; 0 = one per core
+  bool tcp_nodelay = true;
+  LogConfig log;
+};
+
+}  // namespace attestmq::config

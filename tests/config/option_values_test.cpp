@@ -1,0 +1,121 @@
+// Every option lands where it should, with Mosquitto's value syntax.
+#include <gtest/gtest.h>
+
+#include "config_test_helpers.hpp"
+
+namespace attestmq::config {
+namespace {
+
+using testing::parse_ok;
+
+TEST(ConfigOptions, EngineLimits) {
+  const auto config = parse_ok(
+      "max_inflight_messages 5\n"
+      "max_queued_messages 200\n"
+      "max_queued_bytes 1048576\n"
+      "message_size_limit 4096\n"
+      "max_packet_size 65536\n"
+      "max_keepalive 120\n"
+      "max_qos 1\n"
+      "max_topic_alias 3\n"
+      "retain_available false\n"
+      "sys_interval 0\n"
+      "connection_messages false\n"
+      "max_client_output_bytes 65536\n");
+  const auto& s = config.settings;
+  EXPECT_EQ(s.max_inflight_messages, 5);
+  EXPECT_EQ(s.max_queued_messages, 200u);
+  EXPECT_EQ(s.max_queued_bytes, 1048576u);
+  EXPECT_EQ(s.message_size_limit, 4096u);
+  EXPECT_EQ(s.max_packet_size, 65536u);
+  EXPECT_EQ(s.max_keepalive, 120);
+  EXPECT_EQ(s.max_qos, 1);
+  EXPECT_EQ(s.max_topic_alias, 3);
+  EXPECT_FALSE(s.retain_available);
+  EXPECT_EQ(s.sys_interval_s, 0u);
+  EXPECT_FALSE(s.connection_messages);
+  EXPECT_EQ(s.max_client_output_bytes, 65536u);
+}
+
+TEST(ConfigOptions, DefaultsFollowMosquitto) {
+  const auto config = parse_ok("");
+  const broker::Settings defaults;
+  EXPECT_EQ(config.settings.max_inflight_messages, defaults.max_inflight_messages);
+  EXPECT_EQ(config.settings.max_queued_messages, 1000u);
+  EXPECT_EQ(config.settings.max_qos, 2);
+  EXPECT_TRUE(config.settings.retain_available);
+  EXPECT_FALSE(config.settings.persistent_client_expiration_s.has_value());
+  EXPECT_EQ(config.settings.sys_interval_s, 10u);
+  EXPECT_FALSE(config.per_listener_settings);
+  EXPECT_EQ(config.threads, 0u);
+  EXPECT_TRUE(config.tcp_nodelay);
+  EXPECT_EQ(config.log.types, kLogDefaultTypes);
+  ASSERT_EQ(config.log.destinations.size(), 1u);
+  EXPECT_EQ(config.log.destinations[0].kind, LogDestination::Kind::stderr_stream);
+  EXPECT_TRUE(config.log.timestamp);
+}
+
+TEST(ConfigOptions, ThreadsAndNodelay) {
+  const auto config = parse_ok("threads 4\nset_tcp_nodelay false\n");
+  EXPECT_EQ(config.threads, 4u);
+  EXPECT_FALSE(config.tcp_nodelay);
+}
+
+TEST(ConfigOptions, PersistentClientExpirationUnits) {
+  const std::pair<const char*, std::uint64_t> cases[] = {
+      {"1h", 3600}, {"2d", 2 * 86400}, {"1w", 7 * 86400}, {"3m", 3 * 30 * 86400}, {"1y", 365 * 86400}};
+  for (const auto& [text, seconds] : cases) {
+    const auto config = parse_ok(std::string("persistent_client_expiration ") + text + "\n");
+    EXPECT_EQ(config.settings.persistent_client_expiration_s, seconds) << text;
+  }
+}
+
+TEST(ConfigOptions, LogDestinations) {
+  const auto config = parse_ok("log_dest stdout\nlog_dest file /tmp/a b.log\nlog_dest stdout\n");
+  ASSERT_EQ(config.log.destinations.size(), 2u) << "the default stderr is replaced, duplicates merged";
+  EXPECT_EQ(config.log.destinations[0].kind, LogDestination::Kind::stdout_stream);
+  EXPECT_EQ(config.log.destinations[1].kind, LogDestination::Kind::file);
+  EXPECT_EQ(config.log.destinations[1].path, "/tmp/a b.log");
+  EXPECT_TRUE(parse_ok("log_dest stderr\nlog_dest none\n").log.destinations.empty());
+}
+
+TEST(ConfigOptions, LogTypesAccumulate) {
+  EXPECT_EQ(parse_ok("log_type error\nlog_type debug\n").log.types, kLogError | kLogDebug);
+  EXPECT_EQ(parse_ok("log_type warning\nlog_type notice\nlog_type information\n").log.types,
+            kLogWarning | kLogNotice | kLogInformation);
+  EXPECT_EQ(parse_ok("log_type all\n").log.types, kLogAll);
+  EXPECT_EQ(parse_ok("log_type all\nlog_type none\n").log.types, 0);
+}
+
+TEST(ConfigOptions, LogTimestamps) {
+  const auto config = parse_ok("log_timestamp false\nlog_timestamp_format %Y-%m-%dT%H:%M:%S\n");
+  EXPECT_FALSE(config.log.timestamp);
+  EXPECT_EQ(config.log.timestamp_format, "%Y-%m-%dT%H:%M:%S");
+}
+
+TEST(ConfigOptions, CommentsBlankLinesAndWhitespace) {
+  const auto config = parse_ok(
+      "# a comment\n"
+      "\n"
+      "   # an indented comment\n"
+      "\tmax_qos   1  \r\n"
+      "max_queued_messages 7");  // no final newline
+  EXPECT_EQ(config.settings.max_qos, 1);
+  EXPECT_EQ(config.settings.max_queued_messages, 7u);
+}
+
+TEST(ConfigOptions, LaterValueWins) {
+  EXPECT_EQ(parse_ok("max_queued_messages 1\nmax_queued_messages 2\n").settings.max_queued_messages, 2u);
+}
+
+TEST(ConfigOptions, VerboseLogsEverythingToStdout) {
+  CommandLine command_line;
+  command_line.verbose = true;
+  const auto config = parse_ok("log_dest file /tmp/x.log\nlog_type error\n", command_line);
+  EXPECT_EQ(config.log.types, kLogAll);
+  ASSERT_EQ(config.log.destinations.size(), 1u);
+  EXPECT_EQ(config.log.destinations[0].kind, LogDestination::Kind::stdout_stream);
+}
+
+}  // namespace
+}  // namespace attestmq::config
