@@ -1,0 +1,369 @@
+#include "server/reactor.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "server/server_core.hpp"
+
+namespace attestmq::server {
+namespace {
+
+using broker::ConnId;
+using broker::LogLevel;
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr int kMaxEvents = 256;
+constexpr int kAcceptsPerWakeup = 64;
+// The engine's next_tick_ms() is computed on reactor 0; connections on other reactors may
+// need a timer sooner, so never sleep longer than this between ticks.
+constexpr std::uint64_t kMaxTickIntervalMs = 1000;
+// Output buffers that grew past this during a burst are released once empty.
+constexpr std::size_t kRetainedBufferBytes = 1024 * 1024;
+
+// epoll tags: connection ids are never 0 and never have the top bit set.
+constexpr std::uint64_t kWakeTag = 0;
+constexpr std::uint64_t kListenTag = std::uint64_t{1} << 63;
+
+thread_local Reactor* t_current_reactor = nullptr;
+
+void release_if_large(std::vector<std::uint8_t>& buffer) {
+  if (buffer.empty() && buffer.capacity() > kRetainedBufferBytes) std::vector<std::uint8_t>().swap(buffer);
+}
+
+}  // namespace
+
+std::variant<std::unique_ptr<Reactor>, std::string> Reactor::create(ServerCore& core, unsigned index) {
+  UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll) return std::string("epoll_create1: ") + std::strerror(errno);
+  UniqueFd wake(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!wake) return std::string("eventfd: ") + std::strerror(errno);
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = kWakeTag;
+  if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &event) != 0) {
+    return std::string("epoll_ctl: ") + std::strerror(errno);
+  }
+  return std::unique_ptr<Reactor>(new Reactor(core, index, std::move(epoll), std::move(wake)));
+}
+
+Reactor::Reactor(ServerCore& core, unsigned index, UniqueFd epoll, UniqueFd wake)
+    : core_(core),
+      index_(index),
+      epoll_(std::move(epoll)),
+      wake_(std::move(wake)),
+      read_buffer_(kReadChunk),
+      mailbox_mutex_(core.threaded()) {}
+
+void Reactor::add_listen_sockets(std::vector<ListenSocket> sockets) {
+  listen_sockets_ = std::move(sockets);
+  for (std::size_t i = 0; i < listen_sockets_.size(); ++i) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = kListenTag | i;
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, listen_sockets_[i].fd.get(), &event);
+  }
+}
+
+void Reactor::run() {
+  t_current_reactor = this;
+  if (index_ == 0) next_tick_at_ms_ = core_.now_ms();
+  epoll_event events[kMaxEvents];
+  while (true) {
+    int timeout = index_ == 0 ? run_timers() : -1;
+    if (!scheduled_.empty()) timeout = 0;
+    const int count = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
+    if (count < 0 && errno != EINTR) {
+      core_.log_parts(LogLevel::error, "epoll_wait: ", std::strerror(errno));
+      break;
+    }
+    for (int i = 0; i < count; ++i) handle_event(events[i].data.u64, events[i].events);
+    if (index_ == 0 && !shutdown_started_ && core_.stop_requested().load()) begin_shutdown();
+    flush_scheduled();
+    if (stopping_.load()) break;
+  }
+  close_all();
+  t_current_reactor = nullptr;
+}
+
+void Reactor::handle_event(std::uint64_t tag, std::uint32_t events) {
+  if (tag == kWakeTag) {
+    std::uint64_t count = 0;
+    [[maybe_unused]] const auto ignored = ::read(wake_.get(), &count, sizeof count);
+    drain_mailbox();
+    return;
+  }
+  if ((tag & kListenTag) != 0) {
+    const std::size_t index = tag & ~kListenTag;
+    if (index < listen_sockets_.size() && listen_sockets_[index].fd) accept_from(listen_sockets_[index]);
+    return;
+  }
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) read_from(tag);
+  if ((events & EPOLLOUT) != 0) flush(tag);
+}
+
+void Reactor::accept_from(const ListenSocket& socket) {
+  auto& reactors = core_.reactors();
+  for (int i = 0; i < kAcceptsPerWakeup; ++i) {
+    UniqueFd fd(::accept4(socket.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!fd) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        core_.log_parts(LogLevel::error, "accept on port ", std::to_string(socket.port), ": ",
+                        std::strerror(errno));
+      }
+      return;
+    }
+    const auto& listener = core_.config().listeners[socket.listener];
+    auto& count = core_.connection_count(socket.listener);
+    if (listener.max_connections >= 0 && count.load() >= listener.max_connections) {
+      core_.log_parts(LogLevel::notice, "Client connection from ", peer_name(fd.get()),
+                      " denied: max_connections (", std::to_string(listener.max_connections),
+                      ") reached on port ", std::to_string(socket.port), ".");
+      continue;
+    }
+    count.fetch_add(1);
+    if (core_.config().tcp_nodelay) {
+      const int one = 1;
+      ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    const unsigned target = next_reactor_;
+    next_reactor_ = (next_reactor_ + 1) % reactors.size();
+    const ConnId conn = (next_sequence_++ << kReactorBits) | target;
+    reactors[target]->adopt(std::move(fd), conn, socket.listener, socket.port);
+  }
+}
+
+void Reactor::adopt(UniqueFd fd, ConnId conn, std::uint32_t listener, std::uint16_t port) {
+  Adoption adoption{std::move(fd), conn, listener, port};
+  if (t_current_reactor == this) {
+    open_connection(std::move(adoption));
+    return;
+  }
+  bool was_empty = false;
+  {
+    std::lock_guard lock(mailbox_mutex_);
+    was_empty = mailbox_.empty();
+    mailbox_.adoptions.push_back(std::move(adoption));
+  }
+  if (was_empty) wake();
+}
+
+void Reactor::schedule_flush(ConnId conn) {
+  if (t_current_reactor == this) {
+    scheduled_.push_back(conn);
+    return;
+  }
+  bool was_empty = false;
+  {
+    std::lock_guard lock(mailbox_mutex_);
+    was_empty = mailbox_.empty();
+    mailbox_.flushes.push_back(conn);
+  }
+  if (was_empty) wake();
+}
+
+void Reactor::stop() {
+  stopping_.store(true);
+  wake();
+}
+
+void Reactor::wake() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto ignored = ::write(wake_.get(), &one, sizeof one);
+}
+
+void Reactor::drain_mailbox() {
+  Mailbox mail;
+  {
+    std::lock_guard lock(mailbox_mutex_);
+    std::swap(mail, mailbox_);
+  }
+  for (auto& adoption : mail.adoptions) {
+    if (stopping_.load()) {
+      core_.connection_count(adoption.listener).fetch_sub(1);
+      continue;
+    }
+    open_connection(std::move(adoption));
+  }
+  scheduled_.insert(scheduled_.end(), mail.flushes.begin(), mail.flushes.end());
+}
+
+void Reactor::open_connection(Adoption adoption) {
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = adoption.conn;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, adoption.fd.get(), &event) != 0) {
+    core_.log_parts(LogLevel::error, "epoll_ctl: ", std::strerror(errno));
+    core_.connection_count(adoption.listener).fetch_sub(1);
+    return;
+  }
+  auto outbox = std::make_shared<Outbox>(core_.threaded());
+  Connection& connection = connections_[adoption.conn];
+  connection.peer = peer_name(adoption.fd.get());
+  connection.fd = std::move(adoption.fd);
+  connection.listener = adoption.listener;
+  connection.outbox = outbox;
+  if (core_.config().settings.connection_messages) {
+    core_.log_parts(LogLevel::notice, "New connection from ", connection.peer, " on port ",
+                    std::to_string(adoption.port), ".");
+  }
+  const broker::ConnectionInfo info{adoption.listener, connection.peer};
+  core_.with_engine([&](broker::Engine& engine) {
+    core_.register_outbox(adoption.conn, std::move(outbox));
+    engine.open(adoption.conn, info);
+  });
+}
+
+void Reactor::read_from(ConnId conn) {
+  const auto it = connections_.find(conn);
+  if (it == connections_.end()) return;
+  const ssize_t got = ::recv(it->second.fd.get(), read_buffer_.data(), read_buffer_.size(), 0);
+  if (got > 0) {
+    const std::span<const std::uint8_t> bytes(read_buffer_.data(), static_cast<std::size_t>(got));
+    core_.with_engine([&](broker::Engine& engine) { engine.input(conn, bytes); });
+    return;
+  }
+  if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  close_connection(conn);  // the peer closed, or the connection failed
+}
+
+void Reactor::flush(ConnId conn) {
+  const auto it = connections_.find(conn);
+  if (it == connections_.end()) return;
+  Connection& connection = it->second;
+  Outbox& outbox = *connection.outbox;
+  bool close_requested = false;
+  {
+    std::lock_guard lock(outbox.mutex);
+    if (connection.unwritten() == 0) {
+      connection.output.swap(outbox.staged);
+      connection.written = 0;
+    } else {
+      connection.output.insert(connection.output.end(), outbox.staged.begin(), outbox.staged.end());
+    }
+    outbox.staged.clear();
+    release_if_large(outbox.staged);
+    outbox.flush_scheduled = false;
+    close_requested = outbox.close_requested;
+  }
+  if (!write_output(conn, connection)) return;
+
+  bool resume = false;
+  std::uint64_t excess = 0;
+  {
+    std::lock_guard lock(outbox.mutex);
+    outbox.socket_backlog = connection.unwritten();
+    if (outbox.throttled && outbox.backlog() < core_.output_soft_limit() / 2) {
+      outbox.throttled = false;
+      outbox.excess = 0;
+      resume = true;
+    }
+    excess = outbox.excess;
+  }
+  // Host::close: what the kernel would take has been written; a peer that is not reading
+  // does not get to hold the connection open.
+  if (close_requested) return close_connection(conn);
+  if (excess > core_.output_excess_limit()) {
+    core_.log_parts(LogLevel::warning, "Client connection from ", connection.peer, " is not reading: ",
+                    std::to_string(excess), " bytes queued beyond max_client_output_bytes (",
+                    std::to_string(core_.output_soft_limit()), "), disconnecting.");
+    return close_connection(conn);
+  }
+  const bool want_writable = connection.unwritten() > 0;
+  if (want_writable != connection.waiting_for_writable) {
+    epoll_event event{};
+    event.events = EPOLLIN | (want_writable ? EPOLLOUT : 0u);
+    event.data.u64 = conn;
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, connection.fd.get(), &event);
+    connection.waiting_for_writable = want_writable;
+  }
+  if (resume) core_.with_engine([&](broker::Engine& engine) { engine.writable(conn); });
+}
+
+// One send() of everything pending; false if that found the connection broken (and closed it).
+bool Reactor::write_output(ConnId conn, Connection& connection) {
+  while (connection.unwritten() > 0) {
+    const ssize_t sent = ::send(connection.fd.get(), connection.output.data() + connection.written,
+                                connection.unwritten(), MSG_NOSIGNAL);
+    if (sent >= 0) {
+      connection.written += static_cast<std::size_t>(sent);
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    close_connection(conn);
+    return false;
+  }
+  if (connection.unwritten() == 0) {
+    connection.output.clear();
+    connection.written = 0;
+    release_if_large(connection.output);
+  } else if (connection.written > connection.output.size() / 2) {
+    connection.output.erase(connection.output.begin(),
+                            connection.output.begin() + static_cast<std::ptrdiff_t>(connection.written));
+    connection.written = 0;
+  }
+  return true;
+}
+
+void Reactor::close_connection(ConnId conn) {
+  const auto it = connections_.find(conn);
+  if (it == connections_.end()) return;
+  const std::uint32_t listener = it->second.listener;
+  connections_.erase(it);  // closing the socket also takes it out of the epoll set
+  core_.connection_count(listener).fetch_sub(1);
+  core_.with_engine([&](broker::Engine& engine) {
+    core_.unregister_outbox(conn);
+    engine.closed(conn);
+  });
+}
+
+void Reactor::flush_scheduled() {
+  while (!scheduled_.empty()) {
+    std::vector<ConnId> batch;
+    batch.swap(scheduled_);
+    for (const ConnId conn : batch) flush(conn);
+  }
+}
+
+// Reactor 0: runs Engine::tick() when due; returns the epoll_wait timeout until the next one.
+int Reactor::run_timers() {
+  const std::uint64_t now = core_.now_ms();
+  if (now >= next_tick_at_ms_) {
+    const std::uint64_t interval = core_.with_engine([](broker::Engine& engine) {
+      engine.tick();
+      return engine.next_tick_ms();
+    });
+    next_tick_at_ms_ = now + std::clamp<std::uint64_t>(interval, 1, kMaxTickIntervalMs);
+  }
+  return static_cast<int>(next_tick_at_ms_ - now);
+}
+
+// Reactor 0, on SIGINT/SIGTERM: no new clients; the engine says goodbye to every client
+// (Host::close on each); then every reactor flushes and closes what it owns.
+void Reactor::begin_shutdown() {
+  shutdown_started_ = true;
+  for (auto& socket : listen_sockets_) socket.fd.reset();
+  core_.with_engine([](broker::Engine& engine) { engine.shutdown(); });
+  for (auto& reactor : core_.reactors()) reactor->stop();
+}
+
+void Reactor::close_all() {
+  drain_mailbox();
+  flush_scheduled();
+  std::vector<ConnId> remaining;
+  for (const auto& entry : connections_) remaining.push_back(entry.first);
+  for (const ConnId conn : remaining) {
+    flush(conn);
+    close_connection(conn);
+  }
+}
+
+}  // namespace attestmq::server

@@ -1,0 +1,98 @@
+#pragma once
+// One epoll event loop on one thread (FlashMQ-style). A connection belongs to one reactor
+// for its whole life: that reactor does all its reads and writes. Reactor 0 also accepts
+// (handing new connections out round robin), drives the engine's timers and starts the
+// shutdown.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "broker/host.hpp"
+#include "server/listen_sockets.hpp"
+#include "server/optional_mutex.hpp"
+#include "server/outbox.hpp"
+#include "server/unique_fd.hpp"
+
+namespace attestmq::server {
+
+class ServerCore;
+
+class Reactor {
+ public:
+  static std::variant<std::unique_ptr<Reactor>, std::string> create(ServerCore& core, unsigned index);
+
+  // Reactor 0 only, before run().
+  void add_listen_sockets(std::vector<ListenSocket> sockets);
+  // Runs the loop on the calling thread until the server stops, then closes everything.
+  void run();
+
+  // Any thread. A connection accepted by reactor 0 for this reactor.
+  void adopt(UniqueFd fd, broker::ConnId conn, std::uint32_t listener, std::uint16_t port);
+  // Any thread (the engine's): the connection's outbox has something to do.
+  void schedule_flush(broker::ConnId conn);
+  // Any thread: finish the loop (after Engine::shutdown()).
+  void stop();
+  // Async-signal-safe: interrupt epoll_wait.
+  void wake();
+
+ private:
+  struct Connection {
+    UniqueFd fd;
+    std::uint32_t listener = 0;
+    std::shared_ptr<Outbox> outbox;
+    std::string peer;  // "ADDRESS:PORT", for log lines
+    std::vector<std::uint8_t> output;  // taken from the outbox, written from `written` on
+    std::size_t written = 0;
+    bool waiting_for_writable = false;  // EPOLLOUT registered
+    std::size_t unwritten() const { return output.size() - written; }
+  };
+  struct Adoption {
+    UniqueFd fd;
+    broker::ConnId conn;
+    std::uint32_t listener;
+    std::uint16_t port;
+  };
+  struct Mailbox {
+    std::vector<Adoption> adoptions;
+    std::vector<broker::ConnId> flushes;
+    bool empty() const { return adoptions.empty() && flushes.empty(); }
+  };
+
+  Reactor(ServerCore& core, unsigned index, UniqueFd epoll, UniqueFd wake);
+
+  void handle_event(std::uint64_t tag, std::uint32_t events);
+  void accept_from(const ListenSocket& socket);
+  void open_connection(Adoption adoption);
+  void read_from(broker::ConnId conn);
+  void flush(broker::ConnId conn);
+  bool write_output(broker::ConnId conn, Connection& connection);
+  void close_connection(broker::ConnId conn);
+  void drain_mailbox();
+  void flush_scheduled();
+  int run_timers();
+  void begin_shutdown();
+  void close_all();
+
+  ServerCore& core_;
+  const unsigned index_;
+  UniqueFd epoll_;
+  UniqueFd wake_;
+  std::unordered_map<broker::ConnId, Connection> connections_;
+  std::vector<broker::ConnId> scheduled_;  // flushes asked for on this thread
+  std::vector<std::uint8_t> read_buffer_;
+  OptionalMutex mailbox_mutex_;
+  Mailbox mailbox_;
+  std::atomic<bool> stopping_{false};
+  // Reactor 0 only.
+  std::vector<ListenSocket> listen_sockets_;
+  unsigned next_reactor_ = 0;
+  std::uint64_t next_sequence_ = 1;
+  std::uint64_t next_tick_at_ms_ = 0;
+  bool shutdown_started_ = false;
+};
+
+}  // namespace attestmq::server

@@ -1,0 +1,76 @@
+#include "server/server.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "server/listen_sockets.hpp"
+#include "server/logger.hpp"
+#include "server/reactor.hpp"
+#include "server/server_core.hpp"
+
+namespace attestmq::server {
+
+std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::BrokerConfig& config) {
+  const unsigned threads =
+      config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  auto logger = Logger::open(config.log, threads > 1);
+  if (auto* error = std::get_if<std::string>(&logger)) return std::move(*error);
+  auto opened = open_listen_sockets(config.listeners);
+  if (auto* error = std::get_if<std::string>(&opened)) return std::move(*error);
+  auto& sockets = std::get<OpenedSockets>(opened);
+
+  auto core = std::make_unique<ServerCore>(config, std::move(std::get<0>(logger)), threads);
+  for (unsigned index = 0; index < threads; ++index) {
+    auto reactor = Reactor::create(*core, index);
+    if (auto* error = std::get_if<std::string>(&reactor)) return std::move(*error);
+    core->reactors().push_back(std::move(std::get<0>(reactor)));
+  }
+  std::unique_ptr<Server> server(new Server(std::move(core), threads));
+  server->log(broker::LogLevel::notice, config.settings.version_string + " starting");
+
+  if (config.local_only) {
+    server->log(broker::LogLevel::notice,
+                "Starting in local only mode. Connections will only be possible from clients "
+                "running on this machine.");
+  }
+  for (const auto& skipped : sockets.skipped) server->log(broker::LogLevel::notice, "Skipped " + skipped);
+  for (const auto& socket : sockets.sockets) {
+    server->addresses_.push_back({socket.listener, socket.ipv6, socket.address, socket.port});
+    server->log(broker::LogLevel::notice, std::string("Opening ") + (socket.ipv6 ? "ipv6" : "ipv4") +
+                                              " listen socket on " + socket.address + " port " +
+                                              std::to_string(socket.port) + ".");
+  }
+  server->core_->reactors()[0]->add_listen_sockets(std::move(sockets.sockets));
+  return server;
+}
+
+Server::Server(std::unique_ptr<ServerCore> core, unsigned threads)
+    : core_(std::move(core)), threads_(threads) {}
+
+Server::~Server() = default;
+
+void Server::run() {
+  const std::string version = core_->config().settings.version_string;
+  log(broker::LogLevel::notice, version + " running (" + std::to_string(threads_) + " threads)");
+  auto& reactors = core_->reactors();
+  std::vector<std::thread> threads;
+  for (std::size_t index = 1; index < reactors.size(); ++index) {
+    threads.emplace_back([reactor = reactors[index].get()] { reactor->run(); });
+  }
+  reactors[0]->run();
+  for (auto& thread : threads) thread.join();
+  log(broker::LogLevel::notice, version + " terminating");
+}
+
+void Server::request_stop() {
+  core_->stop_requested().store(true);
+  core_->reactors()[0]->wake();
+}
+
+void Server::log(broker::LogLevel level, std::string_view line) { core_->log(level, line); }
+
+broker::EngineStats Server::engine_stats() {
+  return core_->with_engine([](broker::Engine& engine) { return engine.stats(); });
+}
+
+}  // namespace attestmq::server

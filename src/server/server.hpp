@@ -1,0 +1,71 @@
+#pragma once
+// The native host of the broker engine: listeners, N epoll reactor threads, timers and a
+// graceful stop. Design and threading rules: server_core.hpp and reactor.hpp.
+#include <signal.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "broker/engine.hpp"
+#include "config/broker_config.hpp"
+
+namespace attestmq::server {
+
+class ServerCore;
+
+struct BoundAddress {
+  std::uint32_t listener = 0;  // index into BrokerConfig::listeners
+  bool ipv6 = false;
+  std::string address;
+  std::uint16_t port = 0;  // the real port, also when the configuration asked for 0
+};
+
+class Server {
+ public:
+  // Opens the log destinations and binds every listener; the error says which failed and why.
+  static std::variant<std::unique_ptr<Server>, std::string> create(const config::BrokerConfig& config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  const std::vector<BoundAddress>& addresses() const { return addresses_; }
+  unsigned threads() const { return threads_; }
+
+  // Serves until request_stop(): the calling thread becomes reactor 0, the others get a
+  // thread each. Returns once every client has been sent its goodbye and closed.
+  void run();
+  // Async-signal-safe and callable from any thread.
+  void request_stop();
+
+  void log(broker::LogLevel level, std::string_view line);
+  // The engine's counters; only while run() is not running.
+  broker::EngineStats engine_stats();
+
+ private:
+  Server(std::unique_ptr<ServerCore> core, unsigned threads);
+
+  std::unique_ptr<ServerCore> core_;
+  unsigned threads_;
+  std::vector<BoundAddress> addresses_;
+};
+
+// While alive, SIGINT and SIGTERM stop `server` gracefully and SIGPIPE is ignored; the
+// previous dispositions come back when it goes. One at a time per process.
+class StopOnSignals {
+ public:
+  explicit StopOnSignals(Server& server);
+  ~StopOnSignals();
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+ private:
+  struct sigaction previous_int_ {};
+  struct sigaction previous_term_ {};
+  struct sigaction previous_pipe_ {};
+};
+
+}  // namespace attestmq::server

@@ -1,0 +1,91 @@
+#include "server/server_core.hpp"
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <chrono>
+
+#include "server/reactor.hpp"
+
+namespace attestmq::server {
+namespace {
+
+// Applies `mutate` to the outbox under its lock, then makes sure its owner will flush it.
+template <typename Mutate>
+auto update_outbox(std::vector<std::unique_ptr<Reactor>>& reactors, broker::ConnId conn,
+                   Outbox& outbox, Mutate&& mutate) {
+  bool schedule = false;
+  decltype(mutate(outbox)) result;
+  {
+    std::lock_guard lock(outbox.mutex);
+    result = mutate(outbox);
+    schedule = !outbox.flush_scheduled;
+    outbox.flush_scheduled = true;
+  }
+  if (schedule) reactors[reactor_of(conn)]->schedule_flush(conn);
+  return result;
+}
+
+}  // namespace
+
+ServerCore::ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logger> logger,
+                       unsigned threads)
+    : config_(config),
+      threaded_(threads > 1),
+      logger_(std::move(logger)),
+      engine_mutex_(threaded_),
+      connection_counts_(std::make_unique<std::atomic<std::int32_t>[]>(config.listeners.size())),
+      engine_(std::make_unique<broker::Engine>(*this, config.settings)) {}
+
+ServerCore::~ServerCore() = default;
+
+void ServerCore::register_outbox(broker::ConnId conn, std::shared_ptr<Outbox> outbox) {
+  outboxes_.emplace(conn, std::move(outbox));
+}
+
+void ServerCore::unregister_outbox(broker::ConnId conn) { outboxes_.erase(conn); }
+
+std::uint64_t ServerCore::now_ms() {
+  const auto since_boot = std::chrono::steady_clock::now().time_since_epoch();
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(since_boot).count());
+}
+
+std::uint64_t ServerCore::wall_clock_s() {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count());
+}
+
+void ServerCore::random(std::span<std::uint8_t> out) {
+  std::size_t filled = 0;
+  while (filled < out.size()) {
+    const ssize_t got = ::getrandom(out.data() + filled, out.size() - filled, 0);
+    if (got > 0) filled += static_cast<std::size_t>(got);
+    // getrandom only fails with EINTR once the pool is initialised; retry.
+  }
+}
+
+void ServerCore::log(broker::LogLevel level, std::string_view line) { logger_->log(level, line); }
+
+std::uint64_t ServerCore::send(broker::ConnId conn, std::span<const std::uint8_t> bytes) {
+  const auto it = outboxes_.find(conn);
+  if (it == outboxes_.end()) return 0;  // already closed: nobody to send to
+  const std::uint64_t soft_limit = output_soft_limit();
+  return update_outbox(reactors_, conn, *it->second, [&](Outbox& outbox) {
+    outbox.staged.insert(outbox.staged.end(), bytes.begin(), bytes.end());
+    if (outbox.throttled) outbox.excess += bytes.size();
+    const std::uint64_t backlog = outbox.backlog();
+    if (backlog > soft_limit) outbox.throttled = true;
+    return backlog;
+  });
+}
+
+void ServerCore::close(broker::ConnId conn) {
+  const auto it = outboxes_.find(conn);
+  if (it == outboxes_.end()) return;
+  update_outbox(reactors_, conn, *it->second, [](Outbox& outbox) {
+    outbox.close_requested = true;
+    return true;
+  });
+}
+
+}  // namespace attestmq::server

@@ -1,0 +1,89 @@
+#pragma once
+// What the reactors of one server share: the engine behind its lock, the outboxes of all
+// connections, the logger, and the Host implementation the engine calls back into.
+//
+// Threading: the engine is single-threaded, so every Engine call and every Host call it
+// makes happen under `engine_mutex` (a no-op with one reactor). A connection's socket is
+// touched only by the reactor that owns it; Host::send for a connection owned by another
+// reactor appends to that connection's Outbox (its own lock) and asks the owner, through
+// the owner's mailbox and eventfd, to flush it.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/engine.hpp"
+#include "broker/host.hpp"
+#include "config/broker_config.hpp"
+#include "server/logger.hpp"
+#include "server/optional_mutex.hpp"
+#include "server/outbox.hpp"
+
+namespace attestmq::server {
+
+class Reactor;
+
+// A connection id carries its owning reactor in the low byte, so routing needs no table.
+inline constexpr unsigned kReactorBits = 8;
+inline unsigned reactor_of(broker::ConnId conn) { return conn & ((1u << kReactorBits) - 1); }
+
+class ServerCore final : public broker::Host {
+ public:
+  ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logger> logger, unsigned threads);
+  ~ServerCore() override;
+
+  // Runs `action(engine)` with the engine lock held.
+  template <typename Action>
+  auto with_engine(Action&& action) {
+    std::lock_guard lock(engine_mutex_);
+    return action(*engine_);
+  }
+
+  // Under the engine lock: the connection's outbox becomes reachable by Host::send.
+  void register_outbox(broker::ConnId conn, std::shared_ptr<Outbox> outbox);
+  void unregister_outbox(broker::ConnId conn);
+
+  std::uint64_t now_ms() override;
+  std::uint64_t wall_clock_s() override;
+  void random(std::span<std::uint8_t> out) override;
+  void log(broker::LogLevel level, std::string_view line) override;
+  std::uint64_t send(broker::ConnId conn, std::span<const std::uint8_t> bytes) override;
+  void close(broker::ConnId conn) override;
+
+  // Logs the concatenation of `parts`, building it only if the level is enabled.
+  template <typename... Parts>
+  void log_parts(broker::LogLevel level, const Parts&... parts) {
+    if (!logger_->enabled(level)) return;
+    std::string line;
+    (line.append(parts), ...);
+    logger_->log(level, line);
+  }
+
+  const config::BrokerConfig& config() const { return config_; }
+  bool threaded() const { return threaded_; }
+  std::uint64_t output_soft_limit() const { return config_.settings.max_client_output_bytes; }
+  // The hard cap on Outbox::excess: with the soft limit and one packet in flight, a client's
+  // backlog stays below about 4x max_client_output_bytes plus its largest packet.
+  std::uint64_t output_excess_limit() const { return 3 * output_soft_limit(); }
+
+  std::vector<std::unique_ptr<Reactor>>& reactors() { return reactors_; }
+  // Connections currently open per listener, for max_connections.
+  std::atomic<std::int32_t>& connection_count(std::uint32_t listener) { return connection_counts_[listener]; }
+  std::atomic<bool>& stop_requested() { return stop_requested_; }
+
+ private:
+  const config::BrokerConfig config_;
+  const bool threaded_;
+  std::unique_ptr<Logger> logger_;
+  OptionalMutex engine_mutex_;
+  std::unordered_map<broker::ConnId, std::shared_ptr<Outbox>> outboxes_;  // engine lock
+  std::vector<std::unique_ptr<Reactor>> reactors_;
+  std::unique_ptr<std::atomic<std::int32_t>[]> connection_counts_;
+  std::atomic<bool> stop_requested_{false};
+  // Last: built once everything it may call back into exists, and gone before it is.
+  std::unique_ptr<broker::Engine> engine_;
+};
+
+}  // namespace attestmq::server

@@ -1,0 +1,38 @@
+// SIGINT/SIGTERM stop the server gracefully (Mosquitto does the same); SIGPIPE is ignored,
+// a peer that went away is noticed by send() instead.
+#include <atomic>
+
+#include "server/server.hpp"
+
+namespace attestmq::server {
+namespace {
+
+std::atomic<Server*> g_server{nullptr};
+
+void on_stop_signal(int) {
+  if (Server* server = g_server.load()) server->request_stop();
+}
+
+}  // namespace
+
+StopOnSignals::StopOnSignals(Server& server) {
+  g_server.store(&server);
+  struct sigaction stop {};
+  stop.sa_handler = on_stop_signal;
+  sigemptyset(&stop.sa_mask);
+  sigaction(SIGINT, &stop, &previous_int_);
+  sigaction(SIGTERM, &stop, &previous_term_);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGPIPE, &ignore, &previous_pipe_);
+}
+
+StopOnSignals::~StopOnSignals() {
+  sigaction(SIGINT, &previous_int_, nullptr);
+  sigaction(SIGTERM, &previous_term_, nullptr);
+  sigaction(SIGPIPE, &previous_pipe_, nullptr);
+  g_server.store(nullptr);
+}
+
+}  // namespace attestmq::server
