@@ -1,0 +1,78 @@
+#pragma once
+// The options `attestmq pub` and `attestmq sub` share with mosquitto_pub and mosquitto_sub
+// (connection, session, will, -D properties), parsed with CLI11 and turned into a session.
+// Errors are printed in mosquitto's words and give mosquitto's exit codes.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "client/client.hpp"
+#include "client/property_arguments.hpp"
+#include "client/session_options.hpp"
+
+namespace attestmq::client {
+
+struct CommonArguments {
+  std::string host = "localhost";
+  int port = 1883;
+  std::string protocol_version = "311";  // mosquitto's default
+  std::string id;
+  std::string id_prefix;
+  int keepalive = 60;
+  std::string username;
+  std::string password;
+  bool disable_clean_session = false;
+  std::string session_expiry;
+  bool debug = false;
+  bool quiet = false;
+  int qos = 0;
+  std::string will_topic;
+  std::string will_payload;
+  int will_qos = 0;
+  bool will_retain = false;
+  PropertyArguments properties;
+};
+
+class CommandLine {
+ public:
+  // `program` is how errors name the tool ("attestmq pub"); `property_commands` says which
+  // PropertyCommand values -D accepts; `footer` ends --help (exit codes, examples).
+  CommandLine(std::string program, const std::string& description, unsigned property_commands,
+              const std::string& footer);
+
+  CLI::App& app() { return app_; }
+  const CommonArguments& common() const { return common_; }
+
+  // Parses argv. Returns the exit code when the program should stop now (0 after --help,
+  // 1 after a usage error), nullopt to go on.
+  std::optional<int> parse(int argc, char** argv);
+
+  // Prints "Error: MESSAGE" and the --help hint, as mosquitto does; returns 1.
+  int usage_error(const std::string& message) const;
+
+  // Prints one line to stderr unless --quiet was given.
+  void report(const std::string& line) const;
+
+  // Checks the common options and fills `options`; on a usage error returns the exit code.
+  std::optional<int> connect_options(ConnectOptions& options) const;
+
+  // Connects over TCP and opens the MQTT session. On failure prints why and returns the exit
+  // code: the CONNACK code when the server refused (like mosquitto), otherwise 1.
+  std::optional<int> open_session(const ConnectOptions& options,
+                                  std::unique_ptr<Client>& client) const;
+
+  // DISCONNECT options from `-D disconnect ...`.
+  DisconnectOptions disconnect_options() const;
+
+  bool was_given(const std::string& option) const { return app_.count(option) > 0; }
+
+ private:
+  std::string program_;
+  unsigned property_commands_;
+  CLI::App app_;
+  CommonArguments common_;
+};
+
+}  // namespace attestmq::client

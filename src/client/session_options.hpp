@@ -1,0 +1,80 @@
+#pragma once
+// What a client asks for when it opens, uses and closes a session, and what the server grants.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/message.hpp"
+#include "mqtt/packet.hpp"
+
+namespace attestmq::client {
+
+// MQTT 5.0 section 3.1.3.2-3.1.3.4 / 3.1.1 section 3.1.3.2-3.1.3.3: the will message.
+struct WillOptions {
+  std::string topic;
+  std::vector<std::uint8_t> payload;
+  std::uint8_t qos = 0;
+  bool retain = false;
+  PublishProperties properties;                     // 5.0 only
+  std::optional<std::uint32_t> will_delay_interval; // 5.0 only, section 3.1.3.2.2
+};
+
+struct ConnectOptions {
+  mqtt::Version version = mqtt::Version::v311;
+  // Empty asks the server to assign one (5.0 section 3.1.3.1; 3.1.1 requires clean_start).
+  std::string client_id;
+  bool clean_start = true;
+  std::uint16_t keep_alive = 60;  // seconds; 0 disables PINGREQ (section 3.1.2.10)
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  std::optional<WillOptions> will;
+  // MQTT 5.0 CONNECT properties (section 3.1.2.11); ignored in 3.1.1.
+  std::optional<std::uint32_t> session_expiry_interval;
+  std::optional<std::uint16_t> receive_maximum;
+  std::optional<std::uint16_t> topic_alias_maximum;
+  std::optional<std::uint32_t> maximum_packet_size;
+  std::optional<std::uint8_t> request_problem_information;
+  std::optional<std::uint8_t> request_response_information;
+  std::vector<UserProperty> user_properties;
+  // How long to wait for CONNACK and for each later acknowledgement.
+  std::chrono::milliseconds timeout{10'000};
+};
+
+// The CONNACK: the outcome, and the limits the server imposes (MQTT 5.0 section 3.2.2.3).
+struct ConnackInfo {
+  bool session_present = false;
+  mqtt::ReasonCode reason = mqtt::ReasonCode::Success;
+  std::optional<std::string> assigned_client_identifier;
+  std::optional<std::string> reason_string;
+  std::optional<std::uint16_t> server_keep_alive;
+  std::optional<std::uint32_t> session_expiry_interval;
+  std::uint16_t receive_maximum = 65535;
+  std::uint8_t maximum_qos = 2;
+  bool retain_available = true;
+  std::uint16_t topic_alias_maximum = 0;
+  std::optional<std::uint32_t> maximum_packet_size;
+  bool wildcard_subscription_available = true;
+  bool subscription_identifier_available = true;
+  bool shared_subscription_available = true;
+  std::vector<UserProperty> user_properties;
+};
+
+// MQTT 5.0 section 3.8.3.1: one topic filter and its options.
+struct SubscriptionRequest {
+  std::string filter;
+  std::uint8_t qos = 0;
+  bool no_local = false;             // 5.0 only
+  bool retain_as_published = false;  // 5.0 only
+  std::uint8_t retain_handling = 0;  // 5.0 only
+};
+
+// MQTT 5.0 section 3.14: the client's DISCONNECT.
+struct DisconnectOptions {
+  mqtt::ReasonCode reason = mqtt::ReasonCode::Success;
+  std::optional<std::uint32_t> session_expiry_interval;
+  std::vector<UserProperty> user_properties;
+};
+
+}  // namespace attestmq::client
