@@ -1,0 +1,173 @@
+"""Fixtures that run a real broker process for the integration tests.
+
+The broker is AttestMQ (`$ATTESTMQ_BIN broker -c FILE`) or, to check that a test is right,
+Debian's mosquitto as a reference implementation. Select with `--broker attestmq|mosquitto`
+or the environment variable ATTESTMQ_TEST_BROKER; the default is attestmq.
+
+Tests ask for `broker` (default options) or call `start_broker(option=value, ...)`: each
+keyword becomes a mosquitto.conf line `option value`, so the same test runs on both brokers.
+"""
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+STARTUP_TIMEOUT_S = 20.0
+SHUTDOWN_TIMEOUT_S = 20.0
+# What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print when they fire.
+SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--broker", choices=("attestmq", "mosquitto"),
+                     default=os.environ.get("ATTESTMQ_TEST_BROKER", "attestmq"),
+                     help="broker under test (default: $ATTESTMQ_TEST_BROKER or attestmq)")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, timeout, what):
+    """Poll `condition` until it is true; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def broker_command(kind, config_path):
+    if kind == "mosquitto":
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        return [binary, "-c", str(config_path)]
+    binary = os.environ.get("ATTESTMQ_BIN")
+    if not binary:
+        root = Path(__file__).resolve().parents[2]
+        binary = str(root / "build" / "release" / "apps" / "attestmq" / "attestmq")
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"attestmq binary not found at {binary} (set ATTESTMQ_BIN)")
+    return [binary, "broker", "-c", str(config_path)]
+
+
+class Broker:
+    """One broker process listening on 127.0.0.1:port."""
+
+    def __init__(self, kind, directory, options):
+        self.kind = kind
+        self.port = free_port()
+        self.config_path = directory / "broker.conf"
+        self.stderr_path = directory / "broker.stderr"
+        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
+        lines += [f"{name} {value}" for name, value in options.items()]
+        self.config_path.write_text("\n".join(lines) + "\n")
+        self._stderr = open(self.stderr_path, "wb")
+        self.process = subprocess.Popen(broker_command(kind, self.config_path),
+                                        stdout=self._stderr, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL)
+        try:
+            wait_for(self._accepts, STARTUP_TIMEOUT_S, f"{kind} to listen on port {self.port}")
+        except AssertionError:
+            self.process.kill()
+            self.process.wait()
+            self._stderr.close()
+            raise
+
+    def _accepts(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f"{self.kind} exited with {self.process.returncode} at start:\n"
+                                 f"{self.output()}")
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def output(self):
+        self._stderr.flush()
+        return self.stderr_path.read_text(errors="replace")
+
+    def assert_running(self):
+        assert self.process.poll() is None, (
+            f"{self.kind} died with exit code {self.process.returncode}:\n{self.output()}")
+
+    def stop(self):
+        """SIGTERM, wait, then check the broker neither crashed nor reported memory errors."""
+        died_early = self.process.poll() is not None
+        if not died_early:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(SHUTDOWN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"{self.kind} ignored SIGTERM for {SHUTDOWN_TIMEOUT_S} s")
+        finally:
+            self._stderr.close()
+        output = self.stderr_path.read_text(errors="replace")
+        when = "during the test" if died_early else "after SIGTERM"
+        assert code == 0, f"{self.kind} exited with {code} {when}:\n{output}"
+        assert not SANITIZER_REPORT.search(output), f"sanitizer report:\n{output}"
+
+
+@pytest.fixture
+def broker_kind(request):
+    return request.config.getoption("--broker")
+
+
+@pytest.fixture
+def start_broker(broker_kind, tmp_path):
+    """Factory: start_broker(max_inflight_messages=2, ...) -> running Broker."""
+    started = []
+
+    def start(**options):
+        directory = tmp_path / f"broker{len(started)}"
+        directory.mkdir()
+        started.append(Broker(broker_kind, directory, options))
+        return started[-1]
+
+    yield start
+    failures = []
+    for broker in started:  # stop every broker, even after one failed
+        try:
+            broker.stop()
+        except AssertionError as failure:
+            failures.append(str(failure))
+    assert not failures, "\n".join(failures)
+
+
+@pytest.fixture
+def broker(start_broker):
+    return start_broker()
+
+
+@pytest.fixture
+def many_files():
+    """Raise this process's open-file limit (inherited by brokers started afterwards)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    yield hard
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.fixture
+def mosquitto_deviates(request, broker_kind):
+    """Call with a reason where Debian's mosquitto 2.0.11 departs from the spec the test
+    checks: against mosquitto the test is then expected to fail (strictly: a pass is reported)."""
+    def mark(reason):
+        if broker_kind == "mosquitto":
+            request.node.add_marker(pytest.mark.xfail(
+                reason=f"mosquitto 2.0.11 deviates from the spec: {reason}", strict=True))
+    return mark
