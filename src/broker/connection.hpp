@@ -1,0 +1,54 @@
+#pragma once
+// One transport connection as the engine sees it: framing buffer, negotiated version, the
+// limits the client announced in CONNECT, and per-connection state that does not survive a
+// reconnect (topic aliases, MQTT 5.0 section 3.3.2.3.4; keepalive, section 3.1.2.10).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/engine.hpp"
+#include "broker/subscription_index.hpp"
+#include "mqtt/packet.hpp"
+
+namespace attestmq::broker {
+
+enum class ConnectionState : std::uint8_t {
+  awaiting_connect,  // section 3.1: the first packet must be CONNECT
+  connected,         // CONNACK 0x00 sent, session attached
+  closing,           // Host::close() called or transport gone: ignore further input
+};
+
+struct TopicEqual {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+};
+
+struct Connection {
+  ConnId id = 0;
+  ConnectionInfo info;
+  ConnectionState state = ConnectionState::awaiting_connect;
+  mqtt::Version version = mqtt::Version::v311;
+  std::string client_id;  // for log lines
+  SubscriberId session = 0;
+
+  std::vector<std::uint8_t> inbox;  // bytes of a packet not yet complete
+
+  std::uint16_t keep_alive_s = 0;  // as granted (Server Keep Alive may lower it)
+  std::uint64_t last_packet_ms = 0;
+
+  // What the client announced in CONNECT (section 3.1.2.11).
+  std::uint16_t send_window = 65535;         // min(Receive Maximum, max_inflight_messages)
+  std::uint32_t max_packet_size = 0;         // 0 = no limit
+  std::uint16_t client_topic_alias_max = 0;  // aliases we may use towards the client
+
+  std::vector<std::string> aliases_in;  // index = alias chosen by the client; grows on use
+  std::unordered_map<std::string, std::uint16_t, TopicLevelHash, TopicEqual> aliases_out;
+
+  bool paused = false;          // host backlog above max_client_output_bytes
+  bool publish_will = true;     // false after DISCONNECT 0x00 (section 3.14.4)
+  bool transport_gone = false;  // Engine::closed() was called
+};
+
+}  // namespace attestmq::broker

@@ -1,0 +1,220 @@
+// Sending publications to a session (MQTT 5.0 sections 4.3, 4.4, 4.9): QoS 0 straight out,
+// QoS 1/2 through the in-flight window (min of max_inflight_messages and the client's
+// Receive Maximum) with the rest queued, redelivery with DUP on session resumption, message
+// expiry, outgoing topic aliases, the client's Maximum Packet Size, and slow consumers.
+#include <algorithm>
+
+#include "broker/engine_impl.hpp"
+
+namespace attestmq::broker {
+
+namespace {
+
+bool expired(const Message& message, std::uint64_t now_ms) {
+  return message.expires_at_ms && *message.expires_at_ms <= now_ms;
+}
+
+std::uint64_t queued_size(const Delivery& delivery) {
+  return delivery.message->payload.size() + delivery.message->topic.size();
+}
+
+}  // namespace
+
+bool Engine::Impl::online(const Session& session) const { return session.connection != nullptr; }
+
+void Engine::Impl::load_packet(const Message& message, mqtt::Publish& packet) {
+  packet.topic = message.topic;
+  packet.payload = message.payload;
+  mqtt::Properties& p = packet.properties;
+  p.payload_format_indicator = message.payload_format_indicator;
+  p.content_type.reset();
+  if (message.content_type) p.content_type = *message.content_type;
+  p.response_topic.reset();
+  if (message.response_topic) p.response_topic = *message.response_topic;
+  p.correlation_data.reset();
+  if (message.correlation_data) p.correlation_data = mqtt::Bytes(*message.correlation_data);
+  p.user_properties.clear();
+  for (const MessageUserProperty& up : message.user_properties)
+    p.user_properties.push_back({up.name, up.value});
+}
+
+std::uint16_t Engine::Impl::allocate_packet_id(Session& session) {
+  for (;;) {
+    std::uint16_t id = session.next_packet_id++;
+    if (session.next_packet_id == 0) session.next_packet_id = 1;  // 0 is not an id (2.2.1)
+    if (!session.inflight.contains(id)) return id;
+  }
+}
+
+bool Engine::Impl::send_publish(Connection& conn, mqtt::Publish& packet, std::string_view topic,
+                                std::optional<std::uint64_t> expires_at_ms) {
+  // Section 3.3.2.3.3: forward what remains of the Message Expiry Interval.
+  packet.properties.message_expiry_interval.reset();
+  if (expires_at_ms) {
+    const std::uint64_t now_ms = now();
+    const std::uint64_t left_ms = *expires_at_ms > now_ms ? *expires_at_ms - now_ms : 0;
+    packet.properties.message_expiry_interval =
+        static_cast<std::uint32_t>(std::max<std::uint64_t>(1, (left_ms + 999) / 1000));
+  }
+  // Section 3.3.2.3.4: use an alias while the client's Topic Alias Maximum has room, then
+  // send the topic by alias alone.
+  packet.topic = topic;
+  packet.properties.topic_alias.reset();
+  bool new_alias = false;
+  if (conn.client_topic_alias_max != 0) {
+    if (auto it = conn.aliases_out.find(topic); it != conn.aliases_out.end()) {
+      packet.topic = {};
+      packet.properties.topic_alias = it->second;
+    } else if (conn.aliases_out.size() < conn.client_topic_alias_max) {
+      const auto alias = static_cast<std::uint16_t>(conn.aliases_out.size() + 1);
+      conn.aliases_out.emplace(std::string(topic), alias);
+      packet.properties.topic_alias = alias;
+      new_alias = true;
+    }
+  }
+  out.clear();
+  mqtt::encode(packet, conn.version, out);
+  // Section 3.1.2.11.4: a packet above the client's Maximum Packet Size is discarded, as if
+  // it had been sent.
+  if (conn.max_packet_size != 0 && out.size() > conn.max_packet_size) {
+    if (new_alias) conn.aliases_out.erase(conn.aliases_out.find(topic));
+    ++counters.messages_dropped;
+    return false;
+  }
+  transmit(conn);
+  return true;
+}
+
+void Engine::Impl::enqueue(Session& session, Delivery delivery) {
+  const std::uint64_t size = queued_size(delivery);
+  const bool over_count =
+      settings.max_queued_messages != 0 && session.queue.size() >= settings.max_queued_messages;
+  const bool over_bytes =
+      settings.max_queued_bytes != 0 && session.queued_bytes + size > settings.max_queued_bytes;
+  if (over_count || over_bytes) {
+    ++counters.messages_dropped;
+    return;
+  }
+  session.queued_bytes += size;
+  session.queue.push_back(std::move(delivery));
+}
+
+void Engine::Impl::deliver(Session& session, Publication& publication, const Recipient& recipient) {
+  // Section 3.3.1.3: forwarded with RETAIN 0 unless the subscription asked for Retain As
+  // Published (retained messages sent on subscribe come here with it set).
+  const bool retain = recipient.retain_as_published && publication.retain;
+  if (recipient.qos == 0) {
+    // QoS 0 is neither queued for offline clients (as in Mosquitto) nor for slow ones.
+    if (!online(session)) return;
+    Connection& conn = *session.connection;
+    if (conn.paused) {
+      ++counters.messages_dropped;
+      return;
+    }
+    mqtt::Publish& packet = *publication.packet;
+    packet.qos = 0;
+    packet.dup = false;
+    packet.retain = retain;
+    packet.packet_id = 0;
+    packet.properties.subscription_identifiers = recipient.subscription_ids;
+    send_publish(conn, packet, publication.topic, publication.expires_at_ms);
+    return;
+  }
+  Delivery delivery{message_of(publication), recipient.qos, retain, recipient.subscription_ids};
+  if (!online(session) || session.connection->paused || !session.queue.empty() ||
+      session.inflight.size() >= session.connection->send_window) {
+    enqueue(session, std::move(delivery));
+    return;
+  }
+  const std::uint16_t packet_id = allocate_packet_id(session);
+  mqtt::Publish& packet = *publication.packet;
+  packet.qos = recipient.qos;
+  packet.dup = false;
+  packet.retain = retain;
+  packet.packet_id = packet_id;
+  packet.properties.subscription_identifiers = recipient.subscription_ids;
+  if (send_publish(*session.connection, packet, publication.topic, publication.expires_at_ms))
+    session.inflight.push_back({packet_id, false, std::move(delivery)});
+}
+
+bool Engine::Impl::send_inflight(Session& session, InflightMessage& entry, bool dup) {
+  Connection& conn = *session.connection;
+  if (entry.awaiting_pubcomp) {
+    send_packet(conn, mqtt::Pubrel{entry.packet_id, mqtt::ReasonCode::Success, {}});
+    return true;
+  }
+  const Message& message = *entry.delivery.message;
+  load_packet(message, stored_packet);
+  stored_packet.qos = entry.delivery.qos;
+  stored_packet.dup = dup;
+  stored_packet.retain = entry.delivery.retain;
+  stored_packet.packet_id = entry.packet_id;
+  stored_packet.properties.subscription_identifiers = entry.delivery.subscription_ids;
+  return send_publish(conn, stored_packet, message.topic, message.expires_at_ms);
+}
+
+void Engine::Impl::pump(Session& session) {
+  if (!online(session)) return;
+  Connection& conn = *session.connection;
+  const std::uint64_t now_ms = session.queue.empty() ? 0 : now();
+  while (!conn.paused && !session.queue.empty() && session.inflight.size() < conn.send_window) {
+    Delivery delivery = std::move(session.queue.front());
+    session.queue.pop_front();
+    session.queued_bytes -= queued_size(delivery);
+    // Section 3.3.2.3.3: a message whose expiry passed before delivery started is dropped.
+    if (expired(*delivery.message, now_ms)) continue;
+    session.inflight.push_back({allocate_packet_id(session), false, std::move(delivery)});
+    if (!send_inflight(session, session.inflight.back(), false)) session.inflight.pop_back();
+  }
+}
+
+void Engine::Impl::resume(Session& session) {
+  // Section 4.4: on resumption, unacknowledged PUBLISH go out again with DUP=1 and their
+  // original packet identifiers, and PUBREL for those already PUBREC'd.
+  for (auto it = session.inflight.begin(); it != session.inflight.end();) {
+    if (send_inflight(session, *it, true))
+      ++it;
+    else
+      it = session.inflight.erase(it);
+  }
+  pump(session);
+}
+
+void Engine::Impl::on_puback(Connection& conn, const mqtt::Puback& packet) {
+  Session& session = session_of(conn);
+  auto it = session.inflight.find(packet.packet_id);
+  // Section 4.3.2: an acknowledgement for an unknown id is ignored.
+  if (it == session.inflight.end() || it->delivery.qos != 1) return;
+  session.inflight.erase(it);
+  pump(session);
+}
+
+void Engine::Impl::on_pubrec(Connection& conn, const mqtt::Pubrec& packet) {
+  Session& session = session_of(conn);
+  auto it = session.inflight.find(packet.packet_id);
+  if (it == session.inflight.end() || it->delivery.qos != 2) {
+    // Section 3.6.2.1: PUBREL 0x92 for an identifier we do not hold.
+    send_packet(conn,
+                mqtt::Pubrel{packet.packet_id, mqtt::ReasonCode::PacketIdentifierNotFound, {}});
+    return;
+  }
+  // Section 4.3.3: a PUBREC with a reason code >= 0x80 ends the exchange.
+  if (static_cast<std::uint8_t>(packet.reason) >= 0x80) {
+    session.inflight.erase(it);
+    pump(session);
+    return;
+  }
+  it->awaiting_pubcomp = true;
+  it->delivery.message.reset();  // only the packet id is needed from now on
+  send_packet(conn, mqtt::Pubrel{packet.packet_id, mqtt::ReasonCode::Success, {}});
+}
+
+void Engine::Impl::on_pubcomp(Connection& conn, const mqtt::Pubcomp& packet) {
+  Session& session = session_of(conn);
+  auto it = session.inflight.find(packet.packet_id);
+  if (it == session.inflight.end() || !it->awaiting_pubcomp) return;
+  session.inflight.erase(it);
+  pump(session);
+}
+
+}  // namespace attestmq::broker

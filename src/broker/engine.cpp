@@ -1,0 +1,111 @@
+// The public face of the engine: every call enters through a scope that defers erasing
+// connections the host reports closed while the engine is still using them (the host may
+// call Engine::closed() from inside Host::close()).
+#include "broker/engine.hpp"
+
+#include "broker/engine_impl.hpp"
+
+namespace attestmq::broker {
+
+namespace {
+
+template <class Impl>
+class CallScope {
+ public:
+  explicit CallScope(Impl& impl) : impl_(impl) { ++impl_.call_depth; }
+  ~CallScope() {
+    if (--impl_.call_depth == 0) impl_.flush_gone();
+  }
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+
+ private:
+  Impl& impl_;
+};
+
+}  // namespace
+
+Engine::Impl::Impl(Host& host_, Settings settings_) : host(host_), settings(std::move(settings_)) {
+  if (settings.listeners.empty()) settings.listeners.emplace_back();
+  started_ms = host.now_ms();
+  started_wall_s = host.wall_clock_s();
+  if (settings.sys_interval_s != 0) {
+    publish_sys();
+    next_sys_ms = started_ms + std::uint64_t{settings.sys_interval_s} * 1000;
+  }
+}
+
+void Engine::Impl::flush_gone() {
+  for (ConnId id : gone) connections.erase(id);
+  gone.clear();
+}
+
+Engine::Engine(Host& host, Settings settings)
+    : impl_(std::make_unique<Impl>(host, std::move(settings))) {}
+
+Engine::~Engine() = default;
+
+void Engine::open(ConnId conn, const ConnectionInfo& info) {
+  CallScope scope(*impl_);
+  // A host that reuses an id without reporting the old connection closed: end it first.
+  if (auto old = impl_->connections.find(conn); old != impl_->connections.end()) {
+    if (!old->second->transport_gone) impl_->on_transport_closed(*old->second);
+    std::erase(impl_->gone, conn);
+    impl_->connections.erase(old);
+  }
+  auto connection = std::make_unique<Connection>();
+  connection->id = conn;
+  connection->info = info;
+  if (connection->info.listener >= impl_->settings.listeners.size()) connection->info.listener = 0;
+  connection->last_packet_ms = impl_->now();
+  impl_->connections[conn] = std::move(connection);
+}
+
+void Engine::input(ConnId conn, std::span<const std::uint8_t> bytes) {
+  CallScope scope(*impl_);
+  auto it = impl_->connections.find(conn);
+  if (it == impl_->connections.end()) return;
+  impl_->input(*it->second, bytes);
+}
+
+void Engine::writable(ConnId conn) {
+  CallScope scope(*impl_);
+  auto it = impl_->connections.find(conn);
+  if (it == impl_->connections.end()) return;
+  Connection& connection = *it->second;
+  connection.paused = false;
+  if (connection.state == ConnectionState::connected) impl_->pump(impl_->session_of(connection));
+}
+
+void Engine::closed(ConnId conn) {
+  CallScope scope(*impl_);
+  auto it = impl_->connections.find(conn);
+  if (it == impl_->connections.end() || it->second->transport_gone) return;
+  impl_->on_transport_closed(*it->second);
+}
+
+void Engine::tick() {
+  CallScope scope(*impl_);
+  impl_->tick();
+}
+
+std::uint64_t Engine::next_tick_ms() const {
+  // Keepalive, expiry and will delay are all whole seconds (sections 3.1.2.10, 3.1.2.11.2,
+  // 3.1.3.2.2): a one-second tick keeps every timer within a second of its deadline.
+  return 1000;
+}
+
+void Engine::shutdown() {
+  CallScope scope(*impl_);
+  impl_->shutdown();
+}
+
+EngineStats Engine::stats() const {
+  EngineStats stats = impl_->counters;
+  stats.subscriptions = impl_->index.size();
+  stats.retained_messages = impl_->retained.size();
+  stats.clients_total = impl_->session_by_client.size();
+  return stats;
+}
+
+}  // namespace attestmq::broker

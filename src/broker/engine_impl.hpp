@@ -1,0 +1,161 @@
+#pragma once
+// The engine's state and the operations its concept files (connect.cpp, publish_in.cpp,
+// routing.cpp, delivery.cpp, subscribe.cpp, will.cpp, disconnect.cpp, timers.cpp,
+// sys_topics.cpp, framing.cpp) implement. Internal to src/broker.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/connection.hpp"
+#include "broker/engine.hpp"
+#include "broker/retained_store.hpp"
+#include "broker/session.hpp"
+#include "broker/subscription_index.hpp"
+#include "mqtt/codec.hpp"
+
+namespace attestmq::broker {
+
+// One session a publication goes to, after merging overlapping subscriptions (3.3.4).
+struct Recipient {
+  SubscriberId who = 0;
+  std::uint8_t qos = 0;
+  bool retain_as_published = false;
+  std::vector<std::uint32_t> subscription_ids;
+};
+
+// A publication about to be routed: the packet to encode (views), and the owned Message,
+// built only when some session must keep it (retained, queued, QoS > 0 in flight).
+struct Publication {
+  mqtt::Publish* packet = nullptr;  // topic, payload and forwarded properties
+  std::string_view topic;           // packet->topic may be blanked by an outgoing alias
+  std::uint8_t qos = 0;
+  bool retain = false;
+  std::uint64_t origin = 0;  // session id + 1 of the publisher, 0 for the broker
+  std::optional<std::uint64_t> expires_at_ms;
+  MessagePtr message;
+};
+
+struct Engine::Impl {
+  Impl(Host& host, Settings settings);
+
+  Host& host;
+  Settings settings;
+  std::uint64_t started_ms = 0;
+  std::uint64_t started_wall_s = 0;
+
+  std::unordered_map<ConnId, std::unique_ptr<Connection>> connections;
+  std::vector<ConnId> gone;  // closed() during an engine call: erased when the call ends
+  int call_depth = 0;
+
+  std::vector<std::unique_ptr<Session>> sessions;  // index = SubscriberId
+  std::vector<SubscriberId> free_sessions;
+  std::unordered_map<std::string, SubscriberId, TopicLevelHash, TopicEqual> session_by_client;
+
+  SubscriptionIndex index;
+  RetainedStore retained;
+  EngineStats counters;
+  std::uint64_t next_sys_ms = 0;
+
+  // Scratch reused on the hot path so that a warm publish allocates nothing.
+  std::vector<std::uint8_t> out;
+  std::vector<SubscriptionMatch> matches;
+  std::vector<Recipient> recipients;
+  std::size_t recipient_count = 0;
+  std::uint64_t publication_mark = 0;
+  mqtt::Publish stored_packet;  // a stored Message seen as a packet
+  mqtt::Packet decoded;
+
+  // framing.cpp
+  void input(Connection& conn, std::span<const std::uint8_t> bytes);
+  std::size_t consume(Connection& conn, std::span<const std::uint8_t> bytes);
+  void dispatch(Connection& conn, mqtt::Packet& packet);
+  void malformed(Connection& conn, const mqtt::DecodeStatus& status,
+                 std::span<const std::uint8_t> body, bool is_connect);
+  void protocol_error(Connection& conn, mqtt::ReasonCode code, std::string_view rule);
+  void flush_gone();
+
+  // connect.cpp
+  void on_connect(Connection& conn, const mqtt::Connect& packet);
+  void refuse(Connection& conn, mqtt::Version version, mqtt::ReasonCode code, std::string_view why);
+  void take_over(Session& session);
+  SubscriberId attach_session(Connection& conn, const mqtt::Connect& packet, bool& present);
+  std::string assign_client_id();
+
+  // disconnect.cpp
+  void on_disconnect(Connection& conn, const mqtt::Disconnect& packet);
+  void disconnect(Connection& conn, mqtt::ReasonCode code);  // DISCONNECT (5.0), then close
+  void end_connection(Connection& conn);
+  void on_transport_closed(Connection& conn);
+  void shutdown();
+
+  // session lifecycle (sessions.cpp)
+  SubscriberId create_session(std::string_view client_id);
+  void end_session(SubscriberId id);
+  Session& session_of(const Connection& conn) { return *sessions[conn.session]; }
+  static std::uint64_t origin_of(SubscriberId id) { return std::uint64_t{id} + 1; }
+
+  // publish_in.cpp
+  void on_publish(Connection& conn, mqtt::Publish& packet);
+  void on_pubrel(Connection& conn, const mqtt::Pubrel& packet);
+  bool resolve_topic_alias(Connection& conn, mqtt::Publish& packet);
+  void store_retained(Publication& publication);
+
+  // routing.cpp
+  std::size_t route(Publication& publication);
+  void collect_recipients(Publication& publication);
+  const MessagePtr& message_of(Publication& publication);
+  void publish_owned(const std::shared_ptr<const Message>& message);
+
+  // delivery.cpp
+  void deliver(Session& session, Publication& publication, const Recipient& recipient);
+  void enqueue(Session& session, Delivery delivery);
+  bool send_inflight(Session& session, InflightMessage& entry, bool dup);
+  bool send_publish(Connection& conn, mqtt::Publish& packet, std::string_view topic,
+                    std::optional<std::uint64_t> expires_at_ms);
+  void pump(Session& session);
+  void resume(Session& session);
+  std::uint16_t allocate_packet_id(Session& session);
+  void on_puback(Connection& conn, const mqtt::Puback& packet);
+  void on_pubrec(Connection& conn, const mqtt::Pubrec& packet);
+  void on_pubcomp(Connection& conn, const mqtt::Pubcomp& packet);
+  void load_packet(const Message& message, mqtt::Publish& packet);
+  bool online(const Session& session) const;
+
+  // subscribe.cpp
+  void on_subscribe(Connection& conn, const mqtt::Subscribe& packet);
+  void on_unsubscribe(Connection& conn, const mqtt::Unsubscribe& packet);
+
+  // will.cpp
+  void set_will(Session& session, const mqtt::Connect& packet, SubscriberId id);
+  void will_on_connection_end(Session& session);
+  void publish_will(Session& session);
+
+  // timers.cpp
+  void tick();
+  std::uint64_t now() { return host.now_ms(); }
+
+  // sys_topics.cpp
+  void publish_sys();
+
+  // The Receive Maximum we announce in CONNACK (MQTT 5.0 section 3.2.2.3.3), which
+  // Mosquitto takes from max_inflight_messages.
+  std::uint16_t receive_maximum() const {
+    return settings.max_inflight_messages == 0 ? 65535 : settings.max_inflight_messages;
+  }
+
+  // Output helpers (framing.cpp): encode into `out` and hand it to the host.
+  template <class P>
+  void send_packet(Connection& conn, const P& packet) {
+    out.clear();
+    mqtt::encode(packet, conn.version, out);
+    transmit(conn);
+  }
+  void transmit(Connection& conn);
+  void log_line(LogLevel level, std::string_view line) { host.log(level, line); }
+};
+
+}  // namespace attestmq::broker

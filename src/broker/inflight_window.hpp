@@ -1,0 +1,51 @@
+#pragma once
+// A session's outgoing QoS 1/2 messages awaiting acknowledgement (MQTT 5.0 sections 4.3.2,
+// 4.3.3, 4.9), kept in the order they were first sent because that is the order they are
+// resent in (section 4.6). Acknowledgements mostly arrive in order, so lookups scan from the
+// front; "is this packet id free" is a bitmap once the window is large enough to matter.
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "broker/message.hpp"
+
+namespace attestmq::broker {
+
+// One message on its way to one session: the shared message plus what is particular to this
+// subscriber (section 3.3.4: delivered QoS, retain flag, matching subscription identifiers).
+struct Delivery {
+  MessagePtr message;
+  std::uint8_t qos = 0;
+  bool retain = false;
+  std::vector<std::uint32_t> subscription_ids;
+};
+
+struct InflightMessage {
+  std::uint16_t packet_id = 0;
+  bool awaiting_pubcomp = false;  // QoS 2 after PUBREC: PUBREL is what gets resent
+  Delivery delivery;
+};
+
+class InflightWindow {
+ public:
+  using iterator = std::deque<InflightMessage>::iterator;
+
+  std::size_t size() const { return entries_.size(); }
+  iterator begin() { return entries_.begin(); }
+  iterator end() { return entries_.end(); }
+  InflightMessage& back() { return entries_.back(); }
+
+  bool contains(std::uint16_t packet_id) const;
+  iterator find(std::uint16_t packet_id);
+  void push_back(InflightMessage message);
+  iterator erase(iterator position);
+  void pop_back() { erase(entries_.end() - 1); }
+
+ private:
+  void mark(std::uint16_t packet_id, bool in_use);
+
+  std::deque<InflightMessage> entries_;
+  std::vector<std::uint64_t> in_use_;  // one bit per packet id; empty while the window is small
+};
+
+}  // namespace attestmq::broker

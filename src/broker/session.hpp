@@ -1,0 +1,53 @@
+#pragma once
+// Session state (MQTT 5.0 section 4.1): what survives a disconnect while the session has not
+// expired: subscriptions, QoS 1/2 messages in flight in both directions, the queue of
+// messages waiting for the in-flight window or for the client to come back, and the will.
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/inflight_window.hpp"
+#include "broker/message.hpp"
+
+namespace attestmq::broker {
+
+struct Connection;
+
+// MQTT 5.0 section 3.1.2.11.2: this Session Expiry Interval means the session never ends.
+inline constexpr std::uint32_t kSessionNeverExpires = 0xFFFFFFFF;
+
+struct Session {
+  bool in_use = false;
+  std::string client_id;
+  Connection* connection = nullptr;  // nullptr while the client is offline
+
+  // Section 3.1.2.11.2; nullopt = never expires.
+  std::optional<std::uint64_t> expiry_interval_s;
+  std::optional<std::uint64_t> expires_at_ms;  // set while offline
+
+  std::uint16_t next_packet_id = 1;
+  InflightWindow inflight;
+  std::deque<Delivery> queue;
+  std::uint64_t queued_bytes = 0;
+
+  // Incoming QoS 2 packet identifiers whose PUBREL has not arrived (section 4.3.3).
+  std::vector<std::uint16_t> incoming_qos2;
+
+  std::vector<std::string> subscriptions;  // filters, to release them when the session ends
+
+  // Section 3.1.3.2: the will and when a delayed will is due.
+  std::shared_ptr<Message> will;
+  std::optional<std::uint32_t> will_expiry_interval_s;
+  std::uint32_t will_delay_s = 0;
+  std::optional<std::uint64_t> will_at_ms;
+
+  // Routing scratch: which publication last matched this session and its recipient slot,
+  // so that overlapping subscriptions yield one delivery (section 3.3.4).
+  std::uint64_t match_mark = 0;
+  std::uint32_t match_slot = 0;
+};
+
+}  // namespace attestmq::broker

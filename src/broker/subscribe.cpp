@@ -1,0 +1,103 @@
+// SUBSCRIBE and UNSUBSCRIBE (MQTT 5.0 sections 3.8-3.11, MQTT 3.1.1 sections 3.8-3.11),
+// and the retained messages a new subscription receives (Retain Handling, 3.8.3.1).
+#include <algorithm>
+
+#include "broker/engine_impl.hpp"
+#include "mqtt/topic.hpp"
+
+namespace attestmq::broker {
+
+namespace {
+
+struct RetainedSend {
+  MessagePtr message;
+  std::uint8_t qos;
+  std::uint32_t subscription_id;
+};
+
+}  // namespace
+
+void Engine::Impl::on_subscribe(Connection& conn, const mqtt::Subscribe& packet) {
+  const bool v5 = conn.version == mqtt::Version::v5;
+  const SubscriberId id = conn.session;
+  Session& session = session_of(conn);
+  for (const mqtt::Subscription& sub : packet.subscriptions) {
+    if (sub.no_local && mqtt::parse_shared_filter(sub.filter)) {
+      protocol_error(conn, mqtt::ReasonCode::ProtocolError,
+                     "No Local on a shared subscription (MQTT 5.0 section 3.8.3.1)");
+      return;
+    }
+  }
+  const std::uint32_t subscription_id = packet.properties.subscription_identifiers.empty()
+                                            ? 0
+                                            : packet.properties.subscription_identifiers.front();
+  mqtt::Suback suback;
+  suback.packet_id = packet.packet_id;
+  std::vector<RetainedSend> retained_sends;
+  for (const mqtt::Subscription& sub : packet.subscriptions) {
+    if (!mqtt::valid_topic_filter(sub.filter)) {
+      // Section 3.9.3: 0x8F in 5.0; 3.1.1 only has Failure (0x80).
+      suback.reasons.push_back(v5 ? mqtt::ReasonCode::TopicFilterInvalid
+                                  : mqtt::ReasonCode::UnspecifiedError);
+      continue;
+    }
+    const std::uint8_t granted = std::min(sub.qos, settings.max_qos);
+    SubscriptionOptions options{granted, sub.no_local, sub.retain_as_published, sub.retain_handling,
+                                subscription_id};
+    const bool fresh = index.subscribe(sub.filter, id, options);
+    if (fresh) session.subscriptions.emplace_back(sub.filter);
+    suback.reasons.push_back(static_cast<mqtt::ReasonCode>(granted));
+    // Section 4.8.2: no retained messages for shared subscriptions. Section 3.8.3.1:
+    // Retain Handling 0 always, 1 only for a new subscription, 2 never.
+    const bool send_retained = sub.retain_handling == 0 || (sub.retain_handling == 1 && fresh);
+    if (send_retained && !mqtt::parse_shared_filter(sub.filter)) {
+      retained.match(sub.filter, [&](const MessagePtr& message) {
+        retained_sends.push_back({message, std::min(message->qos, granted), subscription_id});
+      });
+    }
+  }
+  send_packet(conn, suback);
+
+  const std::uint64_t now_ms = retained_sends.empty() ? 0 : now();
+  Recipient recipient;
+  recipient.who = id;
+  recipient.retain_as_published = true;  // section 3.3.1.3: sent on subscribe with RETAIN 1
+  mqtt::Publish packet_out;
+  for (RetainedSend& send : retained_sends) {
+    const Message& message = *send.message;
+    if (message.expires_at_ms && *message.expires_at_ms <= now_ms) continue;
+    if (conn.state != ConnectionState::connected) return;
+    load_packet(message, packet_out);
+    Publication publication;
+    publication.packet = &packet_out;
+    publication.topic = message.topic;
+    publication.qos = message.qos;
+    publication.retain = true;
+    publication.origin = message.origin;
+    publication.expires_at_ms = message.expires_at_ms;
+    publication.message = send.message;
+    recipient.qos = send.qos;
+    recipient.subscription_ids.clear();
+    if (send.subscription_id != 0) recipient.subscription_ids.push_back(send.subscription_id);
+    deliver(session, publication, recipient);
+  }
+}
+
+void Engine::Impl::on_unsubscribe(Connection& conn, const mqtt::Unsubscribe& packet) {
+  Session& session = session_of(conn);
+  mqtt::Unsuback unsuback;
+  unsuback.packet_id = packet.packet_id;
+  for (std::string_view filter : packet.filters) {
+    const bool existed = index.unsubscribe(filter, conn.session);
+    if (existed) {
+      auto it = std::find(session.subscriptions.begin(), session.subscriptions.end(), filter);
+      if (it != session.subscriptions.end()) session.subscriptions.erase(it);
+    }
+    // Section 3.11.3: 0x11 when there was nothing to remove.
+    unsuback.reasons.push_back(existed ? mqtt::ReasonCode::Success
+                                       : mqtt::ReasonCode::NoSubscriptionExisted);
+  }
+  send_packet(conn, unsuback);
+}
+
+}  // namespace attestmq::broker
