@@ -1,0 +1,184 @@
+// `attestmq bench`: a load generator for MQTT brokers. One epoll loop per thread drives many
+// non-blocking connections; payloads carry a sequence number and a send time so subscribers
+// measure loss, duplicates and end-to-end latency.
+#include <netdb.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench_cpu.hpp"
+#include "bench_options.hpp"
+#include "bench_peers.hpp"
+#include "bench_report.hpp"
+#include "bench_worker.hpp"
+#include "commands.hpp"
+
+namespace attestmq::app {
+
+namespace {
+
+using bench::Options;
+
+void add_options(CLI::App& app, Options& options, std::string& version) {
+  app.set_help_flag("--help", "print this help and exit");
+  app.add_option("--host", options.host, "broker host name or address")->capture_default_str();
+  app.add_option("-p,--port", options.port, "broker TCP port")->capture_default_str();
+  app.add_option("--scenario", options.scenario,
+                 "pairs: N publishers each to its own topic, N subscribers; "
+                 "fanout: 1 publisher, N subscribers")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, bench::Scenario>{
+          {"pairs", bench::Scenario::pairs}, {"fanout", bench::Scenario::fanout}}))
+      ->default_str("pairs");
+  app.add_option("-n,--clients", options.clients, "N: pairs or subscribers")
+      ->check(CLI::Range(1u, 100000u))
+      ->capture_default_str();
+  app.add_option("-q,--qos", options.qos, "QoS of publications and subscriptions")
+      ->check(CLI::Range(0, 1))
+      ->default_str("0");
+  app.add_option("-s,--size", options.payload_size,
+                 "payload bytes (at least 16: sequence number and time stamp)")
+      ->check(
+          CLI::Range(std::size_t{bench::kStampSize}, std::size_t{mqtt::kMaxRemainingLength / 2}))
+      ->capture_default_str();
+  app.add_option("-d,--duration", options.duration_s, "seconds measured")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  app.add_option("-w,--warmup", options.warmup_s, "seconds sent before measuring")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option(
+         "-r,--rate", options.rate,
+         "total msg/s over all publishers, evenly scheduled; 0 = as fast as the window allows")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  app.add_option("--window", options.window,
+                 "messages a publisher may have outstanding: not yet received by all its "
+                 "subscribers and, at QoS 1, not yet acknowledged (also capped by the "
+                 "broker's Receive Maximum)")
+      ->check(CLI::Range(1u, 32767u))
+      ->capture_default_str();
+  app.add_option("-t,--threads", options.threads, "event-loop threads")
+      ->check(CLI::Range(1u, 256u))
+      ->capture_default_str();
+  app.add_option("-V,--protocol-version", version, "MQTT version: 5 or 311")
+      ->check(CLI::IsMember({"5", "311"}))
+      ->capture_default_str();
+  app.add_option("--broker-pid", options.broker_pid,
+                 "also report this process's CPU time over the measurement window")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--json", options.json, "print the results as one JSON object");
+}
+
+bool resolve(const Options& options, sockaddr_storage& address, socklen_t& size,
+             std::string& error) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(options.port);
+  const int status = ::getaddrinfo(options.host.c_str(), port.c_str(), &hints, &found);
+  if (status != 0) {
+    error = "cannot resolve '" + options.host + "': " + ::gai_strerror(status);
+    return false;
+  }
+  std::memcpy(&address, found->ai_addr, found->ai_addrlen);
+  size = found->ai_addrlen;
+  ::freeaddrinfo(found);
+  return true;
+}
+
+// Topics and client ids carry the process id, so concurrent runs on one broker stay apart.
+std::string name(const char* kind, unsigned index) {
+  return "attestmq-bench-" + std::to_string(::getpid()) + "-" + kind + std::to_string(index);
+}
+
+int run(const Options& options) {
+  sockaddr_storage address{};
+  socklen_t address_size = 0;
+  std::string error;
+  if (!resolve(options, address, address_size, error)) {
+    std::fprintf(stderr, "attestmq bench: %s\n", error.c_str());
+    return 1;
+  }
+
+  if (options.broker_pid > 0 && !bench::process_cpu_time(options.broker_pid)) {
+    std::fprintf(stderr, "attestmq bench: --broker-pid %d: no such process\n", options.broker_pid);
+    return 1;
+  }
+
+  std::vector<std::unique_ptr<bench::Publisher>> publishers;
+  std::vector<std::unique_ptr<bench::Subscriber>> subscribers;
+  for (unsigned i = 0; i < options.publisher_count(); ++i) {
+    publishers.push_back(
+        std::make_unique<bench::Publisher>(options, name("pub", i), name("topic", i)));
+  }
+  for (unsigned i = 0; i < options.subscriber_count(); ++i) {
+    auto& publisher = *publishers[i % publishers.size()];
+    subscribers.push_back(std::make_unique<bench::Subscriber>(
+        options, name("sub", i), name("topic", i % publishers.size()), publisher));
+    publisher.add_subscriber(subscribers.back().get());
+  }
+
+  // Publisher i and subscriber i go to the same thread: in pairs both ends of a stream share
+  // an event loop, so the QoS 0 window sees the subscriber's progress without waiting.
+  bench::SharedRun shared(options.threads);
+  std::vector<std::unique_ptr<bench::Worker>> workers;
+  for (unsigned t = 0; t < options.threads; ++t) {
+    workers.push_back(std::make_unique<bench::Worker>(options, address, address_size, shared, t));
+  }
+  for (unsigned i = 0; i < publishers.size(); ++i)
+    workers[i % options.threads]->add(*publishers[i]);
+  for (unsigned i = 0; i < subscribers.size(); ++i) {
+    workers[i % options.threads]->add(*subscribers[i]);
+  }
+
+  std::vector<std::string> errors(options.threads);
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < options.threads; ++t) {
+    threads.emplace_back([&, t] { workers[t]->run(errors[t]); });
+  }
+  workers[0]->run(errors[0]);
+  for (auto& thread : threads) thread.join();
+  if (shared.failed) {
+    for (const auto& message : errors) {
+      if (!message.empty()) {
+        std::fprintf(stderr, "attestmq bench: %s:%u: %s\n", options.host.c_str(), options.port,
+                     message.c_str());
+      }
+    }
+    return 1;
+  }
+
+  const bench::Report report = bench::summarize(options, publishers, subscribers, shared);
+  if (options.json) {
+    std::printf("%s\n", bench::to_json(options, report).dump(2).c_str());
+  } else {
+    bench::print_text(options, report, stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int bench_main(int argc, char** argv) {
+  CLI::App app{"attestmq bench: MQTT load generator (throughput, loss, end-to-end latency)",
+               "attestmq bench"};
+  Options options;
+  std::string version = "5";
+  add_options(app, options, version);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  options.version = version == "311" ? mqtt::Version::v311 : mqtt::Version::v5;
+  return run(options);
+}
+
+}  // namespace attestmq::app

@@ -1,0 +1,42 @@
+#include "bench_cpu.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+
+namespace attestmq::app::bench {
+
+namespace {
+
+double seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; }
+
+}  // namespace
+
+CpuTime own_cpu_time() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return {seconds(usage.ru_utime), seconds(usage.ru_stime)};
+}
+
+std::optional<CpuTime> process_cpu_time(int pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  const std::string stat{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+  // proc(5): the command name (field 2) is in parentheses and may hold spaces, so count the
+  // fields after the last ')'. utime and stime are fields 14 and 15, in clock ticks.
+  const auto name_end = stat.rfind(')');
+  if (name_end == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(name_end + 1));
+  std::string field;
+  for (int index = 3; index < 14; ++index) fields >> field;
+  double user_ticks = 0;
+  double system_ticks = 0;
+  if (!(fields >> user_ticks >> system_ticks)) return std::nullopt;
+  const double ticks_per_second = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return CpuTime{user_ticks / ticks_per_second, system_ticks / ticks_per_second};
+}
+
+}  // namespace attestmq::app::bench

@@ -1,0 +1,37 @@
+#pragma once
+// What one `attestmq bench` run does, as parsed from its command line.
+#include <cstdint>
+#include <string>
+
+#include "mqtt/packet.hpp"
+
+namespace attestmq::app::bench {
+
+enum class Scenario {
+  pairs,   // N publishers, each to its own topic, and N subscribers, one per topic
+  fanout,  // one publisher, N subscribers to its topic
+};
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 1883;
+  Scenario scenario = Scenario::pairs;
+  unsigned clients = 8;
+  std::uint8_t qos = 0;
+  std::size_t payload_size = 64;
+  double duration_s = 10;
+  double warmup_s = 2;
+  double rate = 0;       // total messages per second over all publishers; 0 = saturate
+  unsigned window = 64;  // messages a publisher may have outstanding
+  unsigned threads = 1;
+  mqtt::Version version = mqtt::Version::v5;
+  int broker_pid = 0;  // when set, the broker's CPU time is sampled with the window
+  bool json = false;
+
+  unsigned publisher_count() const { return scenario == Scenario::pairs ? clients : 1; }
+  unsigned subscriber_count() const { return clients; }
+  // Each message reaches this many subscribers.
+  unsigned subscribers_per_publisher() const { return scenario == Scenario::pairs ? 1 : clients; }
+};
+
+}  // namespace attestmq::app::bench

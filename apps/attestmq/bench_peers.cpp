@@ -1,0 +1,211 @@
+#include "bench_peers.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace attestmq::app::bench {
+
+namespace {
+
+// Packet identifiers are 1..65535 (MQTT 5.0 section 2.2.1); a window below this bound keeps
+// the identifiers of in-flight messages distinct.
+constexpr std::uint64_t kPacketIdSpace = 65535;
+
+mqtt::Connect make_connect(const Options& options, const std::string& client_id) {
+  mqtt::Connect connect;
+  connect.version = options.version;
+  connect.clean_start = true;
+  connect.keep_alive = 0;  // MQTT 5.0 section 3.1.2.10: 0 turns keepalive off, no PINGREQ needed
+  connect.client_id = client_id;
+  return connect;
+}
+
+// A DISCONNECT from the server (MQTT 5.0 section 3.14) or any packet a client never receives.
+bool unexpected(const mqtt::Packet& packet, const std::string& who, std::string& error) {
+  if (const auto* disconnect = std::get_if<mqtt::Disconnect>(&packet)) {
+    error =
+        who + ": broker sent DISCONNECT (" + std::string(mqtt::to_string(disconnect->reason)) + ")";
+  } else {
+    error = who + ": unexpected packet of type " + std::to_string(packet.index() + 1);
+  }
+  return false;
+}
+
+bool check_connack(const mqtt::Connack& connack, const std::string& who, std::string& error) {
+  if (connack.reason == mqtt::ReasonCode::Success) return true;
+  error = who + ": CONNACK refused (" + std::string(mqtt::to_string(connack.reason)) + ")";
+  return false;
+}
+
+}  // namespace
+
+std::int64_t monotonic_ns() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+Publisher::Publisher(const Options& options, std::string client_id, std::string topic)
+    : options_(options),
+      client_id_(std::move(client_id)),
+      topic_(std::move(topic)),
+      payload_(options.payload_size, std::uint8_t{'x'}),
+      ack_window_(options.window) {}
+
+void Publisher::schedule_from(std::int64_t start_ns, unsigned slot) {
+  if (options_.rate <= 0) return;
+  interval_ns_ = static_cast<std::int64_t>(1e9 * options_.publisher_count() / options_.rate);
+  next_due_ = start_ns + interval_ns_ * slot / options_.publisher_count();
+}
+
+void Publisher::start() { connection_.queue(make_connect(options_, client_id_), options_.version); }
+
+bool Publisher::on_packet(const mqtt::Packet& packet, std::string& error) {
+  if (const auto* puback = std::get_if<mqtt::Puback>(&packet)) {
+    // MQTT 5.0 section 3.4.2.1: 0x10 "no matching subscribers" is still an accepted message.
+    if (puback->reason != mqtt::ReasonCode::Success &&
+        puback->reason != mqtt::ReasonCode::NoMatchingSubscribers) {
+      ++rejected_acks_;
+    }
+    if (unacknowledged_ > 0) --unacknowledged_;
+    return true;
+  }
+  if (const auto* connack = std::get_if<mqtt::Connack>(&packet)) {
+    if (!check_connack(*connack, client_id_, error)) return false;
+    // MQTT 5.0 section 3.2.2.3.3: never have more QoS 1 messages in flight than the server's
+    // Receive Maximum.
+    if (options_.qos > 0 && connack->properties.receive_maximum) {
+      ack_window_ = std::min<unsigned>(ack_window_, *connack->properties.receive_maximum);
+    }
+    ready_ = true;
+    return true;
+  }
+  return unexpected(packet, client_id_, error);
+}
+
+bool Publisher::window_open() const {
+  if (options_.qos > 0 && unacknowledged_ >= ack_window_) return false;
+  // Messages not yet seen by every subscriber. This is the only bound at QoS 0; at QoS 1 it
+  // also applies, because a broker acknowledges on receipt and would otherwise queue (and, past
+  // its queue limit, drop) what its subscribers have not taken yet.
+  if (next_sequence_ - slowest_progress_ < options_.window) return true;
+  std::uint64_t slowest = UINT64_MAX;
+  for (const Subscriber* subscriber : subscribers_) {
+    slowest = std::min(slowest, subscriber->progress());
+  }
+  slowest_progress_ = slowest;
+  return next_sequence_ - slowest_progress_ < options_.window;
+}
+
+void Publisher::pump(std::int64_t now, const Timeline& timeline) {
+  if (!ready_ || stopped_) return;
+  if (now >= timeline.measure_end) {
+    stopped_ = true;
+    end_sequence_.store(next_sequence_, std::memory_order_release);
+    return;
+  }
+  while (window_open()) {
+    if (interval_ns_ == 0) {
+      send(now, timeline);
+      continue;
+    }
+    if (next_due_ > now) break;
+    // Stamped with the scheduled time, not the actual one, so a stall of the broker (or of
+    // the generator) shows up in the latency instead of silently delaying the schedule.
+    send(next_due_, timeline);
+    next_due_ += interval_ns_;
+  }
+}
+
+void Publisher::send(std::int64_t stamp, const Timeline& timeline) {
+  const std::uint64_t sequence = next_sequence_++;
+  std::memcpy(payload_.data(), &sequence, sizeof sequence);
+  std::memcpy(payload_.data() + sizeof sequence, &stamp, sizeof stamp);
+  mqtt::Publish publish;
+  publish.qos = options_.qos;
+  publish.topic = topic_;
+  publish.payload = payload_;
+  if (options_.qos > 0) {
+    publish.packet_id = static_cast<std::uint16_t>(sequence % kPacketIdSpace + 1);
+    ++unacknowledged_;
+  }
+  connection_.queue(publish, options_.version);
+  if (timeline.in_window(stamp)) ++sent_in_window_;
+}
+
+Subscriber::Subscriber(const Options& options, std::string client_id, std::string topic,
+                       const Publisher& publisher)
+    : options_(options),
+      client_id_(std::move(client_id)),
+      topic_(std::move(topic)),
+      publisher_(publisher) {}
+
+void Subscriber::start() {
+  connection_.queue(make_connect(options_, client_id_), options_.version);
+}
+
+bool Subscriber::on_packet(const mqtt::Packet& packet, std::int64_t now, const Timeline& timeline,
+                           std::string& error) {
+  if (const auto* publish = std::get_if<mqtt::Publish>(&packet)) {
+    return on_publish(*publish, now, timeline, error);
+  }
+  if (const auto* connack = std::get_if<mqtt::Connack>(&packet)) {
+    if (!check_connack(*connack, client_id_, error)) return false;
+    mqtt::Subscribe subscribe;
+    subscribe.packet_id = 1;
+    subscribe.subscriptions.push_back(mqtt::Subscription{.filter = topic_, .qos = options_.qos});
+    connection_.queue(subscribe, options_.version);
+    return true;
+  }
+  if (const auto* suback = std::get_if<mqtt::Suback>(&packet)) {
+    // MQTT 5.0 section 3.9.3: one reason code per filter, the granted QoS or a failure >= 0x80.
+    if (suback->reasons.size() != 1 || static_cast<std::uint8_t>(suback->reasons[0]) >= 0x80) {
+      error = client_id_ + ": SUBSCRIBE refused (" +
+              std::string(suback->reasons.empty() ? "no reason code"
+                                                  : mqtt::to_string(suback->reasons[0])) +
+              ")";
+      return false;
+    }
+    granted_qos_ = static_cast<std::uint8_t>(suback->reasons[0]);
+    ready_ = true;
+    return true;
+  }
+  return unexpected(packet, client_id_, error);
+}
+
+bool Subscriber::on_publish(const mqtt::Publish& publish, std::int64_t now,
+                            const Timeline& timeline, std::string& error) {
+  if (publish.payload.size() < kStampSize) {
+    error = client_id_ + ": received a " + std::to_string(publish.payload.size()) +
+            "-byte payload on '" + std::string(publish.topic) +
+            "', too short to be this benchmark's (is another client publishing there?)";
+    return false;
+  }
+  std::uint64_t sequence = 0;
+  std::int64_t stamp = 0;
+  std::memcpy(&sequence, publish.payload.data(), sizeof sequence);
+  std::memcpy(&stamp, publish.payload.data() + sizeof sequence, sizeof stamp);
+
+  const std::uint64_t expected = progress_.load(std::memory_order_relaxed);
+  if (sequence < expected) {
+    ++duplicates_;
+  } else {
+    if (timeline.in_window(stamp)) {
+      ++unique_from_window_;
+      latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(now - stamp, 0)));
+    }
+    gaps_ += sequence - expected;
+    progress_.store(sequence + 1, std::memory_order_relaxed);
+  }
+  if (timeline.in_window(now)) ++received_in_window_;
+  if (publish.qos == 1) {
+    mqtt::Puback puback;
+    puback.packet_id = publish.packet_id;
+    connection_.queue(puback, options_.version);
+  }
+  return true;
+}
+
+}  // namespace attestmq::app::bench

@@ -1,0 +1,123 @@
+#pragma once
+// The two kinds of benchmark clients. A publisher sends a stream of numbered, time-stamped
+// messages to its topic, never more than its window ahead; a subscriber checks the numbers
+// (loss, duplicates) and records the end-to-end latency of each message.
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bench_connection.hpp"
+#include "bench_histogram.hpp"
+#include "bench_options.hpp"
+
+namespace attestmq::app::bench {
+
+std::int64_t monotonic_ns();
+
+// The phases of a run on the monotonic clock. Messages stamped inside [measure_start,
+// measure_end) are the ones counted; the drain phase lets the last of them arrive.
+struct Timeline {
+  std::int64_t measure_start = 0;
+  std::int64_t measure_end = 0;
+  std::int64_t drain_deadline = 0;
+  bool in_window(std::int64_t t) const { return t >= measure_start && t < measure_end; }
+};
+
+// Every payload starts with the message's sequence number in its stream and the time it was
+// (scheduled to be) sent; the rest is padding up to --size.
+inline constexpr std::size_t kStampSize = 16;
+
+class Subscriber;
+
+class Publisher {
+ public:
+  Publisher(const Options& options, std::string client_id, std::string topic);
+
+  Connection& connection() { return connection_; }
+  void add_subscriber(const Subscriber* subscriber) { subscribers_.push_back(subscriber); }
+  // Spreads publishers' schedules evenly over one interval when --rate is set.
+  void schedule_from(std::int64_t start_ns, unsigned slot);
+
+  void start();  // queues CONNECT
+  bool on_packet(const mqtt::Packet& packet, std::string& error);
+  bool ready() const { return ready_; }
+
+  // Queues what the schedule and the window allow at `now`; stops at the window's end.
+  void pump(std::int64_t now, const Timeline& timeline);
+  bool stopped() const { return stopped_; }
+  bool window_full() const { return !window_open(); }
+  std::int64_t next_due() const { return interval_ns_ > 0 ? next_due_ : 0; }
+  // The sequence number the stream ends at, once stopped.
+  std::uint64_t end_sequence() const { return end_sequence_.load(std::memory_order_acquire); }
+
+  std::uint64_t sent_in_window() const { return sent_in_window_; }
+  std::uint64_t rejected_acks() const { return rejected_acks_; }
+
+ private:
+  bool window_open() const;
+  void send(std::int64_t stamp, const Timeline& timeline);
+
+  const Options& options_;
+  std::string client_id_;
+  std::string topic_;
+  Connection connection_;
+  std::vector<const Subscriber*> subscribers_;
+  std::vector<std::uint8_t> payload_;
+  bool ready_ = false;
+  bool stopped_ = false;
+  unsigned ack_window_;  // QoS 1 messages in flight: --window, capped by Receive Maximum
+  std::uint64_t next_sequence_ = 0;
+  mutable std::uint64_t slowest_progress_ = 0;  // cache of the subscribers' minimum progress
+  std::uint64_t unacknowledged_ = 0;
+  std::int64_t interval_ns_ = 0;
+  std::int64_t next_due_ = 0;
+  std::uint64_t sent_in_window_ = 0;
+  std::uint64_t rejected_acks_ = 0;
+  std::atomic<std::uint64_t> end_sequence_{UINT64_MAX};
+};
+
+class Subscriber {
+ public:
+  Subscriber(const Options& options, std::string client_id, std::string topic,
+             const Publisher& publisher);
+
+  Connection& connection() { return connection_; }
+  void start();  // queues CONNECT; SUBSCRIBE follows the CONNACK
+  // `now` is when the socket was read: one clock reading serves every packet of a read.
+  bool on_packet(const mqtt::Packet& packet, std::int64_t now, const Timeline& timeline,
+                 std::string& error);
+  bool ready() const { return ready_; }
+
+  // Messages received so far, as the next sequence number expected. Read by the publisher,
+  // possibly from another thread.
+  std::uint64_t progress() const { return progress_.load(std::memory_order_relaxed); }
+  bool caught_up() const { return progress() >= publisher_.end_sequence(); }
+
+  const LatencyHistogram& latency() const { return latency_; }
+  std::uint64_t received_in_window() const { return received_in_window_; }
+  std::uint64_t unique_from_window() const { return unique_from_window_; }
+  std::uint64_t duplicates() const { return duplicates_; }
+  std::uint64_t gaps() const { return gaps_; }
+  std::uint8_t granted_qos() const { return granted_qos_; }
+
+ private:
+  bool on_publish(const mqtt::Publish& publish, std::int64_t now, const Timeline& timeline,
+                  std::string& error);
+
+  const Options& options_;
+  std::string client_id_;
+  std::string topic_;
+  const Publisher& publisher_;
+  Connection connection_;
+  bool ready_ = false;
+  std::uint8_t granted_qos_ = 0;
+  std::atomic<std::uint64_t> progress_{0};
+  LatencyHistogram latency_;
+  std::uint64_t received_in_window_ = 0;  // by arrival time: the delivered throughput
+  std::uint64_t unique_from_window_ = 0;  // by send stamp: what loss is computed from
+  std::uint64_t duplicates_ = 0;
+  std::uint64_t gaps_ = 0;  // sequence numbers skipped: messages lost en route
+};
+
+}  // namespace attestmq::app::bench
