@@ -1,7 +1,5 @@
 #include "server/reactor.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -20,16 +18,11 @@ using broker::LogLevel;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kMaxEvents = 256;
-constexpr int kAcceptsPerWakeup = 64;
 // The engine's next_tick_ms() is computed on reactor 0; connections on other reactors may
 // need a timer sooner, so never sleep longer than this between ticks.
 constexpr std::uint64_t kMaxTickIntervalMs = 1000;
 // Output buffers that grew past this during a burst are released once empty.
 constexpr std::size_t kRetainedBufferBytes = 1024 * 1024;
-
-// epoll tags: connection ids are never 0 and never have the top bit set.
-constexpr std::uint64_t kWakeTag = 0;
-constexpr std::uint64_t kListenTag = std::uint64_t{1} << 63;
 
 thread_local Reactor* t_current_reactor = nullptr;
 
@@ -38,6 +31,12 @@ void release_if_large(std::vector<std::uint8_t>& buffer) {
 }
 
 }  // namespace
+
+int Reactor::earliest(int a, int b) {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return std::min(a, b);
+}
 
 std::variant<std::unique_ptr<Reactor>, std::string> Reactor::create(ServerCore& core, unsigned index) {
   UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
@@ -63,6 +62,7 @@ Reactor::Reactor(ServerCore& core, unsigned index, UniqueFd epoll, UniqueFd wake
 
 void Reactor::add_listen_sockets(std::vector<ListenSocket> sockets) {
   listen_sockets_ = std::move(sockets);
+  accept_paused_until_ms_.assign(listen_sockets_.size(), 0);
   for (std::size_t i = 0; i < listen_sockets_.size(); ++i) {
     epoll_event event{};
     event.events = EPOLLIN;
@@ -77,6 +77,8 @@ void Reactor::run() {
   epoll_event events[kMaxEvents];
   while (true) {
     int timeout = index_ == 0 ? run_timers() : -1;
+    timeout = earliest(timeout, resume_accepting());
+    timeout = earliest(timeout, expire_closing());
     if (!scheduled_.empty()) timeout = 0;
     const int count = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
     if (count < 0 && errno != EINTR) {
@@ -101,43 +103,11 @@ void Reactor::handle_event(std::uint64_t tag, std::uint32_t events) {
   }
   if ((tag & kListenTag) != 0) {
     const std::size_t index = tag & ~kListenTag;
-    if (index < listen_sockets_.size() && listen_sockets_[index].fd) accept_from(listen_sockets_[index]);
+    if (index < listen_sockets_.size() && listen_sockets_[index].fd) accept_from(index);
     return;
   }
   if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) read_from(tag);
   if ((events & EPOLLOUT) != 0) flush(tag);
-}
-
-void Reactor::accept_from(const ListenSocket& socket) {
-  auto& reactors = core_.reactors();
-  for (int i = 0; i < kAcceptsPerWakeup; ++i) {
-    UniqueFd fd(::accept4(socket.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-    if (!fd) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        core_.log_parts(LogLevel::error, "accept on port ", std::to_string(socket.port), ": ",
-                        std::strerror(errno));
-      }
-      return;
-    }
-    const auto& listener = core_.config().listeners[socket.listener];
-    auto& count = core_.connection_count(socket.listener);
-    if (listener.max_connections >= 0 && count.load() >= listener.max_connections) {
-      core_.log_parts(LogLevel::notice, "Client connection from ", peer_name(fd.get()),
-                      " denied: max_connections (", std::to_string(listener.max_connections),
-                      ") reached on port ", std::to_string(socket.port), ".");
-      continue;
-    }
-    count.fetch_add(1);
-    if (core_.config().tcp_nodelay) {
-      const int one = 1;
-      ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-    const unsigned target = next_reactor_;
-    next_reactor_ = (next_reactor_ + 1) % reactors.size();
-    const ConnId conn = (next_sequence_++ << kReactorBits) | target;
-    reactors[target]->adopt(std::move(fd), conn, socket.listener, socket.port);
-  }
 }
 
 void Reactor::adopt(UniqueFd fd, ConnId conn, std::uint32_t listener, std::uint16_t port) {
@@ -206,6 +176,7 @@ void Reactor::open_connection(Adoption adoption) {
   }
   auto outbox = std::make_shared<Outbox>(core_.threaded());
   Connection& connection = connections_[adoption.conn];
+  connection.interest = EPOLLIN;
   connection.peer = peer_name(adoption.fd.get());
   connection.fd = std::move(adoption.fd);
   connection.listener = adoption.listener;
@@ -224,6 +195,7 @@ void Reactor::open_connection(Adoption adoption) {
 void Reactor::read_from(ConnId conn) {
   const auto it = connections_.find(conn);
   if (it == connections_.end()) return;
+  if (it->second.closing) return discard_input(conn, it->second);
   const ssize_t got = ::recv(it->second.fd.get(), read_buffer_.data(), read_buffer_.size(), 0);
   if (got > 0) {
     const std::span<const std::uint8_t> bytes(read_buffer_.data(), static_cast<std::size_t>(got));
@@ -253,7 +225,9 @@ void Reactor::flush(ConnId conn) {
     outbox.flush_scheduled = false;
     close_requested = outbox.close_requested;
   }
+  if (close_requested && !connection.closing) begin_closing(conn, connection);
   if (!write_output(conn, connection)) return;
+  if (connection.closing) return continue_closing(conn, connection);
 
   bool resume = false;
   std::uint64_t excess = 0;
@@ -267,23 +241,13 @@ void Reactor::flush(ConnId conn) {
     }
     excess = outbox.excess;
   }
-  // Host::close: what the kernel would take has been written; a peer that is not reading
-  // does not get to hold the connection open.
-  if (close_requested) return close_connection(conn);
   if (excess > core_.output_excess_limit()) {
     core_.log_parts(LogLevel::warning, "Client connection from ", connection.peer, " is not reading: ",
                     std::to_string(excess), " bytes queued beyond max_client_output_bytes (",
                     std::to_string(core_.output_soft_limit()), "), disconnecting.");
     return close_connection(conn);
   }
-  const bool want_writable = connection.unwritten() > 0;
-  if (want_writable != connection.waiting_for_writable) {
-    epoll_event event{};
-    event.events = EPOLLIN | (want_writable ? EPOLLOUT : 0u);
-    event.data.u64 = conn;
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, connection.fd.get(), &event);
-    connection.waiting_for_writable = want_writable;
-  }
+  set_interest(conn, connection, connection.unwritten() > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
   if (resume) core_.with_engine([&](broker::Engine& engine) { engine.writable(conn); });
 }
 
@@ -313,16 +277,13 @@ bool Reactor::write_output(ConnId conn, Connection& connection) {
   return true;
 }
 
-void Reactor::close_connection(ConnId conn) {
-  const auto it = connections_.find(conn);
-  if (it == connections_.end()) return;
-  const std::uint32_t listener = it->second.listener;
-  connections_.erase(it);  // closing the socket also takes it out of the epoll set
-  core_.connection_count(listener).fetch_sub(1);
-  core_.with_engine([&](broker::Engine& engine) {
-    core_.unregister_outbox(conn);
-    engine.closed(conn);
-  });
+void Reactor::set_interest(ConnId conn, Connection& connection, std::uint32_t events) {
+  if (events == connection.interest) return;
+  epoll_event event{};
+  event.events = events;
+  event.data.u64 = conn;
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, connection.fd.get(), &event);
+  connection.interest = events;
 }
 
 void Reactor::flush_scheduled() {

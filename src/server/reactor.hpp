@@ -5,6 +5,7 @@
 // shutdown.
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -47,8 +48,17 @@ class Reactor {
     std::string peer;  // "ADDRESS:PORT", for log lines
     std::vector<std::uint8_t> output;  // taken from the outbox, written from `written` on
     std::size_t written = 0;
-    bool waiting_for_writable = false;  // EPOLLOUT registered
+    std::uint32_t interest = 0;  // the epoll events registered for it
+    // After Host::close (reactor_closing.cpp): the engine is done with it; the reactor
+    // finishes sending, then shuts down its side and discards input until the peer closes.
+    bool closing = false;
+    bool shut_down_writing = false;  // shutdown(SHUT_WR) done
+    bool peer_finished = false;      // EOF read while closing
     std::size_t unwritten() const { return output.size() - written; }
+  };
+  struct CloseDeadline {
+    std::uint64_t at_ms;
+    broker::ConnId conn;
   };
   struct Adoption {
     UniqueFd fd;
@@ -62,14 +72,31 @@ class Reactor {
     bool empty() const { return adoptions.empty() && flushes.empty(); }
   };
 
+  // epoll tags: connection ids are never 0 and never have the top bit set.
+  static constexpr std::uint64_t kWakeTag = 0;
+  static constexpr std::uint64_t kListenTag = std::uint64_t{1} << 63;
+
   Reactor(ServerCore& core, unsigned index, UniqueFd epoll, UniqueFd wake);
+  // The sooner of two epoll_wait timeouts, where -1 is "none".
+  static int earliest(int a, int b);
 
   void handle_event(std::uint64_t tag, std::uint32_t events);
-  void accept_from(const ListenSocket& socket);
+  // Accepting (reactor_accept.cpp).
+  void accept_from(std::size_t socket_index);
+  void pause_accepting(std::size_t socket_index, int error);
+  int resume_accepting();
   void open_connection(Adoption adoption);
   void read_from(broker::ConnId conn);
   void flush(broker::ConnId conn);
   bool write_output(broker::ConnId conn, Connection& connection);
+  void set_interest(broker::ConnId conn, Connection& connection, std::uint32_t events);
+  // Graceful close (reactor_closing.cpp).
+  void begin_closing(broker::ConnId conn, Connection& connection);
+  void continue_closing(broker::ConnId conn, Connection& connection);
+  void discard_input(broker::ConnId conn, Connection& connection);
+  int expire_closing();
+  void detach_from_engine(broker::ConnId conn);
+  void release(broker::ConnId conn);
   void close_connection(broker::ConnId conn);
   void drain_mailbox();
   void flush_scheduled();
@@ -83,12 +110,14 @@ class Reactor {
   UniqueFd wake_;
   std::unordered_map<broker::ConnId, Connection> connections_;
   std::vector<broker::ConnId> scheduled_;  // flushes asked for on this thread
+  std::deque<CloseDeadline> close_deadlines_;  // oldest first, so in deadline order
   std::vector<std::uint8_t> read_buffer_;
   OptionalMutex mailbox_mutex_;
   Mailbox mailbox_;
   std::atomic<bool> stopping_{false};
   // Reactor 0 only.
   std::vector<ListenSocket> listen_sockets_;
+  std::vector<std::uint64_t> accept_paused_until_ms_;  // per listen socket; 0: accepting
   unsigned next_reactor_ = 0;
   std::uint64_t next_sequence_ = 1;
   std::uint64_t next_tick_at_ms_ = 0;

@@ -1,0 +1,100 @@
+// Closing a connection gracefully, the transport half of MQTT 5.0 section 4.13.1 (and 3.1.1
+// section 3.1.4): the CONNACK refusal or DISCONNECT the engine sent before Host::close must
+// reach the client. Closing a socket whose receive queue still holds unread bytes makes the
+// kernel send a reset, and a reset can discard what the client has not read yet, final
+// packet included. So once the engine asks to close, the reactor:
+//   1. tells the engine the connection is gone (Engine::closed, exactly once) and feeds it
+//      nothing more;
+//   2. keeps writing the pending output, waiting for EPOLLOUT while the socket is full;
+//   3. then shuts down its sending side (the client reads EOF after the final packet);
+//   4. reads and discards input until the client closes too (EOF), then closes.
+// A client that never reads or never closes is cut at kCloseDeadlineMs after Host::close.
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <string>
+
+#include "server/reactor.hpp"
+#include "server/server_core.hpp"
+
+namespace attestmq::server {
+namespace {
+
+constexpr std::uint64_t kCloseDeadlineMs = 2000;
+
+}  // namespace
+
+void Reactor::begin_closing(broker::ConnId conn, Connection& connection) {
+  connection.closing = true;
+  close_deadlines_.push_back({core_.now_ms() + kCloseDeadlineMs, conn});
+  detach_from_engine(conn);
+}
+
+// Takes the next step once output was written or the peer's EOF was read.
+void Reactor::continue_closing(broker::ConnId conn, Connection& connection) {
+  if (connection.unwritten() > 0) {
+    // After the peer's EOF, EPOLLIN would report that EOF again and again.
+    set_interest(conn, connection, connection.peer_finished ? EPOLLOUT : EPOLLIN | EPOLLOUT);
+    return;
+  }
+  if (connection.peer_finished) return release(conn);
+  if (!connection.shut_down_writing) {
+    ::shutdown(connection.fd.get(), SHUT_WR);
+    connection.shut_down_writing = true;
+  }
+  set_interest(conn, connection, EPOLLIN);
+}
+
+void Reactor::discard_input(broker::ConnId conn, Connection& connection) {
+  const ssize_t got = ::recv(connection.fd.get(), read_buffer_.data(), read_buffer_.size(), 0);
+  if (got > 0) return;
+  if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+  if (got < 0) return release(conn);  // reset by the peer: nothing more can reach it
+  connection.peer_finished = true;
+  continue_closing(conn, connection);
+}
+
+// Closes the connections whose deadline passed; returns the epoll_wait timeout until the
+// next deadline, or -1 when none is pending.
+int Reactor::expire_closing() {
+  if (close_deadlines_.empty()) return -1;
+  const std::uint64_t now = core_.now_ms();
+  while (!close_deadlines_.empty()) {
+    const CloseDeadline next = close_deadlines_.front();
+    if (next.at_ms > now) return static_cast<int>(next.at_ms - now);
+    close_deadlines_.pop_front();
+    const auto it = connections_.find(next.conn);
+    if (it == connections_.end()) continue;
+    core_.log_parts(broker::LogLevel::info, "Client connection from ", it->second.peer,
+                    " did not finish closing within ", std::to_string(kCloseDeadlineMs), " ms (",
+                    std::to_string(it->second.unwritten()), " bytes unsent), closing it.");
+    release(next.conn);
+  }
+  return -1;
+}
+
+void Reactor::detach_from_engine(broker::ConnId conn) {
+  core_.with_engine([&](broker::Engine& engine) {
+    core_.unregister_outbox(conn);
+    engine.closed(conn);
+  });
+}
+
+void Reactor::release(broker::ConnId conn) {
+  const auto it = connections_.find(conn);
+  if (it == connections_.end()) return;
+  const std::uint32_t listener = it->second.listener;
+  connections_.erase(it);  // closing the socket also takes it out of the epoll set
+  core_.connection_count(listener).fetch_sub(1);
+}
+
+// At once: the peer closed or failed, it is not reading, or the server is stopping.
+void Reactor::close_connection(broker::ConnId conn) {
+  const auto it = connections_.find(conn);
+  if (it == connections_.end()) return;
+  if (!it->second.closing) detach_from_engine(conn);
+  release(conn);
+}
+
+}  // namespace attestmq::server
