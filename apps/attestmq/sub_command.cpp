@@ -57,7 +57,8 @@ void print(const SubArguments& args, const client::ReceivedMessage& message) {
     std::fputc(' ', stdout);
     if (message.payload.empty()) std::fputs("(null)", stdout);
   }
-  std::fwrite(message.payload.data(), 1, message.payload.size(), stdout);
+  // fwrite with a null pointer is undefined even for zero bytes (C17 7.1.4).
+  if (!message.payload.empty()) std::fwrite(message.payload.data(), 1, message.payload.size(), stdout);
   if (!args.no_newline) std::fputc('\n', stdout);
   std::fflush(stdout);
 }

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds and runs every test, three times over:
+#   release  optimised native build: unit tests and integration tests (pytest against the broker)
+#   asan     the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   wasm     codec and engine compiled for wasm32-wasi, their unit tests run under node's WASI
+# Prints a summary and exits non-zero if any step of any build failed.
+#   bash scripts/setup.sh && bash scripts/test.sh      (README's test command)
+#   bash scripts/test.sh release wasm                  (only some presets)
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# The integration tests need Debian's python3 (pytest, paho-mqtt), not a python3 that a
+# version manager (pyenv, conda) may have put first on PATH.
+export PATH="/usr/bin:/bin:$PATH"
+# Make a sanitizer report fail the test that triggered it, with a stack to read.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:strict_string_checks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+jobs=2
+presets=("$@")
+((${#presets[@]})) || presets=(release asan wasm)
+
+summary=()
+failed_steps=0
+total_passed=0
+total_failed=0
+
+# step NAME COMMAND...: runs the command, records its outcome and duration for the summary.
+step() {
+  local name=$1
+  shift
+  echo
+  echo "=== $name: $*"
+  local start=$SECONDS
+  "$@"
+  local status=$?
+  local outcome="ok"
+  if ((status != 0)); then
+    outcome="FAILED (exit $status)"
+    failed_steps=$((failed_steps + 1))
+  fi
+  summary+=("$(printf '%-16s %-22s %5ss' "$name" "$outcome" $((SECONDS - start)))")
+  return "$status"
+}
+
+# run_ctest PRESET: ctest with its output kept, to add its counts to the totals.
+run_ctest() {
+  local preset=$1 log
+  log=$(mktemp)
+  ctest --preset "$preset" --output-on-failure -j "$jobs" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  # "100% tests passed, 0 tests failed out of 42"
+  local counts
+  counts=$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
+  if [[ -n $counts ]]; then
+    local failed=${counts%% *} total=${counts##* }
+    total_failed=$((total_failed + failed))
+    total_passed=$((total_passed + total - failed))
+  elif ((status == 0)); then
+    echo "ctest ($preset) ran no test" >&2
+    status=1
+  fi
+  rm -f "$log"
+  return "$status"
+}
+
+started=$SECONDS
+for preset in "${presets[@]}"; do
+  # After a failed build the tests that did build still run (ninja -k 0 builds all it can):
+  # the summary then shows every failure at once. Tests whose binary is missing fail.
+  if step "$preset:configure" cmake --preset "$preset"; then
+    step "$preset:build" cmake --build --preset "$preset" -j "$jobs" -- -k 0
+    step "$preset:test" run_ctest "$preset"
+  fi
+done
+
+echo
+echo "=== summary ($((SECONDS - started)) s)"
+printf '%s\n' "${summary[@]}"
+echo "tests: $total_passed passed, $total_failed failed"
+((failed_steps == 0))
