@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "mqtt/properties.hpp"
+
 namespace attestmq::broker {
 
 struct MessageUserProperty {
@@ -34,5 +36,9 @@ struct Message {
 };
 
 using MessagePtr = std::shared_ptr<const Message>;
+
+// Copies the properties a broker forwards unaltered (MQTT 5.0 section 3.3.2.3; for wills
+// section 3.1.3.2) from a decoded PUBLISH or will into an owned message.
+void copy_forwarded_properties(const mqtt::Properties& from, Message& to);
 
 }  // namespace attestmq::broker

@@ -10,19 +10,12 @@ namespace attestmq::broker {
 const MessagePtr& Engine::Impl::message_of(Publication& publication) {
   if (publication.message) return publication.message;
   const mqtt::Publish& packet = *publication.packet;
-  const mqtt::Properties& p = packet.properties;
   auto message = std::make_shared<Message>();
   message->topic.assign(publication.topic);
   message->payload.assign(packet.payload.begin(), packet.payload.end());
   message->qos = publication.qos;
   message->retain = publication.retain;
-  message->payload_format_indicator = p.payload_format_indicator;
-  if (p.content_type) message->content_type.emplace(*p.content_type);
-  if (p.response_topic) message->response_topic.emplace(*p.response_topic);
-  if (p.correlation_data)
-    message->correlation_data.emplace(p.correlation_data->begin(), p.correlation_data->end());
-  for (const mqtt::UserProperty& up : p.user_properties)
-    message->user_properties.push_back({std::string(up.name), std::string(up.value)});
+  copy_forwarded_properties(packet.properties, *message);
   message->expires_at_ms = publication.expires_at_ms;
   message->origin = publication.origin;
   publication.message = std::move(message);

@@ -20,13 +20,7 @@ void Engine::Impl::set_will(Session& session, const mqtt::Connect& packet, Subsc
   message->retain = will.retain;
   message->origin = origin_of(id);
   const mqtt::Properties& p = will.properties;
-  message->payload_format_indicator = p.payload_format_indicator;
-  if (p.content_type) message->content_type.emplace(*p.content_type);
-  if (p.response_topic) message->response_topic.emplace(*p.response_topic);
-  if (p.correlation_data)
-    message->correlation_data.emplace(p.correlation_data->begin(), p.correlation_data->end());
-  for (const mqtt::UserProperty& up : p.user_properties)
-    message->user_properties.push_back({std::string(up.name), std::string(up.value)});
+  copy_forwarded_properties(p, *message);
   session.will = std::move(message);
   session.will_delay_s = p.will_delay_interval.value_or(0);
   session.will_expiry_interval_s = p.message_expiry_interval;
