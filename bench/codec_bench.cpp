@@ -87,6 +87,15 @@ void BM_ValidUtf8(benchmark::State& state) {
 }
 BENCHMARK(BM_ValidUtf8);
 
+// Every PUBLISH's Topic Name is checked for UTF-8 and wildcards (section 4.7.1, 4.7.3).
+void BM_ValidTopicName(benchmark::State& state) {
+  const std::string topic = "site7/device42/sensor3/temperature";
+  for (auto _ : state) benchmark::DoNotOptimize(valid_topic_name(topic));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(topic.size()));
+}
+BENCHMARK(BM_ValidTopicName);
+
 void BM_TopicMatches(benchmark::State& state) {
   for (auto _ : state) {
     benchmark::DoNotOptimize(topic_matches("site7/+/sensor3/#", "site7/device42/sensor3/temp"));

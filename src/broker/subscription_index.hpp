@@ -89,6 +89,7 @@ class SubscriptionIndex {
   std::size_t nodes_ = 0;
   // Scratch space reused by every match so that a publish allocates nothing once warm.
   std::vector<std::string_view> levels_;
+  std::vector<std::size_t> level_hashes_;  // TopicLevelHash of each entry of levels_, or 0
   struct Frame {
     Node* node;
     std::size_t depth;

@@ -36,8 +36,7 @@ bool valid_plain_filter(std::string_view filter) {
 
 bool valid_topic_name(std::string_view topic) {
   // Section 4.7.3: at least one character; section 4.7.1: no wildcards in a topic name.
-  return !topic.empty() && topic.size() <= kMaxTopicBytes &&
-         topic.find_first_of("+#") == std::string_view::npos && valid_utf8(topic);
+  return !topic.empty() && topic.size() <= kMaxTopicBytes && valid_utf8_without_wildcards(topic);
 }
 
 bool valid_topic_filter(std::string_view filter) {

@@ -109,6 +109,28 @@ TEST(SubscriptionIndex, WildcardsInTheFirstLevelSkipDollarTopics) {  // section 
   EXPECT_TRUE(matches("a/#", "a/$b/c"));
 }
 
+// A match hashes each topic level once and reuses it in every node it reaches at that
+// depth: levels reached through several '+' branches, repeated level names and empty levels
+// must still find exactly their own filters, publish after publish.
+TEST(SubscriptionIndex, LevelsReachedThroughSeveralBranches) {
+  SubscriptionIndex index;
+  index.subscribe("a/b/c", 1, with_id(1));
+  index.subscribe("a/+/c", 2, with_id(2));
+  index.subscribe("+/b/c", 3, with_id(3));
+  index.subscribe("+/+/c", 4, with_id(4));
+  index.subscribe("a/b/d", 5, with_id(5));
+  index.subscribe("c/c/c", 6, with_id(6));
+  index.subscribe("+//", 7, with_id(7));
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(matched_ids(index, "a/b/c"), (std::vector<std::uint32_t>{1, 2, 3, 4}));
+    EXPECT_EQ(matched_ids(index, "x/b/c"), (std::vector<std::uint32_t>{3, 4}));
+    EXPECT_EQ(matched_ids(index, "c/c/c"), (std::vector<std::uint32_t>{4, 6}));
+    EXPECT_EQ(matched_ids(index, "a/b/d"), (std::vector<std::uint32_t>{5}));
+    EXPECT_EQ(matched_ids(index, "a//"), (std::vector<std::uint32_t>{7}));
+    EXPECT_TRUE(matched_ids(index, "a/c/b").empty());
+  }
+}
+
 TEST(SubscriptionIndex, OverlappingSubscriptionsAreReturnedSeparately) {
   SubscriptionIndex index;
   EXPECT_TRUE(index.subscribe("a/b", 7, with_id(1, 0)));
