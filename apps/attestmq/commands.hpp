@@ -7,5 +7,6 @@ int broker_main(int argc, char** argv);
 int pub_main(int argc, char** argv);
 int sub_main(int argc, char** argv);
 int bench_main(int argc, char** argv);
+int verify_main(int argc, char** argv);
 
 }  // namespace attestmq::app

@@ -18,6 +18,7 @@ constexpr Subcommand kSubcommands[] = {
     {"pub", attestmq::app::pub_main, "publish messages (like mosquitto_pub)"},
     {"sub", attestmq::app::sub_main, "subscribe and print messages (like mosquitto_sub)"},
     {"bench", attestmq::app::bench_main, "load generator: throughput and latency"},
+    {"verify", attestmq::app::verify_main, "verify attestation evidence offline"},
 };
 
 void usage(std::FILE* out) {

@@ -1,0 +1,61 @@
+#pragma once
+// Shared by the attestation tests of envelopes, providers, policy and the dispatcher: test
+// data paths, whole-file reads and a scratch directory removed at the end of each test.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace attestmq::attest::testing {
+
+inline std::filesystem::path attest_data(const std::string& relative) {
+  return std::filesystem::path(ATTESTMQ_TEST_DATA_DIR) / "attest" / relative;
+}
+
+inline std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  EXPECT_TRUE(file) << path;
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(file),
+                                   std::istreambuf_iterator<char>());
+}
+
+inline std::string read_text(const std::filesystem::path& path) {
+  const auto bytes = read_bytes(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+inline void write_bytes(const std::filesystem::path& path, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file.write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+}
+
+inline void write_text(const std::filesystem::path& path, const std::string& text) {
+  write_bytes(path, std::vector<std::uint8_t>(text.begin(), text.end()));
+}
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "attestmq-attest-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace attestmq::attest::testing

@@ -1,0 +1,260 @@
+// verify_sgx_quote on real SGX DCAP v3 quotes: dcap-qvl's (production root, full collateral)
+// and Intel's sample quote under a test root; then one damaged copy per check.
+#include "attest/sgx_quote_verifier.hpp"
+
+#include <gtest/gtest.h>
+
+#include "attest/dcap_report_body.hpp"
+#include "dcap_test_data.hpp"
+
+namespace attestmq::attest {
+namespace {
+
+using namespace dcap_test;
+
+class SgxQuoteVerifier : public ::testing::Test {
+ protected:
+  std::vector<std::uint8_t> quote = read_bytes("dcap-qvl/sgx_quote");
+  std::string collateral = read_text("dcap-qvl/sgx_quote_collateral.json");
+
+  IntelVerifyOptions options(bool with_collateral = true) const {
+    IntelVerifyOptions o;
+    o.at_unix = kDcapQvlTime;
+    if (with_collateral) o.collateral_json = collateral;
+    return o;
+  }
+  VerificationResult verify(const std::vector<std::uint8_t>& q) const {
+    return verify_sgx_quote(q, options(false));
+  }
+};
+
+TEST_F(SgxQuoteVerifier, DcapQvlQuoteVerifiesWithCollateral) {
+  auto r = verify_sgx_quote(quote, options());
+  ASSERT_TRUE(r.valid()) << describe(r);
+  EXPECT_EQ(r.type, EvidenceType::sgx);
+  // check_sgx_quote.txt
+  EXPECT_EQ(r.claims["mrenclave"], "33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb");
+  EXPECT_EQ(r.claims["mrsigner"], "815f42f11cf64430c30bab7816ba596a1da0130c3b028b673133a66cf9a3e0e6");
+  EXPECT_EQ(r.claims["isv_prod_id"], "0");
+  EXPECT_EQ(r.claims["isv_svn"], "0");
+  EXPECT_EQ(r.claims["attributes"], "0500000000000000e700000000000000");
+  EXPECT_EQ(r.claims["debug"], "false");
+  EXPECT_EQ(r.claims["report_data"],
+            "48656c6c6f2c20776f726c6421000000000000000000000000000000000000000000000000000000000000"
+            "000000000000000000000000000000000000000000");
+  EXPECT_EQ(r.claims["fmspc"], "00a067110000");
+  EXPECT_EQ(r.claims["chain.0.subject"],
+            "C=US,ST=CA,L=Santa Clara,O=Intel Corporation,CN=Intel SGX PCK Certificate");
+  EXPECT_EQ(r.claims["chain.1.subject"],
+            "C=US,ST=CA,L=Santa Clara,O=Intel Corporation,CN=Intel SGX PCK Processor CA");
+  EXPECT_EQ(r.claims["chain.2.subject"],
+            "C=US,ST=CA,L=Santa Clara,O=Intel Corporation,CN=Intel SGX Root CA");
+  // QE ISVSVN 10 is at the QE identity's top level (8); the platform's TCB level is the one
+  // dcap-qvl's own test expects for this quote and collateral.
+  EXPECT_EQ(r.claims["qe_identity.tcb_status"], "UpToDate");
+  EXPECT_EQ(r.claims["tcb_status"], "ConfigurationAndSWHardeningNeeded");
+  EXPECT_EQ(r.claims.count("quote.trailing_bytes"), 0u);
+}
+
+TEST_F(SgxQuoteVerifier, WithoutCollateralVerifiesTheQuoteButReportsNoTcbStatus) {
+  auto r = verify_sgx_quote(quote, options(false));
+  ASSERT_TRUE(r.valid()) << describe(r);
+  EXPECT_EQ(r.claims.count("tcb_status"), 0u);
+}
+
+TEST_F(SgxQuoteVerifier, FlippedBitInEachSignedRegionFailsItsOwnCheck) {
+  const DcapQuote q = parse_or_fail(quote, DcapTee::sgx);
+  struct Case {
+    const char* region;
+    std::size_t offset;
+    const char* check;
+  };
+  const Case cases[] = {
+      {"header (QE SVN)", 8, "quote.signature"},
+      {"header (user data)", 30, "quote.signature"},
+      {"body (MRENCLAVE)", offset_of(quote, q.body) + sgx_report::mrenclave.offset, "quote.signature"},
+      {"body (REPORTDATA)", offset_of(quote, q.body) + sgx_report::report_data.offset, "quote.signature"},
+      {"quote signature", offset_of(quote, q.signature) + 5, "quote.signature"},
+      {"attestation key", offset_of(quote, q.attestation_key) + 63, "quote.attestation_key"},
+      {"QE report (CPUSVN)", offset_of(quote, q.qe_report), "qe_report.signature"},
+      {"QE report (REPORTDATA)", offset_of(quote, q.qe_report) + sgx_report::report_data.offset,
+       "qe_report.report_data"},
+      {"QE report (REPORTDATA zero half)",
+       offset_of(quote, q.qe_report) + sgx_report::report_data.offset + 40, "qe_report.report_data"},
+      {"QE auth data", offset_of(quote, q.qe_auth_data), "qe_report.report_data"},
+      {"QE report signature", offset_of(quote, q.qe_report_signature) + 40, "qe_report.signature"},
+  };
+  for (const auto& c : cases) {
+    auto r = verify(flip_bit(quote, c.offset));
+    EXPECT_FALSE(r.valid()) << c.region;
+    EXPECT_EQ(failed_check(r), c.check) << c.region << "\n" << describe(r);
+  }
+}
+
+TEST_F(SgxQuoteVerifier, DamagedPckCertificateFailsTheChainFormat) {
+  const DcapQuote q = parse_or_fail(quote, DcapTee::sgx);
+  // A byte inside the leaf's base64 changes its DER: the PEM no longer parses as a certificate.
+  auto damaged = quote;
+  damaged.at(offset_of(quote, q.pck_chain_pem) + 100) = '*';
+  EXPECT_EQ(failed_check(verify(damaged)), "pck.chain.format");
+}
+
+TEST_F(SgxQuoteVerifier, TamperedEmbeddedRootIsRejected) {
+  const DcapQuote q = parse_or_fail(quote, DcapTee::sgx);
+  const std::string pem(q.pck_chain_pem.begin(), q.pck_chain_pem.end());
+  std::size_t root = 0;
+  for (int i = 0; i < 2; ++i) root = pem.find("-----BEGIN", root + 1);  // the third block
+  // The root's base64 carries its subject around DER offset 238: a changed subject makes the
+  // embedded root another certificate, which must not be skipped in favour of the pinned one.
+  auto r = verify(flip_bit(quote, offset_of(quote, q.pck_chain_pem) + root + 349));
+  EXPECT_EQ(failed_check(r), "pck.chain") << describe(r);
+}
+
+TEST_F(SgxQuoteVerifier, HeaderFieldsAreChecked) {
+  auto version = quote;
+  put_le16(version, 0, 5);
+  EXPECT_EQ(failed_check(verify(version)), "quote.header.version");
+  auto key_type = quote;
+  put_le16(key_type, 2, 3);
+  EXPECT_EQ(failed_check(verify(key_type)), "quote.header.attestation_key_type");
+  auto tee = quote;
+  put_le32(tee, 4, 0x81);
+  EXPECT_EQ(failed_check(verify(tee)), "quote.header.tee_type");
+  EXPECT_EQ(failed_check(verify(flip_bit(quote, 12))), "quote.header.qe_vendor_id");
+}
+
+TEST_F(SgxQuoteVerifier, TruncatedQuoteIsRejected) {
+  EXPECT_EQ(failed_check(verify({quote.begin(), quote.begin() + 47})), "quote.header");
+  EXPECT_EQ(failed_check(verify({quote.begin(), quote.begin() + 300})), "quote.body");
+  EXPECT_EQ(failed_check(verify({quote.begin(), quote.begin() + 432})), "quote.signature_data");
+  EXPECT_EQ(failed_check(verify({quote.begin(), quote.end() - 1})), "quote.signature_data");
+  EXPECT_EQ(failed_check(verify({})), "quote.header");
+}
+
+TEST_F(SgxQuoteVerifier, LengthsPointingOutsideTheBufferAreRejected) {
+  const DcapQuote q = parse_or_fail(quote, DcapTee::sgx);
+  auto sig_len = quote;
+  put_le32(sig_len, 432, 0xffffffff);
+  auto r = verify(sig_len);
+  EXPECT_EQ(failed_check(r), "quote.signature_data");
+  EXPECT_NE(failure_detail(r).find("points past"), std::string::npos) << failure_detail(r);
+
+  auto auth_len = quote;
+  put_le16(auth_len, offset_of(quote, q.qe_auth_data) - 2, 0xffff);
+  EXPECT_EQ(failed_check(verify(auth_len)), "quote.signature_data");
+
+  auto cert_len = quote;
+  put_le32(cert_len, offset_of(quote, q.pck_chain_pem) - 4, 0x7fffffff);
+  EXPECT_EQ(failed_check(verify(cert_len)), "quote.signature_data");
+
+  auto cert_type = quote;
+  put_le16(cert_type, offset_of(quote, q.pck_chain_pem) - 6, 6);
+  EXPECT_EQ(failed_check(verify(cert_type)), "quote.signature_data");
+}
+
+TEST_F(SgxQuoteVerifier, ExpiredChainAtTheGivenTimeIsRejected) {
+  auto o = options(false);
+  o.at_unix = kYear2040;
+  auto r = verify_sgx_quote(quote, o);
+  EXPECT_EQ(failed_check(r), "pck.chain");
+  EXPECT_NE(failure_detail(r).find("expired"), std::string::npos) << failure_detail(r);
+}
+
+TEST_F(SgxQuoteVerifier, WrongPinnedRootIsRejected) {
+  auto o = options(false);
+  o.root_pem = read_text("intel-dcap-sampledata-testroot/trustedRootCaCert.pem");
+  auto r = verify_sgx_quote(quote, o);
+  EXPECT_EQ(failed_check(r), "pck.chain");
+  EXPECT_NE(failure_detail(r).find("not the pinned root"), std::string::npos) << failure_detail(r);
+}
+
+TEST_F(SgxQuoteVerifier, RootOptionThatIsNotOneCertificateIsRejected) {
+  auto o = options(false);
+  o.root_pem = "not a certificate";
+  EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "pck.root");
+}
+
+TEST_F(SgxQuoteVerifier, CollateralWithBadSignaturesIsRejected) {
+  auto o = options();
+  o.collateral_json = edit_collateral(collateral, "tcb_info_signature", flip_first_hex_digit);
+  EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "collateral.tcb_info.signature");
+
+  // A TCB level promoted to UpToDate in the signed text: the signature no longer covers it.
+  o.collateral_json = edit_collateral(collateral, "tcb_info", [](std::string& text) {
+    text.replace(text.find("SWHardeningNeeded"), 17, "UpToDate");
+  });
+  EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "collateral.tcb_info.signature");
+
+  o.collateral_json = edit_collateral(collateral, "qe_identity_signature", flip_first_hex_digit);
+  EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "collateral.qe_identity.signature");
+}
+
+TEST_F(SgxQuoteVerifier, CollateralOutsideItsValidityIsRejected) {
+  auto o = options();
+  o.at_unix = 1754006400;  // 2025-08-01, after nextUpdate 2025-07-19
+  EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "collateral.tcb_info.validity");
+}
+
+TEST_F(SgxQuoteVerifier, CollateralThatIsNotJsonIsRejected) {
+  auto o = options();
+  o.collateral_json = "{";
+  EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "collateral.format");
+}
+
+TEST_F(SgxQuoteVerifier, CollateralForAnotherPlatformIsRejected) {
+  auto o = options();
+  // Without the TDX bundle's PCK CRL, which the SGX chain's CA did not issue and which would
+  // fail pck.crl first.
+  o.collateral_json = edit_collateral(read_text("dcap-qvl/tdx_quote_collateral.json"), "pck_crl",
+                                      nullptr);
+  EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "tcb_info.type");
+}
+
+TEST_F(SgxQuoteVerifier, CrlNotIssuedForTheChainIsRejected) {
+  auto o = options(false);
+  o.crl_der_or_pem.push_back(read_text("go-tdx-guest/pckcrl"));  // PCK Platform CA's CRL
+  EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "pck.crl");
+  o.crl_der_or_pem = {"garbage"};
+  EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "pck.crl.format");
+}
+
+TEST(SgxEnclaveClaims, DebugAttributeIsReported) {
+  auto quote = read_bytes("dcap-qvl/sgx_quote");
+  const DcapQuote q = parse_or_fail(quote, DcapTee::sgx);
+  std::vector<std::uint8_t> body(q.body.begin(), q.body.end());
+  VerificationResult production;
+  add_sgx_enclave_claims(body, production);
+  EXPECT_EQ(production.claims["debug"], "false");
+  body[sgx_report::attributes.offset] |= sgx_report::kDebugBit;
+  VerificationResult debug;
+  add_sgx_enclave_claims(body, debug);
+  EXPECT_EQ(debug.claims["debug"], "true");
+}
+
+// Intel's DCAP 1.3 sample quote: every internal signature verifies, but its chain ends in a
+// test root that is not the production Intel SGX Root CA (check_vs_production_root.txt).
+TEST(IntelSampleQuote, RejectedWhenTheProductionRootIsPinned) {
+  auto quote = read_bytes("intel-dcap-sampledata-testroot/quote.dat");
+  IntelVerifyOptions o;
+  o.at_unix = 1577836800;  // 2020-01-01, inside the sample PCK leaf's 2019-08-14..2026-08-14
+  auto r = verify_sgx_quote(quote, o);
+  EXPECT_FALSE(r.valid());
+  EXPECT_EQ(failed_check(r), "pck.chain");
+  EXPECT_NE(failure_detail(r).find("is not the pinned root"), std::string::npos)
+      << failure_detail(r);
+  EXPECT_NE(failure_detail(r).find("44a0196b"), std::string::npos) << failure_detail(r);
+}
+
+TEST(IntelSampleQuote, AcceptedUnderItsOwnTestRoot) {
+  auto quote = read_bytes("intel-dcap-sampledata-testroot/quote.dat");
+  IntelVerifyOptions o;
+  o.at_unix = 1577836800;
+  o.root_pem = read_text("intel-dcap-sampledata-testroot/trustedRootCaCert.pem");
+  auto r = verify_sgx_quote(quote, o);
+  ASSERT_TRUE(r.valid()) << describe(r);
+  EXPECT_EQ(r.claims["mrenclave"], "4f8822f11d5d689ef195c55811bcf8ef88241db6795e4d1f69498d1ab4713953");
+  EXPECT_EQ(r.claims["debug"], "true");  // ATTRIBUTES 07..: the sample enclave is a debug build
+}
+
+}  // namespace
+}  // namespace attestmq::attest

@@ -1,0 +1,165 @@
+// The checks behind the report signature (VCEK extensions, TCB and CHIP_ID binding, the
+// VCEK's key type, CA constraints, Turin's layout), reached with a chain whose keys the test
+// holds: the real Milan report is edited, then re-signed by the synthetic VCEK.
+#include "snp_synthetic_chain.hpp"
+
+#include <algorithm>
+
+#include "attest/snp_report.hpp"
+#include "attest/snp_report_verifier.hpp"
+#include "snp_test_data.hpp"
+
+namespace attestmq::attest {
+namespace {
+
+using namespace snp_test;
+
+constexpr std::size_t kReportedTcbOffset = 0x180;
+constexpr std::size_t kChipIdOffset = 0x1A0;
+constexpr std::size_t kKeyFlagsOffset = 0x48;
+
+void put_u64(std::vector<std::uint8_t>& report, std::size_t offset, std::uint64_t value) {
+  for (int i = 0; i < 8; ++i) report[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
+}
+
+std::vector<std::uint8_t> chip_id_of(const std::vector<std::uint8_t>& report, std::size_t size) {
+  return {report.begin() + kChipIdOffset, report.begin() + kChipIdOffset + size};
+}
+
+class SnpSyntheticChainTest : public ::testing::Test {
+ protected:
+  std::vector<std::uint8_t> report = read_vector_file("attestation.bin");
+
+  SyntheticVcek matching_vcek() const {
+    return vcek_for(AmdProduct::milan, kReportedTcb, chip_id_of(report, 64));
+  }
+
+  VerificationResult verify_signed(const SyntheticVcek& spec,
+                                   AmdProduct product = AmdProduct::milan) {
+    SyntheticChain chain = make_synthetic_chain(product, spec, kInsideValidity);
+    sign_report(report, chain.vcek_key.get());
+    return verify_snp_report(report, chain.options);
+  }
+
+  std::string first_failure(const SyntheticVcek& spec) {
+    const VerificationResult result = verify_signed(spec);
+    const Check* failure = result.first_failure();
+    if (failure == nullptr) return "(no failure)";
+    last_detail = failure->detail;
+    return failure->name;
+  }
+
+  std::string last_detail;
+};
+
+TEST_F(SnpSyntheticChainTest, MatchingVcekVerifies) {
+  const VerificationResult result = verify_signed(matching_vcek());
+  EXPECT_TRUE(result.valid()) << result.first_failure()->name << ": "
+                              << result.first_failure()->detail;
+  EXPECT_EQ(result.claims.at("measurement"), kMeasurement);
+}
+
+TEST_F(SnpSyntheticChainTest, VersionThreeReportClaimsItsCpuid) {
+  report[0] = 3;
+  report[0x188] = 0x19;  // family 19h, model 1, stepping 1: a Milan part
+  report[0x189] = 0x01;
+  report[0x18A] = 0x01;
+  const VerificationResult result = verify_signed(matching_vcek());
+  ASSERT_TRUE(result.valid());
+  EXPECT_EQ(result.claims.at("version"), "3");
+  EXPECT_EQ(result.claims.at("cpuid_family"), "0x19");
+  EXPECT_EQ(result.claims.at("cpuid_model"), "0x01");
+  EXPECT_EQ(result.claims.at("cpuid_stepping"), "0x01");
+}
+
+TEST_F(SnpSyntheticChainTest, VcekIssuedForAnotherTcbIsDetected) {
+  SyntheticVcek spec = matching_vcek();
+  spec.extensions[2].second = der_integer(4);  // snpSPL 4, the report says 5
+  EXPECT_EQ(first_failure(spec), "tcb.vcek_match");
+  EXPECT_NE(last_detail.find("snp: report 5, VCEK 4"), std::string::npos) << last_detail;
+}
+
+TEST_F(SnpSyntheticChainTest, ReportedTcbChangedAndResignedIsDetected) {
+  put_u64(report, kReportedTcbOffset, 0x4406000000000002);  // SNP SPL 6
+  EXPECT_EQ(first_failure(matching_vcek()), "tcb.vcek_match");
+}
+
+TEST_F(SnpSyntheticChainTest, VcekOfAnotherChipIsDetected) {
+  SyntheticVcek spec = matching_vcek();
+  spec.extensions[4].second[0] ^= 0x01;
+  EXPECT_EQ(first_failure(spec), "chip_id.vcek_match");
+}
+
+TEST_F(SnpSyntheticChainTest, MaskedChipIdCannotBeBound) {
+  report[kKeyFlagsOffset] |= 0x2;  // MASK_CHIP_KEY
+  EXPECT_EQ(first_failure(matching_vcek()), "chip_id.vcek_match");
+  EXPECT_NE(last_detail.find("MASK_CHIP_KEY"), std::string::npos);
+}
+
+TEST_F(SnpSyntheticChainTest, MissingRepeatedOrMalformedExtensionsAreRejected) {
+  SyntheticVcek missing = matching_vcek();
+  missing.extensions.erase(missing.extensions.begin() + 3);  // ucodeSPL
+  EXPECT_EQ(first_failure(missing), "vcek.extensions");
+  EXPECT_NE(last_detail.find("1.3.6.1.4.1.3704.1.3.8 is missing"), std::string::npos)
+      << last_detail;
+
+  SyntheticVcek repeated = matching_vcek();
+  repeated.extensions.emplace_back("1.3.6.1.4.1.3704.1.3.3", der_integer(9));
+  EXPECT_EQ(first_failure(repeated), "vcek.extensions");
+  EXPECT_NE(last_detail.find("more than once"), std::string::npos) << last_detail;
+
+  SyntheticVcek malformed = matching_vcek();
+  malformed.extensions[0].second = {0x02, 0x02, 0x01, 0x00};  // INTEGER 256
+  EXPECT_EQ(first_failure(malformed), "vcek.extensions");
+
+  SyntheticVcek short_hwid = matching_vcek();
+  short_hwid.extensions[4].second.resize(63);
+  EXPECT_EQ(first_failure(short_hwid), "vcek.extensions");
+}
+
+TEST_F(SnpSyntheticChainTest, VcekWithoutP384KeyFailsTheSignature) {
+  SyntheticVcek spec = matching_vcek();
+  spec.curve = "P-256";
+  EXPECT_EQ(first_failure(spec), "report.signature");
+  EXPECT_NE(last_detail.find("P-384"), std::string::npos);
+}
+
+TEST_F(SnpSyntheticChainTest, AskThatIsNotACaCannotIssueTheVcek) {
+  SyntheticVcek spec = matching_vcek();
+  spec.ask_is_ca = false;
+  EXPECT_EQ(first_failure(spec), "chain.vcek_signed_by_ask");
+  EXPECT_NE(last_detail.find("not a certificate authority"), std::string::npos) << last_detail;
+}
+
+TEST_F(SnpSyntheticChainTest, UnpinnedRootIsRejectedEvenIfTheChainHolds) {
+  SyntheticChain chain = make_synthetic_chain(AmdProduct::milan, matching_vcek(), kInsideValidity);
+  sign_report(report, chain.vcek_key.get());
+  chain.options.ark_pem.reset();  // the built-in AMD ARK-Milan is pinned instead
+  const VerificationResult result = verify_snp_report(report, chain.options);
+  ASSERT_NE(result.first_failure(), nullptr);
+  EXPECT_EQ(result.first_failure()->name, "chain.ark_pinned");
+}
+
+TEST_F(SnpSyntheticChainTest, TurinReportUsesTheTurinTcbLayoutAndShortHwid) {
+  // Turin TCB_VERSION: FMC 1, boot loader 2, TEE 3, SNP 4, microcode 0x48.
+  constexpr std::uint64_t kTurinTcb = 0x4800000004030201;
+  put_u64(report, kReportedTcbOffset, kTurinTcb);
+  std::fill(report.begin() + kChipIdOffset + 8, report.begin() + kChipIdOffset + 64, 0);
+  const VerificationResult result = verify_signed(
+      vcek_for(AmdProduct::turin, kTurinTcb, chip_id_of(report, 8)), AmdProduct::turin);
+  ASSERT_TRUE(result.valid()) << result.first_failure()->name << ": "
+                              << result.first_failure()->detail;
+  EXPECT_EQ(result.claims.at("product"), "Turin");
+  EXPECT_EQ(result.claims.at("reported_tcb.fmc"), "1");
+  EXPECT_EQ(result.claims.at("reported_tcb.snp"), "4");
+
+  SyntheticVcek older_fmc = vcek_for(AmdProduct::turin, kTurinTcb, chip_id_of(report, 8));
+  older_fmc.extensions.back().second = der_integer(0);
+  const VerificationResult mismatch = verify_signed(older_fmc, AmdProduct::turin);
+  ASSERT_NE(mismatch.first_failure(), nullptr);
+  EXPECT_EQ(mismatch.first_failure()->name, "tcb.vcek_match");
+  EXPECT_NE(mismatch.first_failure()->detail.find("fmc: report 1, VCEK 0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace attestmq::attest
