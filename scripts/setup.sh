@@ -14,6 +14,8 @@ packages=(
   # integration tests: real peers, and plots of benchmark results
   mosquitto mosquitto-clients python3 python3-pytest python3-paho-mqtt python3-matplotlib
   openssl procps util-linux iproute2
+  # the sanitizer build and the fuzzers: clang-19 with its ASan, UBSan and libFuzzer runtimes
+  libclang-rt-19-dev
   # the Wasm build: clang-19 for wasm32-wasi, its libc and C++ runtime, node's WASI, wasm2c
   clang-19 lld-19 wasi-libc libc++-19-dev-wasm32 libc++abi-19-dev-wasm32
   libclang-rt-19-dev-wasm32 nodejs wabt

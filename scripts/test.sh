@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every test, three times over:
 #   release  optimised native build: unit tests and integration tests (pytest against the broker)
-#   asan     the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   asan     the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (clang-19),
+#            then every libFuzzer target for ATTESTMQ_FUZZ_SECONDS (60) each: scripts/fuzz.sh
 #   wasm     codec and engine compiled for wasm32-wasi, their unit tests run under node's WASI
 # Prints a summary and exits non-zero if any step of any build failed.
 #   bash scripts/setup.sh && bash scripts/test.sh      (README's test command)
@@ -71,6 +72,10 @@ for preset in "${presets[@]}"; do
   if step "$preset:configure" cmake --preset "$preset"; then
     step "$preset:build" cmake --build --preset "$preset" -j "$jobs" -- -k 0
     step "$preset:test" run_ctest "$preset"
+    # The sanitizer build also holds the libFuzzer targets: fuzz each for a bounded time.
+    if [[ $preset == asan ]]; then
+      step "asan:fuzz" bash scripts/fuzz.sh "${ATTESTMQ_FUZZ_SECONDS:-60}"
+    fi
   fi
 done
 

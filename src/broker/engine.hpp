@@ -3,6 +3,7 @@
 // answers through Host. Single-threaded; never throws across this boundary.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -14,6 +15,11 @@ namespace attestmq::broker {
 struct ConnectionInfo {
   std::uint32_t listener = 0;  // index into Settings::listeners
   std::string peer;            // "address:port", for logs
+  // Set by a TLS listener that takes the username from the transport (use_identity_as_username,
+  // use_subject_as_username): the client's username, already authenticated by its certificate
+  // or pre-shared key. It replaces whatever username CONNECT carries, and no password is
+  // checked.
+  std::optional<std::string> transport_username;
 };
 
 struct EngineStats {

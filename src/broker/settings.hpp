@@ -2,15 +2,30 @@
 // What the engine needs to know of the configuration. The config layer fills it from
 // mosquitto.conf syntax; defaults follow Mosquitto 2.0's documented defaults.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace attestmq::broker {
 
+class AccessControl;  // access_control.hpp: the rules of an acl_file
+
+// Checks a username and password against a password_file. Implemented outside the engine
+// (config/password_file), because the hashes need a crypto library the engine does not link.
+class Credentials {
+ public:
+  virtual ~Credentials() = default;
+  // True only for a known user whose password matches; compared in constant time.
+  virtual bool verify(std::string_view username, std::string_view password) const = 0;
+};
+
 // Settings that per_listener_settings makes per listener (Mosquitto's "security" options).
 struct ListenerPolicy {
   bool allow_anonymous = false;
+  std::shared_ptr<const Credentials> passwords;  // password_file; null: none
+  std::shared_ptr<const AccessControl> acl;      // acl_file; null: every topic allowed
 };
 
 struct Settings {
@@ -30,6 +45,9 @@ struct Settings {
   std::optional<std::uint64_t> persistent_client_expiration_s;  // nullopt = never
   std::uint32_t sys_interval_s = 10;                           // 0 = no $SYS updates
   bool connection_messages = true;
+  // AttestMQ's connect_timeout: a connection that has not completed its CONNECT this long
+  // after it opened is closed (half-open and slowloris connections); 0 = never.
+  std::uint32_t connect_timeout_ms = 10'000;
   // Output the host may hold for one client before QoS 0 messages to it are dropped and
   // QoS 1/2 wait in its queue (bounded memory per slow consumer).
   std::uint64_t max_client_output_bytes = 4 * 1024 * 1024;

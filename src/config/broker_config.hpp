@@ -13,6 +13,27 @@ namespace attestmq::config {
 // resolves to.
 enum class SocketDomain : std::uint8_t { any, ipv4, ipv6 };
 
+// A listener's TLS options, mosquitto.conf(5) "Certificate based SSL/TLS support" and
+// "Pre-shared-key based SSL/TLS support". Paths are as written in the file.
+struct ListenerTls {
+  std::string cafile;
+  std::string capath;
+  std::string certfile;
+  std::string keyfile;
+  std::string crlfile;
+  bool require_certificate = false;
+  bool use_identity_as_username = false;  // certificate CN, or PSK identity, as the username
+  bool use_subject_as_username = false;   // certificate subject as the username
+  std::string tls_version;    // empty: TLS 1.2 and 1.3; "tlsv1.3" or "tlsv1.2": only that one
+  std::string ciphers;        // TLS 1.2 cipher list, OpenSSL syntax
+  std::string ciphers_tls13;  // TLS 1.3 ciphersuites (option ciphers_tls1.3)
+  std::string psk_hint;       // set: the listener accepts pre-shared keys
+  std::string psk_file;       // identity:hexkey lines; a security option (per_listener_settings)
+  std::string keylog_file;    // AttestMQ's tls_keylog_file: secrets for Wireshark, debug only
+  // Certificates (certfile) or PSK (psk_hint) make the listener a TLS listener.
+  bool enabled() const { return !certfile.empty() || !psk_hint.empty(); }
+};
+
 struct ListenerConfig {
   std::uint16_t port = 1883;  // 0 = an ephemeral port (tests); the bound port is logged
   std::string bind_address;   // empty = every interface
@@ -23,6 +44,14 @@ struct ListenerConfig {
   bool optional = false;
   // "FILE:LINE" of the `listener`/`port` line, for startup errors.
   std::string origin;
+  ListenerTls tls;
+  // AttestMQ's max_connection_rate: new connections per second accepted from one client
+  // address (a token bucket with this burst); 0 = unlimited.
+  std::uint32_t max_connection_rate = 0;
+  // Security files (per listener with per_listener_settings, else the global ones); empty =
+  // none. Loaded into broker::ListenerPolicy; kept for messages and reloads.
+  std::string password_file;
+  std::string acl_file;
 };
 
 // Mosquitto's log_type values that AttestMQ produces, as a bit mask.

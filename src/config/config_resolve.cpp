@@ -1,6 +1,8 @@
 // Mosquitto 2.0's rules that turn what the file says into listeners and their policies.
 #include "config/parse_state.hpp"
 
+#include <optional>
+#include <string>
 #include <utility>
 
 namespace attestmq::config {
@@ -30,6 +32,41 @@ void apply_port_overrides(ParseState& state, const std::vector<std::uint16_t>& p
   }
 }
 
+broker::ListenerPolicy anonymous_policy(bool allow_anonymous) {
+  broker::ListenerPolicy policy;
+  policy.allow_anonymous = allow_anonymous;
+  return policy;
+}
+
+void apply_security_files(const SecurityFiles& files, ListenerConfig& listener) {
+  listener.password_file = files.password_file;
+  listener.acl_file = files.acl_file;
+  listener.tls.psk_file = files.psk_file;
+}
+
+// The combinations Mosquitto refuses at startup, reported against the listener's line.
+std::optional<std::string> check_tls(const ListenerConfig& listener) {
+  const ListenerTls& tls = listener.tls;
+  if (!tls.certfile.empty() && tls.keyfile.empty()) return "certfile: needs keyfile";
+  if (tls.certfile.empty() && !tls.keyfile.empty()) return "keyfile: needs certfile";
+  if (tls.require_certificate && tls.cafile.empty() && tls.capath.empty()) {
+    return "require_certificate: needs cafile or capath to verify client certificates with";
+  }
+  if (!tls.psk_hint.empty() && tls.psk_file.empty()) return "psk_hint: needs psk_file";
+  const bool has_tls_option = !tls.cafile.empty() || !tls.capath.empty() || !tls.crlfile.empty() ||
+                              tls.require_certificate || tls.use_identity_as_username ||
+                              tls.use_subject_as_username || !tls.tls_version.empty() ||
+                              !tls.ciphers.empty() || !tls.ciphers_tls13.empty() ||
+                              !tls.keylog_file.empty();
+  if (!tls.enabled() && has_tls_option) {
+    return "TLS options on a listener without certfile/keyfile or psk_hint";
+  }
+  if (tls.use_identity_as_username && tls.use_subject_as_username) {
+    return "use_identity_as_username and use_subject_as_username: choose one";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 ConfigResult resolve(ParseState state, const CommandLine& command_line) {
@@ -54,8 +91,8 @@ ConfigResult resolve(ParseState state, const CommandLine& command_line) {
     for (const std::uint16_t port : ports) {
       config.listeners.push_back(local_only_listener("127.0.0.1", port, false));
       config.listeners.push_back(local_only_listener("::1", port, true));
-      config.settings.listeners.push_back({.allow_anonymous = anonymous});
-      config.settings.listeners.push_back({.allow_anonymous = anonymous});
+      config.settings.listeners.push_back(anonymous_policy(anonymous));
+      config.settings.listeners.push_back(anonymous_policy(anonymous));
     }
   } else {
     // Mosquitto 2.0: allow_anonymous defaults to false once listeners are configured.
@@ -63,9 +100,14 @@ ConfigResult resolve(ParseState state, const CommandLine& command_line) {
       const bool anonymous = config.per_listener_settings
                                  ? draft.allow_anonymous.value_or(false)
                                  : state.allow_anonymous.value_or(false);
+      apply_security_files(config.per_listener_settings ? draft.security_files : state.security_files,
+                           draft.config);
       config.listeners.push_back(std::move(draft.config));
-      config.settings.listeners.push_back({.allow_anonymous = anonymous});
+      config.settings.listeners.push_back(anonymous_policy(anonymous));
     }
+  }
+  for (const auto& listener : config.listeners) {
+    if (auto error = check_tls(listener)) return ConfigError{listener.origin, 0, *error};
   }
 
   if (command_line.verbose) {

@@ -8,22 +8,18 @@ namespace {
 
 // mosquitto.conf(5), Mosquitto 2.0: general, listener, TLS, security and bridge options.
 constexpr std::string_view kUnsupported[] = {
-    "acl_file", "address", "addresses", "allow_duplicate_messages",
-    "allow_zero_length_clientid", "auth_plugin", "auth_plugin_deny_special_chars",
-    "autosave_interval", "autosave_on_changes", "bind_interface", "cafile", "capath",
-    "certfile", "check_retain_source", "ciphers", "ciphers_tls1.3", "cleansession",
-    "clientid", "clientid_prefixes", "connection", "crlfile", "dhparamfile",
-    "enable_control_api", "global_max_clients", "global_plugin", "http_dir", "idle_timeout",
-    "keepalive_interval", "keyfile", "local_cleansession", "local_clientid", "local_password",
-    "local_username", "log_facility", "max_inflight_bytes", "memory_limit", "mount_point",
-    "notification_topic", "notifications", "notifications_local_only", "ocsp_url",
-    "password_file", "persistence", "persistence_file", "persistence_location", "pid_file",
-    "plugin", "psk_file", "psk_hint", "queue_qos0_messages", "remote_clientid",
-    "remote_password", "remote_username", "require_certificate", "restart_timeout",
-    "round_robin", "start_type", "threshold", "tls_engine", "tls_engine_kpass_sha1",
-    "tls_keyform", "tls_version", "topic", "try_private", "upgrade_outgoing_qos",
-    "use_identity_as_username", "use_subject_as_username", "use_username_as_clientid",
-    "user", "websockets_headers_size", "websockets_log_level",
+    "address", "addresses", "allow_duplicate_messages", "allow_zero_length_clientid",
+    "auth_plugin", "auth_plugin_deny_special_chars", "autosave_interval", "autosave_on_changes",
+    "bind_interface", "check_retain_source", "cleansession", "clientid", "clientid_prefixes",
+    "connection", "dhparamfile", "enable_control_api", "global_max_clients", "global_plugin",
+    "http_dir", "idle_timeout", "keepalive_interval", "local_cleansession", "local_clientid",
+    "local_password", "local_username", "log_facility", "max_inflight_bytes", "memory_limit",
+    "mount_point", "notification_topic", "notifications", "notifications_local_only",
+    "ocsp_url", "persistence", "persistence_file", "persistence_location", "pid_file", "plugin",
+    "queue_qos0_messages", "remote_clientid", "remote_password", "remote_username",
+    "restart_timeout", "round_robin", "start_type", "threshold", "tls_engine",
+    "tls_engine_kpass_sha1", "tls_keyform", "topic", "try_private", "upgrade_outgoing_qos",
+    "use_username_as_clientid", "user", "websockets_headers_size", "websockets_log_level",
 };
 
 // Families of options sharing a prefix (bridge_cafile, auth_opt_NAME, plugin_opt_NAME, ...).

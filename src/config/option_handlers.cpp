@@ -63,6 +63,10 @@ constexpr IntegerOption kIntegerOptions[] = {
      [](ParseState& s, std::int64_t v) { s.config.threads = static_cast<unsigned>(v); }},
     {"max_client_output_bytes", 1024, INT64_MAX,
      [](ParseState& s, std::int64_t v) { s.config.settings.max_client_output_bytes = static_cast<std::uint64_t>(v); }},
+    {"connect_timeout", 0, 3600,
+     [](ParseState& s, std::int64_t v) { s.config.settings.connect_timeout_ms = static_cast<std::uint32_t>(v * 1000); }},
+    {"max_connection_rate", 0, UINT32_MAX,
+     [](ParseState& s, std::int64_t v) { current_listener(s).config.max_connection_rate = static_cast<std::uint32_t>(v); }},
 };
 
 // Options whose value is true or false.
@@ -167,7 +171,7 @@ Outcome handle_per_listener_settings(ParseState& state, const Line& line) {
   const auto value = parse_bool(line.args[0]);
   if (!value) return "expected true or false, got " + in_quotes(line.args[0]);
   if (!state.first_security_option.empty()) {
-    return "must come before any security option (allow_anonymous at " +
+    return "must come before any security option (the first is at " +
            state.first_security_option + ")";
   }
   state.config.per_listener_settings = *value;
@@ -329,7 +333,7 @@ OptionOutcome apply_option(ParseState& state, const Line& line) {
     if (auto error = handler.handle(state, line)) return rejected(*error);
     return {};
   }
-  return {OptionOutcome::Kind::not_handled, {}};
+  return apply_tls_or_security_option(state, line);
 }
 
 

@@ -25,4 +25,7 @@ struct OptionOutcome {
 // not_handled: `line.name` is not an option AttestMQ implements.
 OptionOutcome apply_option(ParseState& state, const Line& line);
 
+// The TLS and security-file options (tls_security_options.cpp); apply_option's fallback.
+OptionOutcome apply_tls_or_security_option(ParseState& state, const Line& line);
+
 }  // namespace attestmq::config

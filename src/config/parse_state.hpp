@@ -11,9 +11,17 @@
 
 namespace attestmq::config {
 
+// password_file, acl_file and psk_file as given; empty = not given.
+struct SecurityFiles {
+  std::string password_file;
+  std::string acl_file;
+  std::string psk_file;
+};
+
 struct ListenerDraft {
   ListenerConfig config;
   std::optional<bool> allow_anonymous;  // with per_listener_settings true
+  SecurityFiles security_files;         // with per_listener_settings true
 };
 
 // A value AttestMQ applies to every listener although Mosquitto sets it per listener
@@ -31,7 +39,10 @@ struct ParseState {
   bool default_listener_used = false;
   std::vector<ListenerDraft> listeners;
   std::optional<bool> allow_anonymous;  // with per_listener_settings false
-  std::string first_security_option;    // "FILE:LINE" of the first allow_anonymous
+  SecurityFiles security_files;         // with per_listener_settings false
+  // "FILE:LINE" of the first security option (allow_anonymous, password_file, acl_file,
+  // psk_file): per_listener_settings must come before it.
+  std::string first_security_option;
   bool log_dest_given = false;          // the first log_dest / log_type replaces the default
   bool log_type_given = false;
   std::optional<SingleValue> max_qos;

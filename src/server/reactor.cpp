@@ -185,7 +185,9 @@ void Reactor::open_connection(Adoption adoption) {
     core_.log_parts(LogLevel::notice, "New connection from ", connection.peer, " on port ",
                     std::to_string(adoption.port), ".");
   }
-  const broker::ConnectionInfo info{adoption.listener, connection.peer};
+  broker::ConnectionInfo info;
+  info.listener = adoption.listener;
+  info.peer = connection.peer;
   core_.with_engine([&](broker::Engine& engine) {
     core_.register_outbox(adoption.conn, std::move(outbox));
     engine.open(adoption.conn, info);

@@ -22,7 +22,8 @@ TEST_P(ConnectTest, AcceptsAndReportsNoSessionOnCleanStart) {
 
 TEST_P(ConnectTest, AnonymousRefusedWhenListenerForbidsIt) {
   Settings settings = open_settings();
-  settings.listeners = {ListenerPolicy{true}, ListenerPolicy{false}};
+  settings.listeners.resize(2);
+  settings.listeners[1].allow_anonymous = false;
   Broker broker(settings);
   TestClient anonymous(broker, GetParam(), 1);
   auto connack = anonymous.connect("anon");

@@ -56,9 +56,16 @@ class RecordingHost : public Host {
   std::uint32_t random_counter = 0;
 };
 
+inline ConnectionInfo connection_info(std::uint32_t listener, std::string peer) {
+  ConnectionInfo info;
+  info.listener = listener;
+  info.peer = std::move(peer);
+  return info;
+}
+
 inline Settings open_settings() {
   Settings settings;
-  settings.listeners = {ListenerPolicy{true}};
+  settings.listeners.front().allow_anonymous = true;
   settings.sys_interval_s = 0;
   return settings;
 }
@@ -118,7 +125,7 @@ class TestClient {
  public:
   TestClient(Broker& broker, Version version, std::uint32_t listener = 0)
       : broker_(broker), version_(version), id_(broker.next_conn++) {
-    broker_.engine->open(id_, ConnectionInfo{listener, "127.0.0.1:" + std::to_string(40000 + id_)});
+    broker_.engine->open(id_, connection_info(listener, "127.0.0.1:" + std::to_string(40000 + id_)));
   }
 
   ConnId id() const { return id_; }

@@ -34,7 +34,7 @@ TEST(HostContract, ReusedConnectionIdEndsTheOldConnection) {
   mqtt::Will will;
   will.topic = "wills/c";
   client.connect("c", ConnectOptions().with_will(will));
-  broker.engine->open(client.id(), ConnectionInfo{0, "127.0.0.1:1"});
+  broker.engine->open(client.id(), connection_info(0, "127.0.0.1:1"));
   EXPECT_EQ(watcher.take<mqtt::Publish>().topic, "wills/c");
   EXPECT_EQ(client.connect("c").reason, ReasonCode::Success);
   EXPECT_EQ(broker.engine->stats().clients_connected, 2u);

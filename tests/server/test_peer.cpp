@@ -21,7 +21,8 @@ config::BrokerConfig loopback_config(unsigned threads) {
   listener.port = 0;
   listener.bind_address = "127.0.0.1";
   config.listeners.push_back(listener);
-  config.settings.listeners = {broker::ListenerPolicy{.allow_anonymous = true}};
+  config.settings.listeners.assign(1, broker::ListenerPolicy{});
+  config.settings.listeners[0].allow_anonymous = true;
   config.threads = threads;
   config.log.types = config::kLogError;
   return config;

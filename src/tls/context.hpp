@@ -1,0 +1,64 @@
+#pragma once
+// A TLS configuration (OpenSSL SSL_CTX) for one listener or one client: certificates, CA,
+// CRL, versions, ciphers, PSK. Immutable once built; a SIGHUP reload builds a new one, and
+// sessions already open keep the one they started with (shared ownership).
+// The tls layer never touches sockets (DESIGN.md section 1): see session.hpp.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/broker_config.hpp"
+
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace attestmq::tls {
+
+// Pre-shared keys by identity (psk_file: identity:hexkey lines).
+using PskTable = std::map<std::string, std::vector<std::uint8_t>, std::less<>>;
+
+// What a client offers: mosquitto_pub/mosquitto_sub's --cafile, --capath, --cert, --key,
+// --insecure, --tls-version, --ciphers, --psk, --psk-identity.
+struct ClientTlsOptions {
+  std::string cafile;
+  std::string capath;
+  std::string certfile;  // client certificate (mutual TLS)
+  std::string keyfile;
+  std::string server_name;          // SNI and the name checked against the certificate
+  bool verify_hostname = true;      // false with --insecure
+  std::string tls_version;          // empty: TLS 1.2 and 1.3; "tlsv1.3" or "tlsv1.2" only
+  std::string ciphers;              // TLS 1.2 cipher list
+  std::string ciphers_tls13;        // TLS 1.3 ciphersuites
+  std::string psk_identity;         // with psk_key: PSK instead of certificates
+  std::vector<std::uint8_t> psk_key;
+  std::string keylog_file;          // NSS key log, for debugging with Wireshark only
+};
+
+class Context {
+ public:
+  // A server context for a listener whose config::ListenerTls::enabled() is true; nullptr
+  // with `error` set ("certfile /path: No such file or directory", "psk_file FILE:LINE: ...")
+  // when an option cannot be honoured.
+  static std::shared_ptr<const Context> server(const config::ListenerTls& settings,
+                                               std::string& error);
+  static std::shared_ptr<const Context> client(const ClientTlsOptions& options,
+                                               std::string& error);
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  SSL_CTX* native() const { return ctx_; }
+  bool is_server() const { return server_; }
+
+ private:
+  Context(SSL_CTX* ctx, bool server);
+  SSL_CTX* ctx_;
+  bool server_;
+};
+
+// Reads a psk_file: one `identity:hexkey` per line, as mosquitto.conf(5) describes. Blank
+// lines and lines starting with # are skipped; errors name FILE:LINE.
+bool load_psk_file(const std::string& path, PskTable& table, std::string& error);
+
+}  // namespace attestmq::tls

@@ -1,0 +1,80 @@
+#pragma once
+// One TLS connection as a sans-I/O state machine over OpenSSL memory BIOs (in the style of
+// ngtcp2/nghttp2): the host feeds it ciphertext and sends on whatever it emits; plaintext
+// goes in and out through plain byte vectors. Never blocks, never touches a socket, so the
+// same code serves the native reactor and (later) the Wasm guest, where the host only ever
+// sees ciphertext.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tls/context.hpp"
+
+typedef struct ssl_st SSL;
+
+namespace attestmq::tls {
+
+// Who the peer proved to be during the handshake.
+struct PeerIdentity {
+  std::string protocol;          // "TLSv1.3"
+  std::string cipher;            // "TLS_AES_256_GCM_SHA384"
+  std::string certificate_cn;    // CN of the verified client certificate, if any
+  std::string certificate_subject;  // its subject, RFC 2253 form (use_subject_as_username)
+  std::string psk_identity;      // the PSK identity the client used, if any
+};
+
+class Session {
+ public:
+  enum class State : std::uint8_t {
+    handshaking,  // more bytes needed from the peer
+    established,  // application data flows
+    closed,       // the peer sent close_notify, or close() was called
+    failed,       // handshake or record error; error() says why
+  };
+
+  explicit Session(std::shared_ptr<const Context> context);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Client side: sets SNI / the name to verify, then call start() to produce the ClientHello.
+  void start(std::vector<std::uint8_t>& to_peer);
+
+  // Ciphertext from the peer. Decrypted application data is appended to `plaintext`,
+  // records to send (handshake messages, alerts, key updates) to `to_peer`. Returns the
+  // state after the input; on `failed` the alert to send is already in `to_peer`.
+  State receive(std::span<const std::uint8_t> ciphertext, std::vector<std::uint8_t>& plaintext,
+                std::vector<std::uint8_t>& to_peer);
+
+  // Application data to encrypt into `to_peer`; false if the session cannot send (not yet
+  // established, failed or closed).
+  bool send(std::span<const std::uint8_t> plaintext, std::vector<std::uint8_t>& to_peer);
+
+  // Our close_notify into `to_peer` (RFC 8446 section 6.1).
+  void close(std::vector<std::uint8_t>& to_peer);
+
+  State state() const { return state_; }
+  // True once, right after receive() completed the handshake: the host then opens the
+  // MQTT connection with peer() known.
+  bool take_handshake_completed();
+  const PeerIdentity& peer() const { return peer_; }
+  // Why the session failed, in words for a log line: "certificate verify failed
+  // (certificate has expired)", "unsupported protocol", "no PSK for identity \"x\"".
+  const std::string& error() const { return error_; }
+
+  SSL* native() const { return ssl_; }
+
+ private:
+  struct Bios;
+  std::shared_ptr<const Context> context_;
+  SSL* ssl_ = nullptr;
+  State state_ = State::handshaking;
+  bool handshake_completed_ = false;
+  PeerIdentity peer_;
+  std::string error_;
+};
+
+}  // namespace attestmq::tls
