@@ -4,6 +4,7 @@
 // sessions already open keep the one they started with (shared ownership).
 // The tls layer never touches sockets (DESIGN.md section 1): see session.hpp.
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,6 +41,9 @@ class Context {
   // A server context for a listener whose config::ListenerTls::enabled() is true; nullptr
   // with `error` set ("certfile /path: No such file or directory", "psk_file FILE:LINE: ...")
   // when an option cannot be honoured.
+  // keylog_file: the file is opened (append, mode 0600) here and every session of this
+  // context writes its secrets to it; anyone who reads it can decrypt the captured traffic,
+  // so the caller must log a loud warning whenever it is set.
   static std::shared_ptr<const Context> server(const config::ListenerTls& settings,
                                                std::string& error);
   static std::shared_ptr<const Context> client(const ClientTlsOptions& options,
@@ -51,10 +55,23 @@ class Context {
   SSL_CTX* native() const { return ctx_; }
   bool is_server() const { return server_; }
 
+  // Server: the psk_file's keys. Client: the one identity it offers, if any.
+  const PskTable& psk_table() const { return psk_table_; }
+  // Client: SNI and, with verify_hostname(), the name (or IP address) the server's
+  // certificate must carry.
+  const std::string& server_name() const { return server_name_; }
+  bool verify_hostname() const { return verify_hostname_; }
+  // The open keylog_file, or nullptr.
+  std::FILE* keylog() const { return keylog_; }
+
  private:
   Context(SSL_CTX* ctx, bool server);
   SSL_CTX* ctx_;
   bool server_;
+  PskTable psk_table_;
+  std::string server_name_;
+  bool verify_hostname_ = false;
+  std::FILE* keylog_ = nullptr;
 };
 
 // Reads a psk_file: one `identity:hexkey` per line, as mosquitto.conf(5) describes. Blank

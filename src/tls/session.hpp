@@ -14,6 +14,7 @@
 #include "tls/context.hpp"
 
 typedef struct ssl_st SSL;
+typedef struct bio_st BIO;
 
 namespace attestmq::tls {
 
@@ -24,6 +25,14 @@ struct PeerIdentity {
   std::string certificate_cn;    // CN of the verified client certificate, if any
   std::string certificate_subject;  // its subject, RFC 2253 form (use_subject_as_username)
   std::string psk_identity;      // the PSK identity the client used, if any
+};
+
+// What the context's callbacks saw during the handshake, kept for peer() and error(): OpenSSL
+// forgets an unknown PSK identity and the versions a refused client offered.
+struct HandshakeNotes {
+  std::string psk_identity;      // the identity the client offered
+  bool psk_found = false;        // whether a key was found for it
+  int client_max_version = 0;    // highest ClientHello version (server side); TLS 1.3 = 0x0304
 };
 
 class Session {
@@ -68,9 +77,17 @@ class Session {
   SSL* native() const { return ssl_; }
 
  private:
-  struct Bios;
+  void advance_handshake();
+  void read_application_data(std::vector<std::uint8_t>& plaintext);
+  void drain(std::vector<std::uint8_t>& to_peer);
+  void fail();
+  void record_peer();
+
   std::shared_ptr<const Context> context_;
   SSL* ssl_ = nullptr;
+  BIO* from_peer_ = nullptr;  // ciphertext the host fed, owned by ssl_
+  BIO* to_peer_ = nullptr;    // ciphertext for the host to send, owned by ssl_
+  HandshakeNotes notes_;
   State state_ = State::handshaking;
   bool handshake_completed_ = false;
   PeerIdentity peer_;

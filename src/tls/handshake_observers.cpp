@@ -1,0 +1,47 @@
+// Callbacks that only watch the handshake: the NSS key log, and the ClientHello's versions.
+#include <openssl/ssl.h>
+#include <openssl/tls1.h>
+
+#include <algorithm>
+
+#include "tls/callbacks.hpp"
+
+namespace attestmq::tls {
+namespace {
+
+// One NSS key log line per secret (CLIENT_HANDSHAKE_TRAFFIC_SECRET ...). A single fprintf
+// keeps lines whole when reactors on several threads share the context.
+void write_keylog_line(const SSL* ssl, const char* line) {
+  const auto* context = static_cast<const Context*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  std::fprintf(context->keylog(), "%s\n", line);
+  std::fflush(context->keylog());
+}
+
+// RFC 8446 section 4.2.1: supported_versions is a 1-byte length and 2-byte versions; without
+// it the legacy_version field is the client's highest version. GREASE values (RFC 8701,
+// 0x?A?A) and anything above TLS 1.3 are not versions a listener could require.
+int note_client_hello(SSL* ssl, int* /*alert*/, void* /*arg*/) {
+  int highest = static_cast<int>(SSL_client_hello_get0_legacy_version(ssl));
+  const unsigned char* extension = nullptr;
+  std::size_t length = 0;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &extension, &length) == 1 &&
+      length >= 1) {
+    const std::size_t end = std::min<std::size_t>(length, 1 + std::size_t{extension[0]});
+    for (std::size_t i = 1; i + 1 < end; i += 2) {
+      const int version = extension[i] << 8 | extension[i + 1];
+      if (version <= TLS1_3_VERSION) highest = std::max(highest, version);
+    }
+  }
+  static_cast<HandshakeNotes*>(SSL_get_app_data(ssl))->client_max_version = highest;
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+}  // namespace
+
+void install_keylog(SSL_CTX* ctx) { SSL_CTX_set_keylog_callback(ctx, write_keylog_line); }
+
+void install_client_hello_notes(SSL_CTX* ctx) {
+  SSL_CTX_set_client_hello_cb(ctx, note_client_hello, nullptr);
+}
+
+}  // namespace attestmq::tls
