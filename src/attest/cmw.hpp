@@ -68,6 +68,9 @@ std::optional<Cmw> parse_cmw_json(std::string_view text, std::string& error,
 std::optional<Cmw> parse_cmw_from_x509_der(std::span<const std::uint8_t> der, std::string& error,
                                            const CmwLimits& limits = {});
 
+// What both parsers accept as a record's media type: 1 to 255 printable ASCII characters.
+bool plausible_media_type(std::string_view type);
+
 // Deterministic CBOR (RFC 8949 section 4.2.1: shortest heads, map keys in bytewise order).
 std::vector<std::uint8_t> encode_cmw_cbor(const Cmw& cmw);
 

@@ -20,6 +20,13 @@ const Cmw* Cmw::find(std::string_view label) const {
   return nullptr;
 }
 
+// RFC 6838 section 4.2: media type names are restricted printable ASCII; parameters add
+// '=', ';', ' ' and quotes, so accept printable ASCII as a whole.
+bool plausible_media_type(std::string_view type) {
+  if (type.empty() || type.size() > 255) return false;
+  return std::all_of(type.begin(), type.end(), [](char c) { return c > 0x1f && c < 0x7f; });
+}
+
 namespace {
 
 constexpr std::string_view kCollectionTypeLabel = "__cmwc_t";
@@ -41,13 +48,6 @@ std::string text_of(cbor_item_t* item) {
 std::vector<std::uint8_t> bytes_of(cbor_item_t* item) {
   const auto* data = cbor_bytestring_handle(item);
   return std::vector<std::uint8_t>(data, data + cbor_bytestring_length(item));
-}
-
-// RFC 6838 section 4.2: media type names are restricted printable ASCII; parameters add
-// '=', ';', ' ' and quotes, so accept printable ASCII as a whole.
-bool plausible_media_type(std::string_view type) {
-  if (type.empty() || type.size() > 255) return false;
-  return std::all_of(type.begin(), type.end(), [](char c) { return c > 0x1f && c < 0x7f; });
 }
 
 class CborCmwReader {

@@ -69,6 +69,10 @@ class JsonCmwReader {
     Cmw cmw;
     cmw.form = Cmw::Form::record;
     if (node[0].is_string()) {
+      // The same rule as in CBOR, so that any CMW read from JSON can be written as CBOR.
+      if (!plausible_media_type(node[0].get_ref<const std::string&>())) {
+        return fail(where, "record type is not a media type");
+      }
       cmw.type = node[0].get<std::string>();
     } else if (node[0].is_number_unsigned()) {
       cmw.type = node[0].get<std::uint64_t>();

@@ -1,5 +1,6 @@
 #include "attest/collateral.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,27 @@ bool hex_into(const json& obj, const char* name, std::array<std::uint8_t, N>& ou
   return true;
 }
 
+// PCS API v4, TCB Info v3 and Enclave Identity v2: the only tcbStatus values Intel defines.
+// An unknown one is a malformed level, as QVL's "unrecognized status" is a failure.
+bool known_status(const std::string& status, bool platform_level) {
+  if (status == "UpToDate" || status == "OutOfDate" || status == "Revoked") return true;
+  return platform_level &&
+         (status == "SWHardeningNeeded" || status == "ConfigurationNeeded" ||
+          status == "ConfigurationAndSWHardeningNeeded" || status == "OutOfDateConfigurationNeeded");
+}
+
+std::optional<std::vector<std::string>> advisory_ids(const json& level) {
+  std::vector<std::string> out;
+  const json* list = field(level, "advisoryIDs");
+  if (list == nullptr) return out;
+  if (!list->is_array()) return std::nullopt;
+  for (const auto& id : *list) {
+    if (!id.is_string()) return std::nullopt;
+    out.push_back(id.get<std::string>());
+  }
+  return out;
+}
+
 std::optional<std::array<std::uint8_t, 16>> svn_components(const json* list) {
   if (list == nullptr || !list->is_array() || list->size() != 16) return std::nullopt;
   std::array<std::uint8_t, 16> out{};
@@ -68,11 +90,15 @@ std::optional<TcbLevel> tcb_level(const json& level, bool tdx) {
   auto sgx = svn_components(field(*tcb, "sgxtcbcomponents"));
   auto pcesvn = uint_field(*tcb, "pcesvn", 65535);
   auto status = string_field(level, "tcbStatus");
-  if (!sgx || !pcesvn || !status) return std::nullopt;
+  auto advisories = advisory_ids(level);
+  if (!sgx || !pcesvn || !status || !known_status(*status, true) || !advisories) {
+    return std::nullopt;
+  }
   out.sgx_components = *sgx;
   out.pcesvn = static_cast<std::uint16_t>(*pcesvn);
   out.status = *status;
   out.tcb_date = string_field(level, "tcbDate").value_or("");
+  out.advisory_ids = std::move(*advisories);
   if (tdx) {
     out.tdx_components = svn_components(field(*tcb, "tdxtcbcomponents"));
     if (!out.tdx_components) return std::nullopt;
@@ -80,28 +106,55 @@ std::optional<TcbLevel> tcb_level(const json& level, bool tdx) {
   return out;
 }
 
-std::optional<TdxModuleIdentity> tdx_module(const json& m) {
+// TCB Info v3's "tdxModule" (signer only) or one of "tdxModuleIdentities" (with an id and
+// TCB levels).
+std::optional<TdxModuleIdentity> tdx_module(const json& m, bool identity) {
   TdxModuleIdentity out;
-  auto id = string_field(m, "id");
   auto mrsigner = hex_field(m, "mrsigner", 48);
   auto attributes = hex_field(m, "attributes", 8);
   auto mask = hex_field(m, "attributesMask", 8);
-  const json* levels = field(m, "tcbLevels");
-  if (!id || !mrsigner || !attributes || !mask || levels == nullptr || !levels->is_array()) {
-    return std::nullopt;
-  }
-  out.id = *id;
+  if (!mrsigner || !attributes || !mask) return std::nullopt;
   out.mrsigner = *mrsigner;
   out.attributes = *attributes;
   out.attributes_mask = *mask;
+  if (!identity) return out;
+  auto id = string_field(m, "id");
+  const json* levels = field(m, "tcbLevels");
+  if (!id || levels == nullptr || !levels->is_array()) return std::nullopt;
+  out.id = *id;
   for (const auto& level : *levels) {
     const json* tcb = field(level, "tcb");
     auto isvsvn = tcb ? uint_field(*tcb, "isvsvn", 255) : std::nullopt;
     auto status = string_field(level, "tcbStatus");
-    if (!isvsvn || !status) return std::nullopt;
+    if (!isvsvn || !status || !known_status(*status, false)) return std::nullopt;
     out.levels.push_back({static_cast<std::uint8_t>(*isvsvn), *status});
   }
   return out;
+}
+
+// QVL keeps TCB levels in a set ordered highest first: SGX components as a sequence, then
+// PCESVN, then (TDX) the TDX components; two levels equal in all of these count once.
+bool higher_level(const TcbLevel& a, const TcbLevel& b) {
+  if (a.sgx_components != b.sgx_components) return a.sgx_components > b.sgx_components;
+  if (a.pcesvn != b.pcesvn) return a.pcesvn > b.pcesvn;
+  if (a.tdx_components && b.tdx_components) return *a.tdx_components > *b.tdx_components;
+  return false;
+}
+
+// Of equal levels the one listed first is kept, as a set keeps the first inserted.
+void order_levels(std::vector<TcbLevel>& levels) {
+  std::vector<std::size_t> order(levels.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto same = [&](std::size_t a, std::size_t b) {
+    return !higher_level(levels[a], levels[b]) && !higher_level(levels[b], levels[a]);
+  };
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return higher_level(levels[a], levels[b]) || (same(a, b) && a < b);
+  });
+  order.erase(std::unique(order.begin(), order.end(), same), order.end());
+  std::vector<TcbLevel> ordered;
+  for (std::size_t i : order) ordered.push_back(std::move(levels[i]));
+  levels = std::move(ordered);
 }
 
 bool verify_signed_json(std::string_view text, std::string_view signature_hex, X509* signer) {
@@ -222,13 +275,23 @@ std::optional<TcbInfo> parse_tcb_info(std::string_view text, std::string& error)
     }
     out.levels.push_back(std::move(*parsed));
   }
+  order_levels(out.levels);
+  // A TDX TCB Info names the TDX module's signer ("tdxModule"); QVL rejects one without.
+  if (out.id == "TDX") {
+    const json* module = field(body, "tdxModule");
+    if (module != nullptr) out.tdx_module = tdx_module(*module, false);
+    if (!out.tdx_module) {
+      error = "tcb_info lacks a well-formed tdxModule";
+      return std::nullopt;
+    }
+  }
   if (const json* modules = field(body, "tdxModuleIdentities")) {
     if (!modules->is_array()) {
       error = "tcb_info tdxModuleIdentities is not a list";
       return std::nullopt;
     }
     for (const auto& m : *modules) {
-      auto parsed = tdx_module(m);
+      auto parsed = tdx_module(m, true);
       if (!parsed) {
         error = "tcb_info has a malformed TDX module identity";
         return std::nullopt;
@@ -269,7 +332,7 @@ std::optional<QeIdentity> parse_qe_identity(std::string_view text, std::string& 
     const json* tcb = field(level, "tcb");
     auto isvsvn = tcb ? uint_field(*tcb, "isvsvn", 65535) : std::nullopt;
     auto status = string_field(level, "tcbStatus");
-    if (!isvsvn || !status) {
+    if (!isvsvn || !status || !known_status(*status, false)) {
       error = "qe_identity has a malformed TCB level";
       return std::nullopt;
     }

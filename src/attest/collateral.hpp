@@ -23,6 +23,7 @@ struct TcbLevel {
   std::optional<std::array<std::uint8_t, 16>> tdx_components;  // TDX TCB Info only
   std::string status;
   std::string tcb_date;
+  std::vector<std::string> advisory_ids;  // "advisoryIDs": the Intel-SA-nnnnn that apply
 };
 
 struct TdxModuleLevel {
@@ -31,7 +32,7 @@ struct TdxModuleLevel {
 };
 
 struct TdxModuleIdentity {
-  std::string id;  // "TDX_01", ...
+  std::string id;  // "TDX_01", ...; empty for TCB Info's "tdxModule"
   std::vector<std::uint8_t> mrsigner;
   std::vector<std::uint8_t> attributes;
   std::vector<std::uint8_t> attributes_mask;
@@ -42,8 +43,11 @@ struct TcbInfo {
   std::string id;  // "SGX" or "TDX"
   std::array<std::uint8_t, 6> fmspc{};
   std::array<std::uint8_t, 2> pce_id{};
-  std::vector<TcbLevel> levels;  // in the order Intel lists them: highest TCB first
-  std::vector<TdxModuleIdentity> tdx_modules;
+  // Highest first, ordered as Intel's QVL orders them whatever the JSON order: by the 16 SGX
+  // components (compared as a sequence), then PCESVN, then (TDX) the 16 TDX components.
+  std::vector<TcbLevel> levels;
+  std::optional<TdxModuleIdentity> tdx_module;  // "tdxModule": signer of TDX module version 0
+  std::vector<TdxModuleIdentity> tdx_modules;   // "tdxModuleIdentities"
 };
 
 struct QeIdentityLevel {

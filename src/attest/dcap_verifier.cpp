@@ -68,8 +68,9 @@ bool load_root(Context& c, const IntelVerifyOptions& options, VerificationResult
   auto roots = parse_pem_certificates(custom ? std::string_view(*options.root_pem)
                                              : intel_sgx_root_ca_pem());
   if (!r.check("pck.root", roots.size() == 1,
-               custom ? "the given root must be exactly one PEM certificate"
-                      : "built-in Intel SGX Root CA")) {
+               !custom ? "built-in Intel SGX Root CA"
+               : roots.size() == 1 ? "the given root certificate"
+                                   : "the given root must be exactly one PEM certificate")) {
     return false;
   }
   c.root = std::move(roots.front());
@@ -89,7 +90,8 @@ bool check_crls(const Context& c, const IntelVerifyOptions& options,
   std::vector<X509CrlPtr> owned;
   for (const auto& text : options.crl_der_or_pem) {
     auto crl = parse_crl(text);
-    if (!r.check("pck.crl.format", crl != nullptr, "a given CRL is neither PEM nor DER")) {
+    if (!r.check("pck.crl.format", crl != nullptr,
+                 crl ? "a given CRL parsed" : "a given CRL is neither PEM nor DER")) {
       return false;
     }
     owned.push_back(std::move(crl));
@@ -153,30 +155,36 @@ bool check_qe_identity(const Context& c, const QeIdentity& id, VerificationResul
   return true;
 }
 
-// TCB Info v3 for TDX: the TDX module's identity (TDX_<major version>) signs MRSIGNERSEAM and
-// constrains SEAMATTRIBUTES; its TCB levels are indexed by TEE_TCB_SVN[0].
+// TCB Info v3 for TDX: the SEAM's signer and attributes must be those of the expected TDX
+// module (QVL 4.1.2.4.11); a module with a version (TEE_TCB_SVN[1] > 0) has TCB levels of its
+// own, indexed by TEE_TCB_SVN[0].
 bool check_tdx_module(const Context& c, const TcbInfo& info, VerificationResult& r,
                       std::string& module_status) {
   auto tee_tcb_svn = tdx_report::tee_tcb_svn.in(c.quote.body);
-  if (!tdx_module_has_identity(tee_tcb_svn)) return true;
-  const std::string id = tdx_module_identity_id(tee_tcb_svn);
-  auto it = std::find_if(info.tdx_modules.begin(), info.tdx_modules.end(),
-                         [&](const TdxModuleIdentity& m) { return m.id == id; });
-  if (!r.check("tcb.tdx_module", it != info.tdx_modules.end(),
-               "TCB Info has no identity for TDX module " + id)) {
+  const std::uint8_t version = tee_tcb_svn[1];
+  const std::string name = version == 0 ? "tdxModule" : tdx_module_identity_id(version);
+  const TdxModuleIdentity* module = expected_tdx_module(info, version);
+  if (!r.check("tcb.tdx_module", module != nullptr,
+               module ? "TCB Info has " + name : "TCB Info has no " + name)) {
     return false;
   }
   auto mrsigner = tdx_report::mrsignerseam.in(c.quote.body);
   auto seam_attributes = tdx_report::seam_attributes.in(c.quote.body);
-  bool match = std::equal(mrsigner.begin(), mrsigner.end(), it->mrsigner.begin(), it->mrsigner.end());
+  bool match = std::equal(mrsigner.begin(), mrsigner.end(), module->mrsigner.begin(),
+                          module->mrsigner.end());
   for (std::size_t i = 0; i < seam_attributes.size(); ++i) {
-    match &= (seam_attributes[i] & it->attributes_mask[i]) ==
-             (it->attributes[i] & it->attributes_mask[i]);
+    match &= (seam_attributes[i] & module->attributes_mask[i]) ==
+             (module->attributes[i] & module->attributes_mask[i]);
   }
-  const TdxModuleLevel* level = select_tdx_module_level(*it, tee_tcb_svn[0]);
-  if (!r.check("tcb.tdx_module", match && level != nullptr && level->status != "Revoked",
-               id + " MRSIGNERSEAM and SEAMATTRIBUTES " + (match ? "match" : "do not match") +
-                   ", SVN " + std::to_string(tee_tcb_svn[0]) + " -> " +
+  if (!r.check("tcb.tdx_module", match,
+               "MRSIGNERSEAM " + to_hex(mrsigner) + " and SEAMATTRIBUTES " +
+                   to_hex(seam_attributes) + (match ? " match " : " do not match ") + name)) {
+    return false;
+  }
+  if (version == 0) return true;
+  const TdxModuleLevel* level = select_tdx_module_level(*module, tee_tcb_svn[0]);
+  if (!r.check("tcb.tdx_module", level != nullptr && level->status != "Revoked",
+               name + " SVN " + std::to_string(tee_tcb_svn[0]) + " -> " +
                    (level ? level->status : std::string("below every level")))) {
     return false;
   }
@@ -185,10 +193,19 @@ bool check_tdx_module(const Context& c, const TcbInfo& info, VerificationResult&
   return true;
 }
 
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+// The platform's status (QVL 4.1.2.4.17): the matched level's, converged with the TDX
+// module's, adjusted for a TD relaunch (TDX 1.5), then converged with the QE identity's.
 bool check_tcb(const Context& c, const Collateral& collateral, const PckExtensions& pck,
                VerificationResult& r) {
   const TcbInfo& info = collateral.tcb_info;
-  const char* expected_id = c.quote.tee == DcapTee::sgx ? "SGX" : "TDX";
+  const bool tdx = c.quote.tee == DcapTee::tdx;
+  const char* expected_id = tdx ? "TDX" : "SGX";
   if (!r.check("tcb_info.type", info.id == expected_id,
                "TCB Info " + info.id + ", expected " + expected_id)) {
     return false;
@@ -201,20 +218,35 @@ bool check_tcb(const Context& c, const Collateral& collateral, const PckExtensio
   std::string qe_status;
   if (!check_qe_identity(c, collateral.qe_identity, r, qe_status)) return false;
   std::string module_status;
-  if (c.quote.tee == DcapTee::tdx && !check_tdx_module(c, info, r, module_status)) return false;
+  if (tdx && !check_tdx_module(c, info, r, module_status)) return false;
   std::span<const std::uint8_t> tee_tcb_svn;
-  if (c.quote.tee == DcapTee::tdx) tee_tcb_svn = tdx_report::tee_tcb_svn.in(c.quote.body);
-  const TcbLevel* level = select_tcb_level(info, pck.tcb, tee_tcb_svn);
+  if (tdx) tee_tcb_svn = tdx_report::tee_tcb_svn.in(c.quote.body);
+  const TcbLevelMatch match = match_tcb_levels(info, pck.tcb, tee_tcb_svn);
+  const TcbLevel* level = tdx ? match.tdx : match.sgx;
   if (!r.check("tcb.level", level != nullptr,
                level ? "platform TCB " + level->status + " (" + level->tcb_date + ")"
-                     : std::string("platform TCB is below every level of the TCB Info"))) {
+                     : std::string(match.sgx ? "TEE_TCB_SVN" : "the PCK certificate's TCB") +
+                           " is below every level of the TCB Info")) {
     return false;
   }
-  std::string status = converge_tcb_status(level->status, qe_status);
-  status = converge_tcb_status(status, module_status);
+  std::string status = converge_tcb_status(level->status, module_status);
+  if (tdx && c.quote.body.size() >= kTdx15BodySize) {
+    auto relaunch = td_relaunch_status(
+        info, {tdx_report::tee_tcb_svn2.in(c.quote.body), match.sgx->status, status,
+               module_status, qe_status});
+    if (!r.check("tcb.td_relaunch", relaunch.has_value(),
+                 relaunch ? "after the TD relaunch rule (TEE_TCB_SVN2): " + *relaunch
+                          : std::string("TEE_TCB_SVN2 names a TDX module without an identity "
+                                        "or TCB levels in TCB Info"))) {
+      return false;
+    }
+    status = *relaunch;
+  }
+  status = converge_tcb_status(status, qe_status);
   r.claims["tcb.platform_status"] = level->status;
   r.claims["tcb_date"] = level->tcb_date;
   r.claims["tcb_status"] = status;
+  if (!level->advisory_ids.empty()) r.claims["tcb.advisory_ids"] = join(level->advisory_ids);
   return r.check("tcb.status", status != "Revoked", "TCB status " + status);
 }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attest/dcap_quote.hpp"
+#include "attest/intel_verify_options.hpp"
 #include "attest/verification.hpp"
 
 namespace attestmq::attest::dcap_test {
@@ -98,5 +100,34 @@ inline std::string describe(const VerificationResult& r) {
   }
   return out;
 }
+
+using QuoteVerifierFn = VerificationResult (*)(std::span<const std::uint8_t>,
+                                              const IntelVerifyOptions&);
+
+// One of dcap-qvl's quotes ("sgx_quote", "tdx_quote") with its collateral bundle, verified at
+// kDcapQvlTime with the built-in Intel root by `verifier` (verify_sgx_quote or verify_tdx_quote).
+struct DcapQvlQuote {
+  DcapQvlQuote(const std::string& name, QuoteVerifierFn verifier)
+      : quote(read_bytes("dcap-qvl/" + name)),
+        collateral(read_text("dcap-qvl/" + name + "_collateral.json")),
+        verifier(verifier) {}
+
+  IntelVerifyOptions options(bool with_collateral = true) const {
+    IntelVerifyOptions o;
+    o.at_unix = kDcapQvlTime;
+    if (with_collateral) o.collateral_json = collateral;
+    return o;
+  }
+  // A (possibly damaged) copy of the quote, without collateral.
+  VerificationResult verify(const std::vector<std::uint8_t>& q) const {
+    return verifier(q, options(false));
+  }
+  // The unchanged quote under other options.
+  VerificationResult verify_with(const IntelVerifyOptions& o) const { return verifier(quote, o); }
+
+  std::vector<std::uint8_t> quote;
+  std::string collateral;
+  QuoteVerifierFn verifier;
+};
 
 }  // namespace attestmq::attest::dcap_test

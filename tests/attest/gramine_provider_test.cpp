@@ -48,14 +48,8 @@ class GramineFixture : public ::testing::Test {
 
 TEST_F(GramineFixture, WritesReportDataAndWrapsTheQuote) {
   write_bytes(dir_.path() / "quote", quote_for(report_data_));
-  ProviderConfig config;
-  config.kind = "sgx-gramine";
-  config.root = dir_.path();
   std::string error;
-  auto provider = make_provider(config, error);
-  ASSERT_TRUE(provider) << error;
-  EXPECT_EQ(provider->type(), EvidenceType::sgx);
-  const auto envelope = produce_envelope(*provider, claims_, error);
+  const auto envelope = testing::envelope_from("sgx-gramine", dir_.path(), claims_, error);
   ASSERT_TRUE(envelope) << error;
   const auto written = read_bytes(dir_.path() / "user_report_data");
   EXPECT_TRUE(std::equal(written.begin(), written.end(), report_data_.begin(), report_data_.end()));
@@ -63,10 +57,13 @@ TEST_F(GramineFixture, WritesReportDataAndWrapsTheQuote) {
   ASSERT_TRUE(parsed) << error;
   EXPECT_EQ(parsed->evidence, quote_for(report_data_));
   EXPECT_EQ(parsed->claims, claims_);
-  // The patched quote is not signed by its attestation key: the verifier must say no.
+  // The patched quote is not signed by its attestation key: the verifier must say no, for
+  // that reason and not a later one.
   const auto result = verify_evidence(*envelope, VerifyRequest{});
   EXPECT_FALSE(result.valid());
   EXPECT_EQ(result.type, EvidenceType::sgx);
+  ASSERT_NE(result.first_failure(), nullptr);
+  EXPECT_EQ(result.first_failure()->name, "quote.signature");
 }
 
 TEST_F(GramineFixture, OnlyDcapIsAccepted) {

@@ -66,55 +66,61 @@ TEST(PckExtensions, CertificateWithoutTheExtensionIsReported) {
 
 TEST(TcbLevelSelection, SgxPlatformAndModifiedCpusvn) {
   auto p = load("dcap-qvl/sgx_quote", "dcap-qvl/sgx_quote_collateral.json", DcapTee::sgx);
-  const TcbLevel* level = select_tcb_level(p.tcb_info, p.pck.tcb, {});
-  ASSERT_NE(level, nullptr);
-  EXPECT_EQ(level->status, "ConfigurationAndSWHardeningNeeded");
+  auto status = [&](const PckTcb& tcb) {
+    const TcbLevel* level = match_tcb_levels(p.tcb_info, tcb, {}).sgx;
+    return level ? level->status : std::string("(below every level)");
+  };
+  EXPECT_EQ(status(p.pck.tcb), "ConfigurationAndSWHardeningNeeded");
 
   // Raising component 7 to the first level's 12 reaches that level.
   PckTcb raised = p.pck.tcb;
   raised.cpusvn_components[6] = 12;
-  ASSERT_NE(select_tcb_level(p.tcb_info, raised, {}), nullptr);
-  EXPECT_EQ(select_tcb_level(p.tcb_info, raised, {})->status, "SWHardeningNeeded");
+  EXPECT_EQ(status(raised), "SWHardeningNeeded");
 
   // Lowering component 1 below 11 drops the platform to an older level.
   PckTcb lowered = p.pck.tcb;
   lowered.cpusvn_components[0] = 10;
-  ASSERT_NE(select_tcb_level(p.tcb_info, lowered, {}), nullptr);
-  EXPECT_EQ(select_tcb_level(p.tcb_info, lowered, {})->status, "OutOfDateConfigurationNeeded");
+  EXPECT_EQ(status(lowered), "OutOfDateConfigurationNeeded");
 
   // Below every level: no status at all, which the verifier reports as a failure.
   PckTcb ancient = p.pck.tcb;
   ancient.cpusvn_components.fill(0);
-  EXPECT_EQ(select_tcb_level(p.tcb_info, ancient, {}), nullptr);
+  EXPECT_EQ(status(ancient), "(below every level)");
   PckTcb old_pce = p.pck.tcb;
   old_pce.pcesvn = 0;
-  EXPECT_EQ(select_tcb_level(p.tcb_info, old_pce, {}), nullptr);
+  EXPECT_EQ(status(old_pce), "(below every level)");
 }
 
 TEST(TcbLevelSelection, TdxPlatformAndModifiedTeeTcbSvn) {
   auto p = load("dcap-qvl/tdx_quote", "dcap-qvl/tdx_quote_collateral.json", DcapTee::tdx);
-  const TcbLevel* level = select_tcb_level(p.tcb_info, p.pck.tcb, p.tee_tcb_svn);
-  ASSERT_NE(level, nullptr);
-  EXPECT_EQ(level->status, "UpToDate");
-  ASSERT_TRUE(tdx_module_has_identity(p.tee_tcb_svn));
-  EXPECT_EQ(tdx_module_identity_id(p.tee_tcb_svn), "TDX_01");
+  const TcbLevelMatch match = match_tcb_levels(p.tcb_info, p.pck.tcb, p.tee_tcb_svn);
+  ASSERT_NE(match.tdx, nullptr);
+  EXPECT_EQ(match.tdx->status, "UpToDate");
+  EXPECT_EQ(match.sgx, match.tdx);
+  EXPECT_EQ(p.tee_tcb_svn[1], 1);  // module version 1: judged by TDX_01
 
   // TEE_TCB_SVN[2] (TDX late microcode) below the top level's 2 moves the platform down.
   auto lowered = p.tee_tcb_svn;
   lowered[2] = 1;
-  const TcbLevel* lower = select_tcb_level(p.tcb_info, p.pck.tcb, lowered);
+  const TcbLevel* lower = match_tcb_levels(p.tcb_info, p.pck.tcb, lowered).tdx;
   EXPECT_TRUE(lower == nullptr || lower->status != "UpToDate");
 
   // With a module identity the first two bytes are judged by TDX_01, not by the levels.
   auto module_svn = p.tee_tcb_svn;
   module_svn[0] = 0;
-  ASSERT_NE(select_tcb_level(p.tcb_info, p.pck.tcb, module_svn), nullptr);
-  EXPECT_EQ(select_tcb_level(p.tcb_info, p.pck.tcb, module_svn)->status, "UpToDate");
-  const auto& tdx01 = p.tcb_info.tdx_modules.at(1);
-  ASSERT_EQ(tdx01.id, "TDX_01");
-  EXPECT_EQ(select_tdx_module_level(tdx01, 6)->status, "UpToDate");
-  EXPECT_EQ(select_tdx_module_level(tdx01, 3)->status, "OutOfDate");
-  EXPECT_EQ(select_tdx_module_level(tdx01, 1), nullptr);
+  const TcbLevel* module_level = match_tcb_levels(p.tcb_info, p.pck.tcb, module_svn).tdx;
+  ASSERT_NE(module_level, nullptr);
+  EXPECT_EQ(module_level->status, "UpToDate");
+  const TdxModuleIdentity* tdx01 = expected_tdx_module(p.tcb_info, 1);
+  ASSERT_NE(tdx01, nullptr);
+  ASSERT_EQ(tdx01->id, "TDX_01");
+  EXPECT_EQ(expected_tdx_module(p.tcb_info, 3)->id, "TDX_03");
+  EXPECT_EQ(expected_tdx_module(p.tcb_info, 2), nullptr);
+  ASSERT_NE(expected_tdx_module(p.tcb_info, 0), nullptr);  // "tdxModule"
+  EXPECT_EQ(expected_tdx_module(p.tcb_info, 0)->id, "");
+  EXPECT_EQ(select_tdx_module_level(*tdx01, 6)->status, "UpToDate");
+  EXPECT_EQ(select_tdx_module_level(*tdx01, 3)->status, "OutOfDate");
+  EXPECT_EQ(select_tdx_module_level(*tdx01, 1), nullptr);
 }
 
 TEST(QeIdentityLevels, SelectedByIsvSvn) {

@@ -1,6 +1,7 @@
 #pragma once
 // Shared by the attestation tests of envelopes, providers, policy and the dispatcher: test
-// data paths, whole-file reads and a scratch directory removed at the end of each test.
+// data paths, whole-file reads, envelopes from file-based providers and a scratch directory
+// removed at the end of each test.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,8 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "attest/provider.hpp"
 
 namespace attestmq::attest::testing {
 
@@ -37,6 +41,20 @@ inline void write_bytes(const std::filesystem::path& path, const std::vector<std
 
 inline void write_text(const std::filesystem::path& path, const std::string& text) {
   write_bytes(path, std::vector<std::uint8_t>(text.begin(), text.end()));
+}
+
+// The envelope a file-based provider (`kind` "sgx-gramine" or "tsm") rooted at `root`
+// produces for `claims`; nullopt with `error` if it cannot start or refuses.
+inline std::optional<std::vector<std::uint8_t>> envelope_from(const std::string& kind,
+                                                              const std::filesystem::path& root,
+                                                              const Claims& claims,
+                                                              std::string& error) {
+  ProviderConfig config;
+  config.kind = kind;
+  config.root = root;
+  auto provider = make_provider(config, error);
+  if (!provider) return std::nullopt;
+  return produce_envelope(*provider, claims, error);
 }
 
 class ScratchDir {

@@ -13,6 +13,8 @@
 #include "attest/envelope.hpp"
 #include "attest/verifier.hpp"
 #include "provider_test_support.hpp"
+#include "snp_synthetic_chain.hpp"
+#include "snp_test_data.hpp"
 
 namespace attestmq::attest {
 namespace {
@@ -68,19 +70,15 @@ TEST(TsmProvider, TdxQuoteIntoAnEnvelope) {
   FakeTsmKernel kernel(root.path(), "tdx_guest");
   const auto quote = read_bytes(attest_data("dcap-qvl/tdx_quote"));
   kernel.serve(quote);
-  ProviderConfig config;
-  config.kind = "tsm";
-  config.root = root.path();
-  std::string error;
-  auto provider = make_provider(config, error);
-  ASSERT_TRUE(provider) << error;
-  EXPECT_EQ(provider->type(), EvidenceType::tdx);
   Claims claims;
   claims.nonce.assign(16, 9);
-  const auto envelope = produce_envelope(*provider, claims, error);
+  std::string error;
+  const auto envelope = testing::envelope_from("tsm", root.path(), claims, error);
   kernel.join();
   ASSERT_TRUE(envelope) << error;
+  // The provider names the evidence type (tdx_guest -> tdx), and REPORTDATA commits to it.
   claims.evidence_type = EvidenceType::tdx;
+  EXPECT_EQ(parse_envelope(*envelope, error)->claims, claims);
   const auto report_data = *compute_report_data(claims);
   EXPECT_EQ(kernel.inblob(), std::vector<std::uint8_t>(report_data.begin(), report_data.end()));
   // A genuine quote, but for some other REPORTDATA: verified, then rejected for the binding.
@@ -119,6 +117,54 @@ TEST(TsmProvider, SnpReportWithoutRace) {
   ASSERT_TRUE(outcome.evidence) << outcome.error;
   EXPECT_EQ(outcome.evidence->type, EvidenceType::snp);
   EXPECT_EQ(outcome.evidence->bytes, report);
+}
+
+// The whole path with a report the verifier can accept: the Milan report carrying this
+// envelope's REPORTDATA (offset 0x50), re-signed by a synthetic VCEK whose ARK the request
+// pins. The guest is a debug guest, so the policy decides.
+TEST(TsmProvider, SnpEnvelopeAcceptedOrRejectedByPolicy) {
+  using namespace snp_test;
+  Claims claims;
+  claims.evidence_type = EvidenceType::snp;
+  claims.module_sha256.fill(0x77);
+  claims.nonce.assign(16, 5);
+  const auto report_data = *compute_report_data(claims);
+  auto report = read_bytes(attest_data("go-sev-guest-milan/attestation.bin"));
+  std::copy(report_data.begin(), report_data.end(), report.begin() + 0x50);
+  SyntheticChain chain = make_synthetic_chain(
+      AmdProduct::milan,
+      vcek_for(AmdProduct::milan, kReportedTcb,
+               {report.begin() + 0x1A0, report.begin() + 0x1E0}),
+      kInsideValidity);
+  sign_report(report, chain.vcek_key.get());
+
+  ScratchDir root;
+  FakeTsmKernel kernel(root.path(), "sev_guest");
+  kernel.serve(report);
+  std::string error;
+  const auto envelope = testing::envelope_from("tsm", root.path(), claims, error);
+  kernel.join();
+  ASSERT_TRUE(envelope) << error;
+  const auto parsed = parse_envelope(*envelope, error);
+  ASSERT_TRUE(parsed) << error;
+  EXPECT_EQ(parsed->claims, claims);
+  EXPECT_EQ(parsed->evidence, report);
+
+  VerifyRequest request;
+  request.root_pem = chain.options.ark_pem;
+  request.certs = chain.options.certs;
+  request.at_unix = kInsideValidity;
+  auto first_failure = [&] {
+    const auto result = verify_evidence(*envelope, request);
+    return result.first_failure() ? result.first_failure()->name : std::string("(valid)");
+  };
+  EXPECT_EQ(first_failure(), "policy.snp.debug");  // the default policy forbids debug guests
+  request.policy.snp.allow_debug = true;
+  request.policy.snp.measurement = {kMeasurement};
+  request.policy.accepted_module_hashes = {std::string(64, '7')};
+  EXPECT_EQ(first_failure(), "(valid)");
+  request.policy.snp.measurement = {std::string(96, '0')};
+  EXPECT_EQ(first_failure(), "policy.snp.measurement");
 }
 
 TEST(TsmProvider, OversizeInblobIsRefusedBeforeWriting) {

@@ -65,6 +65,32 @@ TEST(VerifyEvidence, TdxQuoteWithCollateralIsValidUnderTheDefaultPolicy) {
             "policy.tdx.rtmr3");
 }
 
+std::vector<std::string> failed_checks(const VerificationResult& result) {
+  std::vector<std::string> names;
+  for (const auto& check : result.checks) {
+    if (!check.passed) names.push_back(check.name);
+  }
+  return names;
+}
+
+// Intel's sample quote is a debug enclave (ATTRIBUTES.DEBUG set), genuine under its own
+// test root. Without collateral its TCB status is unknown, which fails first; the debug
+// check fails beside it, with its own name, until the policy allows debug.
+TEST(VerifyEvidence, DebugEnclaveIsRejectedByTheDefaultPolicy) {
+  using Names = std::vector<std::string>;
+  VerifyRequest request;
+  request.root_pem = read_text(attest_data("intel-dcap-sampledata-testroot/trustedRootCaCert.pem"));
+  request.at_unix = *parse_iso8601_utc("2020-01-01T00:00:00Z");
+  const auto quote = read_bytes(attest_data("intel-dcap-sampledata-testroot/quote.dat"));
+  EXPECT_EQ(failed_checks(verify_evidence(quote, request)),
+            (Names{"policy.tcb_status", "policy.sgx.debug"}));
+  request.policy.sgx.allow_debug = true;
+  EXPECT_EQ(failed_checks(verify_evidence(quote, request)), Names{"policy.tcb_status"});
+  request.policy.sgx.mrenclave = {std::string(64, '0')};
+  EXPECT_EQ(failed_checks(verify_evidence(quote, request)),
+            (Names{"policy.tcb_status", "policy.sgx.mrenclave"}));
+}
+
 TEST(VerifyEvidence, SgxQuoteTcbStatusIsJudgedByPolicy) {
   VerifyRequest request;
   request.collateral_json = read_text(attest_data("dcap-qvl/sgx_quote_collateral.json"));
