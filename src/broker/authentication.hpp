@@ -1,12 +1,28 @@
 #pragma once
 // The single place where the broker decides whether a CONNECT may go on (MQTT 5.0 section
-// 3.1.4, point 3). Password files and attestation-based authentication plug in here.
+// 3.1.4, point 3), with Mosquitto 2.0's rules for allow_anonymous, password_file and
+// use_identity_as_username. Attestation-based authentication plugs in here too.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "broker/engine.hpp"
 #include "broker/settings.hpp"
 #include "mqtt/packet.hpp"
 
 namespace attestmq::broker {
 
-// Success, or the CONNACK reason code that refuses the client.
-mqtt::ReasonCode authenticate(const ListenerPolicy& policy, const mqtt::Connect& connect);
+struct Authentication {
+  // Success, or the CONNACK reason code that refuses the client.
+  mqtt::ReasonCode verdict = mqtt::ReasonCode::Success;
+  // Why the client was refused, for the log; empty on success.
+  std::string_view refusal;
+  // The username the client acts as (ACL %u, logs): the transport's when it gave one, else
+  // CONNECT's; none for an anonymous client.
+  std::optional<std::string> username;
+};
+
+Authentication authenticate(const ListenerPolicy& policy, const ConnectionInfo& transport,
+                            const mqtt::Connect& connect);
 
 }  // namespace attestmq::broker

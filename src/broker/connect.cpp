@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <string>
 
+#include "broker/access_control.hpp"
 #include "broker/authentication.hpp"
 #include "broker/engine_impl.hpp"
 
@@ -96,9 +97,11 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
     keep_alive = settings.max_keepalive;
     server_keep_alive = true;
   }
-  const mqtt::ReasonCode verdict = authenticate(settings.listeners[conn.info.listener], packet);
-  if (verdict != mqtt::ReasonCode::Success) {
-    refuse(conn, version, verdict, "authentication");
+  const Authentication auth = authenticate(settings.listeners[conn.info.listener], conn.info, packet);
+  if (auth.verdict != mqtt::ReasonCode::Success) {
+    const std::string username = packet.username ? "'" + std::string(*packet.username) + "'" : "none";
+    refuse(conn, version, auth.verdict,
+           "client id '" + client_id + "', username " + username + ": " + std::string(auth.refusal));
     return;
   }
 
@@ -111,10 +114,14 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
   conn.client_id = client_id;
   SubscriberId id = attach_session(conn, packet, present);
   Session& session = *sessions[id];
+  // The acl_file's rules for this client id and username, substituted once (access_control).
+  const auto& acl = settings.listeners[conn.info.listener].acl;
+  session.access = acl ? acl->for_client(conn.client_id, auth.username) : nullptr;
 
   conn.state = ConnectionState::connected;
   conn.session = id;
   conn.keep_alive_s = keep_alive;
+  arm_timer(conn);  // from now on keep alive, not connect_timeout (timers.cpp)
   const std::uint16_t client_receive_max = packet.properties.receive_maximum.value_or(65535);
   conn.send_window = std::min(receive_maximum(), client_receive_max);
   conn.max_packet_size = packet.properties.maximum_packet_size.value_or(0);
@@ -143,7 +150,7 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
     std::string line = "New client connected from " + conn.info.peer + " as " + conn.client_id +
                        " (p" + std::to_string(log_protocol_number(version)) + ", c" +
                        (packet.clean_start ? "1" : "0") + ", k" + std::to_string(keep_alive);
-    if (packet.username) line += ", u'" + std::string(*packet.username) + "'";
+    if (auth.username) line += ", u'" + *auth.username + "'";
     log_line(LogLevel::notice, line + ").");
   }
   if (present) resume(session);

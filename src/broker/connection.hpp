@@ -35,6 +35,13 @@ struct Connection {
 
   std::vector<std::uint8_t> inbox;  // bytes of a packet not yet complete
 
+  // Deadlines (timers.cpp): when the connection opened (connect_timeout), when the packet now
+  // waiting in `inbox` began (partial packets with keep alive 0), and the due time of this
+  // connection's entry in the engine's timer queue (0: none queued).
+  std::uint64_t opened_ms = 0;
+  std::uint64_t partial_since_ms = 0;
+  std::uint64_t timer_due_ms = 0;
+
   std::uint16_t keep_alive_s = 0;  // as granted (Server Keep Alive may lower it)
   std::uint64_t last_packet_ms = 0;
 

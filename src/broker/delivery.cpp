@@ -3,12 +3,15 @@
 // Receive Maximum) with the rest queued, redelivery with DUP on session resumption, message
 // expiry, outgoing topic aliases, the client's Maximum Packet Size, and slow consumers.
 #include <algorithm>
+#include <string>
 
 #include "broker/engine_impl.hpp"
 
 namespace attestmq::broker {
 
 namespace {
+
+constexpr std::uint64_t kDropReportIntervalMs = 10'000;
 
 bool expired(const Message& message, std::uint64_t now_ms) {
   return message.expires_at_ms && *message.expires_at_ms <= now_ms;
@@ -85,6 +88,23 @@ bool Engine::Impl::send_publish(Connection& conn, mqtt::Publish& packet, std::st
   return true;
 }
 
+// Counted, and logged at most once per kDropReportIntervalMs per client with the count since
+// the previous line: a line per message would let one slow client flood the log. Other
+// clients are untouched: the limits are per session.
+void Engine::Impl::drop_for(Session& session, std::string_view limit) {
+  ++counters.messages_dropped;
+  ++session.drops_unreported;
+  const std::uint64_t now_ms = now();
+  if (session.drops_reported_ms && now_ms - *session.drops_reported_ms < kDropReportIntervalMs)
+    return;
+  log_line(LogLevel::notice, "Outgoing messages are being dropped for client " +
+                                 session.client_id + " (" + std::string(limit) + "); " +
+                                 std::to_string(session.drops_unreported) +
+                                 " dropped since the last report.");
+  session.drops_reported_ms = now_ms;
+  session.drops_unreported = 0;
+}
+
 void Engine::Impl::enqueue(Session& session, Delivery delivery) {
   const std::uint64_t size = queued_size(delivery);
   const bool over_count =
@@ -92,7 +112,7 @@ void Engine::Impl::enqueue(Session& session, Delivery delivery) {
   const bool over_bytes =
       settings.max_queued_bytes != 0 && session.queued_bytes + size > settings.max_queued_bytes;
   if (over_count || over_bytes) {
-    ++counters.messages_dropped;
+    drop_for(session, over_count ? "max_queued_messages" : "max_queued_bytes");
     return;
   }
   session.queued_bytes += size;
@@ -108,7 +128,7 @@ void Engine::Impl::deliver(Session& session, Publication& publication, const Rec
     if (!online(session)) return;
     Connection& conn = *session.connection;
     if (conn.paused) {
-      ++counters.messages_dropped;
+      drop_for(session, "max_client_output_bytes");
       return;
     }
     mqtt::Publish& packet = *publication.packet;

@@ -57,8 +57,9 @@ void Engine::open(ConnId conn, const ConnectionInfo& info) {
   connection->id = conn;
   connection->info = info;
   if (connection->info.listener >= impl_->settings.listeners.size()) connection->info.listener = 0;
-  connection->last_packet_ms = impl_->now();
-  impl_->connections[conn] = std::move(connection);
+  connection->opened_ms = connection->last_packet_ms = impl_->now();
+  Connection& opened = *(impl_->connections[conn] = std::move(connection));
+  impl_->arm_timer(opened);  // connect_timeout: half-open connections end (timers.cpp)
 }
 
 void Engine::input(ConnId conn, std::span<const std::uint8_t> bytes) {
@@ -89,11 +90,7 @@ void Engine::tick() {
   impl_->tick();
 }
 
-std::uint64_t Engine::next_tick_ms() const {
-  // Keepalive, expiry and will delay are all whole seconds (sections 3.1.2.10, 3.1.2.11.2,
-  // 3.1.3.2.2): a one-second tick keeps every timer within a second of its deadline.
-  return 1000;
-}
+std::uint64_t Engine::next_tick_ms() const { return impl_->next_tick_ms(); }
 
 void Engine::shutdown() {
   CallScope scope(*impl_);

@@ -4,7 +4,9 @@
 // sys_topics.cpp, framing.cpp) implement. Internal to src/broker.
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <optional>
+#include <queue>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,6 +41,13 @@ struct Publication {
   MessagePtr message;
 };
 
+// An entry of the engine's timer queue: look at connection `conn` again at `due_ms`.
+struct ConnectionTimer {
+  std::uint64_t due_ms = 0;
+  ConnId conn = 0;
+  auto operator<=>(const ConnectionTimer&) const = default;
+};
+
 struct Engine::Impl {
   Impl(Host& host, Settings settings);
 
@@ -51,6 +60,10 @@ struct Engine::Impl {
   std::vector<ConnId> gone;  // closed() during an engine call: erased when the call ends
   int call_depth = 0;
 
+  // Earliest first. Each connection keeps at most one live entry (Connection::timer_due_ms);
+  // entries of closed connections or superseded deadlines are skipped when they come due.
+  std::priority_queue<ConnectionTimer, std::vector<ConnectionTimer>, std::greater<>> connection_timers;
+
   std::vector<std::unique_ptr<Session>> sessions;  // index = SubscriberId
   std::vector<SubscriberId> free_sessions;
   std::unordered_map<std::string, SubscriberId, TopicLevelHash, TopicEqual> session_by_client;
@@ -59,6 +72,7 @@ struct Engine::Impl {
   RetainedStore retained;
   EngineStats counters;
   std::uint64_t next_sys_ms = 0;
+  std::uint64_t next_session_sweep_ms = 0;  // wills and session expiry (timers.cpp)
 
   // Scratch reused on the hot path so that a warm publish allocates nothing.
   std::vector<std::uint8_t> out;
@@ -113,6 +127,7 @@ struct Engine::Impl {
   // delivery.cpp
   void deliver(Session& session, Publication& publication, const Recipient& recipient);
   void enqueue(Session& session, Delivery delivery);
+  void drop_for(Session& session, std::string_view limit);
   bool send_inflight(Session& session, InflightMessage& entry, bool dup);
   bool send_publish(Connection& conn, mqtt::Publish& packet, std::string_view topic,
                     std::optional<std::uint64_t> expires_at_ms);
@@ -136,6 +151,12 @@ struct Engine::Impl {
 
   // timers.cpp
   void tick();
+  std::uint64_t next_tick_ms();
+  std::optional<std::uint64_t> connection_deadline(const Connection& conn) const;
+  void arm_timer(Connection& conn);
+  void partial_packet_started(Connection& conn);
+  void expire_connection_timers(std::uint64_t now_ms);
+  void connection_deadline_passed(Connection& conn);
   std::uint64_t now() { return host.now_ms(); }
 
   // sys_topics.cpp

@@ -26,16 +26,20 @@ void Engine::Impl::input(Connection& conn, std::span<const std::uint8_t> bytes) 
   if (conn.inbox.empty()) {
     // Common case: whole packets, parsed straight from the host's buffer.
     std::size_t used = consume(conn, bytes);
-    if (conn.state != ConnectionState::closing && used < bytes.size())
+    if (conn.state != ConnectionState::closing && used < bytes.size()) {
       conn.inbox.assign(bytes.begin() + static_cast<std::ptrdiff_t>(used), bytes.end());
+      partial_packet_started(conn);
+    }
     return;
   }
   conn.inbox.insert(conn.inbox.end(), bytes.begin(), bytes.end());
   std::size_t used = consume(conn, conn.inbox);
-  if (conn.state == ConnectionState::closing)
+  if (conn.state == ConnectionState::closing) {
     conn.inbox.clear();
-  else
-    conn.inbox.erase(conn.inbox.begin(), conn.inbox.begin() + static_cast<std::ptrdiff_t>(used));
+    return;
+  }
+  conn.inbox.erase(conn.inbox.begin(), conn.inbox.begin() + static_cast<std::ptrdiff_t>(used));
+  if (used != 0 && !conn.inbox.empty()) partial_packet_started(conn);
 }
 
 std::size_t Engine::Impl::consume(Connection& conn, std::span<const std::uint8_t> bytes) {
@@ -113,7 +117,14 @@ void Engine::Impl::dispatch(Connection& conn, mqtt::Packet& packet) {
 
 void Engine::Impl::malformed(Connection& conn, const mqtt::DecodeStatus& status,
                              std::span<const std::uint8_t> body, bool is_connect) {
-  if (!is_connect || conn.state == ConnectionState::connected) {
+  if (is_connect && conn.state == ConnectionState::connected) {
+    // Whatever is wrong inside it, a second CONNECT is a Protocol Error (MQTT 5.0 section
+    // 3.1, [MQTT-3.1.0-2]); the decoder's code may be one only CONNACK can carry (0x84).
+    protocol_error(conn, mqtt::ReasonCode::ProtocolError,
+                   std::string("a second CONNECT (MQTT 5.0 section 3.1), itself bad: ") + status.detail);
+    return;
+  }
+  if (!is_connect) {
     protocol_error(conn, status.code, status.detail);
     return;
   }

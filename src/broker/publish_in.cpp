@@ -3,6 +3,7 @@
 // and the retained store.
 #include <algorithm>
 
+#include "broker/access_control.hpp"
 #include "broker/engine_impl.hpp"
 
 namespace attestmq::broker {
@@ -72,9 +73,16 @@ void Engine::Impl::on_publish(Connection& conn, mqtt::Publish& packet) {
 
   const bool too_large =
       settings.message_size_limit != 0 && packet.payload.size() > settings.message_size_limit;
+  // MQTT 5.0 section 3.3.4: a server may refuse a PUBLISH it does not authorize; with an
+  // acl_file that is any topic the client may not write. It is neither routed nor retained.
+  const bool denied = !too_large && session.access && !session.access->may_write(packet.topic);
   std::size_t receivers = 0;
   if (too_large) {
     ++counters.messages_dropped;
+  } else if (denied) {
+    log_line(LogLevel::debug, "Denied PUBLISH from " + conn.client_id + " (q" +
+                                  std::to_string(qos) + ", r" + (packet.retain ? "1" : "0") +
+                                  ", '" + std::string(packet.topic) + "'): acl_file");
   } else if (!packet.topic.starts_with("$SYS")) {  // clients may not write $SYS (Mosquitto)
     Publication publication;
     publication.packet = &packet;
@@ -89,9 +97,10 @@ void Engine::Impl::on_publish(Connection& conn, mqtt::Publish& packet) {
     receivers = route(publication);
   }
   if (qos == 0) return;
-  // Mosquitto answers an oversized payload with Quota exceeded in 5.0; a 3.1.1 ack has no
-  // reason code, so the message is silently dropped.
+  // Mosquitto answers an oversized payload with Quota exceeded and a denied one with Not
+  // authorized in 5.0; a 3.1.1 ack has no reason code, so the message is silently dropped.
   mqtt::ReasonCode reason = too_large && v5  ? mqtt::ReasonCode::QuotaExceeded
+                            : denied && v5   ? mqtt::ReasonCode::NotAuthorized
                             : receivers == 0 ? mqtt::ReasonCode::NoMatchingSubscribers
                                              : mqtt::ReasonCode::Success;
   if (qos == 1) {

@@ -3,6 +3,7 @@
 // Identifier, and one member per matching shared subscription group.
 #include <algorithm>
 
+#include "broker/access_control.hpp"
 #include "broker/engine_impl.hpp"
 
 namespace attestmq::broker {
@@ -24,9 +25,12 @@ const MessagePtr& Engine::Impl::message_of(Publication& publication) {
 
 void Engine::Impl::collect_recipients(Publication& publication) {
   matches.clear();
-  index.match(publication.topic, matches, [this](SubscriberId who) {
+  const std::string_view topic = publication.topic;
+  // A $share group prefers a member that may read the topic (acl_file).
+  index.match(topic, matches, [this, topic](SubscriberId who) {
     const Session& session = *sessions[who];
-    return online(session) && !session.connection->paused;
+    return online(session) && !session.connection->paused &&
+           (!session.access || session.access->may_read(topic));
   });
   ++publication_mark;
   recipient_count = 0;
@@ -34,6 +38,8 @@ void Engine::Impl::collect_recipients(Publication& publication) {
     // Section 3.8.3.1: No Local keeps a client's own publications from it.
     if (match.options.no_local && publication.origin == origin_of(match.subscriber)) continue;
     Session& session = *sessions[match.subscriber];
+    // acl_file: a subscriber gets only the topics it may read, whatever its filter matches.
+    if (session.access && !session.access->may_read(topic)) continue;
     Recipient* recipient;
     if (!match.shared && session.match_mark == publication_mark) {
       recipient = &recipients[session.match_slot];

@@ -15,6 +15,7 @@
 namespace attestmq::broker {
 
 struct Connection;
+class ClientAccess;
 
 // MQTT 5.0 section 3.1.2.11.2: this Session Expiry Interval means the session never ends.
 inline constexpr std::uint32_t kSessionNeverExpires = 0xFFFFFFFF;
@@ -32,11 +33,18 @@ struct Session {
   InflightWindow inflight;
   std::deque<Delivery> queue;
   std::uint64_t queued_bytes = 0;
+  // Messages dropped for this client (queue or output limits) not yet in a log line, and when
+  // the last such line was written (delivery.cpp).
+  std::uint64_t drops_unreported = 0;
+  std::optional<std::uint64_t> drops_reported_ms;
 
   // Incoming QoS 2 packet identifiers whose PUBREL has not arrived (section 4.3.3).
   std::vector<std::uint16_t> incoming_qos2;
 
   std::vector<std::string> subscriptions;  // filters, to release them when the session ends
+
+  // What the acl_file lets this client do, set at each CONNECT; null without an acl_file.
+  std::shared_ptr<const ClientAccess> access;
 
   // Section 3.1.3.2: the will and when a delayed will is due.
   std::shared_ptr<Message> will;

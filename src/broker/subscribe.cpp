@@ -2,6 +2,7 @@
 // and the retained messages a new subscription receives (Retain Handling, 3.8.3.1).
 #include <algorithm>
 
+#include "broker/access_control.hpp"
 #include "broker/engine_impl.hpp"
 #include "mqtt/topic.hpp"
 
@@ -41,6 +42,15 @@ void Engine::Impl::on_subscribe(Connection& conn, const mqtt::Subscribe& packet)
                                   : mqtt::ReasonCode::UnspecifiedError);
       continue;
     }
+    // Section 3.9.3: 0x87 Not authorized in 5.0; 3.1.1 has only Failure (0x80). The other
+    // filters of the packet are still granted.
+    if (session.access && !session.access->may_subscribe(sub.filter)) {
+      log_line(LogLevel::debug, "Denied SUBSCRIBE from " + conn.client_id + " to '" +
+                                    std::string(sub.filter) + "': acl_file");
+      suback.reasons.push_back(v5 ? mqtt::ReasonCode::NotAuthorized
+                                  : mqtt::ReasonCode::UnspecifiedError);
+      continue;
+    }
     const std::uint8_t granted = std::min(sub.qos, settings.max_qos);
     SubscriptionOptions options{granted, sub.no_local, sub.retain_as_published, sub.retain_handling,
                                 subscription_id};
@@ -52,6 +62,7 @@ void Engine::Impl::on_subscribe(Connection& conn, const mqtt::Subscribe& packet)
     const bool send_retained = sub.retain_handling == 0 || (sub.retain_handling == 1 && fresh);
     if (send_retained && !mqtt::parse_shared_filter(sub.filter)) {
       retained.match(sub.filter, [&](const MessagePtr& message) {
+        if (session.access && !session.access->may_read(message->topic)) return;
         retained_sends.push_back({message, std::min(message->qos, granted), subscription_id});
       });
     }

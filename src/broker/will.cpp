@@ -1,6 +1,7 @@
 // Will messages (MQTT 5.0 sections 3.1.2.5 and 3.1.3.2, MQTT 3.1.1 section 3.1.2.5): kept in
 // the session, published when the connection ends without a normal DISCONNECT, after the
 // Will Delay Interval or when the session ends, whichever comes first.
+#include "broker/access_control.hpp"
 #include "broker/engine_impl.hpp"
 
 namespace attestmq::broker {
@@ -45,6 +46,13 @@ void Engine::Impl::publish_will(Session& session) {
     will->expires_at_ms = now() + std::uint64_t{*session.will_expiry_interval_s} * 1000;
   // Clients may not write $SYS (Mosquitto ignores such publications), wills included.
   if (will->topic.starts_with("$SYS")) return;
+  // As Mosquitto does, the will is checked against the acl_file when it is published: it is a
+  // PUBLISH by its client to a topic the client must be allowed to write.
+  if (session.access && !session.access->may_write(will->topic)) {
+    log_line(LogLevel::debug,
+             "Denied will of " + session.client_id + " to '" + will->topic + "': acl_file");
+    return;
+  }
   publish_owned(will);
 }
 

@@ -1,5 +1,6 @@
 // Mosquitto 2.0's rules that turn what the file says into listeners and their policies.
 #include "config/parse_state.hpp"
+#include "config/security_files.hpp"
 
 #include <optional>
 #include <string>
@@ -94,6 +95,11 @@ ConfigResult resolve(ParseState state, const CommandLine& command_line) {
       config.settings.listeners.push_back(anonymous_policy(anonymous));
       config.settings.listeners.push_back(anonymous_policy(anonymous));
     }
+    // The security files hold in local-only mode too: an acl_file must not be dropped.
+    const SecurityFiles& files = config.per_listener_settings
+                                     ? state.default_listener.security_files
+                                     : state.security_files;
+    for (auto& listener : config.listeners) apply_security_files(files, listener);
   } else {
     // Mosquitto 2.0: allow_anonymous defaults to false once listeners are configured.
     for (auto& draft : drafts) {
@@ -109,6 +115,7 @@ ConfigResult resolve(ParseState state, const CommandLine& command_line) {
   for (const auto& listener : config.listeners) {
     if (auto error = check_tls(listener)) return ConfigError{listener.origin, 0, *error};
   }
+  if (auto error = load_security_files(config)) return std::move(*error);
 
   if (command_line.verbose) {
     config.log.types = kLogAll;

@@ -14,14 +14,6 @@ namespace {
 
 using Outcome = std::optional<std::string>;  // an error message, after "OPTION: "
 
-ListenerDraft& current_listener(ParseState& state) {
-  if (state.listeners.empty()) {
-    state.default_listener_used = true;
-    return state.default_listener;
-  }
-  return state.listeners.back();
-}
-
 Outcome integer_value(std::string_view text, std::int64_t min, std::int64_t max, std::int64_t& out) {
   const auto value = parse_integer(text, min, max);
   if (!value) {
@@ -308,9 +300,7 @@ Outcome check_arity(const Line& line, std::size_t min_args, std::size_t max_args
   return std::nullopt;
 }
 
-}  // namespace
-
-OptionOutcome apply_option(ParseState& state, const Line& line) {
+OptionOutcome apply_line(ParseState& state, const Line& line) {
   for (const auto& option : kIntegerOptions) {
     if (option.name != line.name) continue;
     if (auto error = check_arity(line, 1, 1)) return rejected(*error);
@@ -334,6 +324,17 @@ OptionOutcome apply_option(ParseState& state, const Line& line) {
     return {};
   }
   return apply_tls_or_security_option(state, line);
+}
+
+}  // namespace
+
+OptionOutcome apply_option(ParseState& state, const Line& line) {
+  OptionOutcome outcome = apply_line(state, line);
+  // Errors found later about the default listener name the line that brought it into being.
+  if (state.default_listener_used && state.default_listener.config.origin.empty()) {
+    state.default_listener.config.origin = line.origin;
+  }
+  return outcome;
 }
 
 

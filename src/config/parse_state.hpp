@@ -49,6 +49,16 @@ struct ParseState {
   std::optional<SingleValue> max_topic_alias;
 };
 
+// The listener a listener option applies to: the last `listener`, or before any the default
+// listener, which an option brings into being as `port` would.
+inline ListenerDraft& current_listener(ParseState& state) {
+  if (state.listeners.empty()) {
+    state.default_listener_used = true;
+    return state.default_listener;
+  }
+  return state.listeners.back();
+}
+
 // Applies Mosquitto 2.0's defaulting rules and the command line.
 ConfigResult resolve(ParseState state, const CommandLine& command_line);
 

@@ -17,14 +17,6 @@ namespace {
 
 using Outcome = std::optional<std::string>;
 
-ListenerDraft& current_listener(ParseState& state) {
-  if (state.listeners.empty()) {
-    state.default_listener_used = true;
-    return state.default_listener;
-  }
-  return state.listeners.back();
-}
-
 // The listener a security option belongs to with per_listener_settings true: the one it
 // follows, or before any listener the default one (without creating it).
 ListenerDraft& security_listener(ParseState& state) {

@@ -127,6 +127,11 @@ class TestClient {
       : broker_(broker), version_(version), id_(broker.next_conn++) {
     broker_.engine->open(id_, connection_info(listener, "127.0.0.1:" + std::to_string(40000 + id_)));
   }
+  // A connection whose transport says more, e.g. a TLS listener's transport_username.
+  TestClient(Broker& broker, Version version, const ConnectionInfo& info)
+      : broker_(broker), version_(version), id_(broker.next_conn++) {
+    broker_.engine->open(id_, info);
+  }
 
   ConnId id() const { return id_; }
   Version version() const { return version_; }

@@ -133,6 +133,13 @@ TEST_F(TlsSecurityOptions, CombinationsMosquittoRefuses) {
             "test.conf:1: use_identity_as_username and use_subject_as_username: choose one");
 }
 
+// Found by fuzz/config_parse_fuzz: a TLS option with no listener line created the default
+// listener without an origin, and the error named no file.
+TEST_F(TlsSecurityOptions, ErrorsAboutTheDefaultListenerNameTheLineThatMadeIt) {
+  EXPECT_EQ(parse_error("max_qos 1\ncafile " + path("ca.pem") + "\n"),
+            "test.conf:2: TLS options on a listener without certfile/keyfile or psk_hint");
+}
+
 TEST_F(TlsSecurityOptions, SecurityFileBeforePerListenerSettingsIsRefused) {
   EXPECT_EQ(parse_error("acl_file " + path("acl") + "\nper_listener_settings true\n"),
             "test.conf:2: per_listener_settings: must come before any security option "
