@@ -1,26 +1,69 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the release preset and runs the broker in the foreground
-# with the default config (plain MQTT on port 1883). Extra arguments go to `attestmq broker`.
+# with the default config: plain MQTT on port 1883 and MQTT over TLS on port 8883. Extra
+# arguments go to `attestmq broker`.
 #   bash scripts/start-broker.sh            (README's first command)
 #   bash scripts/start-broker.sh -v         (log every packet)
+#
+# TLS needs a certificate: on first run this makes a private CA and a server certificate
+# for localhost/127.0.0.1/::1 and this host's name in build/tls/ (git-ignored, like all of
+# build/). Clients trust the broker with --cafile build/tls/ca.crt. A server certificate
+# about to expire is renewed by the same CA; delete build/tls/ to start over.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 config=config/attestmq.conf
-port=1883  # the listener in $config
+ports=(1883 8883)  # the listeners in $config
+tls_dir=build/tls   # $config's cafile/certfile/keyfile point here
+
+make_ca() {
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    -subj "/O=AttestMQ development/CN=AttestMQ development CA ($(hostname))" \
+    -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$tls_dir/ca.key" -out "$tls_dir/ca.crt" 2>/dev/null
+}
+
+make_server_certificate() {
+  local names="DNS:localhost,IP:127.0.0.1,IP:::1,DNS:$(hostname)"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -subj "/O=AttestMQ development/CN=localhost" \
+    -keyout "$tls_dir/server.key" -out "$tls_dir/server.csr" 2>/dev/null
+  openssl x509 -req -in "$tls_dir/server.csr" -CA "$tls_dir/ca.crt" -CAkey "$tls_dir/ca.key" \
+    -CAcreateserial -days 365 -out "$tls_dir/server.crt" -extfile <(printf '%s\n' \
+      "basicConstraints=critical,CA:false" "keyUsage=critical,digitalSignature" \
+      "extendedKeyUsage=serverAuth" "subjectAltName=$names") 2>/dev/null
+  rm -f "$tls_dir/server.csr"
+}
 
 bash scripts/setup.sh
 cmake --preset release
 cmake --build --preset release --target attestmq -j 2
 
-# Say why, rather than leave the broker to fail on bind(), when something already listens.
-if ss -Hltn "sport = :$port" | grep -q .; then
-  echo "start-broker: port $port is already in use:" >&2
-  ss -Hltnp "sport = :$port" >&2 || true
-  echo "start-broker: stop that program first (Debian's mosquitto: systemctl stop mosquitto)" >&2
-  exit 1
+mkdir -p "$tls_dir"
+chmod 700 "$tls_dir"
+if [[ ! -s $tls_dir/ca.crt || ! -s $tls_dir/ca.key ]]; then
+  make_ca
+  rm -f "$tls_dir/server.crt"
+fi
+# -checkend: renew a server certificate that expires within a week.
+if [[ ! -s $tls_dir/server.crt ]] || ! openssl x509 -in "$tls_dir/server.crt" -noout -checkend 604800 >/dev/null; then
+  make_server_certificate
+  echo "start-broker: made a TLS server certificate in $tls_dir/"
 fi
 
-echo "start-broker: plain MQTT on port $port ($config); TLS on 8883 and the simulated TEE" \
-     "come with later issues"
+# Say why, rather than leave the broker to fail on bind(), when something already listens.
+for port in "${ports[@]}"; do
+  if ss -Hltn "sport = :$port" | grep -q .; then
+    echo "start-broker: port $port is already in use:" >&2
+    ss -Hltnp "sport = :$port" >&2 || true
+    echo "start-broker: stop that program first (Debian's mosquitto: systemctl stop mosquitto)" >&2
+    exit 1
+  fi
+done
+
+ca=$(realpath "$tls_dir/ca.crt")
+echo "start-broker: plain MQTT on port 1883, MQTT over TLS on port 8883 ($config)."
+echo "start-broker: the TLS certificate's CA is $ca, e.g."
+echo "  mosquitto_sub -h localhost -p 8883 --cafile $ca -t 'test/#' -v"
+echo "  mosquitto_pub -h localhost -p 8883 --cafile $ca -t test/hello -m hi"
 exec build/release/apps/attestmq/attestmq broker -c "$config" "$@"

@@ -7,16 +7,20 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <variant>
 #include <vector>
 
 #include "broker/host.hpp"
+#include "server/connection_rate.hpp"
 #include "server/listen_sockets.hpp"
 #include "server/optional_mutex.hpp"
 #include "server/outbox.hpp"
 #include "server/unique_fd.hpp"
+#include "tls/session.hpp"
 
 namespace attestmq::server {
 
@@ -49,6 +53,11 @@ class Reactor {
     std::vector<std::uint8_t> output;  // taken from the outbox, written from `written` on
     std::size_t written = 0;
     std::uint32_t interest = 0;  // the epoll events registered for it
+    // On a TLS listener (reactor_tls.cpp): `output` holds ciphertext, the outbox plaintext.
+    std::unique_ptr<tls::Session> tls;
+    // Engine::open done and Engine::closed not yet; on a TLS listener only once the
+    // handshake completed.
+    bool engine_open = false;
     // After Host::close (reactor_closing.cpp): the engine is done with it; the reactor
     // finishes sending, then shuts down its side and discards input until the peer closes.
     bool closing = false;
@@ -56,7 +65,7 @@ class Reactor {
     bool peer_finished = false;      // EOF read while closing
     std::size_t unwritten() const { return output.size() - written; }
   };
-  struct CloseDeadline {
+  struct Deadline {
     std::uint64_t at_ms;
     broker::ConnId conn;
   };
@@ -84,8 +93,19 @@ class Reactor {
   // Accepting (reactor_accept.cpp).
   void accept_from(std::size_t socket_index);
   void pause_accepting(std::size_t socket_index, int error);
+  bool within_connection_rate(std::uint32_t listener, const sockaddr_storage& address);
   int resume_accepting();
   void open_connection(Adoption adoption);
+  void open_in_engine(broker::ConnId conn, Connection& connection,
+                      std::optional<std::string> transport_username);
+  // TLS (reactor_tls.cpp).
+  void start_tls(broker::ConnId conn, Connection& connection, std::shared_ptr<const tls::Context> context);
+  void receive_tls(broker::ConnId conn, Connection& connection, std::span<const std::uint8_t> ciphertext);
+  bool open_authenticated(broker::ConnId conn, Connection& connection);
+  void fail_tls(broker::ConnId conn, Connection& connection);
+  void refuse(broker::ConnId conn, Connection& connection);
+  void send_pending(broker::ConnId conn, Connection& connection);
+  int expire_handshakes();
   void read_from(broker::ConnId conn);
   void flush(broker::ConnId conn);
   bool write_output(broker::ConnId conn, Connection& connection);
@@ -95,7 +115,7 @@ class Reactor {
   void continue_closing(broker::ConnId conn, Connection& connection);
   void discard_input(broker::ConnId conn, Connection& connection);
   int expire_closing();
-  void detach_from_engine(broker::ConnId conn);
+  void detach_from_engine(broker::ConnId conn, Connection& connection);
   void release(broker::ConnId conn);
   void close_connection(broker::ConnId conn);
   void drain_mailbox();
@@ -110,14 +130,18 @@ class Reactor {
   UniqueFd wake_;
   std::unordered_map<broker::ConnId, Connection> connections_;
   std::vector<broker::ConnId> scheduled_;  // flushes asked for on this thread
-  std::deque<CloseDeadline> close_deadlines_;  // oldest first, so in deadline order
+  std::deque<Deadline> close_deadlines_;  // oldest first, so in deadline order
+  std::deque<Deadline> handshake_deadlines_;  // TLS handshakes, oldest first
   std::vector<std::uint8_t> read_buffer_;
+  std::vector<std::uint8_t> decrypted_;  // receive_tls: plaintext for the engine
+  std::vector<std::uint8_t> to_encrypt_;  // flush: plaintext taken from a TLS connection's outbox
   OptionalMutex mailbox_mutex_;
   Mailbox mailbox_;
   std::atomic<bool> stopping_{false};
   // Reactor 0 only.
   std::vector<ListenSocket> listen_sockets_;
   std::vector<std::uint64_t> accept_paused_until_ms_;  // per listen socket; 0: accepting
+  std::vector<ConnectionRateLimiter> connection_rates_;  // per listener (reactor_accept.cpp)
   unsigned next_reactor_ = 0;
   std::uint64_t next_sequence_ = 1;
   std::uint64_t next_tick_at_ms_ = 0;

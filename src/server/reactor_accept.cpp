@@ -1,5 +1,6 @@
 // Accepting on reactor 0: new connections go round robin to the reactors; a listener that
-// is out of descriptors pauses instead of spinning.
+// is out of descriptors pauses instead of spinning; max_connection_rate and max_connections
+// turn connections away before the engine sees them.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -33,7 +34,10 @@ void Reactor::accept_from(std::size_t socket_index) {
   const ListenSocket& socket = listen_sockets_[socket_index];
   auto& reactors = core_.reactors();
   for (int i = 0; i < kAcceptsPerWakeup; ++i) {
-    UniqueFd fd(::accept4(socket.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    sockaddr_storage address{};
+    socklen_t address_length = sizeof address;
+    UniqueFd fd(::accept4(socket.fd.get(), reinterpret_cast<sockaddr*>(&address), &address_length,
+                          SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (out_of_resources(errno)) return pause_accepting(socket_index, errno);
@@ -44,6 +48,7 @@ void Reactor::accept_from(std::size_t socket_index) {
       return;
     }
     const auto& listener = core_.config().listeners[socket.listener];
+    if (!within_connection_rate(socket.listener, address)) continue;
     auto& count = core_.connection_count(socket.listener);
     if (listener.max_connections >= 0 && count.load() >= listener.max_connections) {
       core_.log_parts(LogLevel::notice, "Client connection from ", peer_name(fd.get()),
@@ -61,6 +66,23 @@ void Reactor::accept_from(std::size_t socket_index) {
     const ConnId conn = (next_sequence_++ << kReactorBits) | target;
     reactors[target]->adopt(std::move(fd), conn, socket.listener, socket.port);
   }
+}
+
+// max_connection_rate: over it, the connection is closed at once, before the engine sees
+// it. One line per address and burst of denials, so a flood cannot flood the log too.
+bool Reactor::within_connection_rate(std::uint32_t listener, const sockaddr_storage& address) {
+  if (connection_rates_.empty()) {  // first accept: the listeners are fixed for the server's life
+    for (const auto& configured : core_.config().listeners)
+      connection_rates_.emplace_back(configured.max_connection_rate);
+  }
+  ConnectionRateLimiter& limiter = connection_rates_[listener];
+  if (limiter.per_second() == 0) return true;
+  const auto verdict = limiter.admit(address, core_.now_ms());
+  if (verdict == ConnectionRateLimiter::Verdict::deny_and_log) {
+    core_.log_parts(LogLevel::notice, "Connection from ", address_text(address),
+                    " denied: max_connection_rate (", std::to_string(limiter.per_second()), "/s).");
+  }
+  return verdict == ConnectionRateLimiter::Verdict::admit;
 }
 
 // The pending connections wait in the listen backlog until descriptors free up.

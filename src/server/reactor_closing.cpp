@@ -28,7 +28,11 @@ constexpr std::uint64_t kCloseDeadlineMs = 2000;
 void Reactor::begin_closing(broker::ConnId conn, Connection& connection) {
   connection.closing = true;
   close_deadlines_.push_back({core_.now_ms() + kCloseDeadlineMs, conn});
-  detach_from_engine(conn);
+  // RFC 8446 section 6.1: close_notify after the last record, before our TCP FIN.
+  if (connection.tls && connection.tls->state() == tls::Session::State::established) {
+    connection.tls->close(connection.output);
+  }
+  if (connection.engine_open) detach_from_engine(conn, connection);
 }
 
 // Takes the next step once output was written or the peer's EOF was read.
@@ -61,7 +65,7 @@ int Reactor::expire_closing() {
   if (close_deadlines_.empty()) return -1;
   const std::uint64_t now = core_.now_ms();
   while (!close_deadlines_.empty()) {
-    const CloseDeadline next = close_deadlines_.front();
+    const Deadline next = close_deadlines_.front();
     if (next.at_ms > now) return static_cast<int>(next.at_ms - now);
     close_deadlines_.pop_front();
     const auto it = connections_.find(next.conn);
@@ -74,7 +78,8 @@ int Reactor::expire_closing() {
   return -1;
 }
 
-void Reactor::detach_from_engine(broker::ConnId conn) {
+void Reactor::detach_from_engine(broker::ConnId conn, Connection& connection) {
+  connection.engine_open = false;
   core_.with_engine([&](broker::Engine& engine) {
     core_.unregister_outbox(conn);
     engine.closed(conn);
@@ -93,7 +98,7 @@ void Reactor::release(broker::ConnId conn) {
 void Reactor::close_connection(broker::ConnId conn) {
   const auto it = connections_.find(conn);
   if (it == connections_.end()) return;
-  if (!it->second.closing) detach_from_engine(conn);
+  if (it->second.engine_open) detach_from_engine(conn, it->second);
   release(conn);
 }
 

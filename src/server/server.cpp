@@ -20,6 +20,8 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   auto& sockets = std::get<OpenedSockets>(opened);
 
   auto core = std::make_unique<ServerCore>(config, std::move(std::get<0>(logger)), threads);
+  std::string tls_error;
+  if (!core->tls_contexts().load(config.listeners, tls_error)) return tls_error;
   for (unsigned index = 0; index < threads; ++index) {
     auto reactor = Reactor::create(*core, index);
     if (auto* error = std::get_if<std::string>(&reactor)) return std::move(*error);
@@ -64,6 +66,11 @@ void Server::run() {
 
 void Server::request_stop() {
   core_->stop_requested().store(true);
+  core_->reactors()[0]->wake();
+}
+
+void Server::request_tls_reload() {
+  core_->reload_requested().store(true);
   core_->reactors()[0]->wake();
 }
 

@@ -40,6 +40,9 @@ class Server {
   void run();
   // Async-signal-safe and callable from any thread.
   void request_stop();
+  // Async-signal-safe and callable from any thread: reactor 0 rebuilds the TLS contexts
+  // (SIGHUP); connections already open keep theirs.
+  void request_tls_reload();
 
   void log(broker::LogLevel level, std::string_view line);
   // The engine's counters; only while run() is not running.
@@ -53,8 +56,9 @@ class Server {
   std::vector<BoundAddress> addresses_;
 };
 
-// While alive, SIGINT and SIGTERM stop `server` gracefully and SIGPIPE is ignored; the
-// previous dispositions come back when it goes. One at a time per process.
+// While alive, SIGINT and SIGTERM stop `server` gracefully, SIGHUP reloads its TLS
+// certificates and keys, and SIGPIPE is ignored; the previous dispositions come back when it
+// goes. One at a time per process.
 class StopOnSignals {
  public:
   explicit StopOnSignals(Server& server);
@@ -65,6 +69,7 @@ class StopOnSignals {
  private:
   struct sigaction previous_int_ {};
   struct sigaction previous_term_ {};
+  struct sigaction previous_hup_ {};
   struct sigaction previous_pipe_ {};
 };
 

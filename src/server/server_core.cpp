@@ -35,6 +35,7 @@ ServerCore::ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logge
       logger_(std::move(logger)),
       engine_mutex_(threaded_),
       connection_counts_(std::make_unique<std::atomic<std::int32_t>[]>(config.listeners.size())),
+      tls_contexts_(threaded_),
       engine_(std::make_unique<broker::Engine>(*this, config.settings)) {}
 
 ServerCore::~ServerCore() = default;
@@ -62,6 +63,20 @@ void ServerCore::random(std::span<std::uint8_t> out) {
     if (got > 0) filled += static_cast<std::size_t>(got);
     // getrandom only fails with EINTR once the pool is initialised; retry.
   }
+}
+
+void ServerCore::reload_tls() {
+  std::size_t tls_listeners = 0;
+  for (const auto& listener : config_.listeners) tls_listeners += listener.tls.enabled() ? 1 : 0;
+  if (tls_listeners == 0) return;
+  std::string error;
+  if (!tls_contexts_.load(config_.listeners, error)) {
+    log_parts(broker::LogLevel::error, "Reloading TLS certificates failed, keeping the previous ones: ",
+              error);
+    return;
+  }
+  log_parts(broker::LogLevel::notice, "Reloaded the TLS certificates and keys of ",
+            std::to_string(tls_listeners), tls_listeners == 1 ? " listener." : " listeners.");
 }
 
 void ServerCore::log(broker::LogLevel level, std::string_view line) { logger_->log(level, line); }

@@ -20,6 +20,7 @@
 #include "server/logger.hpp"
 #include "server/optional_mutex.hpp"
 #include "server/outbox.hpp"
+#include "server/tls_contexts.hpp"
 
 namespace attestmq::server {
 
@@ -72,6 +73,13 @@ class ServerCore final : public broker::Host {
   // Connections currently open per listener, for max_connections.
   std::atomic<std::int32_t>& connection_count(std::uint32_t listener) { return connection_counts_[listener]; }
   std::atomic<bool>& stop_requested() { return stop_requested_; }
+  // SIGHUP asks reactor 0 to reload_tls().
+  std::atomic<bool>& reload_requested() { return reload_requested_; }
+
+  TlsContexts& tls_contexts() { return tls_contexts_; }
+  // Rebuilds every TLS listener's context from the configuration, re-reading certificates,
+  // keys, CRLs and PSK files; on failure logs why and keeps the previous contexts.
+  void reload_tls();
 
  private:
   const config::BrokerConfig config_;
@@ -82,6 +90,8 @@ class ServerCore final : public broker::Host {
   std::vector<std::unique_ptr<Reactor>> reactors_;
   std::unique_ptr<std::atomic<std::int32_t>[]> connection_counts_;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> reload_requested_{false};
+  TlsContexts tls_contexts_;
   // Last: built once everything it may call back into exists, and gone before it is.
   std::unique_ptr<broker::Engine> engine_;
 };

@@ -1,5 +1,6 @@
-// SIGINT/SIGTERM stop the server gracefully (Mosquitto does the same); SIGPIPE is ignored,
-// a peer that went away is noticed by send() instead.
+// SIGINT/SIGTERM stop the server gracefully and SIGHUP reloads the TLS certificates and keys
+// (Mosquitto does the same); SIGPIPE is ignored, a peer that went away is noticed by send()
+// instead.
 #include <atomic>
 
 #include "server/server.hpp"
@@ -13,6 +14,10 @@ void on_stop_signal(int) {
   if (Server* server = g_server.load()) server->request_stop();
 }
 
+void on_reload_signal(int) {
+  if (Server* server = g_server.load()) server->request_tls_reload();
+}
+
 }  // namespace
 
 StopOnSignals::StopOnSignals(Server& server) {
@@ -22,6 +27,10 @@ StopOnSignals::StopOnSignals(Server& server) {
   sigemptyset(&stop.sa_mask);
   sigaction(SIGINT, &stop, &previous_int_);
   sigaction(SIGTERM, &stop, &previous_term_);
+  struct sigaction reload {};
+  reload.sa_handler = on_reload_signal;
+  sigemptyset(&reload.sa_mask);
+  sigaction(SIGHUP, &reload, &previous_hup_);
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
@@ -31,6 +40,7 @@ StopOnSignals::StopOnSignals(Server& server) {
 StopOnSignals::~StopOnSignals() {
   sigaction(SIGINT, &previous_int_, nullptr);
   sigaction(SIGTERM, &previous_term_, nullptr);
+  sigaction(SIGHUP, &previous_hup_, nullptr);
   sigaction(SIGPIPE, &previous_pipe_, nullptr);
   g_server.store(nullptr);
 }

@@ -135,7 +135,9 @@ TEST(Server, LocalOnlyModeListensOnLoopback) {
   v6.bind_address = "::1";
   v6.optional = true;
   config.listeners = {v4, v6};
-  config.settings.listeners = {{.allow_anonymous = true}, {.allow_anonymous = true}};
+  broker::ListenerPolicy anonymous;
+  anonymous.allow_anonymous = true;
+  config.settings.listeners = {anonymous, anonymous};
   config.local_only = true;
   config.threads = 1;
   config.log.types = config::kLogError;

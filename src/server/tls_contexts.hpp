@@ -1,0 +1,34 @@
+#pragma once
+// The TLS context of every TLS listener, as new connections should get it. Built at startup
+// (a failure stops the startup) and rebuilt from the same configuration on SIGHUP, so a
+// renewed certificate or key on disk takes effect without a restart. Sessions hold their
+// context by shared_ptr: a reload changes what new connections get, never an open session.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/broker_config.hpp"
+#include "server/optional_mutex.hpp"
+#include "tls/context.hpp"
+
+namespace attestmq::server {
+
+class TlsContexts {
+ public:
+  explicit TlsContexts(bool threaded) : mutex_(threaded) {}
+
+  // Builds a context for each listener whose tls.enabled(); plain listeners get none. On
+  // failure nothing changes and the error names the listener's origin and the option:
+  // "listener /etc/attestmq.conf:12: certfile /x.pem: No such file or directory".
+  bool load(const std::vector<config::ListenerConfig>& listeners, std::string& error);
+
+  // The context for a new connection on `listener`; null for a plain listener. Any thread.
+  std::shared_ptr<const tls::Context> current(std::uint32_t listener);
+
+ private:
+  OptionalMutex mutex_;
+  std::vector<std::shared_ptr<const tls::Context>> contexts_;  // by listener index; mutex_
+};
+
+}  // namespace attestmq::server
