@@ -5,7 +5,10 @@ Each broker runs pinned to CPU 0 (`taskset -c 0`), the load generator (`attestmq
 CPU 1, so "per core" means what it says. Every scenario runs against every broker; the broker's
 CPU time is read from /proc/PID/stat by the generator at the edges of the measurement window
 (and by this script around the whole run). Writes a JSON file with every number, one plot per
-scenario, and prints a Markdown table for docs/benchmarks.md.
+scenario, and prints Markdown tables for docs/benchmarks.md.
+
+Every broker also has a TLS listener with the same server certificate, made once per run with
+the `openssl` command line (EC P-256, a throwaway CA); the tls-* scenarios use it.
 """
 import argparse
 import datetime
@@ -25,7 +28,8 @@ DEFAULT_ATTESTMQ = os.path.join(ROOT, "build/bench/apps/attestmq/attestmq")
 BROKER_CPU = "0"
 GENERATOR_CPU = "1"
 
-# name -> (generator arguments, what the scenario is for)
+# name -> (generator arguments, what the scenario is for). Scenarios whose name starts with
+# "tls-" run against the TLS listener with --tls --cafile CA.
 SCENARIOS = {
     "pairs-qos0": (["--scenario", "pairs", "-n", "8", "-q", "0", "-s", "64"],
                    "8 publishers -> 8 subscribers, one topic each, QoS 0, 64 B"),
@@ -35,7 +39,44 @@ SCENARIOS = {
                     "1 publisher -> 100 subscribers of one topic, QoS 0, 64 B"),
     "latency-10k": (["--scenario", "pairs", "-n", "8", "-q", "0", "-s", "64", "--rate", "10000"],
                     "8 pairs, QoS 0, 64 B, fixed total rate 10,000 msg/s"),
+    "tls-pairs-qos0": (["--scenario", "pairs", "-n", "8", "-q", "0", "-s", "64"],
+                       "as pairs-qos0, over TLS 1.3"),
+    "tls-pairs-qos1": (["--scenario", "pairs", "-n", "8", "-q", "1", "-s", "64"],
+                       "as pairs-qos1, over TLS 1.3"),
+    "connect": (["--scenario", "connect", "-n", "16"],
+                "16 clients: TCP connect, CONNECT, CONNACK, DISCONNECT, in a loop"),
+    "tls-connect": (["--scenario", "connect", "-n", "16"],
+                    "as connect, with a full TLS 1.3 handshake (no resumption) each time"),
 }
+CONNECT_SCENARIOS = ("connect", "tls-connect")
+THROUGHPUT_SCENARIOS = ("pairs-qos0", "pairs-qos1", "fanout-qos0", "tls-pairs-qos0",
+                        "tls-pairs-qos1")
+
+
+def is_tls(scenario):
+    return scenario.startswith("tls-")
+
+
+def make_certificates(directory):
+    """A CA and a server certificate for 127.0.0.1 by it; returns (ca, certfile, keyfile).
+    Readable by all: mosquitto started as root reads them as the `mosquitto` user."""
+    def openssl(*arguments):
+        subprocess.run(["openssl", *arguments], cwd=directory, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    openssl("req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+            "-subj", "/CN=AttestMQ bench CA")
+    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(directory, "server.ext"), "w") as ext:
+        ext.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", "server.ext", "-out", "server.crt")
+    os.chmod(directory, 0o755)
+    for name in os.listdir(directory):
+        os.chmod(os.path.join(directory, name), 0o644)
+    return tuple(os.path.join(directory, name) for name in ("ca.crt", "server.crt", "server.key"))
 
 # name -> (command line before "-c FILE", extra config lines)
 def brokers(attestmq):
@@ -62,12 +103,16 @@ def cpu_seconds(pid):
 
 
 class Broker:
-    def __init__(self, name, command, extra_config, workdir):
+    def __init__(self, name, command, extra_config, workdir, certificates):
         self.name = name
         self.port = free_port()
+        self.tls_port = free_port()
+        _, certfile, keyfile = certificates
         self.config = os.path.join(workdir, f"{name}.conf")
         with open(self.config, "w") as conf:
             conf.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n")
+            conf.write(f"listener {self.tls_port} 127.0.0.1\ncertfile {certfile}\n"
+                       f"keyfile {keyfile}\ntls_version tlsv1.3\n")
             conf.writelines(line + "\n" for line in extra_config)
         self.log = open(os.path.join(workdir, f"{name}.log"), "w")
         self.process = subprocess.Popen(["taskset", "-c", BROKER_CPU, *command, "-c", self.config],
@@ -81,7 +126,8 @@ class Broker:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}; "
                                    f"see {self.log.name}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                for port in (self.port, self.tls_port):
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 return
             except OSError:
                 time.sleep(0.05)
@@ -98,8 +144,13 @@ class Broker:
         self.log.close()
 
 
-def run_scenario(generator, broker, arguments, duration, warmup):
-    command = ["taskset", "-c", GENERATOR_CPU, *generator, "--port", str(broker.port),
+def run_scenario(generator, broker, scenario, duration, warmup, ca):
+    arguments = SCENARIOS[scenario][0]
+    port = broker.port
+    if is_tls(scenario):
+        arguments = [*arguments, "--tls", "--cafile", ca]
+        port = broker.tls_port
+    command = ["taskset", "-c", GENERATOR_CPU, *generator, "--port", str(port),
                "--duration", str(duration), "--warmup", str(warmup),
                "--broker-pid", str(broker.process.pid), "--json", *arguments]
     load_before = os.getloadavg()[0]
@@ -121,6 +172,8 @@ def median_run(scenario, runs):
     """The run with the median figure of merit: latency for the fixed-rate scenario."""
     if scenario == "latency-10k":
         ordered = sorted(runs, key=lambda r: r["latency_us"]["p99"])
+    elif scenario in CONNECT_SCENARIOS:
+        ordered = sorted(runs, key=lambda r: r["connections_per_s"])
     else:
         ordered = sorted(runs, key=lambda r: r["delivered_per_s"])
     return ordered[len(ordered) // 2]
@@ -174,7 +227,7 @@ def ratios(results):
         return found
     ours = results["attestmq"]
     for name in (n for n in results if n != "attestmq"):
-        for scenario in ("pairs-qos0", "pairs-qos1", "fanout-qos0"):
+        for scenario in THROUGHPUT_SCENARIOS:
             if scenario not in ours:
                 continue
             theirs = results[name][scenario]
@@ -187,7 +240,20 @@ def ratios(results):
             found.setdefault("latency-10k", {})[f"vs {name}"] = {
                 "p99": (ours["latency-10k"]["latency_us"]["p99"] /
                         results[name]["latency-10k"]["latency_us"]["p99"])}
+        for scenario in (s for s in CONNECT_SCENARIOS if s in ours):
+            mine, theirs = ours[scenario], results[name][scenario]
+            found.setdefault(scenario, {})[f"vs {name}"] = {
+                "delivered": mine["connections_per_s"] / theirs["connections_per_s"],
+                "per_core": (connections_per_core(mine) / connections_per_core(theirs)),
+                "p99": (mine["connect_latency_us"]["p99"] /
+                        theirs["connect_latency_us"]["p99"]),
+            }
     return found
+
+
+def connections_per_core(result):
+    """Connections per second of broker CPU time."""
+    return result["connections"] / max(result["broker_cpu"]["total_s"], 1e-9)
 
 
 def markdown_table(results):
@@ -195,7 +261,7 @@ def markdown_table(results):
              "broker core used | broker CPU us/msg | msg/s per broker core | "
              "generator core used |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for scenario in SCENARIOS:
+    for scenario in (s for s in SCENARIOS if s not in CONNECT_SCENARIOS):
         for name, by_scenario in results.items():
             r = by_scenario.get(scenario)
             if not r:
@@ -210,8 +276,34 @@ def markdown_table(results):
     return "\n".join(lines)
 
 
+def markdown_connect_table(results):
+    lines = ["| scenario | broker | connections/s | p50 us | p99 us | broker core used | "
+             "connections per broker CPU s | generator core used |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for scenario in CONNECT_SCENARIOS:
+        for name, by_scenario in results.items():
+            r = by_scenario.get(scenario)
+            if not r:
+                continue
+            lines.append(
+                f"| {scenario} | {name} | {r['connections_per_s']:,.0f} | "
+                f"{r['connect_latency_us']['p50']:.0f} | {r['connect_latency_us']['p99']:.0f} | "
+                f"{r['broker_core_utilisation']:.0%} | {connections_per_core(r):,.0f} | "
+                f"{r['generator_core_utilisation']:.0%} |")
+    return "\n".join(lines)
+
+
+def summary(scenario, r):
+    """One progress line for a finished run."""
+    if scenario in CONNECT_SCENARIOS:
+        return (f" {r['connections_per_s']:>10,.0f} conn/s p99 "
+                f"{r['connect_latency_us']['p99']:8.0f} us")
+    return (f" {r['delivered_per_s']:>10,.0f} msg/s  p99 {r['latency_us']['p99']:8.0f} us  "
+            f"lost {r['lost']}")
+
+
 def markdown_ratios(found):
-    lines = ["| scenario | versus | delivered msg/s | msg/s per broker core | p99 |",
+    lines = ["| scenario | versus | delivered msg/s (connect: conn/s) | per broker core | p99 |",
              "|---|---|---:|---:|---:|"]
     for scenario, by_rival in found.items():
         for rival, r in by_rival.items():
@@ -233,7 +325,9 @@ def plot(results, image_dir):
         if not present:
             continue
         figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-        if scenario == "latency-10k":
+        if scenario in CONNECT_SCENARIOS:
+            plot_connect(results, scenario, present, colours, left, right)
+        elif scenario == "latency-10k":
             quantiles = ["p50", "p90", "p99", "p99.9"]
             width = 0.8 / len(present)
             for i, name in enumerate(present):
@@ -251,11 +345,12 @@ def plot(results, image_dir):
             left.set_ylabel("delivered msg/s (broker on 1 core)")
             for x, v in enumerate(values):
                 left.annotate(f"{v:,.0f}", (x, v), ha="center", va="bottom", fontsize=8)
-        cpu = [results[n][scenario]["broker_cpu"]["us_per_delivered"] for n in present]
-        right.bar(present, cpu, color=[colours.get(n) for n in present])
-        right.set_ylabel("broker CPU us per delivered message")
-        for x, v in enumerate(cpu):
-            right.annotate(f"{v:.2f}", (x, v), ha="center", va="bottom", fontsize=8)
+        if scenario not in CONNECT_SCENARIOS:
+            cpu = [results[n][scenario]["broker_cpu"]["us_per_delivered"] for n in present]
+            right.bar(present, cpu, color=[colours.get(n) for n in present])
+            right.set_ylabel("broker CPU us per delivered message")
+            for x, v in enumerate(cpu):
+                right.annotate(f"{v:.2f}", (x, v), ha="center", va="bottom", fontsize=8)
         figure.suptitle(f"{scenario}: {title}")
         figure.tight_layout()
         path = os.path.join(image_dir, f"bench-{scenario}.png")
@@ -263,6 +358,26 @@ def plot(results, image_dir):
         plt.close(figure)
         written.append(path)
     return written
+
+
+def plot_connect(results, scenario, present, colours, left, right):
+    """Connections/s on the left, CONNECT->CONNACK p50 and p99 on the right."""
+    values = [results[n][scenario]["connections_per_s"] for n in present]
+    left.bar(present, values, color=[colours.get(n) for n in present])
+    left.set_ylabel("connections/s (broker on 1 core)")
+    for x, v in enumerate(values):
+        left.annotate(f"{v:,.0f}", (x, v), ha="center", va="bottom", fontsize=8)
+    quantiles = ["p50", "p99"]
+    width = 0.8 / len(present)
+    for i, name in enumerate(present):
+        latency = [results[name][scenario]["connect_latency_us"][q] for q in quantiles]
+        right.bar([x + i * width for x in range(len(quantiles))], latency, width, label=name,
+                  color=colours.get(name))
+    right.set_xticks([x + width * (len(present) - 1) / 2 for x in range(len(quantiles))],
+                     quantiles)
+    right.set_yscale("log")
+    right.set_ylabel("socket to CONNACK (us, log scale)")
+    right.legend()
 
 
 def main():
@@ -285,7 +400,7 @@ def main():
     parser.add_argument("--images", default=os.path.join(ROOT, "docs/img"))
     args = parser.parse_args()
 
-    for tool in ("taskset", "mosquitto"):
+    for tool in ("taskset", "mosquitto", "openssl"):
         if not shutil.which(tool):
             sys.exit(f"compare.py: '{tool}' not found (apt-get install util-linux mosquitto)")
     attestmq = None if args.skip_attestmq else os.path.abspath(args.attestmq)
@@ -300,9 +415,13 @@ def main():
     runs = {}
     with tempfile.TemporaryDirectory(prefix="attestmq-compare-") as workdir:
         started = []
+        certificates_dir = os.path.join(workdir, "pki")
+        os.makedirs(certificates_dir)
+        os.chmod(workdir, 0o755)
+        certificates = make_certificates(certificates_dir)
         try:
             for name, (command, extra) in brokers(attestmq).items():
-                started.append(Broker(name, command, extra, workdir))
+                started.append(Broker(name, command, extra, workdir, certificates))
                 runs[name] = {scenario: [] for scenario in args.scenarios}
             for scenario in args.scenarios:
                 for repetition in range(args.repeat):
@@ -310,12 +429,11 @@ def main():
                         wait_for_quiet(args.max_load)
                         print(f"{broker.name:18} {scenario:12} #{repetition + 1} ...", end="",
                               flush=True, file=sys.stderr)
-                        r = run_scenario(generator, broker, SCENARIOS[scenario][0],
-                                         args.duration, args.warmup)
+                        r = run_scenario(generator, broker, scenario, args.duration,
+                                         args.warmup, certificates[0])
                         runs[broker.name][scenario].append(r)
-                        print(f" {r['delivered_per_s']:>10,.0f} msg/s  p99 "
-                              f"{r['latency_us']['p99']:8.0f} us  lost {r['lost']}  "
-                              f"load {r['load_average_before']:.1f}", file=sys.stderr)
+                        print(f"{summary(scenario, r)}  load {r['load_average_before']:.1f}",
+                              file=sys.stderr)
         finally:
             for broker in started:
                 broker.stop()
@@ -341,6 +459,8 @@ def main():
     os.makedirs(args.images, exist_ok=True)
     images = plot(results, args.images)
     print(markdown_table(results))
+    print()
+    print(markdown_connect_table(results))
     print()
     print(markdown_ratios(report["ratios_attestmq"]))
     print(f"\nresults: {args.output}\nplots: {', '.join(images)}", file=sys.stderr)

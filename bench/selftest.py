@@ -4,7 +4,8 @@
 Starts a private mosquitto on a free 127.0.0.1 port, runs short benchmarks and checks that the
 numbers are consistent: everything sent is delivered exactly once at QoS 1, the fixed rate is
 kept, latency percentiles are ordered and counted once per message, CPU times are reported,
-and bad input gets exit code 2 or a specific error. Exit status 0 when every check passes.
+the connect scenario and --tls work (a TLS listener with a throwaway certificate), and bad
+input gets exit code 2 or a specific error. Exit status 0 when every check passes.
 Usage: bench/selftest.py [--attestmq PATH] [--broker-command CMD...]
 """
 import argparse
@@ -16,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from compare import make_certificates
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_ATTESTMQ = os.path.join(ROOT, "build/bench/apps/attestmq/attestmq")
@@ -34,18 +37,22 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def start_broker(command, workdir):
-    port = free_port()
+def start_broker(command, workdir, certificates):
+    """The broker with a plain listener and a TLS one; returns (process, port, tls_port)."""
+    port, tls_port = free_port(), free_port()
+    _, certfile, keyfile = certificates
     config = os.path.join(workdir, "broker.conf")
     with open(config, "w") as conf:
-        conf.write(f"listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n")
+        conf.write(f"listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n"
+                   f"listener {tls_port} 127.0.0.1\ncertfile {certfile}\nkeyfile {keyfile}\n")
     process = subprocess.Popen([*command, "-c", config], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, port
+            for listener in (port, tls_port):
+                socket.create_connection(("127.0.0.1", listener), timeout=0.2).close()
+            return process, port, tls_port
         except OSError:
             if process.poll() is not None:
                 break
@@ -78,6 +85,16 @@ def check_consistent(name, r):
     check(r["generator_cpu"]["total_s"] > 0, f"{name}: generator CPU time reported")
 
 
+def check_connect(name, r):
+    latency = r["connect_latency_us"]
+    check(r["connections"] > 0, f"{name}: connections completed ({r['connections']})")
+    check(latency["samples"] == r["connections"], f"{name}: one latency sample per connection")
+    check(0 < latency["p50"] <= latency["p99"] <= latency["max"],
+          f"{name}: p50 <= p99 <= max ({latency['p50']}, {latency['p99']}, {latency['max']})")
+    check(abs(r["connections_per_s"] * r["duration_s"] - r["connections"]) < 1,
+          f"{name}: connections/s = connections / duration")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--attestmq", default=DEFAULT_ATTESTMQ)
@@ -88,7 +105,12 @@ def main():
     generator = args.generator or [args.attestmq, "bench"]
 
     with tempfile.TemporaryDirectory(prefix="attestmq-bench-selftest-") as workdir:
-        broker, port = start_broker(args.broker_command, workdir)
+        pki = os.path.join(workdir, "pki")
+        os.makedirs(pki)
+        os.chmod(workdir, 0o755)  # mosquitto started as root reads them as `mosquitto`
+        certificates = make_certificates(pki)
+        ca = certificates[0]
+        broker, port, tls_port = start_broker(args.broker_command, workdir, certificates)
         try:
             short = ["--duration", "1.5", "--warmup", "0.5", "--json"]
             pid = ["--broker-pid", str(broker.pid)]
@@ -124,6 +146,35 @@ def main():
             if r:
                 check_consistent("2 threads, 1000 B", r)
                 check(r["lost"] == 0, "2 threads: no loss")
+
+            r = bench(generator, port, *short, "--scenario", "connect", "-n", "4")
+            if r:
+                check_connect("connect", r)
+                check(r["tls"] is False, "connect: plain TCP")
+
+            r = bench(generator, tls_port, *short, "-n", "4", "-q", "1", "--tls", "--cafile", ca)
+            if r:
+                check_consistent("TLS pairs qos1", r)
+                check(r["lost"] == 0 and r["delivered_unique"] == r["expected"],
+                      "TLS pairs qos1: every acknowledged message delivered")
+
+            r = bench(generator, tls_port, *short, "--scenario", "connect", "-n", "4", "--tls",
+                      "--cafile", ca)
+            if r:
+                check_connect("TLS connect", r)
+                check(r["tls"] is True, "TLS connect: TLS")
+
+            # The server certificate is no CA: nothing verifies it.
+            done = bench(generator, tls_port, "--duration", "1", "--tls", "--cafile",
+                         certificates[1], expect_json=False)
+            check(done.returncode == 1 and "certificate verify failed" in done.stderr,
+                  f"an unverifiable server certificate is reported ({done.stderr.strip()})")
+            done = bench(generator, tls_port, "--tls", expect_json=False)
+            check(done.returncode == 1 and "--tls needs --cafile" in done.stderr,
+                  "--tls without --cafile is an error")
+            done = bench(generator, tls_port, "--cafile", ca, expect_json=False)
+            check(done.returncode == 2 and "--tls" in done.stderr,
+                  "--cafile without --tls is a usage error")
 
             done = bench(generator, port, "--qos", "2", expect_json=False)
             check(done.returncode == 2 and "--qos" in done.stderr, "--qos 2 is a usage error")

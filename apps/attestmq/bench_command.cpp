@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_connect.hpp"
 #include "bench_cpu.hpp"
 #include "bench_options.hpp"
 #include "bench_peers.hpp"
@@ -32,9 +33,12 @@ void add_options(CLI::App& app, Options& options, std::string& version) {
   app.add_option("-p,--port", options.port, "broker TCP port")->capture_default_str();
   app.add_option("--scenario", options.scenario,
                  "pairs: N publishers each to its own topic, N subscribers; "
-                 "fanout: 1 publisher, N subscribers")
+                 "fanout: 1 publisher, N subscribers; "
+                 "connect: N clients connect, wait for CONNACK and disconnect, in a loop")
       ->transform(CLI::CheckedTransformer(std::map<std::string, bench::Scenario>{
-          {"pairs", bench::Scenario::pairs}, {"fanout", bench::Scenario::fanout}}))
+          {"pairs", bench::Scenario::pairs},
+          {"fanout", bench::Scenario::fanout},
+          {"connect", bench::Scenario::connect}}))
       ->default_str("pairs");
   app.add_option("-n,--clients", options.clients, "N: pairs or subscribers")
       ->check(CLI::Range(1u, 100000u))
@@ -74,6 +78,47 @@ void add_options(CLI::App& app, Options& options, std::string& version) {
                  "also report this process's CPU time over the measurement window")
       ->check(CLI::PositiveNumber);
   app.add_flag("--json", options.json, "print the results as one JSON object");
+  auto& tls = options.tls_options;
+  auto* tls_flag = app.add_flag("--tls", options.tls, "run TLS on every connection (needs --cafile)");
+  app.add_option("--cafile", tls.cafile, "CA certificates (PEM) that verify the broker")
+      ->needs(tls_flag)
+      ->check(CLI::ExistingFile);
+  auto* cert = app.add_option("--cert", tls.certfile, "client certificate (PEM) for mutual TLS")
+                   ->needs(tls_flag)
+                   ->check(CLI::ExistingFile);
+  auto* key = app.add_option("--key", tls.keyfile, "private key (PEM) of --cert")
+                  ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+}
+
+// The TLS context every connection shares; the broker's name is checked against --host.
+bool make_tls_context(Options& options, std::string& error) {
+  if (!options.tls) return true;
+  if (options.tls_options.cafile.empty()) {
+    error = "--tls needs --cafile";
+    return false;
+  }
+  options.tls_options.server_name = options.host;
+  options.tls_context = tls::Context::client(options.tls_options, error);
+  return options.tls_context != nullptr;
+}
+
+int run_connect(const Options& options, const sockaddr_storage& address,
+                socklen_t address_size) {
+  bench::ConnectReport report;
+  if (std::string error; !bench::run_connect_scenario(options, address, address_size, report,
+                                                       error)) {
+    std::fprintf(stderr, "attestmq bench: %s:%u: %s\n", options.host.c_str(), options.port,
+                 error.c_str());
+    return 1;
+  }
+  if (options.json) {
+    std::printf("%s\n", bench::to_json(options, report).dump(2).c_str());
+  } else {
+    bench::print_text(options, report, stdout);
+  }
+  return 0;
 }
 
 bool resolve(const Options& options, sockaddr_storage& address, socklen_t& size,
@@ -98,11 +143,11 @@ std::string name(const char* kind, unsigned index) {
   return "attestmq-bench-" + std::to_string(::getpid()) + "-" + kind + std::to_string(index);
 }
 
-int run(const Options& options) {
+int run(Options& options) {
   sockaddr_storage address{};
   socklen_t address_size = 0;
   std::string error;
-  if (!resolve(options, address, address_size, error)) {
+  if (!resolve(options, address, address_size, error) || !make_tls_context(options, error)) {
     std::fprintf(stderr, "attestmq bench: %s\n", error.c_str());
     return 1;
   }
@@ -111,6 +156,7 @@ int run(const Options& options) {
     std::fprintf(stderr, "attestmq bench: --broker-pid %d: no such process\n", options.broker_pid);
     return 1;
   }
+  if (options.scenario == bench::Scenario::connect) return run_connect(options, address, address_size);
 
   std::vector<std::unique_ptr<bench::Publisher>> publishers;
   std::vector<std::unique_ptr<bench::Subscriber>> subscribers;

@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -23,7 +24,13 @@ std::string system_error(const char* what) {
 Connection::~Connection() { close(); }
 
 bool Connection::open(const sockaddr_storage& address, socklen_t address_size, int epoll_fd,
-                      void* tag, std::string& error) {
+                      void* tag, const std::shared_ptr<const tls::Context>& tls,
+                      std::string& error) {
+  out_.clear();
+  records_.clear();
+  wire_sent_ = 0;
+  in_begin_ = in_end_ = 0;
+  session_ = tls ? std::make_unique<tls::Session>(tls) : nullptr;
   fd_ = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
     error = system_error("socket");
@@ -45,6 +52,7 @@ bool Connection::open(const sockaddr_storage& address, socklen_t address_size, i
     return false;
   }
   in_.resize(kReadChunk);
+  if (session_) ciphertext_in_.resize(kReadChunk);
   return true;
 }
 
@@ -52,6 +60,7 @@ void Connection::close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   connected_ = false;
+  session_.reset();
 }
 
 bool Connection::on_writable(std::string& error) {
@@ -64,42 +73,76 @@ bool Connection::on_writable(std::string& error) {
       return false;
     }
     connected_ = true;
+    if (session_) session_->start(records_);  // the ClientHello
   }
   return flush(error);
 }
 
 bool Connection::flush(std::string& error) {
   if (!connected_) return true;  // the connect's EPOLLOUT will flush
-  while (out_sent_ < out_.size()) {
-    const ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
+  if (session_ && session_->state() == tls::Session::State::established && !out_.empty()) {
+    if (!session_->send(out_, records_)) {
+      error = "TLS: " + session_->error();
+      return false;
+    }
+    out_.clear();
+  }
+  std::vector<std::uint8_t>& wire = session_ ? records_ : out_;
+  while (wire_sent_ < wire.size()) {
+    const ssize_t n =
+        ::send(fd_, wire.data() + wire_sent_, wire.size() - wire_sent_, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return true;  // EPOLLOUT resumes
       error = system_error("send");
       return false;
     }
-    out_sent_ += static_cast<std::size_t>(n);
+    wire_sent_ += static_cast<std::size_t>(n);
   }
-  out_.clear();
-  out_sent_ = 0;
+  wire.clear();
+  wire_sent_ = 0;
   return true;
 }
 
-Connection::ReadResult Connection::read_some(std::string& error) {
+void Connection::make_room(std::size_t bytes) {
   if (in_begin_ == in_end_) {
     in_begin_ = in_end_ = 0;
-  } else if (in_.size() - in_end_ < kReadChunk / 4) {
+  } else if (in_.size() - in_end_ < bytes) {
     // Move the partial packet to the front; grow only when it alone fills the buffer.
     std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
     in_end_ -= in_begin_;
     in_begin_ = 0;
-    if (in_.size() - in_end_ < kReadChunk / 4) in_.resize(in_.size() * 2);
   }
-  const std::size_t space = in_.size() - in_end_;
+  if (in_.size() - in_end_ < bytes) in_.resize(std::max(in_.size() * 2, in_end_ + bytes));
+}
+
+bool Connection::decrypt(std::span<const std::uint8_t> ciphertext, std::string& error) {
+  std::vector<std::uint8_t> plaintext;
+  if (session_->receive(ciphertext, plaintext, records_) == tls::Session::State::failed) {
+    error = "TLS: " + session_->error();
+    return false;
+  }
+  make_room(plaintext.size());
+  std::memcpy(in_.data() + in_end_, plaintext.data(), plaintext.size());
+  in_end_ += plaintext.size();
+  return true;
+}
+
+Connection::ReadResult Connection::read_some(std::string& error) {
+  make_room(kReadChunk / 4);
+  std::uint8_t* target = session_ ? ciphertext_in_.data() : in_.data() + in_end_;
+  const std::size_t space = session_ ? ciphertext_in_.size() : in_.size() - in_end_;
   for (;;) {
-    const ssize_t n = ::recv(fd_, in_.data() + in_end_, space, 0);
+    const ssize_t n = ::recv(fd_, target, space, 0);
     if (n > 0) {
-      in_end_ += static_cast<std::size_t>(n);
+      if (session_) {
+        if (!decrypt(std::span(target, static_cast<std::size_t>(n)), error)) {
+          return ReadResult::failed;
+        }
+        if (session_->state() == tls::Session::State::closed) return ReadResult::closed;
+      } else {
+        in_end_ += static_cast<std::size_t>(n);
+      }
       return static_cast<std::size_t>(n) == space ? ReadResult::more : ReadResult::drained;
     }
     if (n == 0) return ReadResult::closed;

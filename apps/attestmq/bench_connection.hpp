@@ -2,14 +2,18 @@
 // One non-blocking TCP connection of the load generator: an output buffer flushed with one
 // send() per event-loop turn, and an input buffer cut into MQTT packets by the project's
 // codec (parse_frame + decode). Registered edge-triggered, so it never needs epoll_ctl again.
+// With a TLS context every byte goes through a tls::Session: MQTT packets queued before the
+// handshake completes wait in the output buffer and go out encrypted right after it.
 #include <sys/socket.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "mqtt/codec.hpp"
+#include "tls/session.hpp"
 
 namespace attestmq::app::bench {
 
@@ -21,9 +25,11 @@ class Connection {
   ~Connection();
 
   // Starts a non-blocking connect and registers with `epoll_fd`; `tag` comes back in events.
+  // A non-null `tls` runs TLS over the connection. A closed connection may be opened again.
   bool open(const sockaddr_storage& address, socklen_t address_size, int epoll_fd, void* tag,
-            std::string& error);
+            const std::shared_ptr<const tls::Context>& tls, std::string& error);
   void close();
+  bool is_open() const { return fd_ >= 0; }
 
   template <typename PacketType>
   void queue(const PacketType& packet, mqtt::Version version) {
@@ -71,12 +77,19 @@ class Connection {
   // One recv() into in_. `drained` when the socket had less than the free space (with
   // edge-triggered epoll a later arrival raises a new event), `more` when it filled it.
   ReadResult read_some(std::string& error);
+  // Room for `bytes` more at in_end_, moving the partial packet to the front first.
+  void make_room(std::size_t bytes);
+  // TLS: decrypts `ciphertext` into in_; the session's answers join wire_.
+  bool decrypt(std::span<const std::uint8_t> ciphertext, std::string& error);
   bool malformed(const mqtt::DecodeStatus& status, std::string& error) const;
 
   int fd_ = -1;
   bool connected_ = false;
-  std::vector<std::uint8_t> out_;
-  std::size_t out_sent_ = 0;
+  std::vector<std::uint8_t> out_;  // MQTT bytes not yet sent (plain) or not yet encrypted
+  std::unique_ptr<tls::Session> session_;
+  std::vector<std::uint8_t> records_;  // TLS: ciphertext not yet sent
+  std::vector<std::uint8_t> ciphertext_in_;
+  std::size_t wire_sent_ = 0;          // of out_ (plain) or records_ (TLS)
   std::vector<std::uint8_t> in_;
   std::size_t in_begin_ = 0;
   std::size_t in_end_ = 0;

@@ -1,15 +1,18 @@
 #pragma once
 // What one `attestmq bench` run does, as parsed from its command line.
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "mqtt/packet.hpp"
+#include "tls/context.hpp"
 
 namespace attestmq::app::bench {
 
 enum class Scenario {
   pairs,   // N publishers, each to its own topic, and N subscribers, one per topic
   fanout,  // one publisher, N subscribers to its topic
+  connect, // N clients, each connecting, waiting for CONNACK and disconnecting in a loop
 };
 
 struct Options {
@@ -27,6 +30,11 @@ struct Options {
   mqtt::Version version = mqtt::Version::v5;
   int broker_pid = 0;  // when set, the broker's CPU time is sampled with the window
   bool json = false;
+  // --tls: every connection runs TLS, verified with --cafile (and --cert/--key for mutual
+  // TLS); the context is built once from these before the run.
+  bool tls = false;
+  tls::ClientTlsOptions tls_options;
+  std::shared_ptr<const tls::Context> tls_context;
 
   unsigned publisher_count() const { return scenario == Scenario::pairs ? clients : 1; }
   unsigned subscriber_count() const { return clients; }

@@ -13,6 +13,8 @@ namespace {
 // the identifiers of in-flight messages distinct.
 constexpr std::uint64_t kPacketIdSpace = 65535;
 
+}  // namespace
+
 mqtt::Connect make_connect(const Options& options, const std::string& client_id) {
   mqtt::Connect connect;
   connect.version = options.version;
@@ -38,8 +40,6 @@ bool check_connack(const mqtt::Connack& connack, const std::string& who, std::st
   error = who + ": CONNACK refused (" + std::string(mqtt::to_string(connack.reason)) + ")";
   return false;
 }
-
-}  // namespace
 
 std::int64_t monotonic_ns() {
   timespec now{};

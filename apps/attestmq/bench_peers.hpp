@@ -15,6 +15,12 @@ namespace attestmq::app::bench {
 
 std::int64_t monotonic_ns();
 
+// The CONNECT every benchmark client sends: clean start, keep alive off.
+mqtt::Connect make_connect(const Options& options, const std::string& client_id);
+// Error texts naming `who`: a refused CONNACK, or a packet a client never expects.
+bool check_connack(const mqtt::Connack& connack, const std::string& who, std::string& error);
+bool unexpected(const mqtt::Packet& packet, const std::string& who, std::string& error);
+
 // The phases of a run on the monotonic clock. Messages stamped inside [measure_start,
 // measure_end) are the ones counted; the drain phase lets the last of them arrive.
 struct Timeline {

@@ -62,7 +62,8 @@ bool Worker::connect_all(std::string& error) {
     return false;
   }
   for (Endpoint& endpoint : endpoints_) {
-    if (!endpoint.connection().open(address_, address_size_, epoll_fd_, &endpoint, error)) {
+    if (!endpoint.connection().open(address_, address_size_, epoll_fd_, &endpoint,
+                                     options_.tls_context, error)) {
       return false;
     }
     if (endpoint.publisher) endpoint.publisher->start();

@@ -23,6 +23,7 @@ constexpr const char* kFooter = R"text(Message source: exactly one of -m, -f, -l
 Exit status (as mosquitto_pub):
   0    every message was published (and acknowledged, for QoS 1 and 2)
   1    usage error, network or protocol error, or a message the server rejected
+  8    TLS failed, e.g. the server's certificate did not verify (mosquitto exits 1)
   N    the server refused the connection: N is its CONNACK code (MQTT 3.1.1: 1-5, e.g.
        5 "not authorised"; MQTT 5: 128-162, e.g. 135 "Not authorized")
 )text";

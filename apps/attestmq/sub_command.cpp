@@ -20,6 +20,7 @@ Exit status (as mosquitto_sub):
   0    stopped normally: -C count reached, or interrupted (SIGINT/SIGTERM)
   1    usage error, network or protocol error, all subscriptions refused
   27   -W timeout passed ("Timed out")
+  8    TLS failed, e.g. the server's certificate did not verify (mosquitto exits 1)
   N    the server refused the connection: N is its CONNACK code (MQTT 3.1.1: 1-5, e.g.
        5 "not authorised"; MQTT 5: 128-162, e.g. 135 "Not authorized")
 )text";

@@ -10,6 +10,7 @@
 
 #include "client/connack_text.hpp"
 #include "client/tcp_transport.hpp"
+#include "client/tls_transport.hpp"
 #include "mqtt/topic.hpp"
 
 namespace attestmq::client {
@@ -43,6 +44,10 @@ std::vector<std::uint8_t> bytes_of(const std::string& text) {
   return std::vector<std::uint8_t>(text.begin(), text.end());
 }
 
+int exit_code_for(const Status& failure) {
+  return failure.kind == ErrorKind::tls ? kTlsFailedExitCode : 1;
+}
+
 }  // namespace
 
 CommandLine::CommandLine(std::string program, const std::string& description,
@@ -54,7 +59,7 @@ CommandLine::CommandLine(std::string program, const std::string& description,
   app_.set_help_flag("--help", "display this message");
   app_.footer(footer);
   app_.add_option("-h,--host", c.host, "MQTT host to connect to (default localhost)");
-  app_.add_option("-p,--port", c.port, "network port to connect to (default 1883)")
+  app_.add_option("-p,--port", c.port, "network port to connect to (default 1883, 8883 with TLS)")
       ->check(CLI::Range(1, 65535));
   app_.add_option("-V,--protocol-version", c.protocol_version,
                   "MQTT protocol version: 5, 311, mqttv5 or mqttv311 (default 311)");
@@ -79,6 +84,7 @@ CommandLine::CommandLine(std::string program, const std::string& description,
   app_.add_option("-D,--property",
                   "MQTT 5 property: -D COMMAND IDENTIFIER VALUE, e.g. -D connect user-property "
                   "NAME VALUE; COMMAND is connect, will, disconnect (and publish for pub)");
+  add_tls_options(app_, c.tls);
 }
 
 std::optional<int> CommandLine::parse(int argc, char** argv) {
@@ -96,6 +102,15 @@ std::optional<int> CommandLine::parse(int argc, char** argv) {
     return 0;
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
+  }
+  tls::ClientTlsOptions tls_options;
+  if (std::string tls_error;
+      !client_tls_options(common_.tls, common_.host, tls_options, tls_error)) {
+    return usage_error(tls_error);
+  }
+  if (common_.tls.enabled()) {
+    tls_ = std::move(tls_options);
+    if (!was_given("-p")) common_.port = kSecureMqttPort;
   }
   return std::nullopt;
 }
@@ -185,6 +200,20 @@ std::optional<int> CommandLine::open_session(const ConnectOptions& options,
     report("Error: " + connected.message);
     return 1;
   }
+  if (tls_) {
+    std::string error;
+    auto context = tls::Context::client(*tls_, error);
+    if (!context) {
+      report("Error: Problem setting TLS options: " + error);
+      return 1;
+    }
+    if (Status secured = TlsTransport::connect(std::move(transport), std::move(context),
+                                               kNetworkTimeout, transport);
+        !secured.ok()) {
+      report("Error: " + secured.message);
+      return exit_code_for(secured);
+    }
+  }
   client = std::make_unique<Client>(std::move(transport));
   if (common_.debug) {
     client->set_debug_sink([](const std::string& line) {
@@ -196,7 +225,7 @@ std::optional<int> CommandLine::open_session(const ConnectOptions& options,
   if (session.ok()) return std::nullopt;
   if (session.kind != ErrorKind::refused) {
     report("Error: " + session.message);
-    return 1;
+    return exit_code_for(session);
   }
   std::string line = "Connection error: " + session.message;
   if (session.reason == mqtt::ReasonCode::UnsupportedProtocolVersion &&

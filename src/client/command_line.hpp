@@ -11,8 +11,15 @@
 #include "client/client.hpp"
 #include "client/property_arguments.hpp"
 #include "client/session_options.hpp"
+#include "client/tls_arguments.hpp"
 
 namespace attestmq::client {
+
+// Exit status when the TLS handshake or a TLS record failed: libmosquitto's MOSQ_ERR_TLS. It
+// is clear of the other codes (1 for other errors, 27 for sub's -W, CONNACK codes 1-5 and
+// 128-162). mosquitto_pub itself exits 1 here; a distinct code lets scripts tell a
+// certificate problem from an unreachable broker.
+inline constexpr int kTlsFailedExitCode = 8;
 
 struct CommonArguments {
   std::string host = "localhost";
@@ -33,6 +40,7 @@ struct CommonArguments {
   int will_qos = 0;
   bool will_retain = false;
   PropertyArguments properties;
+  TlsArguments tls;
 };
 
 class CommandLine {
@@ -45,8 +53,9 @@ class CommandLine {
   CLI::App& app() { return app_; }
   const CommonArguments& common() const { return common_; }
 
-  // Parses argv. Returns the exit code when the program should stop now (0 after --help,
-  // 1 after a usage error), nullopt to go on.
+  // Parses argv and checks the TLS options (TLS moves the default port to 8883). Returns the
+  // exit code when the program should stop now (0 after --help, 1 after a usage error),
+  // nullopt to go on.
   std::optional<int> parse(int argc, char** argv);
 
   // Prints "Error: MESSAGE" and the --help hint, as mosquitto does; returns 1.
@@ -58,8 +67,12 @@ class CommandLine {
   // Checks the common options and fills `options`; on a usage error returns the exit code.
   std::optional<int> connect_options(ConnectOptions& options) const;
 
-  // Connects over TCP and opens the MQTT session. On failure prints why and returns the exit
-  // code: the CONNACK code when the server refused (like mosquitto), otherwise 1.
+  // The TLS settings when --cafile, --capath or --psk was given.
+  const std::optional<tls::ClientTlsOptions>& tls() const { return tls_; }
+
+  // Connects over TCP (and TLS when asked) and opens the MQTT session. On failure prints why
+  // and returns the exit code: the CONNACK code when the server refused (like mosquitto),
+  // kTlsFailedExitCode when TLS failed, otherwise 1.
   std::optional<int> open_session(const ConnectOptions& options,
                                   std::unique_ptr<Client>& client) const;
 
@@ -73,6 +86,7 @@ class CommandLine {
   unsigned property_commands_;
   CLI::App app_;
   CommonArguments common_;
+  std::optional<tls::ClientTlsOptions> tls_;
 };
 
 }  // namespace attestmq::client

@@ -11,6 +11,7 @@ namespace attestmq::client {
 enum class ErrorKind {
   none,
   network,            // name lookup, connect, read or write failed
+  tls,                // the TLS handshake failed or a TLS record was bad (RFC 8446)
   timeout,            // the deadline passed before the awaited packet arrived
   connection_closed,  // the server closed the connection without a DISCONNECT
   protocol,           // the server broke a protocol rule; we sent DISCONNECT where possible

@@ -1,0 +1,271 @@
+#include "bench_connect.hpp"
+
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "bench_connection.hpp"
+#include "bench_peers.hpp"
+
+namespace attestmq::app::bench {
+
+namespace {
+
+constexpr std::int64_t kMillisecond = 1'000'000;
+constexpr std::int64_t kSecond = 1000 * kMillisecond;
+constexpr std::int64_t kMaxWait = 100 * kMillisecond;
+constexpr int kEventBatch = 256;
+
+struct Connector {
+  explicit Connector(std::string id) : client_id(std::move(id)) {}
+  std::string client_id;
+  Connection connection;
+  std::int64_t opened_ns = 0;
+};
+
+// The CPU samples at the window's edges, taken by loop 0.
+struct CpuSamples {
+  CpuTime generator_start, generator_end;
+  std::optional<CpuTime> broker_start, broker_end;
+};
+
+// One thread's share of the clients and their event loop.
+class ConnectLoop {
+ public:
+  ConnectLoop(const Options& options, const sockaddr_storage& address, socklen_t address_size,
+              std::atomic<bool>& failed)
+      : options_(options), address_(address), address_size_(address_size), failed_(failed) {}
+  ~ConnectLoop() {
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  }
+  ConnectLoop(const ConnectLoop&) = delete;
+  ConnectLoop& operator=(const ConnectLoop&) = delete;
+
+  void add(std::string client_id) { connectors_.emplace_back(std::move(client_id)); }
+  bool run(const Timeline& timeline, CpuSamples* samples, std::string& error);
+
+  std::uint64_t completed() const { return completed_; }
+  const LatencyHistogram& latency() const { return latency_; }
+
+ private:
+  bool open(Connector& connector, std::string& error);
+  // Handles one epoll event; sets `done` when the CONNACK came and the connection is closed.
+  bool on_event(Connector& connector, std::uint32_t events, const Timeline& timeline, bool& done,
+                std::string& error);
+  void sample(CpuTime& generator, std::optional<CpuTime>& broker) const;
+
+  const Options& options_;
+  const sockaddr_storage& address_;
+  socklen_t address_size_;
+  std::atomic<bool>& failed_;
+  int epoll_fd_ = -1;
+  std::deque<Connector> connectors_;  // a deque: epoll events point at its elements
+  std::uint64_t completed_ = 0;
+  LatencyHistogram latency_;
+};
+
+bool ConnectLoop::run(const Timeline& timeline, CpuSamples* samples, std::string& error) {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) {
+    error = std::string("epoll_create1: ") + std::strerror(errno);
+    return false;
+  }
+  for (Connector& connector : connectors_) {
+    if (!open(connector, error)) return false;
+  }
+  bool started = false;
+  std::vector<Connector*> finished;
+  for (;;) {
+    const std::int64_t now = monotonic_ns();
+    if (samples && !started && now >= timeline.measure_start) {
+      sample(samples->generator_start, samples->broker_start);
+      started = true;
+    }
+    if (now >= timeline.measure_end) {
+      if (samples) sample(samples->generator_end, samples->broker_end);
+      return true;
+    }
+    if (failed_) return false;
+    const std::int64_t wait =
+        std::min({kMaxWait, timeline.measure_end - now,
+                  started ? kMaxWait : std::max<std::int64_t>(timeline.measure_start - now, 0)});
+    const timespec timeout{static_cast<time_t>(wait / kSecond), static_cast<long>(wait % kSecond)};
+    epoll_event events[kEventBatch];
+    const int count = ::epoll_pwait2(epoll_fd_, events, kEventBatch, &timeout, nullptr);
+    if (count < 0 && errno != EINTR) {
+      error = std::string("epoll_pwait2: ") + std::strerror(errno);
+      return false;
+    }
+    finished.clear();
+    for (int i = 0; i < count; ++i) {
+      auto& connector = *static_cast<Connector*>(events[i].data.ptr);
+      bool done = false;
+      if (!on_event(connector, events[i].events, timeline, done, error)) {
+        error = connector.client_id + ": " + error;
+        return false;
+      }
+      if (done) finished.push_back(&connector);
+    }
+    // Reopened only after the batch: a later event of the batch may name a closed connector,
+    // and must not be mistaken for its new socket's.
+    for (Connector* connector : finished) {
+      if (!open(*connector, error)) return false;
+    }
+  }
+}
+
+bool ConnectLoop::open(Connector& connector, std::string& error) {
+  connector.opened_ns = monotonic_ns();
+  if (!connector.connection.open(address_, address_size_, epoll_fd_, &connector,
+                                 options_.tls_context, error)) {
+    return false;
+  }
+  connector.connection.queue(make_connect(options_, connector.client_id), options_.version);
+  return true;
+}
+
+bool ConnectLoop::on_event(Connector& connector, std::uint32_t events, const Timeline& timeline,
+                           bool& done, std::string& error) {
+  Connection& connection = connector.connection;
+  if (!connection.is_open()) return true;  // closed earlier in this batch
+  if ((events & (EPOLLOUT | EPOLLERR)) && !connection.on_writable(error)) return false;
+  if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) return true;
+  const bool ok = connection.receive(
+      options_.version,
+      [&](const mqtt::Packet& packet) {
+        const auto* connack = std::get_if<mqtt::Connack>(&packet);
+        if (!connack) return unexpected(packet, connector.client_id, error);
+        if (!check_connack(*connack, connector.client_id, error)) return false;
+        done = true;
+        return false;  // nothing else is read on this connection
+      },
+      error);
+  if (!done) return ok && connection.flush(error);
+  const std::int64_t now = monotonic_ns();
+  if (timeline.in_window(now)) {
+    ++completed_;
+    latency_.record(static_cast<std::uint64_t>(now - connector.opened_ns));
+  }
+  // MQTT 5.0 section 3.14: a normal DISCONNECT, so the broker discards no will and logs no error.
+  std::string ignored;
+  connection.queue(mqtt::Disconnect{}, options_.version);
+  connection.flush(ignored);
+  connection.close();
+  error.clear();
+  return true;
+}
+
+void ConnectLoop::sample(CpuTime& generator, std::optional<CpuTime>& broker) const {
+  generator = own_cpu_time();
+  if (options_.broker_pid > 0) broker = process_cpu_time(options_.broker_pid);
+}
+
+CpuTime difference(const CpuTime& end, const CpuTime& start) {
+  return {end.user_s - start.user_s, end.system_s - start.system_s};
+}
+
+double microseconds(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
+}  // namespace
+
+bool run_connect_scenario(const Options& options, const sockaddr_storage& address,
+                          socklen_t address_size, ConnectReport& report, std::string& error) {
+  std::atomic<bool> failed{false};
+  std::vector<std::unique_ptr<ConnectLoop>> loops;
+  for (unsigned t = 0; t < options.threads; ++t) {
+    loops.push_back(std::make_unique<ConnectLoop>(options, address, address_size, failed));
+  }
+  for (unsigned i = 0; i < options.clients; ++i) {
+    loops[i % options.threads]->add("attestmq-bench-" + std::to_string(::getpid()) + "-conn" +
+                                    std::to_string(i));
+  }
+  const auto seconds = [](double s) { return static_cast<std::int64_t>(s * kSecond); };
+  Timeline timeline;
+  timeline.measure_start = monotonic_ns() + seconds(options.warmup_s);
+  timeline.measure_end = timeline.measure_start + seconds(options.duration_s);
+  timeline.drain_deadline = timeline.measure_end;
+
+  CpuSamples samples;
+  std::vector<std::string> errors(options.threads);
+  std::vector<std::thread> threads;
+  const auto run_loop = [&](unsigned t) {
+    if (!loops[t]->run(timeline, t == 0 ? &samples : nullptr, errors[t])) failed = true;
+  };
+  for (unsigned t = 1; t < options.threads; ++t) threads.emplace_back(run_loop, t);
+  run_loop(0);
+  for (auto& thread : threads) thread.join();
+  if (failed) {
+    for (const auto& message : errors) {
+      if (!message.empty()) error += (error.empty() ? "" : "; ") + message;
+    }
+    return false;
+  }
+  for (const auto& loop : loops) {
+    report.completed += loop->completed();
+    report.latency.merge(loop->latency());
+  }
+  report.per_s = static_cast<double>(report.completed) / options.duration_s;
+  report.generator_cpu = difference(samples.generator_end, samples.generator_start);
+  if (samples.broker_start && samples.broker_end) {
+    report.broker_cpu = difference(*samples.broker_end, *samples.broker_start);
+  }
+  return true;
+}
+
+void print_text(const Options& options, const ConnectReport& report, std::FILE* out) {
+  std::fprintf(out, "scenario   connect: %u client(s) reconnecting in a loop, %s, MQTT %s\n",
+               options.clients, options.tls ? "TLS" : "plain TCP",
+               options.version == mqtt::Version::v5 ? "5" : "3.1.1");
+  std::fprintf(out, "window     %.1f s measured after %.1f s warmup\n", options.duration_s,
+               options.warmup_s);
+  std::fprintf(out, "connected  %12.0f conn/s  (%llu CONNACKs)\n", report.per_s,
+               static_cast<unsigned long long>(report.completed));
+  std::fprintf(out, "connect us  p50 %.1f  p99 %.1f  max %.1f  (socket to CONNACK)\n",
+               microseconds(report.latency.value_at(0.50)),
+               microseconds(report.latency.value_at(0.99)),
+               microseconds(report.latency.value_at(1.0)));
+  std::fprintf(out, "generator  %.2f CPU s\n", report.generator_cpu.total());
+  if (report.broker_cpu) {
+    std::fprintf(out, "broker     %.2f CPU s, %.1f us per connection\n", report.broker_cpu->total(),
+                 report.completed ? report.broker_cpu->total() * 1e6 / report.completed : 0.0);
+  }
+}
+
+nlohmann::json to_json(const Options& options, const ConnectReport& report) {
+  const auto cpu = [&](const CpuTime& time) {
+    return nlohmann::json{{"user_s", time.user_s},
+                          {"system_s", time.system_s},
+                          {"total_s", time.total()}};
+  };
+  nlohmann::json result = {
+      {"scenario", "connect"},
+      {"clients", options.clients},
+      {"tls", options.tls},
+      {"mqtt_version", options.version == mqtt::Version::v5 ? "5" : "3.1.1"},
+      {"duration_s", options.duration_s},
+      {"warmup_s", options.warmup_s},
+      {"threads", options.threads},
+      {"connections", report.completed},
+      {"connections_per_s", report.per_s},
+      {"connect_latency_us",
+       {{"p50", microseconds(report.latency.value_at(0.50))},
+        {"p99", microseconds(report.latency.value_at(0.99))},
+        {"max", microseconds(report.latency.value_at(1.0))},
+        {"mean", report.latency.mean() / 1000.0},
+        {"samples", report.latency.count()}}},
+      {"generator_cpu", cpu(report.generator_cpu)},
+  };
+  result["broker_cpu"] = report.broker_cpu ? cpu(*report.broker_cpu) : nlohmann::json(nullptr);
+  return result;
+}
+
+}  // namespace attestmq::app::bench

@@ -1,0 +1,36 @@
+#pragma once
+// The `connect` scenario: each of N clients opens a connection (TCP, and TLS with --tls),
+// sends CONNECT, waits for CONNACK, sends DISCONNECT and closes, then starts over, for the
+// whole run. It measures connections per second and the time from socket(2) to CONNACK, which
+// includes the TCP handshake and the TLS handshake.
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "bench_cpu.hpp"
+#include "bench_histogram.hpp"
+#include "bench_options.hpp"
+
+namespace attestmq::app::bench {
+
+struct ConnectReport {
+  std::uint64_t completed = 0;  // CONNACKs received inside the measurement window
+  double per_s = 0;
+  LatencyHistogram latency;     // socket(2) to CONNACK of those connections
+  CpuTime generator_cpu;
+  std::optional<CpuTime> broker_cpu;
+};
+
+// Runs the scenario on options.threads event loops; false with `error` set when a connection
+// failed or the broker refused one.
+bool run_connect_scenario(const Options& options, const sockaddr_storage& address,
+                          socklen_t address_size, ConnectReport& report, std::string& error);
+
+void print_text(const Options& options, const ConnectReport& report, std::FILE* out);
+nlohmann::json to_json(const Options& options, const ConnectReport& report);
+
+}  // namespace attestmq::app::bench

@@ -1,0 +1,47 @@
+#pragma once
+// TLS transport: a tls::Session (sans-I/O, memory BIOs) over another transport, normally a
+// TcpTransport. Blocking with timeouts like TcpTransport: the handshake runs inside connect(),
+// and read/write move ciphertext through the inner transport.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "client/transport.hpp"
+#include "tls/session.hpp"
+
+namespace attestmq::client {
+
+class TlsTransport final : public Transport {
+ public:
+  // Runs the TLS handshake over `inner` within `timeout`. On failure `transport` stays empty
+  // and the status (ErrorKind::tls) says why: "TLS handshake failed: certificate verify failed
+  // (unable to get local issuer certificate)."
+  static Status connect(std::unique_ptr<Transport> inner,
+                        std::shared_ptr<const tls::Context> context,
+                        std::chrono::milliseconds timeout, std::unique_ptr<Transport>& transport);
+
+  TlsTransport(std::unique_ptr<Transport> inner, std::shared_ptr<const tls::Context> context);
+
+  Status write(std::span<const std::uint8_t> data, std::chrono::milliseconds timeout) override;
+  Status read(std::span<std::uint8_t> buffer, std::chrono::milliseconds timeout,
+              std::size_t& received) override;
+  void close() override;
+
+  const tls::PeerIdentity& peer() const { return session_.peer(); }
+
+ private:
+  // Reads ciphertext once (waiting at most `timeout`), feeds it to the session and sends what
+  // the session answers. Decrypted bytes collect in plaintext_.
+  Status pump(std::chrono::milliseconds timeout);
+  Status send_records(std::chrono::milliseconds timeout);
+  Status failed(const char* when) const;
+
+  std::unique_ptr<Transport> inner_;
+  tls::Session session_;
+  std::vector<std::uint8_t> to_peer_;
+  std::vector<std::uint8_t> plaintext_;
+  std::size_t plaintext_begin_ = 0;
+};
+
+}  // namespace attestmq::client
