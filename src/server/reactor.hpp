@@ -5,7 +5,6 @@
 // shutdown.
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "broker/host.hpp"
+#include "server/deadline_queue.hpp"
 #include "server/connection_rate.hpp"
 #include "server/listen_sockets.hpp"
 #include "server/optional_mutex.hpp"
@@ -64,10 +64,6 @@ class Reactor {
     bool shut_down_writing = false;  // shutdown(SHUT_WR) done
     bool peer_finished = false;      // EOF read while closing
     std::size_t unwritten() const { return output.size() - written; }
-  };
-  struct Deadline {
-    std::uint64_t at_ms;
-    broker::ConnId conn;
   };
   struct Adoption {
     UniqueFd fd;
@@ -130,8 +126,8 @@ class Reactor {
   UniqueFd wake_;
   std::unordered_map<broker::ConnId, Connection> connections_;
   std::vector<broker::ConnId> scheduled_;  // flushes asked for on this thread
-  std::deque<Deadline> close_deadlines_;  // oldest first, so in deadline order
-  std::deque<Deadline> handshake_deadlines_;  // TLS handshakes, oldest first
+  DeadlineQueue close_deadlines_;
+  DeadlineQueue handshake_deadlines_;  // TLS handshakes
   std::vector<std::uint8_t> read_buffer_;
   std::vector<std::uint8_t> decrypted_;  // receive_tls: plaintext for the engine
   std::vector<std::uint8_t> to_encrypt_;  // flush: plaintext taken from a TLS connection's outbox

@@ -27,7 +27,7 @@ constexpr std::uint64_t kCloseDeadlineMs = 2000;
 
 void Reactor::begin_closing(broker::ConnId conn, Connection& connection) {
   connection.closing = true;
-  close_deadlines_.push_back({core_.now_ms() + kCloseDeadlineMs, conn});
+  close_deadlines_.add(conn, core_.now_ms() + kCloseDeadlineMs);
   // RFC 8446 section 6.1: close_notify after the last record, before our TCP FIN.
   if (connection.tls && connection.tls->state() == tls::Session::State::established) {
     connection.tls->close(connection.output);
@@ -62,20 +62,14 @@ void Reactor::discard_input(broker::ConnId conn, Connection& connection) {
 // Closes the connections whose deadline passed; returns the epoll_wait timeout until the
 // next deadline, or -1 when none is pending.
 int Reactor::expire_closing() {
-  if (close_deadlines_.empty()) return -1;
-  const std::uint64_t now = core_.now_ms();
-  while (!close_deadlines_.empty()) {
-    const Deadline next = close_deadlines_.front();
-    if (next.at_ms > now) return static_cast<int>(next.at_ms - now);
-    close_deadlines_.pop_front();
-    const auto it = connections_.find(next.conn);
-    if (it == connections_.end()) continue;
+  return close_deadlines_.expire(core_.now_ms(), [&](broker::ConnId conn) {
+    const auto it = connections_.find(conn);
+    if (it == connections_.end()) return;
     core_.log_parts(broker::LogLevel::info, "Client connection from ", it->second.peer,
                     " did not finish closing within ", std::to_string(kCloseDeadlineMs), " ms (",
                     std::to_string(it->second.unwritten()), " bytes unsent), closing it.");
-    release(next.conn);
-  }
-  return -1;
+    release(conn);
+  });
 }
 
 void Reactor::detach_from_engine(broker::ConnId conn, Connection& connection) {

@@ -21,7 +21,7 @@ void Reactor::start_tls(ConnId conn, Connection& connection, std::shared_ptr<con
   connection.tls = std::make_unique<Session>(std::move(context));
   // The engine's connect timeout starts at Engine::open; the handshake before it has its own.
   const std::uint32_t timeout = core_.config().settings.connect_timeout_ms;
-  if (timeout != 0) handshake_deadlines_.push_back({core_.now_ms() + timeout, conn});
+  if (timeout != 0) handshake_deadlines_.add(conn, core_.now_ms() + timeout);
 }
 
 void Reactor::receive_tls(ConnId conn, Connection& connection, std::span<const std::uint8_t> ciphertext) {
@@ -90,19 +90,13 @@ void Reactor::send_pending(ConnId conn, Connection& connection) {
 // Closes the connections whose TLS handshake is overdue; returns the epoll_wait timeout
 // until the next deadline, or -1 when none is pending.
 int Reactor::expire_handshakes() {
-  if (handshake_deadlines_.empty()) return -1;
-  const std::uint64_t now = core_.now_ms();
-  while (!handshake_deadlines_.empty()) {
-    const Deadline next = handshake_deadlines_.front();
-    if (next.at_ms > now) return static_cast<int>(next.at_ms - now);
-    handshake_deadlines_.pop_front();
-    const auto it = connections_.find(next.conn);
-    if (it == connections_.end() || it->second.engine_open || it->second.closing) continue;
+  return handshake_deadlines_.expire(core_.now_ms(), [&](broker::ConnId conn) {
+    const auto it = connections_.find(conn);
+    if (it == connections_.end() || it->second.engine_open || it->second.closing) return;
     core_.log_parts(LogLevel::notice, "Client ", it->second.peer, " did not complete the TLS handshake within ",
                     std::to_string(core_.config().settings.connect_timeout_ms), " ms, closing it.");
-    close_connection(next.conn);
-  }
-  return -1;
+    close_connection(conn);
+  });
 }
 
 }  // namespace attestmq::server

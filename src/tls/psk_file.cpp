@@ -1,8 +1,11 @@
 // psk_file, mosquitto.conf(5): "Each line should be in the format identity:key, where the
 // key is a hexadecimal string with no leading 0x."
+#include <openssl/crypto.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "tls/context.hpp"
@@ -10,25 +13,7 @@
 namespace attestmq::tls {
 namespace {
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// The key as bytes, or an empty vector when `hex` is not an even number of hex digits.
-std::vector<std::uint8_t> decode_hex(std::string_view hex) {
-  std::vector<std::uint8_t> bytes;
-  if (hex.size() % 2 != 0) return bytes;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int high = hex_digit(hex[i]);
-    const int low = hex_digit(hex[i + 1]);
-    if (high < 0 || low < 0) return {};
-    bytes.push_back(static_cast<std::uint8_t>(high << 4 | low));
-  }
-  return bytes;
-}
+void free_openssl(unsigned char* bytes) { OPENSSL_free(bytes); }
 
 }  // namespace
 
@@ -50,12 +35,15 @@ bool load_psk_file(const std::string& path, PskTable& table, std::string& error)
     }
     const std::string identity = line.substr(0, colon);
     // RFC 4279 section 5.3: a PSK is at most 64 bytes here, as in OpenSSL's callbacks.
-    const auto key = decode_hex(std::string_view(line).substr(colon + 1));
-    if (key.empty() || key.size() > 64) {
+    long length = 0;
+    const std::unique_ptr<unsigned char, decltype(&free_openssl)> decoded(
+        OPENSSL_hexstr2buf(line.c_str() + colon + 1, &length), free_openssl);
+    if (!decoded || length < 1 || length > 64) {
       error = where + "the key of \"" + identity + "\" must be 1 to 64 bytes of hex digits";
       return false;
     }
-    if (!table.emplace(identity, key).second) {
+    std::vector<std::uint8_t> key(decoded.get(), decoded.get() + length);
+    if (!table.emplace(identity, std::move(key)).second) {
       error = where + "identity \"" + identity + "\" appears twice";
       return false;
     }
