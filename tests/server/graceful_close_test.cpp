@@ -26,12 +26,17 @@ using Bytes = std::vector<std::uint8_t>;
 
 // CONNECT whose protocol name or level this server does not speak (sections 3.1.2.1-2).
 Bytes connect_packet(const char name[4], std::uint8_t level) {
-  const std::uint8_t keep_alive_and_id[] = {0x00, 0x3C};
-  Bytes body = {0x00, 0x04};
-  body.insert(body.end(), name, name + 4);
-  body.push_back(level);
-  body.push_back(0x02);  // Clean Start
-  body.insert(body.end(), std::begin(keep_alive_and_id), std::end(keep_alive_and_id));
+  // Protocol name, level, Clean Start, keep alive 60 s.
+  Bytes body = {0x00,
+                0x04,
+                static_cast<std::uint8_t>(name[0]),
+                static_cast<std::uint8_t>(name[1]),
+                static_cast<std::uint8_t>(name[2]),
+                static_cast<std::uint8_t>(name[3]),
+                level,
+                0x02,
+                0x00,
+                0x3C};
   if (level == 5) body.push_back(0x00);  // no properties
   body.insert(body.end(), {0x00, 0x00});  // empty client identifier
   Bytes packet = {0x10, static_cast<std::uint8_t>(body.size())};
