@@ -61,7 +61,20 @@ Status TlsTransport::write(std::span<const std::uint8_t> data, std::chrono::mill
     if (session_.state() == tls::Session::State::failed) return failed("TLS error");
     return Status::failure(ErrorKind::connection_closed, "The TLS session is closed.");
   }
-  return send_records(timeout);
+  return explain_refusal(send_records(timeout));
+}
+
+// TLS 1.3: a server that wanted a client certificate we did not have refuses only after our
+// handshake is done; its alert may come back as a plain reset or end of stream on our next
+// write or read. Said as the TLS failure it is, not as a network error.
+Status TlsTransport::explain_refusal(Status status) const {
+  if (status.ok() || status.kind == ErrorKind::tls || status.kind == ErrorKind::timeout ||
+      !session_.notes().certificate_requested_without_one || received_application_data_) {
+    return status;
+  }
+  return Status::failure(ErrorKind::tls,
+                         "TLS error: the server asked for a client certificate and none was "
+                         "given (--cert, --key); it closed the connection (" + status.message + ")");
 }
 
 Status TlsTransport::read(std::span<std::uint8_t> buffer, std::chrono::milliseconds timeout,
@@ -75,11 +88,12 @@ Status TlsTransport::read(std::span<std::uint8_t> buffer, std::chrono::milliseco
       return Status::failure(ErrorKind::connection_closed, "The server closed the TLS session.");
     }
     if (session_.state() == tls::Session::State::failed) return failed("TLS error");
-    if (Status step = pump(time_left(deadline)); !step.ok()) return step;
+    if (Status step = pump(time_left(deadline)); !step.ok()) return explain_refusal(step);
     if (plaintext_begin_ == plaintext_.size() && time_left(deadline).count() == 0) {
       return Status::failure(ErrorKind::timeout, "No data from the server in time.");
     }
   }
+  received_application_data_ = true;
   received = std::min(buffer.size(), plaintext_.size() - plaintext_begin_);
   std::memcpy(buffer.data(), plaintext_.data() + plaintext_begin_, received);
   plaintext_begin_ += received;

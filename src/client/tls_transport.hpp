@@ -36,12 +36,14 @@ class TlsTransport final : public Transport {
   Status pump(std::chrono::milliseconds timeout);
   Status send_records(std::chrono::milliseconds timeout);
   Status failed(const char* when) const;
+  Status explain_refusal(Status status) const;
 
   std::unique_ptr<Transport> inner_;
   tls::Session session_;
   std::vector<std::uint8_t> to_peer_;
   std::vector<std::uint8_t> plaintext_;
   std::size_t plaintext_begin_ = 0;
+  bool received_application_data_ = false;
 };
 
 }  // namespace attestmq::client

@@ -269,6 +269,7 @@ std::shared_ptr<const Context> Context::client(const ClientTlsOptions& options,
     if (!open_keylog(options.keylog_file, context->keylog_, error)) return nullptr;
     install_keylog(ctx);
   }
+  install_certificate_request_notes(ctx);
   return context;
 }
 

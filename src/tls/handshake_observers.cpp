@@ -1,4 +1,5 @@
-// Callbacks that only watch the handshake: the NSS key log, and the ClientHello's versions.
+// Callbacks that only watch the handshake: the NSS key log, the ClientHello's versions, and
+// a server's request for a certificate the client does not have.
 #include <openssl/ssl.h>
 #include <openssl/tls1.h>
 
@@ -36,12 +37,23 @@ int note_client_hello(SSL* ssl, int* /*alert*/, void* /*arg*/) {
   return SSL_CLIENT_HELLO_SUCCESS;
 }
 
+// Called only when the server sends CertificateRequest and the client has no certificate
+// (RFC 8446 section 4.3.2); returning 0 sends none, as without the callback.
+int note_certificate_request(SSL* ssl, X509** /*certificate*/, EVP_PKEY** /*key*/) {
+  static_cast<HandshakeNotes*>(SSL_get_app_data(ssl))->certificate_requested_without_one = true;
+  return 0;
+}
+
 }  // namespace
 
 void install_keylog(SSL_CTX* ctx) { SSL_CTX_set_keylog_callback(ctx, write_keylog_line); }
 
 void install_client_hello_notes(SSL_CTX* ctx) {
   SSL_CTX_set_client_hello_cb(ctx, note_client_hello, nullptr);
+}
+
+void install_certificate_request_notes(SSL_CTX* ctx) {
+  SSL_CTX_set_client_cert_cb(ctx, note_certificate_request);
 }
 
 }  // namespace attestmq::tls

@@ -33,6 +33,10 @@ struct HandshakeNotes {
   std::string psk_identity;      // the identity the client offered
   bool psk_found = false;        // whether a key was found for it
   int client_max_version = 0;    // highest ClientHello version (server side); TLS 1.3 = 0x0304
+  // Client side: the server asked for a certificate and none was configured. In TLS 1.3 the
+  // client completes its handshake before the server judges that (RFC 8446 section 4.4.2.4),
+  // so the refusal arrives later, as an alert or a reset: this explains it.
+  bool certificate_requested_without_one = false;
 };
 
 class Session {
@@ -70,6 +74,7 @@ class Session {
   // MQTT connection with peer() known.
   bool take_handshake_completed();
   const PeerIdentity& peer() const { return peer_; }
+  const HandshakeNotes& notes() const { return notes_; }
   // Why the session failed, in words for a log line: "certificate verify failed
   // (certificate has expired)", "unsupported protocol", "no PSK for identity \"x\"".
   const std::string& error() const { return error_; }

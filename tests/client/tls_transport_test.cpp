@@ -29,7 +29,10 @@ test::TestPki& pki() {
 // the client goes away. Records who the client proved to be.
 class EchoServer {
  public:
-  explicit EchoServer(const config::ListenerTls& settings) {
+  // reset_on_failure: a failed handshake ends with a TCP reset instead of the alert, as a
+  // client sees it when its next record meets a socket the server already closed.
+  explicit EchoServer(const config::ListenerTls& settings, bool reset_on_failure = false)
+      : reset_on_failure_(reset_on_failure) {
     std::string error;
     context_ = tls::Context::server(settings, error);
     EXPECT_NE(context_, nullptr) << error;
@@ -73,6 +76,12 @@ class EchoServer {
         session.send(plaintext, to_peer);
         plaintext.clear();
       }
+      if (state == tls::Session::State::failed && reset_on_failure_) {
+        const linger abort{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+        failure = session.error();
+        break;
+      }
       if (!to_peer.empty()) ::send(fd, to_peer.data(), to_peer.size(), MSG_NOSIGNAL);
       to_peer.clear();
       if (state == tls::Session::State::failed) failure = session.error();
@@ -82,6 +91,7 @@ class EchoServer {
     ::close(fd);
   }
 
+  const bool reset_on_failure_;
   std::shared_ptr<const tls::Context> context_;
   int listener_ = -1;
   std::uint16_t port_ = 0;
@@ -238,6 +248,27 @@ TEST(TlsTransport, ServerRequiringACertificateRejectsAClientWithoutOne) {
   }
   EXPECT_EQ(status.kind, ErrorKind::tls) << status.message;
   EXPECT_NE(status.message.find("certificate required"), std::string::npos) << status.message;
+}
+
+TEST(TlsTransport, AResetAfterAnUnansweredCertificateRequestIsATlsFailure) {
+  auto settings = certificate_listener();
+  settings.cafile = pki().ca_file;
+  settings.require_certificate = true;
+  EchoServer server(settings, /*reset_on_failure=*/true);
+  std::unique_ptr<Transport> transport;
+  ASSERT_TRUE(connect_tls(server.port(), trusting_client(), transport).ok());
+  server.join();  // the server has refused the client and reset the connection
+  const std::vector<std::uint8_t> bytes{'x'};
+  Status status = transport->write(bytes, 5s);
+  if (status.ok()) {
+    std::vector<std::uint8_t> buffer(10);
+    std::size_t received = 0;
+    status = transport->read(buffer, 5s, received);
+  }
+  EXPECT_EQ(status.kind, ErrorKind::tls) << status.message;
+  EXPECT_NE(status.message.find("asked for a client certificate and none was given"),
+            std::string::npos)
+      << status.message;
 }
 
 TEST(TlsTransport, PreSharedKeyReplacesCertificates) {
