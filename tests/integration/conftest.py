@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+import reference_mosquitto
+
 STARTUP_TIMEOUT_S = 20.0
 SHUTDOWN_TIMEOUT_S = 20.0
 # What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print when they fire.
@@ -171,3 +173,22 @@ def mosquitto_deviates(request, broker_kind):
             request.node.add_marker(pytest.mark.xfail(
                 reason=f"mosquitto 2.0.11 deviates from the spec: {reason}", strict=True))
     return mark
+
+
+@pytest.fixture
+def start_mosquitto(tmp_path):
+    """start_mosquitto(option=value, ...): Debian's mosquitto as the reference broker for
+    tests of AttestMQ's clients, whatever --broker says (reference_mosquitto.py)."""
+    if not os.access(reference_mosquitto.MOSQUITTO, os.X_OK):
+        pytest.fail("Debian's mosquitto is not installed (apt-get install mosquitto)")
+    started = []
+
+    def start(**options):
+        directory = tmp_path / f"mosquitto{len(started)}"
+        directory.mkdir()
+        started.append(reference_mosquitto.Mosquitto(directory, options))
+        return started[-1]
+
+    yield start
+    for running in started:
+        running.stop()

@@ -4,80 +4,18 @@ Self-contained: every test starts its own /usr/sbin/mosquitto on a free 127.0.0.
 runs the attestmq binary named by $ATTESTMQ_BIN (default build/release/apps/attestmq/attestmq
 under the repository root). mosquitto_pub / mosquitto_sub are the reference peers.
 """
-import os
 import queue
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+from reference_mosquitto import TIMEOUT_S, attestmq_binary, free_port
+
 VERSIONS = ["311", "5"]
-TIMEOUT_S = 10
-
-
-def attestmq_binary():
-    binary = os.environ.get("ATTESTMQ_BIN")
-    if not binary:
-        root = Path(__file__).resolve().parents[2]
-        binary = str(root / "build" / "release" / "apps" / "attestmq" / "attestmq")
-    if not os.access(binary, os.X_OK):
-        pytest.skip(f"attestmq binary not found at {binary}: build it or set ATTESTMQ_BIN")
-    return binary
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Mosquitto:
-    def __init__(self, directory, allow_anonymous=True):
-        self.port = free_port()
-        config = directory / "mosquitto.conf"
-        config.write_text(f"listener {self.port} 127.0.0.1\n"
-                          f"allow_anonymous {'true' if allow_anonymous else 'false'}\n")
-        self.log = open(directory / "mosquitto.log", "wb")
-        self.process = subprocess.Popen([MOSQUITTO, "-c", str(config), "-v"], stdout=self.log,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + TIMEOUT_S
-        while True:
-            assert self.process.poll() is None, "mosquitto exited at start"
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                assert time.monotonic() < deadline, "mosquitto did not start listening"
-                time.sleep(0.02)
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(TIMEOUT_S)
-        self.log.close()
-
-
-@pytest.fixture
-def start_mosquitto(tmp_path):
-    if not os.access(MOSQUITTO, os.X_OK):
-        pytest.skip("Debian's mosquitto is not installed")
-    started = []
-
-    def start(**options):
-        directory = tmp_path / f"mosquitto{len(started)}"
-        directory.mkdir()
-        started.append(Mosquitto(directory, **options))
-        return started[-1]
-
-    yield start
-    for broker in started:
-        broker.stop()
 
 
 @pytest.fixture
@@ -298,7 +236,7 @@ def test_topic_alias_property_reuses_the_alias(attestmq, mosquitto):
 ])
 def test_refused_connection_reports_like_mosquitto(attestmq, start_mosquitto, version, code,
                                                    message):
-    broker = start_mosquitto(allow_anonymous=False)
+    broker = start_mosquitto(allow_anonymous="false")
     ours = run([attestmq, "pub", "-p", str(broker.port), "-V", version, "-t", "t", "-m", "x"])
     theirs = run(["mosquitto_pub", "-p", str(broker.port), "-V", version, "-t", "t", "-m", "x"])
     assert ours.returncode == theirs.returncode == code

@@ -6,102 +6,21 @@ The certificates come from tls_pki.make_pki (the `openssl` command line). Each t
 own /usr/sbin/mosquitto on a free 127.0.0.1 port, whatever --broker says: the broker here is
 the reference, the client is what is tested.
 """
-import os
-import shutil
-import socket
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
-from tls_pki import PSK_IDENTITY, PSK_KEY, WRONG_PSK_KEY, make_pki
+from reference_mosquitto import TIMEOUT_S, attestmq_binary
+from tls_pki import PSK_IDENTITY, PSK_KEY, WRONG_PSK_KEY, readable_pki
 
-MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-TIMEOUT_S = 10
 TLS_FAILED = 8  # attestmq pub/sub's exit status for a TLS failure (libmosquitto's MOSQ_ERR_TLS)
-
-
-def attestmq_binary():
-    binary = os.environ.get("ATTESTMQ_BIN")
-    if not binary:
-        root = Path(__file__).resolve().parents[2]
-        binary = str(root / "build" / "release" / "apps" / "attestmq" / "attestmq")
-    if not os.access(binary, os.X_OK):
-        pytest.fail(f"attestmq binary not found at {binary} (set ATTESTMQ_BIN)")
-    return binary
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def pki():
-    # mosquitto started as root reads its certificates as the `mosquitto` user, and pytest's
-    # tmp_path is mode 0700: the PKI lives in a directory that user may read.
-    directory = Path(tempfile.mkdtemp(prefix="attestmq-client-pki-"))
-    try:
-        made = make_pki(directory)
-        directory.chmod(0o755)
-        for path in directory.iterdir():
-            path.chmod(0o755 if path.is_dir() else 0o644)
+    with readable_pki() as made:
         yield made
-    finally:
-        shutil.rmtree(directory)
-
-
-class Mosquitto:
-    """mosquitto -v with one TLS listener on 127.0.0.1 set up by `options` (mosquitto.conf)."""
-
-    def __init__(self, directory, options):
-        self.port = free_port()
-        config = directory / "mosquitto.conf"
-        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true"]
-        lines += [f"{name} {value}" for name, value in options.items()]
-        config.write_text("\n".join(lines) + "\n")
-        self.log_path = directory / "mosquitto.log"
-        self.log = open(self.log_path, "wb")
-        self.process = subprocess.Popen([MOSQUITTO, "-c", str(config), "-v"], stdout=self.log,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + TIMEOUT_S
-        while True:
-            assert self.process.poll() is None, f"mosquitto exited at start:\n{self.output()}"
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                assert time.monotonic() < deadline, "mosquitto did not start listening"
-                time.sleep(0.02)
-
-    def output(self):
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(TIMEOUT_S)
-        self.log.close()
-
-
-@pytest.fixture
-def start_mosquitto(tmp_path):
-    if not os.access(MOSQUITTO, os.X_OK):
-        pytest.fail("Debian's mosquitto is not installed (apt-get install mosquitto)")
-    started = []
-
-    def start(**options):
-        directory = tmp_path / f"mosquitto{len(started)}"
-        directory.mkdir()
-        started.append(Mosquitto(directory, options))
-        return started[-1]
-
-    yield start
-    for broker in started:
-        broker.stop()
 
 
 def certificate_listener(pki, **options):
@@ -121,7 +40,7 @@ def round_trip(broker, tls_args, version="311", host="localhost", topic="tls/tes
                                    "-d"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # The subscription is in place once mosquitto has logged the SUBSCRIBE.
     deadline = time.monotonic() + TIMEOUT_S
-    while f"Received SUBSCRIBE" not in broker.output():
+    while "Received SUBSCRIBE" not in broker.output():
         if subscriber.poll() is not None or time.monotonic() > deadline:
             break
         time.sleep(0.02)

@@ -5,36 +5,23 @@ Every negative case checks three things: the bad client gets no MQTT session, th
 logs why, and a healthy client connected before it still works (and a new one can connect).
 """
 import re
-import shutil
 import socket
 import ssl
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from conftest import wait_for
 from mqtt_wire import CONNACK, PUBLISH, MQTT_5, RawClient, connect, publish
-from tls_pki import PSK_IDENTITY, PSK_KEY, WRONG_PSK_KEY, make_pki
+from tls_pki import PSK_IDENTITY, PSK_KEY, WRONG_PSK_KEY, readable_pki
 
 TIMEOUT_S = 15.0
 
 
 @pytest.fixture(scope="module")
 def pki():
-    # Debian's mosquitto, started as root, drops to the `mosquitto` user before it reads its
-    # certificates, and pytest's tmp_path (under /tmp/pytest-of-root, mode 0700) is closed to
-    # that user. So this throwaway PKI lives in a directory of its own that others may read.
-    directory = Path(tempfile.mkdtemp(prefix="attestmq-pki-"))
-    try:
-        made = make_pki(directory)
-        directory.chmod(0o755)
-        for path in directory.iterdir():
-            path.chmod(0o755 if path.is_dir() else 0o644)
+    with readable_pki() as made:
         yield made
-    finally:
-        shutil.rmtree(directory)
 
 
 def tls_broker(start_broker, pki, **options):

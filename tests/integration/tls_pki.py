@@ -9,7 +9,10 @@ make_pki(directory) writes into `directory`:
 `openssl ca` (rather than `openssl x509 -req`) signs the client certificates because only
 it can back-date a certificate (-startdate/-enddate) and keep the index a CRL is made from.
 """
+import contextlib
+import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,3 +131,21 @@ def make_pki(directory):
                wrong_ca=directory / "wrong-ca.crt",
                wrong_ca_server_cert=directory / "wrong-ca-server.crt",
                wrong_ca_server_key=directory / "wrong-ca-server.key")
+
+
+@contextlib.contextmanager
+def readable_pki():
+    """make_pki in a fresh directory that other users may read, removed afterwards.
+
+    Debian's mosquitto, started as root, drops to the `mosquitto` user before it reads its
+    certificates, and pytest's tmp_path (under /tmp/pytest-of-root, mode 0700) is closed to
+    that user; the keys are throwaway test keys."""
+    directory = Path(tempfile.mkdtemp(prefix="attestmq-pki-"))
+    try:
+        made = make_pki(directory)
+        directory.chmod(0o755)
+        for path in directory.iterdir():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        yield made
+    finally:
+        shutil.rmtree(directory)

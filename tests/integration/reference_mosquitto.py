@@ -1,0 +1,68 @@
+"""Debian's mosquitto as the reference broker for testing AttestMQ's own clients.
+
+Each broker runs `mosquitto -v` on a free 127.0.0.1 port with its log kept, configured by
+keyword options (each becomes a mosquitto.conf line). The `start_mosquitto` fixture in
+conftest.py starts them and stops them after the test.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+TIMEOUT_S = 10
+
+
+def attestmq_binary():
+    binary = os.environ.get("ATTESTMQ_BIN")
+    if not binary:
+        root = Path(__file__).resolve().parents[2]
+        binary = str(root / "build" / "release" / "apps" / "attestmq" / "attestmq")
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"attestmq binary not found at {binary} (set ATTESTMQ_BIN)")
+    return binary
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Mosquitto:
+    """mosquitto -v with one listener on 127.0.0.1; anonymous clients allowed unless
+    `options` says otherwise."""
+
+    def __init__(self, directory, options):
+        self.port = free_port()
+        config = directory / "mosquitto.conf"
+        settings = {"allow_anonymous": "true", **options}
+        lines = [f"listener {self.port} 127.0.0.1"]
+        lines += [f"{name} {value}" for name, value in settings.items()]
+        config.write_text("\n".join(lines) + "\n")
+        self.log_path = directory / "mosquitto.log"
+        self.log = open(self.log_path, "wb")
+        self.process = subprocess.Popen([MOSQUITTO, "-c", str(config), "-v"], stdout=self.log,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            assert self.process.poll() is None, f"mosquitto exited at start:\n{self.output()}"
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "mosquitto did not start listening"
+                time.sleep(0.02)
+
+    def output(self):
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(TIMEOUT_S)
+        self.log.close()
