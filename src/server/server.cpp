@@ -35,6 +35,13 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
                 "Starting in local only mode. Connections will only be possible from clients "
                 "running on this machine.");
   }
+  for (const auto& listener : config.listeners) {
+    if (listener.tls.keylog_file.empty()) continue;
+    // The key log lets anyone who reads it decrypt this listener's traffic.
+    server->log(broker::LogLevel::warning,
+                "Warning: tls_keylog_file " + listener.tls.keylog_file + " (listener " +
+                    listener.origin + ") records TLS session secrets: for debugging only.");
+  }
   for (const auto& skipped : sockets.skipped) server->log(broker::LogLevel::notice, "Skipped " + skipped);
   for (const auto& socket : sockets.sockets) {
     server->addresses_.push_back({socket.listener, socket.ipv6, socket.address, socket.port});

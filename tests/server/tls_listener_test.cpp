@@ -67,6 +67,21 @@ TEST(TlsListener, HandshakeThenConnectConnackAndPublish) {
   expect_round_trip(client, "tls/echo");
 }
 
+TEST(TlsListener, AKeylogFileIsWarnedAboutAndGetsTheSecrets) {
+  attestmq::test::TestPki pki;
+  config::BrokerConfig config = tls_config(pki.server);
+  const std::string log = log_to_test_file(config);
+  const std::string keylog = log + ".keys";
+  config.listeners[0].tls.keylog_file = keylog;
+  RunningServer running(config);
+  EXPECT_TRUE(log_shows(log, "Warning: tls_keylog_file " + keylog));
+  EXPECT_TRUE(log_shows(log, "records TLS session secrets: for debugging only."));
+  TlsTestClient client(running.port(), trusting(pki.ca_file));
+  ASSERT_TRUE(client.handshake_done()) << client.error();
+  EXPECT_EQ(client.connect("debugged"), mqtt::ReasonCode::Success);
+  EXPECT_NE(read_file(keylog).find("CLIENT_HANDSHAKE_TRAFFIC_SECRET "), std::string::npos);
+}
+
 // With two reactors the clients land on different threads: the publisher's message is
 // encrypted by the subscriber's reactor, not the one that ran the engine.
 TEST(TlsListener, MessagesCrossReactorsBetweenTlsClients) {
