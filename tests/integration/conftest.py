@@ -10,16 +10,15 @@ keyword becomes a mosquitto.conf line `option value`, so the same test runs on b
 import os
 import re
 import resource
-import shutil
 import signal
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 import reference_mosquitto
+from reference_mosquitto import free_port
 
 STARTUP_TIMEOUT_S = 20.0
 SHUTDOWN_TIMEOUT_S = 20.0
@@ -31,12 +30,6 @@ def pytest_addoption(parser):
     parser.addoption("--broker", choices=("attestmq", "mosquitto"),
                      default=os.environ.get("ATTESTMQ_TEST_BROKER", "attestmq"),
                      help="broker under test (default: $ATTESTMQ_TEST_BROKER or attestmq)")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(condition, timeout, what):
@@ -53,15 +46,8 @@ def wait_for(condition, timeout, what):
 
 def broker_command(kind, config_path):
     if kind == "mosquitto":
-        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        return [binary, "-c", str(config_path)]
-    binary = os.environ.get("ATTESTMQ_BIN")
-    if not binary:
-        root = Path(__file__).resolve().parents[2]
-        binary = str(root / "build" / "release" / "apps" / "attestmq" / "attestmq")
-    if not os.access(binary, os.X_OK):
-        pytest.fail(f"attestmq binary not found at {binary} (set ATTESTMQ_BIN)")
-    return [binary, "broker", "-c", str(config_path)]
+        return [reference_mosquitto.MOSQUITTO, "-c", str(config_path)]
+    return [reference_mosquitto.attestmq_binary(), "broker", "-c", str(config_path)]
 
 
 class Broker:
