@@ -166,7 +166,7 @@ bool open_keylog(const std::string& path, std::FILE*& keylog, std::string& error
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   keylog = fd < 0 ? nullptr : ::fdopen(fd, "a");
   if (keylog == nullptr) {
-    error = "keylog_file " + path + ": " + std::strerror(errno);
+    error = "tls_keylog_file " + path + ": " + std::strerror(errno);
     if (fd >= 0) ::close(fd);
     return false;
   }

@@ -35,9 +35,12 @@ bool load_psk_file(const std::string& path, PskTable& table, std::string& error)
     }
     const std::string identity = line.substr(0, colon);
     // RFC 4279 section 5.3: a PSK is at most 64 bytes here, as in OpenSSL's callbacks.
+    // OpenSSL's decoder also takes "ab:cd"; the file format is plain hex digits only.
+    const bool hex_only =
+        line.find_first_not_of("0123456789abcdefABCDEF", colon + 1) == std::string::npos;
     long length = 0;
     const std::unique_ptr<unsigned char, decltype(&free_openssl)> decoded(
-        OPENSSL_hexstr2buf(line.c_str() + colon + 1, &length), free_openssl);
+        hex_only ? OPENSSL_hexstr2buf(line.c_str() + colon + 1, &length) : nullptr, free_openssl);
     if (!decoded || length < 1 || length > 64) {
       error = where + "the key of \"" + identity + "\" must be 1 to 64 bytes of hex digits";
       return false;

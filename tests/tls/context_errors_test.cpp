@@ -117,7 +117,7 @@ TEST(ContextErrors, UnwritableKeylogFile) {
   config::ListenerTls settings = certificate_listener();
   settings.keylog_file = "/nonexistent/keylog.txt";
   EXPECT_EQ(server_error(settings),
-            "keylog_file /nonexistent/keylog.txt: No such file or directory");
+            "tls_keylog_file /nonexistent/keylog.txt: No such file or directory");
 }
 
 TEST(ContextErrors, ClientOptionsNameTheirFiles) {

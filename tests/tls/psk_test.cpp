@@ -138,6 +138,11 @@ TEST_F(PskFile, OddHexNamesFileAndLine) {
   EXPECT_EQ(error, path_ + ":1: the key of \"alice\" must be 1 to 64 bytes of hex digits");
 }
 
+TEST_F(PskFile, SeparatorsInTheKeyAreRefused) {
+  const std::string error = load_error("alice:0a:0b\n");
+  EXPECT_EQ(error, path_ + ":1: the key of \"alice\" must be 1 to 64 bytes of hex digits");
+}
+
 TEST_F(PskFile, DuplicateIdentityNamesFileAndLine) {
   const std::string error = load_error("alice:00\n#\nalice:01\n");
   EXPECT_EQ(error, path_ + ":3: identity \"alice\" appears twice");
