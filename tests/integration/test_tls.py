@@ -139,6 +139,19 @@ def test_mosquitto_clients_with_client_certificates_identity_as_username(start_b
     assert "claimed-name" not in broker.output()
 
 
+def test_mosquitto_clients_with_client_certificates_subject_as_username(start_broker, pki):
+    broker = mtls_broker(start_broker, pki, use_subject_as_username="true")
+    cert, key = pki.client("good")
+    tls_args = ["--cafile", str(pki.ca), "--cert", str(cert), "--key", str(key),
+                "--tls-version", "tlsv1.3"]
+    # The certificate's subject replaces the username the client claims, spelt as Mosquitto
+    # spells it (RFC 2253 syntax, in the certificate's order).
+    round_trip(broker.port, tls_args, "subject", publisher_args=["-u", "claimed-name"])
+    wait_for_log(broker, r"New client connected from 127\.0\.0\.1:\d+ as \S+ "
+                         r"\(.*u'O=AttestMQ tests,CN=client-good'")
+    assert "claimed-name" not in broker.output()
+
+
 def test_mosquitto_clients_with_psk(start_broker, pki):
     broker = start_broker(psk_hint="attestmq-tests", psk_file=pki.psk_file,
                           tls_version="tlsv1.3", use_identity_as_username="true")
