@@ -44,15 +44,21 @@ DecodeStatus check_flags(const ConnectFlags& flags, Version version) {
   return {};
 }
 
-// Section 3.1.2.1 and 3.1.2.2: "MQTT" at level 4 (3.1.1) or 5 (5.0). Anything else, the
-// 3.1 "MQIsdp" included, is a protocol this server does not speak.
-DecodeStatus read_protocol(WireReader& reader, Version& version) {
+// Section 3.1.2.1 and 3.1.2.2: "MQTT" at level 4 (3.1.1) or 5 (5.0); MQTT 3.1's "MQIsdp" at
+// level 3 (MQTT V3.1 Protocol Specification, "Variable header"), as Mosquitto and FlashMQ
+// accept it. Anything else is a protocol this server does not speak.
+DecodeStatus read_protocol(WireReader& reader, Version& version, bool& mqtt31) {
   std::string_view name;
   if (auto status = reader.read_utf8_string(name); !status.ok()) return status;
   std::uint8_t level = 0;
   if (auto status = reader.read_byte(level); !status.ok()) return status;
+  mqtt31 = name == "MQIsdp" && level == 3;
+  if (mqtt31) {
+    version = Version::v311;
+    return {};
+  }
   if (name != "MQTT" || (level != 4 && level != 5)) {
-    return {ReasonCode::UnsupportedProtocolVersion, "protocol is not MQTT 3.1.1 or 5.0"};
+    return {ReasonCode::UnsupportedProtocolVersion, "protocol is not MQTT 3.1, 3.1.1 or 5.0"};
   }
   version = static_cast<Version>(level);
   return {};
@@ -78,7 +84,7 @@ DecodeStatus read_will(WireReader& reader, Version version, Will& will) {
 }  // namespace
 
 DecodeStatus decode_connect(WireReader& reader, Connect& out) {
-  if (auto status = read_protocol(reader, out.version); !status.ok()) return status;
+  if (auto status = read_protocol(reader, out.version, out.mqtt31); !status.ok()) return status;
   std::uint8_t flag_byte = 0;
   if (auto status = reader.read_byte(flag_byte); !status.ok()) return status;
   const auto flags = split_flags(flag_byte);

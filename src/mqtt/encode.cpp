@@ -20,8 +20,8 @@ void write_v5_properties(const Properties& properties, Version version, WireWrit
 
 // Section 3.1: variable header (3.1.2) and payload (3.1.3).
 void write_body(const Connect& p, Version version, WireWriter& w) {
-  w.utf8_string("MQTT");
-  w.byte(static_cast<std::uint8_t>(version));
+  w.utf8_string(p.mqtt31 ? "MQIsdp" : "MQTT");
+  w.byte(p.mqtt31 ? std::uint8_t{3} : static_cast<std::uint8_t>(version));
   std::uint8_t flags = p.clean_start ? 0x02 : 0x00;
   if (p.will) {
     flags |= 0x04 | static_cast<std::uint8_t>((p.will->qos & 0x03) << 3);

@@ -44,6 +44,9 @@ struct Will {
 
 struct Connect {
   Version version = Version::v5;
+  // MQTT 3.1 (protocol name "MQIsdp", level 3): laid out as 3.1.1, which it became, so the
+  // codec treats it as v311; only the protocol name and the client identifier rules differ.
+  bool mqtt31 = false;
   bool clean_start = true;  // "clean session" in 3.1.1
   std::uint16_t keep_alive = 0;
   Properties properties;

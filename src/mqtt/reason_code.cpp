@@ -65,7 +65,9 @@ ConnackReturnCode to_v311_connack(ReasonCode code) {
     case ReasonCode::BadUserNameOrPassword:
     case ReasonCode::BadAuthenticationMethod: return ConnackReturnCode::BadUserNameOrPassword;
     case ReasonCode::NotAuthorized:
-    case ReasonCode::Banned: return ConnackReturnCode::NotAuthorized;
+    case ReasonCode::Banned:
+    // A will above message_size_limit: 3.1.1 has no "too large", and Mosquitto answers 5.
+    case ReasonCode::PacketTooLarge: return ConnackReturnCode::NotAuthorized;
     default: return ConnackReturnCode::ServerUnavailable;
   }
 }

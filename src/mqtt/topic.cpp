@@ -1,5 +1,7 @@
 #include "mqtt/topic.hpp"
 
+#include <algorithm>
+
 #include "mqtt/utf8.hpp"
 
 namespace attestmq::mqtt {
@@ -76,6 +78,11 @@ std::optional<SharedFilter> parse_shared_filter(std::string_view filter) {
   const auto group = rest.substr(0, slash);
   if (group.find_first_of("+#") != std::string_view::npos) return std::nullopt;
   return SharedFilter{group, rest.substr(slash + 1)};
+}
+
+std::size_t topic_levels(std::string_view topic_or_filter) {
+  if (const auto shared = parse_shared_filter(topic_or_filter)) topic_or_filter = shared->filter;
+  return static_cast<std::size_t>(std::count(topic_or_filter.begin(), topic_or_filter.end(), '/')) + 1;
 }
 
 }  // namespace attestmq::mqtt

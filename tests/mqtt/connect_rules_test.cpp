@@ -55,13 +55,30 @@ TEST(ConnectRules, UnknownProtocolOrLevelIsUnsupported) {
     c.level = level;
     EXPECT_EQ(c.code(), RC::UnsupportedProtocolVersion) << int{level};
   }
-  ConnectBytes mqisdp;  // MQTT 3.1
-  mqisdp.protocol = {0x00, 0x06, 'M', 'Q', 'I', 's', 'd', 'p'};
-  mqisdp.level = 3;
-  EXPECT_EQ(mqisdp.code(), RC::UnsupportedProtocolVersion);
+  ConnectBytes mqisdp_at_4;  // MQTT 3.1's name exists only at level 3
+  mqisdp_at_4.protocol = {0x00, 0x06, 'M', 'Q', 'I', 's', 'd', 'p'};
+  mqisdp_at_4.level = 4;
+  EXPECT_EQ(mqisdp_at_4.code(), RC::UnsupportedProtocolVersion);
   ConnectBytes lower;
   lower.protocol = {0x00, 0x04, 'm', 'q', 't', 't'};
   EXPECT_EQ(lower.code(), RC::UnsupportedProtocolVersion);
+}
+
+// MQTT 3.1: "MQIsdp" at level 3 decodes as 3.1.1, marked as 3.1.
+TEST(ConnectRules, Mqtt31IsDecodedAs311) {
+  ConnectBytes mqisdp;
+  mqisdp.protocol = {0x00, 0x06, 'M', 'Q', 'I', 's', 'd', 'p'};
+  mqisdp.level = 3;
+  EXPECT_EQ(mqisdp.code(), RC::Success);
+  Connect packet;
+  packet.version = Version::v311;
+  packet.mqtt31 = true;
+  packet.client_id = "legacy";
+  std::vector<std::uint8_t> bytes;
+  encode(packet, Version::v311, bytes);
+  ASSERT_GE(bytes.size(), 10u);
+  EXPECT_EQ(std::string(bytes.begin() + 4, bytes.begin() + 10), "MQIsdp");
+  EXPECT_EQ(bytes[10], 3);
 }
 
 // Section 3.1.2.3 [MQTT-3.1.2-3].
