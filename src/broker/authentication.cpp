@@ -27,12 +27,14 @@ Authentication authenticate(const ListenerPolicy& policy, const ConnectionInfo& 
   if (!connect.password) {
     return {ReasonCode::BadUserNameOrPassword, "a username without a password", {}};
   }
-  const std::string_view password(reinterpret_cast<const char*>(connect.password->data()),
-                                  connect.password->size());
-  if (!policy.passwords->verify(username, password)) {
-    return {ReasonCode::BadUserNameOrPassword, "unknown username or wrong password", {}};
+  return {ReasonCode::Success, {}, std::move(username), true};
+}
+
+Authentication password_outcome(bool valid, std::optional<std::string> username) {
+  if (!valid) {
+    return {mqtt::ReasonCode::BadUserNameOrPassword, "unknown username or wrong password", {}};
   }
-  return {ReasonCode::Success, {}, std::move(username)};
+  return {mqtt::ReasonCode::Success, {}, std::move(username)};
 }
 
 }  // namespace attestmq::broker

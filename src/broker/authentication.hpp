@@ -20,9 +20,15 @@ struct Authentication {
   // The username the client acts as (ACL %u, logs): the transport's when it gave one, else
   // CONNECT's; none for an anonymous client.
   std::optional<std::string> username;
+  // The password_file must still verify CONNECT's password (Host::check_password); then
+  // password_outcome() gives the verdict.
+  bool needs_password_check = false;
 };
 
 Authentication authenticate(const ListenerPolicy& policy, const ConnectionInfo& transport,
                             const mqtt::Connect& connect);
+
+// The verdict once the password_file has answered for `username`.
+Authentication password_outcome(bool valid, std::optional<std::string> username);
 
 }  // namespace attestmq::broker

@@ -7,6 +7,7 @@
 #include "broker/access_control.hpp"
 #include "broker/authentication.hpp"
 #include "broker/engine_impl.hpp"
+#include "mqtt/topic.hpp"
 
 namespace attestmq::broker {
 
@@ -26,6 +27,21 @@ void Engine::Impl::refuse(Connection& conn, mqtt::Version version, mqtt::ReasonC
   end_connection(conn);
 }
 
+void Engine::Impl::refuse_without_code_in_311(Connection& conn, mqtt::Version version,
+                                              mqtt::ReasonCode code, std::string_view why) {
+  if (version == mqtt::Version::v5) {
+    refuse(conn, version, code, why);
+    return;
+  }
+  // MQTT 3.1.1 section 3.2.2.3: no return code says this; Mosquitto closes without CONNACK.
+  log_line(LogLevel::notice, "Client " + conn.info.peer + " refused: " + std::string(why) + ".");
+  end_connection(conn);
+}
+
+bool Engine::Impl::too_deep(std::string_view topic_or_filter) const {
+  return mqtt::topic_levels(topic_or_filter) > settings.max_topic_levels;
+}
+
 std::string Engine::Impl::assign_client_id() {
   static constexpr char kHex[] = "0123456789abcdef";
   for (;;) {
@@ -40,10 +56,15 @@ std::string Engine::Impl::assign_client_id() {
   }
 }
 
-void Engine::Impl::take_over(Session& session) {
-  // MQTT 5.0 section 3.1.4 point 2 / 3.1.1 section 3.1.4: the existing connection is closed;
-  // it ended without DISCONNECT, so its will follows the usual rules (section 3.1.3.2).
+void Engine::Impl::take_over(Session& session, bool session_continues) {
+  // MQTT 5.0 section 3.1.4 point 2 / 3.1.1 section 3.1.4: the existing connection is closed.
+  // Section 3.1.2.5 withholds the will when "a new Network Connection for the ClientID is
+  // opened before the Will Delay Interval has elapsed": the new connection exists before the
+  // old one closes, so a session that continues keeps the will unsent, whatever its delay
+  // (Mosquitto does the same). A take-over with Clean Start ends the session, and the will
+  // is published as for any connection that ends without DISCONNECT.
   Connection& old = *session.connection;
+  if (session_continues) old.publish_will = false;
   log_line(LogLevel::notice,
            "Client " + session.client_id + " already connected, closing old connection.");
   disconnect(old, mqtt::ReasonCode::SessionTakenOver);
@@ -72,6 +93,23 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
            "will retain while retain is not available (MQTT 5.0 section 3.2.2.3.5)");
     return;
   }
+  // A will obeys the limits its PUBLISH would (Mosquitto: CONNACK 0x95 in 5.0, 5 in 3.1.1).
+  if (packet.will && settings.message_size_limit != 0 &&
+      packet.will->payload.size() > settings.message_size_limit) {
+    refuse(conn, version, mqtt::ReasonCode::PacketTooLarge, "will payload above message_size_limit");
+    return;
+  }
+  if (packet.will && too_deep(packet.will->topic)) {
+    refuse_without_code_in_311(conn, version, mqtt::ReasonCode::TopicNameInvalid,
+                               "will topic deeper than the topic level limit");
+    return;
+  }
+  // MQTT V3.1 section 3.1 "Client Identifier": 1 to 23 characters, else return code 2.
+  if (packet.mqtt31 && (packet.client_id.empty() || packet.client_id.size() > 23)) {
+    refuse(conn, version, mqtt::ReasonCode::ClientIdentifierNotValid,
+           "MQTT 3.1 client identifiers have 1 to 23 characters");
+    return;
+  }
   std::string client_id(packet.client_id);
   bool assigned = false;
   if (client_id.empty()) {
@@ -86,18 +124,30 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
   }
   std::uint16_t keep_alive = packet.keep_alive;
   bool server_keep_alive = false;
-  if (keep_alive > settings.max_keepalive) {
-    // MQTT 5.0 section 3.2.2.3.14 lets the server impose its own keepalive; a 3.1.1 client
-    // cannot be told, so it is refused as Mosquitto does.
+  // Keep alive 0 (never) exceeds any max_keepalive the operator set below the maximum.
+  const bool keep_alive_too_long =
+      keep_alive > settings.max_keepalive || (keep_alive == 0 && settings.max_keepalive < 65535);
+  if (keep_alive_too_long) {
+    // MQTT 5.0 section 3.2.2.3.14 lets the server impose its own keepalive; a 3.1.1 or 3.1
+    // client cannot be told, so it is refused with return code 2 as Mosquitto does.
     if (!v5) {
       refuse(conn, version, mqtt::ReasonCode::ClientIdentifierNotValid,
-             "keepalive above max_keepalive");
+             "keepalive " + std::to_string(keep_alive) + " above max_keepalive " +
+                 std::to_string(settings.max_keepalive) + " (an MQTT 3.1.1 client cannot be "
+                 "given a Server Keep Alive)");
       return;
     }
     keep_alive = settings.max_keepalive;
     server_keep_alive = true;
   }
-  const Authentication auth = authenticate(settings.listeners[conn.info.listener], conn.info, packet);
+  Authentication auth = authenticate(settings.listeners[conn.info.listener], conn.info, packet);
+  if (auth.needs_password_check) {
+    if (!conn.password_verdict) {
+      start_password_check(conn, packet);
+      return;
+    }
+    auth = password_outcome(*conn.password_verdict, std::move(auth.username));
+  }
   if (auth.verdict != mqtt::ReasonCode::Success) {
     const std::string username = packet.username ? "'" + std::string(*packet.username) + "'" : "none";
     refuse(conn, version, auth.verdict,
@@ -105,9 +155,21 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
     return;
   }
 
+  const ListenerPolicy& policy = settings.listeners[conn.info.listener];
+  if (policy.use_username_as_clientid) {
+    // Mosquitto: a client without a username is refused as not authorised.
+    if (!auth.username) {
+      refuse(conn, version, mqtt::ReasonCode::NotAuthorized,
+             "use_username_as_clientid and no username");
+      return;
+    }
+    client_id = *auth.username;
+    assigned = false;
+  }
+
   if (auto it = session_by_client.find(client_id); it != session_by_client.end()) {
     Session& existing = *sessions[it->second];
-    if (existing.connection) take_over(existing);
+    if (existing.connection) take_over(existing, !packet.clean_start);
   }
   bool present = false;
   conn.version = version;
@@ -115,8 +177,7 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
   SubscriberId id = attach_session(conn, packet, present);
   Session& session = *sessions[id];
   // The acl_file's rules for this client id and username, substituted once (access_control).
-  const auto& acl = settings.listeners[conn.info.listener].acl;
-  session.access = acl ? acl->for_client(conn.client_id, auth.username) : nullptr;
+  session.access = policy.acl ? policy.acl->for_client(conn.client_id, auth.username) : nullptr;
 
   conn.state = ConnectionState::connected;
   conn.session = id;
@@ -154,6 +215,42 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
     log_line(LogLevel::notice, line + ").");
   }
   if (present) resume(session);
+}
+
+void Engine::Impl::start_password_check(Connection& conn, const mqtt::Connect& packet) {
+  // The CONNECT is kept as bytes and decoded again when the verdict arrives: the decoded
+  // packet only views the input buffer, which is gone by then.
+  conn.pending_connect.assign(current_packet.begin(), current_packet.end());
+  conn.state = ConnectionState::authenticating;
+  PasswordCheck check{settings.listeners[conn.info.listener].passwords, std::string(*packet.username),
+                      std::string(reinterpret_cast<const char*>(packet.password->data()),
+                                  packet.password->size())};
+  host.check_password(conn.id, std::move(check));
+}
+
+void Engine::Impl::on_password_checked(Connection& conn, bool valid) {
+  if (conn.state != ConnectionState::authenticating) return;
+  const std::vector<std::uint8_t> bytes = std::move(conn.pending_connect);
+  conn.pending_connect.clear();
+  conn.state = ConnectionState::awaiting_connect;
+  mqtt::FixedHeader header;
+  mqtt::DecodeStatus status = {};
+  mqtt::Packet packet;
+  // These bytes decoded once already, with the same limits: only a broken invariant fails.
+  if (mqtt::parse_frame(bytes, static_cast<std::uint32_t>(bytes.size()), header, status) !=
+          mqtt::FrameStatus::complete ||
+      !mqtt::decode(header, std::span(bytes).subspan(header.header_size), conn.version, packet).ok() ||
+      !std::holds_alternative<mqtt::Connect>(packet)) {
+    log_line(LogLevel::error, "Client " + conn.info.peer + ": its stored CONNECT no longer decodes.");
+    end_connection(conn);
+    return;
+  }
+  conn.password_verdict = valid;
+  current_packet = bytes;
+  on_connect(conn, std::get<mqtt::Connect>(packet));
+  conn.password_verdict.reset();
+  // What the client sent after CONNECT waited for the verdict (framing.cpp): handle it now.
+  if (conn.state == ConnectionState::connected && !conn.inbox.empty()) input(conn, {});
 }
 
 SubscriberId Engine::Impl::attach_session(Connection& conn, const mqtt::Connect& packet,

@@ -3,6 +3,7 @@
 // limits the client announced in CONNECT, and per-connection state that does not survive a
 // reconnect (topic aliases, MQTT 5.0 section 3.3.2.3.4; keepalive, section 3.1.2.10).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,6 +17,7 @@ namespace attestmq::broker {
 
 enum class ConnectionState : std::uint8_t {
   awaiting_connect,  // section 3.1: the first packet must be CONNECT
+  authenticating,    // CONNECT received, its password with the host (Host::check_password)
   connected,         // CONNACK 0x00 sent, session attached
   closing,           // Host::close() called or transport gone: ignore further input
 };
@@ -33,7 +35,11 @@ struct Connection {
   std::string client_id;  // for log lines
   SubscriberId session = 0;
 
-  std::vector<std::uint8_t> inbox;  // bytes of a packet not yet complete
+  // Bytes of a packet not yet complete; while authenticating, everything sent after CONNECT.
+  std::vector<std::uint8_t> inbox;
+  // While authenticating: the CONNECT packet, decoded again once its password is checked.
+  std::vector<std::uint8_t> pending_connect;
+  std::optional<bool> password_verdict;  // set while that CONNECT is handled again
 
   // Deadlines (timers.cpp): when the connection opened (connect_timeout), when the packet now
   // waiting in `inbox` began (partial packets with keep alive 0), and the due time of this

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "broker/access_control.hpp"
 #include "broker/engine_impl.hpp"
 
 namespace attestmq::broker {
@@ -17,13 +18,48 @@ bool expired(const Message& message, std::uint64_t now_ms) {
   return message.expires_at_ms && *message.expires_at_ms <= now_ms;
 }
 
-std::uint64_t queued_size(const Delivery& delivery) {
-  return delivery.message->payload.size() + delivery.message->topic.size();
-}
+// max_queued_bytes counts payload bytes, as Mosquitto does.
+std::uint64_t queued_size(const Delivery& delivery) { return delivery.message->payload.size(); }
 
 }  // namespace
 
 bool Engine::Impl::online(const Session& session) const { return session.connection != nullptr; }
+
+bool Engine::Impl::may_read(const Session& session, std::string_view topic) const {
+  return !session.access || session.access->may_read(topic);
+}
+
+// MQTT 5.0 section 3.3.4 [MQTT-3.3.4-9]: no more QoS 1/2 PUBLISH awaiting acknowledgement than
+// the connection's send window (the client's Receive Maximum, capped by max_inflight_messages).
+// Entries held back at resumption have not been sent on this connection and do not count.
+// max_inflight_bytes (Mosquitto): a message fits while the bytes in flight stay within the
+// limit, and a larger one goes out alone.
+bool Engine::Impl::window_has_room(const Session& session, std::uint64_t payload_bytes) const {
+  if (session.inflight.size() - session.awaiting_resend >= session.connection->send_window)
+    return false;
+  const std::uint64_t limit = settings.max_inflight_bytes;
+  return limit == 0 || session.inflight_bytes == 0 || session.inflight_bytes + payload_bytes <= limit;
+}
+
+InflightMessage& Engine::Impl::push_inflight(Session& session, std::uint16_t packet_id,
+                                             Delivery delivery) {
+  const std::uint64_t bytes = delivery.message->payload.size();
+  session.inflight_bytes += bytes;
+  InflightMessage entry;
+  entry.packet_id = packet_id;
+  entry.delivery = std::move(delivery);
+  entry.payload_bytes = bytes;
+  session.inflight.push_back(std::move(entry));
+  return session.inflight.back();
+}
+
+InflightWindow::iterator Engine::Impl::erase_inflight(Session& session, InflightWindow::iterator it) {
+  if (it->awaiting_resend)
+    --session.awaiting_resend;
+  else
+    session.inflight_bytes -= it->payload_bytes;
+  return session.inflight.erase(it);
+}
 
 void Engine::Impl::load_packet(const Message& message, mqtt::Publish& packet) {
   packet.topic = message.topic;
@@ -142,7 +178,7 @@ void Engine::Impl::deliver(Session& session, Publication& publication, const Rec
   }
   Delivery delivery{message_of(publication), recipient.qos, retain, recipient.subscription_ids};
   if (!online(session) || session.connection->paused || !session.queue.empty() ||
-      session.inflight.size() >= session.connection->send_window) {
+      session.awaiting_resend != 0 || !window_has_room(session, delivery.message->payload.size())) {
     enqueue(session, std::move(delivery));
     return;
   }
@@ -154,7 +190,7 @@ void Engine::Impl::deliver(Session& session, Publication& publication, const Rec
   packet.packet_id = packet_id;
   packet.properties.subscription_identifiers = recipient.subscription_ids;
   if (send_publish(*session.connection, packet, publication.topic, publication.expires_at_ms))
-    session.inflight.push_back({packet_id, false, std::move(delivery)});
+    push_inflight(session, packet_id, std::move(delivery));
 }
 
 bool Engine::Impl::send_inflight(Session& session, InflightMessage& entry, bool dup) {
@@ -164,6 +200,15 @@ bool Engine::Impl::send_inflight(Session& session, InflightMessage& entry, bool 
     return true;
   }
   const Message& message = *entry.delivery.message;
+  // Read access is asked again whenever a stored message goes out: the session may have been
+  // resumed by another user since it was queued, or the acl_file reloaded. Mosquitto checks
+  // queued messages on reconnect the same way.
+  if (!may_read(session, message.topic)) {
+    ++counters.messages_dropped;
+    log_line(LogLevel::debug, "Denied delivery of a stored message to " + session.client_id +
+                                  " on '" + message.topic + "': acl_file");
+    return false;
+  }
   load_packet(message, stored_packet);
   stored_packet.qos = entry.delivery.qos;
   stored_packet.dup = dup;
@@ -176,26 +221,50 @@ bool Engine::Impl::send_inflight(Session& session, InflightMessage& entry, bool 
 void Engine::Impl::pump(Session& session) {
   if (!online(session)) return;
   Connection& conn = *session.connection;
+  resend_held_back(session);
   const std::uint64_t now_ms = session.queue.empty() ? 0 : now();
-  while (!conn.paused && !session.queue.empty() && session.inflight.size() < conn.send_window) {
+  while (!conn.paused && !session.queue.empty() && session.awaiting_resend == 0 &&
+         window_has_room(session, session.queue.front().message->payload.size())) {
     Delivery delivery = std::move(session.queue.front());
     session.queue.pop_front();
     session.queued_bytes -= queued_size(delivery);
     // Section 3.3.2.3.3: a message whose expiry passed before delivery started is dropped.
     if (expired(*delivery.message, now_ms)) continue;
-    session.inflight.push_back({allocate_packet_id(session), false, std::move(delivery)});
-    if (!send_inflight(session, session.inflight.back(), false)) session.inflight.pop_back();
+    InflightMessage& entry = push_inflight(session, allocate_packet_id(session), std::move(delivery));
+    if (!send_inflight(session, entry, false)) erase_inflight(session, session.inflight.end() - 1);
+  }
+}
+
+// Entries held back at resumption go out before anything queued, in the order they were first
+// sent (section 4.6), with DUP set and their original packet identifiers (section 4.4).
+void Engine::Impl::resend_held_back(Session& session) {
+  const Connection& conn = *session.connection;
+  for (auto it = session.inflight.begin();
+       it != session.inflight.end() && session.awaiting_resend != 0 && !conn.paused;) {
+    if (!it->awaiting_resend) {
+      ++it;
+      continue;
+    }
+    if (!window_has_room(session, it->payload_bytes)) return;
+    it->awaiting_resend = false;
+    --session.awaiting_resend;
+    session.inflight_bytes += it->payload_bytes;
+    if (send_inflight(session, *it, true))
+      ++it;
+    else
+      it = erase_inflight(session, it);
   }
 }
 
 void Engine::Impl::resume(Session& session) {
   // Section 4.4: on resumption, unacknowledged PUBLISH go out again with DUP=1 and their
-  // original packet identifiers, and PUBREL for those already PUBREC'd.
-  for (auto it = session.inflight.begin(); it != session.inflight.end();) {
-    if (send_inflight(session, *it, true))
-      ++it;
-    else
-      it = session.inflight.erase(it);
+  // original packet identifiers, and PUBREL for those already PUBREC'd; the new connection's
+  // Receive Maximum bounds how many at once (section 3.3.4), the rest follow acknowledgements.
+  for (InflightMessage& entry : session.inflight) {
+    if (entry.awaiting_resend) continue;
+    entry.awaiting_resend = true;
+    ++session.awaiting_resend;
+    session.inflight_bytes -= entry.payload_bytes;
   }
   pump(session);
 }
@@ -205,7 +274,7 @@ void Engine::Impl::on_puback(Connection& conn, const mqtt::Puback& packet) {
   auto it = session.inflight.find(packet.packet_id);
   // Section 4.3.2: an acknowledgement for an unknown id is ignored.
   if (it == session.inflight.end() || it->delivery.qos != 1) return;
-  session.inflight.erase(it);
+  erase_inflight(session, it);
   pump(session);
 }
 
@@ -220,9 +289,14 @@ void Engine::Impl::on_pubrec(Connection& conn, const mqtt::Pubrec& packet) {
   }
   // Section 4.3.3: a PUBREC with a reason code >= 0x80 ends the exchange.
   if (static_cast<std::uint8_t>(packet.reason) >= 0x80) {
-    session.inflight.erase(it);
+    erase_inflight(session, it);
     pump(session);
     return;
+  }
+  if (it->awaiting_resend) {  // the client had it from an earlier connection
+    it->awaiting_resend = false;
+    --session.awaiting_resend;
+    session.inflight_bytes += it->payload_bytes;
   }
   it->awaiting_pubcomp = true;
   it->delivery.message.reset();  // only the packet id is needed from now on
@@ -233,7 +307,7 @@ void Engine::Impl::on_pubcomp(Connection& conn, const mqtt::Pubcomp& packet) {
   Session& session = session_of(conn);
   auto it = session.inflight.find(packet.packet_id);
   if (it == session.inflight.end() || !it->awaiting_pubcomp) return;
-  session.inflight.erase(it);
+  erase_inflight(session, it);
   pump(session);
 }
 

@@ -85,6 +85,13 @@ void Engine::closed(ConnId conn) {
   impl_->on_transport_closed(*it->second);
 }
 
+void Engine::password_checked(ConnId conn, bool valid) {
+  CallScope scope(*impl_);
+  auto it = impl_->connections.find(conn);
+  if (it == impl_->connections.end()) return;
+  impl_->on_password_checked(*it->second, valid);
+}
+
 void Engine::tick() {
   CallScope scope(*impl_);
   impl_->tick();

@@ -49,6 +49,8 @@ class Engine {
   void writable(ConnId conn);
   // The transport is gone (peer closed, error, or after Host::close()).
   void closed(ConnId conn);
+  // The outcome of the Host::check_password() asked for conn; ignored if conn is gone.
+  void password_checked(ConnId conn, bool valid);
   // Timers: keepalive, message and session expiry, will delay, $SYS. Call at least every
   // next_tick_ms() milliseconds.
   void tick();

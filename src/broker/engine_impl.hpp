@@ -82,11 +82,14 @@ struct Engine::Impl {
   std::uint64_t publication_mark = 0;
   mqtt::Publish stored_packet;  // a stored Message seen as a packet
   mqtt::Packet decoded;
+  std::span<const std::uint8_t> current_packet;  // the whole packet being dispatched
 
   // framing.cpp
   void input(Connection& conn, std::span<const std::uint8_t> bytes);
   std::size_t consume(Connection& conn, std::span<const std::uint8_t> bytes);
   void dispatch(Connection& conn, mqtt::Packet& packet);
+  void first_packet_not_connect(Connection& conn);
+  void hold_until_connack(Connection& conn, std::span<const std::uint8_t> bytes);
   void malformed(Connection& conn, const mqtt::DecodeStatus& status,
                  std::span<const std::uint8_t> body, bool is_connect);
   void protocol_error(Connection& conn, mqtt::ReasonCode code, std::string_view rule);
@@ -94,8 +97,13 @@ struct Engine::Impl {
 
   // connect.cpp
   void on_connect(Connection& conn, const mqtt::Connect& packet);
+  void start_password_check(Connection& conn, const mqtt::Connect& packet);
+  void on_password_checked(Connection& conn, bool valid);
   void refuse(Connection& conn, mqtt::Version version, mqtt::ReasonCode code, std::string_view why);
-  void take_over(Session& session);
+  void refuse_without_code_in_311(Connection& conn, mqtt::Version version, mqtt::ReasonCode code,
+                                  std::string_view why);
+  bool too_deep(std::string_view topic_or_filter) const;
+  void take_over(Session& session, bool session_continues);
   SubscriberId attach_session(Connection& conn, const mqtt::Connect& packet, bool& present);
   std::string assign_client_id();
 
@@ -120,6 +128,7 @@ struct Engine::Impl {
 
   // routing.cpp
   std::size_t route(Publication& publication);
+  std::uint8_t delivered_qos(std::uint8_t published, std::uint8_t granted) const;
   void collect_recipients(Publication& publication);
   const MessagePtr& message_of(Publication& publication);
   void publish_owned(const std::shared_ptr<const Message>& message);
@@ -132,7 +141,12 @@ struct Engine::Impl {
   bool send_publish(Connection& conn, mqtt::Publish& packet, std::string_view topic,
                     std::optional<std::uint64_t> expires_at_ms);
   void pump(Session& session);
+  void resend_held_back(Session& session);
   void resume(Session& session);
+  bool may_read(const Session& session, std::string_view topic) const;
+  bool window_has_room(const Session& session, std::uint64_t payload_bytes) const;
+  InflightMessage& push_inflight(Session& session, std::uint16_t packet_id, Delivery delivery);
+  InflightWindow::iterator erase_inflight(Session& session, InflightWindow::iterator it);
   std::uint16_t allocate_packet_id(Session& session);
   void on_puback(Connection& conn, const mqtt::Puback& packet);
   void on_pubrec(Connection& conn, const mqtt::Pubrec& packet);

@@ -1,6 +1,7 @@
 // Framing and dispatch: bytes from the host become packets (partial packets wait in the
 // connection's inbox), packets go to their handler, and malformed input ends the connection
 // with the reason code the codec names (MQTT 5.0 section 4.13).
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -23,6 +24,10 @@ std::string describe(const Connection& conn) {
 void Engine::Impl::input(Connection& conn, std::span<const std::uint8_t> bytes) {
   counters.bytes_received += bytes.size();
   if (conn.state == ConnectionState::closing) return;
+  if (conn.state == ConnectionState::authenticating) {
+    hold_until_connack(conn, bytes);
+    return;
+  }
   if (conn.inbox.empty()) {
     // Common case: whole packets, parsed straight from the host's buffer.
     std::size_t used = consume(conn, bytes);
@@ -43,36 +48,46 @@ void Engine::Impl::input(Connection& conn, std::span<const std::uint8_t> bytes) 
 }
 
 std::size_t Engine::Impl::consume(Connection& conn, std::span<const std::uint8_t> bytes) {
-  const std::uint32_t limit = settings.max_packet_size != 0
-                                  ? settings.max_packet_size
-                                  : std::numeric_limits<std::uint32_t>::max();
+  std::uint32_t limit = settings.max_packet_size != 0 ? settings.max_packet_size
+                                                      : std::numeric_limits<std::uint32_t>::max();
+  // Before CONNECT the peer is unauthenticated: the first packet is judged on its fixed
+  // header alone, so a hostile connection costs at most max_connect_size of buffered bytes.
+  if (conn.state == ConnectionState::awaiting_connect && settings.max_connect_size != 0) {
+    limit = std::min(limit, settings.max_connect_size);
+    if (!bytes.empty() && (bytes[0] >> 4) != static_cast<std::uint8_t>(mqtt::PacketType::Connect)) {
+      first_packet_not_connect(conn);
+      return bytes.size();
+    }
+  }
   // One clock read per batch of bytes, not per packet: keepalive needs only millisecond
   // precision (MQTT 5.0 section 3.1.2.10) and the read showed up in profiles.
   const std::uint64_t arrived_ms = now();
   std::size_t pos = 0;
-  while (pos < bytes.size() && conn.state != ConnectionState::closing) {
+  while (pos < bytes.size() && conn.state != ConnectionState::closing &&
+         conn.state != ConnectionState::authenticating) {
     std::span<const std::uint8_t> rest = bytes.subspan(pos);
     mqtt::FixedHeader header;
     mqtt::DecodeStatus status;
     mqtt::FrameStatus frame = mqtt::parse_frame(rest, limit, header, status);
     if (frame == mqtt::FrameStatus::need_more) break;
     if (frame == mqtt::FrameStatus::error) {
-      malformed(conn, status, {}, conn.state == ConnectionState::awaiting_connect);
+      // A CONNECT over the limit is refused on its fixed header; what arrived of its body
+      // may already say the version, and so whether CONNACK 0x95 can be sent.
+      const bool too_large = status.code == mqtt::ReasonCode::PacketTooLarge;
+      malformed(conn, status, too_large ? rest.subspan(header.header_size) : rest.first(0),
+                conn.state == ConnectionState::awaiting_connect);
       return bytes.size();
     }
     std::span<const std::uint8_t> body = rest.subspan(header.header_size, header.remaining_length);
     pos += header.total_size();
     conn.last_packet_ms = arrived_ms;
     ++counters.messages_received;
-    // MQTT 5.0 section 3.1 / 3.1.1 section 3.1: the first packet must be CONNECT.
     if (conn.state == ConnectionState::awaiting_connect &&
         header.type != mqtt::PacketType::Connect) {
-      log_line(LogLevel::notice, "Client " + describe(conn) +
-                                     " sent a packet other than CONNECT first (MQTT section 3.1), "
-                                     "closing.");
-      end_connection(conn);
+      first_packet_not_connect(conn);
       break;
     }
+    current_packet = rest.first(header.total_size());
     status = mqtt::decode(header, body, conn.version, decoded);
     if (!status.ok()) {
       malformed(conn, status, body, header.type == mqtt::PacketType::Connect);
@@ -81,6 +96,28 @@ std::size_t Engine::Impl::consume(Connection& conn, std::span<const std::uint8_t
     dispatch(conn, decoded);
   }
   return pos;
+}
+
+// MQTT 5.0 section 3.1.4: a client may send packets before CONNACK; while its password is
+// checked they wait, within the pre-CONNECT bound (max_connect_size).
+void Engine::Impl::hold_until_connack(Connection& conn, std::span<const std::uint8_t> bytes) {
+  const std::uint32_t bound = settings.max_connect_size;
+  if (bound != 0 && conn.inbox.size() + bytes.size() > bound) {
+    log_line(LogLevel::notice, "Client " + describe(conn) + " sent more than max_connect_size (" +
+                                   std::to_string(bound) +
+                                   " bytes) before its CONNECT was answered, closing.");
+    end_connection(conn);
+    return;
+  }
+  conn.inbox.insert(conn.inbox.end(), bytes.begin(), bytes.end());
+}
+
+// MQTT 5.0 section 3.1 / 3.1.1 section 3.1: the first packet must be CONNECT.
+void Engine::Impl::first_packet_not_connect(Connection& conn) {
+  log_line(LogLevel::notice, "Client " + describe(conn) +
+                                 " sent a packet other than CONNECT first (MQTT section 3.1), "
+                                 "closing.");
+  end_connection(conn);
 }
 
 void Engine::Impl::dispatch(Connection& conn, mqtt::Packet& packet) {

@@ -2,12 +2,23 @@
 // The one interface through which the sans-I/O engine reaches the outside world
 // (DESIGN.md section 1). The native server and the Wasm runner each implement it.
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace attestmq::broker {
 
 using ConnId = std::uint64_t;
+
+class Credentials;  // settings.hpp: a password_file
+
+// A username and password from CONNECT to verify against a password_file.
+struct PasswordCheck {
+  std::shared_ptr<const Credentials> passwords;
+  std::string username;
+  std::string password;
+};
 
 enum class LogLevel : std::uint8_t { debug, info, notice, warning, error };
 
@@ -32,6 +43,12 @@ class Host {
   virtual void random(std::span<std::uint8_t> out) = 0;
 
   virtual void log(LogLevel level, std::string_view line) = 0;
+
+  // Verify a CONNECT's password. The hash is slow on purpose (PBKDF2 with many iterations), so
+  // the engine does not wait for it: the host verifies away from the engine (a worker thread,
+  // or after the current engine call) and reports with Engine::password_checked(), never from
+  // inside this call. Meanwhile no other client waits for this one's hash.
+  virtual void check_password(ConnId conn, PasswordCheck check) = 0;
 };
 
 }  // namespace attestmq::broker

@@ -23,7 +23,11 @@ struct Delivery {
 struct InflightMessage {
   std::uint16_t packet_id = 0;
   bool awaiting_pubcomp = false;  // QoS 2 after PUBREC: PUBREL is what gets resent
+  // Sent on an earlier connection of the session and not yet resent on this one, because the
+  // client's Receive Maximum had no room for it when the session resumed (delivery.cpp).
+  bool awaiting_resend = false;
   Delivery delivery;
+  std::uint64_t payload_bytes = 0;  // of the message, for max_inflight_bytes
 };
 
 class InflightWindow {
@@ -39,7 +43,6 @@ class InflightWindow {
   iterator find(std::uint16_t packet_id);
   void push_back(InflightMessage message);
   iterator erase(iterator position);
-  void pop_back() { erase(entries_.end() - 1); }
 
  private:
   void mark(std::uint16_t packet_id, bool in_use);

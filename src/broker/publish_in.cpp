@@ -50,6 +50,14 @@ void Engine::Impl::on_publish(Connection& conn, mqtt::Publish& packet) {
     return;
   }
   if (v5 && !resolve_topic_alias(conn, packet)) return;
+  // Mosquitto refuses a topic deeper than its hierarchy limit by ending the connection; in 5.0
+  // the reason is 0x90 Topic Name invalid ("not malformed, but not accepted", section 2.4).
+  if (too_deep(packet.topic)) {
+    protocol_error(conn, mqtt::ReasonCode::TopicNameInvalid,
+                   "topic name of more than " + std::to_string(settings.max_topic_levels) +
+                       " levels");
+    return;
+  }
   Session& session = session_of(conn);
   if (packet.qos == 2) {
     auto& pending = session.incoming_qos2;

@@ -17,7 +17,16 @@ struct RetainedStore::Node {
 };
 
 RetainedStore::RetainedStore() : root_(std::make_unique<Node>()) {}
-RetainedStore::~RetainedStore() = default;
+// Torn down one node at a time, as SubscriptionIndex is: no recursion as deep as a topic.
+RetainedStore::~RetainedStore() {
+  std::vector<std::unique_ptr<Node>> pending;
+  pending.push_back(std::move(root_));
+  while (!pending.empty()) {
+    std::unique_ptr<Node> node = std::move(pending.back());
+    pending.pop_back();
+    for (auto& [level, child] : node->children) pending.push_back(std::move(child));
+  }
+}
 
 void RetainedStore::set(MessagePtr message) {
   std::vector<std::string_view> levels;

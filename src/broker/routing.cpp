@@ -23,14 +23,18 @@ const MessagePtr& Engine::Impl::message_of(Publication& publication) {
   return publication.message;
 }
 
+std::uint8_t Engine::Impl::delivered_qos(std::uint8_t published, std::uint8_t granted) const {
+  // Section 3.8.4: the minimum of the two, unless the operator set upgrade_outgoing_qos.
+  return settings.upgrade_outgoing_qos ? granted : std::min(published, granted);
+}
+
 void Engine::Impl::collect_recipients(Publication& publication) {
   matches.clear();
   const std::string_view topic = publication.topic;
   // A $share group prefers a member that may read the topic (acl_file).
   index.match(topic, matches, [this, topic](SubscriberId who) {
     const Session& session = *sessions[who];
-    return online(session) && !session.connection->paused &&
-           (!session.access || session.access->may_read(topic));
+    return online(session) && !session.connection->paused && may_read(session, topic);
   });
   ++publication_mark;
   recipient_count = 0;
@@ -39,7 +43,7 @@ void Engine::Impl::collect_recipients(Publication& publication) {
     if (match.options.no_local && publication.origin == origin_of(match.subscriber)) continue;
     Session& session = *sessions[match.subscriber];
     // acl_file: a subscriber gets only the topics it may read, whatever its filter matches.
-    if (session.access && !session.access->may_read(topic)) continue;
+    if (!may_read(session, topic)) continue;
     Recipient* recipient;
     if (!match.shared && session.match_mark == publication_mark) {
       recipient = &recipients[session.match_slot];
@@ -59,7 +63,7 @@ void Engine::Impl::collect_recipients(Publication& publication) {
     }
     // Section 3.8.4: delivered QoS is the minimum of published and granted QoS; with
     // overlapping subscriptions the highest of those (3.3.4).
-    recipient->qos = std::max(recipient->qos, std::min(match.options.qos, publication.qos));
+    recipient->qos = std::max(recipient->qos, delivered_qos(publication.qos, match.options.qos));
     recipient->retain_as_published |= match.options.retain_as_published;
     if (match.options.subscription_id != 0)
       recipient->subscription_ids.push_back(match.options.subscription_id);

@@ -31,6 +31,8 @@ struct Session {
 
   std::uint16_t next_packet_id = 1;
   InflightWindow inflight;
+  std::size_t awaiting_resend = 0;  // entries of `inflight` with awaiting_resend set
+  std::uint64_t inflight_bytes = 0;  // payload bytes of the other entries (max_inflight_bytes)
   std::deque<Delivery> queue;
   std::uint64_t queued_bytes = 0;
   // Messages dropped for this client (queue or output limits) not yet in a log line, and when

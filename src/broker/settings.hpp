@@ -24,6 +24,9 @@ class Credentials {
 // Settings that per_listener_settings makes per listener (Mosquitto's "security" options).
 struct ListenerPolicy {
   bool allow_anonymous = false;
+  // Mosquitto's use_username_as_clientid: the client id becomes the username, so that one
+  // user cannot take over (or read the queue of) another user's session.
+  bool use_username_as_clientid = false;
   std::shared_ptr<const Credentials> passwords;  // password_file; null: none
   std::shared_ptr<const AccessControl> acl;      // acl_file; null: every topic allowed
 };
@@ -34,10 +37,24 @@ struct Settings {
   std::vector<ListenerPolicy> listeners{ListenerPolicy{}};
 
   std::uint16_t max_inflight_messages = 20;  // outgoing QoS 1/2 window; 0 = 65535
+  // Payload bytes of outgoing QoS 1/2 messages in flight per client; 0 = unlimited. A message
+  // larger than the limit still goes out when nothing else is in flight (Mosquitto's rule).
+  std::uint64_t max_inflight_bytes = 0;
+  // Mosquitto's upgrade_outgoing_qos: deliver at the subscription's QoS even when the message
+  // was published at a lower one (against MQTT 5.0 section 3.8.4, on the operator's request).
+  bool upgrade_outgoing_qos = false;
   std::uint32_t max_queued_messages = 1000;  // per client; 0 = unlimited
   std::uint64_t max_queued_bytes = 0;        // per client; 0 = unlimited
   std::uint32_t message_size_limit = 0;      // payload bytes; 0 = no limit beyond the spec's
   std::uint32_t max_packet_size = 0;         // incoming packets; 0 = spec maximum
+  // AttestMQ's max_connect_size: the largest first packet of a connection, checked on its fixed
+  // header before any of it is buffered, so an unauthenticated peer costs at most this much
+  // engine memory; 0 = only max_packet_size applies.
+  std::uint32_t max_connect_size = 64 * 1024;
+  // Mosquitto's TOPIC_HIERARCHY_LIMIT: deeper topic names and filters are refused, which also
+  // bounds every per-level walk of the subscription index and the retained store.
+  std::uint32_t max_topic_levels = 200;
+  std::uint32_t max_subscriptions_per_client = 0;  // 0 = unlimited
   std::uint16_t max_keepalive = 65535;
   std::uint8_t max_qos = 2;
   std::uint16_t max_topic_alias = 10;  // client-to-broker aliases we accept

@@ -36,8 +36,9 @@ void Engine::Impl::on_subscribe(Connection& conn, const mqtt::Subscribe& packet)
   suback.packet_id = packet.packet_id;
   std::vector<RetainedSend> retained_sends;
   for (const mqtt::Subscription& sub : packet.subscriptions) {
-    if (!mqtt::valid_topic_filter(sub.filter)) {
-      // Section 3.9.3: 0x8F in 5.0; 3.1.1 only has Failure (0x80).
+    // Section 3.9.3: 0x8F in 5.0, also for a filter deeper than the topic level limit
+    // ("correctly formed but not accepted"); 3.1.1 only has Failure (0x80).
+    if (!mqtt::valid_topic_filter(sub.filter) || too_deep(sub.filter)) {
       suback.reasons.push_back(v5 ? mqtt::ReasonCode::TopicFilterInvalid
                                   : mqtt::ReasonCode::UnspecifiedError);
       continue;
@@ -54,6 +55,19 @@ void Engine::Impl::on_subscribe(Connection& conn, const mqtt::Subscribe& packet)
     const std::uint8_t granted = std::min(sub.qos, settings.max_qos);
     SubscriptionOptions options{granted, sub.no_local, sub.retain_as_published, sub.retain_handling,
                                 subscription_id};
+    // max_subscriptions_per_client bounds what one client can make the index hold; replacing
+    // an existing subscription is always allowed. Section 3.9.3: 0x97 Quota exceeded.
+    const std::uint32_t quota = settings.max_subscriptions_per_client;
+    if (quota != 0 && session.subscriptions.size() >= quota &&
+        std::find(session.subscriptions.begin(), session.subscriptions.end(), sub.filter) ==
+            session.subscriptions.end()) {
+      log_line(LogLevel::notice, "Client " + conn.client_id + " has " + std::to_string(quota) +
+                                     " subscriptions (max_subscriptions_per_client); refused '" +
+                                     std::string(sub.filter) + "'.");
+      suback.reasons.push_back(v5 ? mqtt::ReasonCode::QuotaExceeded
+                                  : mqtt::ReasonCode::UnspecifiedError);
+      continue;
+    }
     const bool fresh = index.subscribe(sub.filter, id, options);
     if (fresh) session.subscriptions.emplace_back(sub.filter);
     suback.reasons.push_back(static_cast<mqtt::ReasonCode>(granted));
@@ -62,8 +76,8 @@ void Engine::Impl::on_subscribe(Connection& conn, const mqtt::Subscribe& packet)
     const bool send_retained = sub.retain_handling == 0 || (sub.retain_handling == 1 && fresh);
     if (send_retained && !mqtt::parse_shared_filter(sub.filter)) {
       retained.match(sub.filter, [&](const MessagePtr& message) {
-        if (session.access && !session.access->may_read(message->topic)) return;
-        retained_sends.push_back({message, std::min(message->qos, granted), subscription_id});
+        if (!may_read(session, message->topic)) return;
+        retained_sends.push_back({message, delivered_qos(message->qos, granted), subscription_id});
       });
     }
   }

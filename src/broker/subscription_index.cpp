@@ -183,7 +183,21 @@ struct SubscriptionIndex::Node {
 };
 
 SubscriptionIndex::SubscriptionIndex() : root_(std::make_unique<Node>()) {}
-SubscriptionIndex::~SubscriptionIndex() = default;
+// Torn down one node at a time: letting each unique_ptr destroy its children would recurse
+// as deep as the deepest filter.
+SubscriptionIndex::~SubscriptionIndex() {
+  std::vector<std::unique_ptr<Node>> pending;
+  pending.push_back(std::move(root_));
+  while (!pending.empty()) {
+    std::unique_ptr<Node> node = std::move(pending.back());
+    pending.pop_back();
+    for (auto& [level, child] : node->literal) {
+      if (child) pending.push_back(std::move(child));
+    }
+    if (node->single_level) pending.push_back(std::move(node->single_level));
+    if (node->multi_level) pending.push_back(std::move(node->multi_level));
+  }
+}
 
 SubscriptionIndex::Node& SubscriptionIndex::find_or_create(std::string_view filter) {
   split_topic_levels(filter, levels_);

@@ -27,6 +27,7 @@ std::optional<std::uint64_t> Engine::Impl::connection_deadline(const Connection&
   const std::uint64_t timeout = settings.connect_timeout_ms;
   switch (conn.state) {
     case ConnectionState::awaiting_connect:
+    case ConnectionState::authenticating:  // the host's password check is bounded by it too
       if (timeout == 0) return std::nullopt;
       return conn.opened_ms + timeout;
     case ConnectionState::connected:
@@ -62,10 +63,12 @@ void Engine::Impl::partial_packet_started(Connection& conn) {
 
 void Engine::Impl::connection_deadline_passed(Connection& conn) {
   const std::string timeout = std::to_string(settings.connect_timeout_ms);
-  if (conn.state == ConnectionState::awaiting_connect) {
-    // Nothing was asked, so nothing is answered (no CONNACK): the connection just ends.
-    log_line(LogLevel::notice,
-             "Client " + conn.info.peer + " closed: no CONNECT within " + timeout + " ms.");
+  if (conn.state != ConnectionState::connected) {
+    // No CONNECT, or its password not yet checked: nothing is answered, the connection ends.
+    const bool checking = conn.state == ConnectionState::authenticating;
+    log_line(LogLevel::notice, "Client " + conn.info.peer + " closed: " +
+                                   (checking ? "its password not checked" : "no CONNECT") +
+                                   " within " + timeout + " ms.");
     end_connection(conn);
     return;
   }

@@ -52,6 +52,7 @@ struct ListenerConfig {
   // none. Loaded into broker::ListenerPolicy; kept for messages and reloads.
   std::string password_file;
   std::string acl_file;
+  bool use_username_as_clientid = false;  // copied into broker::ListenerPolicy
 };
 
 // Mosquitto's log_type values that AttestMQ produces, as a bit mask.

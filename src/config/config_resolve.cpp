@@ -108,8 +108,10 @@ ConfigResult resolve(ParseState state, const CommandLine& command_line) {
                                  : state.allow_anonymous.value_or(false);
       apply_security_files(config.per_listener_settings ? draft.security_files : state.security_files,
                            draft.config);
+      broker::ListenerPolicy policy = anonymous_policy(anonymous);
+      policy.use_username_as_clientid = draft.config.use_username_as_clientid;
       config.listeners.push_back(std::move(draft.config));
-      config.settings.listeners.push_back(anonymous_policy(anonymous));
+      config.settings.listeners.push_back(std::move(policy));
     }
   }
   for (const auto& listener : config.listeners) {

@@ -13,13 +13,12 @@ constexpr std::string_view kUnsupported[] = {
     "bind_interface", "check_retain_source", "cleansession", "clientid", "clientid_prefixes",
     "connection", "dhparamfile", "enable_control_api", "global_max_clients", "global_plugin",
     "http_dir", "idle_timeout", "keepalive_interval", "local_cleansession", "local_clientid",
-    "local_password", "local_username", "log_facility", "max_inflight_bytes", "memory_limit",
+    "local_password", "local_username", "log_facility", "memory_limit",
     "mount_point", "notification_topic", "notifications", "notifications_local_only",
     "ocsp_url", "persistence", "persistence_file", "persistence_location", "pid_file", "plugin",
     "queue_qos0_messages", "remote_clientid", "remote_password", "remote_username",
     "restart_timeout", "round_robin", "start_type", "threshold", "tls_engine",
-    "tls_engine_kpass_sha1", "tls_keyform", "topic", "try_private", "upgrade_outgoing_qos",
-    "use_username_as_clientid", "user", "websockets_headers_size", "websockets_log_level",
+    "tls_engine_kpass_sha1", "tls_keyform", "topic", "try_private", "user", "websockets_headers_size", "websockets_log_level",
 };
 
 // Families of options sharing a prefix (bridge_cafile, auth_opt_NAME, plugin_opt_NAME, ...).

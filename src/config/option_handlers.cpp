@@ -41,6 +41,12 @@ constexpr IntegerOption kIntegerOptions[] = {
      [](ParseState& s, std::int64_t v) { s.config.settings.max_inflight_messages = static_cast<std::uint16_t>(v); }},
     {"max_queued_messages", 0, UINT32_MAX,
      [](ParseState& s, std::int64_t v) { s.config.settings.max_queued_messages = static_cast<std::uint32_t>(v); }},
+    {"max_inflight_bytes", 0, INT64_MAX,
+     [](ParseState& s, std::int64_t v) { s.config.settings.max_inflight_bytes = static_cast<std::uint64_t>(v); }},
+    {"max_connect_size", 0, kLargestPacket,
+     [](ParseState& s, std::int64_t v) { s.config.settings.max_connect_size = static_cast<std::uint32_t>(v); }},
+    {"max_subscriptions_per_client", 0, UINT32_MAX,
+     [](ParseState& s, std::int64_t v) { s.config.settings.max_subscriptions_per_client = static_cast<std::uint32_t>(v); }},
     {"max_queued_bytes", 0, INT64_MAX,
      [](ParseState& s, std::int64_t v) { s.config.settings.max_queued_bytes = static_cast<std::uint64_t>(v); }},
     {"message_size_limit", 0, 268'435'455,
@@ -71,6 +77,9 @@ constexpr BoolOption kBoolOptions[] = {
     {"retain_available", [](ParseState& s, bool v) { s.config.settings.retain_available = v; }},
     {"connection_messages", [](ParseState& s, bool v) { s.config.settings.connection_messages = v; }},
     {"set_tcp_nodelay", [](ParseState& s, bool v) { s.config.tcp_nodelay = v; }},
+    {"upgrade_outgoing_qos", [](ParseState& s, bool v) { s.config.settings.upgrade_outgoing_qos = v; }},
+    {"use_username_as_clientid",
+     [](ParseState& s, bool v) { current_listener(s).config.use_username_as_clientid = v; }},
     {"log_timestamp", [](ParseState& s, bool v) { s.config.log.timestamp = v; }},
 };
 

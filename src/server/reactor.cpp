@@ -57,8 +57,7 @@ Reactor::Reactor(ServerCore& core, unsigned index, UniqueFd epoll, UniqueFd wake
       index_(index),
       epoll_(std::move(epoll)),
       wake_(std::move(wake)),
-      read_buffer_(kReadChunk),
-      mailbox_mutex_(core.threaded()) {}
+      read_buffer_(kReadChunk) {}
 
 void Reactor::add_listen_sockets(std::vector<ListenSocket> sockets) {
   listen_sockets_ = std::move(sockets);
@@ -141,6 +140,16 @@ void Reactor::schedule_flush(ConnId conn) {
   if (was_empty) wake();
 }
 
+void Reactor::deliver_password_verdict(ConnId conn, bool valid) {
+  bool was_empty = false;
+  {
+    std::lock_guard lock(mailbox_mutex_);
+    was_empty = mailbox_.empty();
+    mailbox_.verdicts.push_back({conn, valid});
+  }
+  if (was_empty) wake();
+}
+
 void Reactor::stop() {
   stopping_.store(true);
   wake();
@@ -165,6 +174,11 @@ void Reactor::drain_mailbox() {
     open_connection(std::move(adoption));
   }
   scheduled_.insert(scheduled_.end(), mail.flushes.begin(), mail.flushes.end());
+  if (!mail.verdicts.empty()) {
+    core_.with_engine([&](broker::Engine& engine) {
+      for (const PasswordVerdict& verdict : mail.verdicts) engine.password_checked(verdict.conn, verdict.valid);
+    });
+  }
 }
 
 void Reactor::open_connection(Adoption adoption) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -39,6 +40,8 @@ class Reactor {
   void adopt(UniqueFd fd, broker::ConnId conn, std::uint32_t listener, std::uint16_t port);
   // Any thread (the engine's): the connection's outbox has something to do.
   void schedule_flush(broker::ConnId conn);
+  // Any thread (a password worker's): hand the verdict to the engine on this reactor.
+  void deliver_password_verdict(broker::ConnId conn, bool valid);
   // Any thread: finish the loop (after Engine::shutdown()).
   void stop();
   // Async-signal-safe: interrupt epoll_wait.
@@ -71,10 +74,15 @@ class Reactor {
     std::uint32_t listener;
     std::uint16_t port;
   };
+  struct PasswordVerdict {
+    broker::ConnId conn;
+    bool valid;
+  };
   struct Mailbox {
     std::vector<Adoption> adoptions;
     std::vector<broker::ConnId> flushes;
-    bool empty() const { return adoptions.empty() && flushes.empty(); }
+    std::vector<PasswordVerdict> verdicts;
+    bool empty() const { return adoptions.empty() && flushes.empty() && verdicts.empty(); }
   };
 
   // epoll tags: connection ids are never 0 and never have the top bit set.
@@ -131,7 +139,7 @@ class Reactor {
   std::vector<std::uint8_t> read_buffer_;
   std::vector<std::uint8_t> decrypted_;  // receive_tls: plaintext for the engine
   std::vector<std::uint8_t> to_encrypt_;  // flush: plaintext taken from a TLS connection's outbox
-  OptionalMutex mailbox_mutex_;
+  std::mutex mailbox_mutex_;  // real even with one reactor: password workers post here too
   Mailbox mailbox_;
   std::atomic<bool> stopping_{false};
   // Reactor 0 only.

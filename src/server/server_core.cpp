@@ -81,6 +81,19 @@ void ServerCore::reload_tls() {
 
 void ServerCore::log(broker::LogLevel level, std::string_view line) { logger_->log(level, line); }
 
+void ServerCore::check_password(broker::ConnId conn, broker::PasswordCheck check) {
+  // Two workers: a second login is not queued behind one slow hash, and hashing never takes
+  // both cores of a small machine from the reactors.
+  constexpr unsigned kPasswordWorkers = 2;
+  if (!password_workers_) {
+    password_workers_ = std::make_unique<PasswordWorkers>(
+        kPasswordWorkers, [this](broker::ConnId checked, bool valid) {
+          reactors_[reactor_of(checked)]->deliver_password_verdict(checked, valid);
+        });
+  }
+  password_workers_->submit(conn, std::move(check));
+}
+
 std::uint64_t ServerCore::send(broker::ConnId conn, std::span<const std::uint8_t> bytes) {
   const auto it = outboxes_.find(conn);
   if (it == outboxes_.end()) return 0;  // already closed: nobody to send to

@@ -20,6 +20,7 @@
 #include "server/logger.hpp"
 #include "server/optional_mutex.hpp"
 #include "server/outbox.hpp"
+#include "server/password_workers.hpp"
 #include "server/tls_contexts.hpp"
 
 namespace attestmq::server {
@@ -50,6 +51,7 @@ class ServerCore final : public broker::Host {
   std::uint64_t wall_clock_s() override;
   void random(std::span<std::uint8_t> out) override;
   void log(broker::LogLevel level, std::string_view line) override;
+  void check_password(broker::ConnId conn, broker::PasswordCheck check) override;
   std::uint64_t send(broker::ConnId conn, std::span<const std::uint8_t> bytes) override;
   void close(broker::ConnId conn) override;
 
@@ -88,6 +90,8 @@ class ServerCore final : public broker::Host {
   OptionalMutex engine_mutex_;
   std::unordered_map<broker::ConnId, std::shared_ptr<Outbox>> outboxes_;  // engine lock
   std::vector<std::unique_ptr<Reactor>> reactors_;
+  // Started at the first password check; gone before the reactors it delivers to.
+  std::unique_ptr<PasswordWorkers> password_workers_;
   std::unique_ptr<std::atomic<std::int32_t>[]> connection_counts_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> reload_requested_{false};

@@ -132,6 +132,52 @@ TEST_P(AuthenticationTest, EachListenerChecksItsOwnPasswords) {
   EXPECT_EQ(connect_as(bob_on_1, "b1", {"bob", "hunter2"}).reason, ReasonCode::Success);
 }
 
+// Issue #7 item C: the password is checked by the host, away from the engine. Until its verdict
+// the client gets no CONNACK, other clients are served, and what the client sent after
+// CONNECT waits and is then handled in order.
+TEST_P(AuthenticationTest, OthersAreServedWhileAPasswordIsChecked) {
+  Broker broker(password_settings(true));
+  TestClient bystander(broker, Version::v5);
+  bystander.connect("bystander");
+  broker.host.hold_password_checks = true;
+  TestClient client(broker, GetParam());
+  mqtt::Connect packet;
+  packet.version = GetParam();
+  packet.client_id = "c1";
+  packet.username = "alice";
+  packet.password = TestClient::bytes_of("secret");
+  client.send(packet);
+  client.subscribe_later("t", 1);
+  EXPECT_EQ(broker.host.password_checks.size(), 1u);
+  EXPECT_TRUE(client.idle()) << "no CONNACK before the verdict";
+
+  bystander.send(mqtt::Pingreq{});
+  bystander.take<mqtt::Pingresp>();
+
+  broker.host.answer_password_checks();
+  EXPECT_EQ(client.take<mqtt::Connack>().reason, ReasonCode::Success);
+  EXPECT_EQ(client.take<mqtt::Suback>().reasons.size(), 1u) << "the pipelined SUBSCRIBE follows";
+}
+
+TEST_P(AuthenticationTest, AVerdictForAClosedConnectionIsIgnored) {
+  Broker broker(password_settings(true));
+  broker.host.hold_password_checks = true;
+  ConnId id = 0;
+  {
+    TestClient client(broker, GetParam());
+    id = client.id();
+    mqtt::Connect packet;
+    packet.version = GetParam();
+    packet.client_id = "c1";
+    packet.username = "alice";
+    packet.password = TestClient::bytes_of("secret");
+    client.send(packet);
+  }
+  broker.engine->closed(id);
+  broker.host.answer_password_checks();
+  EXPECT_EQ(broker.engine->stats().clients_connected, 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(BothVersions, AuthenticationTest, both_versions(), version_name);
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "broker/engine.hpp"
+#include "broker/settings.hpp"
 #include "mqtt/codec.hpp"
 
 namespace attestmq::broker::testing {
@@ -40,6 +41,17 @@ class RecordingHost : public Host {
     for (auto& b : out) b = static_cast<std::uint8_t>(++random_counter * 37);
   }
   void log(LogLevel, std::string_view line) override { logs.emplace_back(line); }
+  // Like a host with a worker: the check waits until answer_password_checks().
+  void check_password(ConnId conn, PasswordCheck check) override {
+    password_checks.emplace_back(conn, std::move(check));
+  }
+  void answer_password_checks() {
+    while (!password_checks.empty()) {
+      auto [conn, check] = std::move(password_checks.front());
+      password_checks.pop_front();
+      engine->password_checked(conn, check.passwords->verify(check.username, check.password));
+    }
+  }
 
   bool logged(std::string_view text) const {
     for (const auto& line : logs)
@@ -52,6 +64,8 @@ class RecordingHost : public Host {
   std::map<ConnId, std::uint64_t> backlog;  // what send() reports as still unsent
   std::set<ConnId> closed_conns;
   std::vector<std::string> logs;
+  std::deque<std::pair<ConnId, PasswordCheck>> password_checks;
+  bool hold_password_checks = false;  // leave them for the test to answer
   std::uint64_t clock_ms = 5'000'000;
   std::uint32_t random_counter = 0;
 };
@@ -142,7 +156,10 @@ class TestClient {
     mqtt::encode(packet, version_, bytes);
     send_bytes(bytes);
   }
-  void send_bytes(std::span<const std::uint8_t> bytes) { broker_.engine->input(id_, bytes); }
+  void send_bytes(std::span<const std::uint8_t> bytes) {
+    broker_.engine->input(id_, bytes);
+    if (!broker_.host.hold_password_checks) broker_.host.answer_password_checks();
+  }
 
   // CONNECT and return the CONNACK.
   mqtt::Connack connect(std::string_view client_id, ConnectOptions options = {}) {
@@ -169,6 +186,17 @@ class TestClient {
     send(packet);
     auto suback = take<mqtt::Suback>();
     EXPECT_EQ(suback.packet_id, packet.packet_id);
+  }
+
+  // SUBSCRIBE without waiting for the SUBACK (pipelined behind a CONNECT).
+  void subscribe_later(std::string_view filter, std::uint8_t qos) {
+    mqtt::Subscribe packet;
+    packet.packet_id = next_packet_id_++;
+    mqtt::Subscription sub;
+    sub.filter = filter;
+    sub.qos = qos;
+    packet.subscriptions.push_back(sub);
+    send(packet);
   }
 
   void publish(std::string_view topic, std::string_view payload, std::uint8_t qos = 0,

@@ -9,9 +9,16 @@
 namespace attestmq::broker::testing {
 namespace {
 
+InflightMessage entry(std::uint16_t packet_id, bool awaiting_pubcomp = false) {
+  InflightMessage message;
+  message.packet_id = packet_id;
+  message.awaiting_pubcomp = awaiting_pubcomp;
+  return message;
+}
+
 TEST(InflightWindow, KeepsSendOrderAndFindsIdsAcrossTheBitmapSwitch) {
   InflightWindow window;
-  for (std::uint16_t id = 100; id < 140; ++id) window.push_back({id, false, {}});
+  for (std::uint16_t id = 100; id < 140; ++id) window.push_back(entry(id));
   EXPECT_EQ(window.size(), 40u);
   EXPECT_TRUE(window.contains(100));
   EXPECT_TRUE(window.contains(139));
@@ -20,18 +27,18 @@ TEST(InflightWindow, KeepsSendOrderAndFindsIdsAcrossTheBitmapSwitch) {
   window.erase(window.find(120));
   EXPECT_FALSE(window.contains(120));
   EXPECT_EQ(window.find(120), window.end());
-  window.pop_back();
+  window.erase(window.end() - 1);
   EXPECT_FALSE(window.contains(139));
   EXPECT_EQ(window.begin()->packet_id, 100);
   EXPECT_EQ(window.back().packet_id, 138);
-  window.push_back({65535, false, {}});
+  window.push_back(entry(65535));
   EXPECT_TRUE(window.contains(65535));
 }
 
 TEST(InflightWindow, SmallWindowLinearLookups) {
   InflightWindow window;
-  window.push_back({1, false, {}});
-  window.push_back({2, true, {}});
+  window.push_back(entry(1));
+  window.push_back(entry(2, true));
   EXPECT_TRUE(window.find(2)->awaiting_pubcomp);
   window.erase(window.begin());
   EXPECT_FALSE(window.contains(1));

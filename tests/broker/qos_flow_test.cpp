@@ -192,9 +192,10 @@ TEST_P(QosFlowTest, OfflineQueueBoundedInBytes) {
     sub.subscribe("t", 1);
     sub.send(mqtt::Disconnect{});
   }
-  pub.publish("t", "123456789", 1);  // 10 bytes with the topic
-  pub.publish("t", "123456789", 1);  // 20
-  pub.publish("t", "1", 1);          // over
+  // Payload bytes, as Mosquitto counts them: the topic does not count.
+  pub.publish("t", "1234567890", 1);  // 10
+  pub.publish("t", "1234567890", 1);  // 20
+  pub.publish("t", "1", 1);           // over
   TestClient back(limited, GetParam());
   back.connect("sub", persistent());
   EXPECT_EQ(back.receive_all().size(), 2u);

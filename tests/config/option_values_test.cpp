@@ -37,6 +37,26 @@ TEST(ConfigOptions, EngineLimits) {
   EXPECT_EQ(s.max_client_output_bytes, 65536u);
 }
 
+// Issue #7 item 7 and the memory bounds: Mosquitto options users carry over, and ours.
+TEST(ConfigOptions, MosquittoParityAndMemoryBounds) {
+  const auto config = parse_ok(
+      "max_inflight_bytes 1000\n"
+      "upgrade_outgoing_qos true\n"
+      "max_connect_size 4096\n"
+      "max_subscriptions_per_client 50\n"
+      "listener 1883\n"
+      "use_username_as_clientid true\n"
+      "listener 1884\n");
+  const auto& s = config.settings;
+  EXPECT_EQ(s.max_inflight_bytes, 1000u);
+  EXPECT_TRUE(s.upgrade_outgoing_qos);
+  EXPECT_EQ(s.max_connect_size, 4096u);
+  EXPECT_EQ(s.max_subscriptions_per_client, 50u);
+  ASSERT_EQ(s.listeners.size(), 2u);
+  EXPECT_TRUE(s.listeners[0].use_username_as_clientid) << "a listener option, as in Mosquitto";
+  EXPECT_FALSE(s.listeners[1].use_username_as_clientid);
+}
+
 TEST(ConfigOptions, DefaultsFollowMosquitto) {
   const auto config = parse_ok("");
   const broker::Settings defaults;
@@ -46,6 +66,11 @@ TEST(ConfigOptions, DefaultsFollowMosquitto) {
   EXPECT_TRUE(config.settings.retain_available);
   EXPECT_FALSE(config.settings.persistent_client_expiration_s.has_value());
   EXPECT_EQ(config.settings.sys_interval_s, 10u);
+  EXPECT_EQ(config.settings.max_inflight_bytes, 0u);
+  EXPECT_FALSE(config.settings.upgrade_outgoing_qos);
+  EXPECT_EQ(config.settings.max_connect_size, 65536u);
+  EXPECT_EQ(config.settings.max_topic_levels, 200u);
+  EXPECT_EQ(config.settings.max_subscriptions_per_client, 0u);
   EXPECT_FALSE(config.per_listener_settings);
   EXPECT_EQ(config.threads, 0u);
   EXPECT_TRUE(config.tcp_nodelay);

@@ -1,0 +1,127 @@
+// Mosquitto behaviour users carry over (issue #7 items 4, 5 and 7): MQTT 3.1 ("MQIsdp"),
+// max_keepalive for clients that cannot be told a Server Keep Alive, max_inflight_bytes and
+// upgrade_outgoing_qos.
+#include "harness.hpp"
+
+namespace attestmq::broker::testing {
+namespace {
+
+mqtt::Connack connect_31(TestClient& client, std::string_view client_id, std::uint16_t keep_alive = 60) {
+  mqtt::Connect packet;
+  packet.version = Version::v311;
+  packet.mqtt31 = true;
+  packet.client_id = client_id;
+  packet.keep_alive = keep_alive;
+  client.send(packet);
+  return client.take<mqtt::Connack>();
+}
+
+TEST(Mqtt31, MQIsdpLevel3IsServedAs311) {
+  Broker broker;
+  TestClient client(broker, Version::v311);
+  EXPECT_EQ(connect_31(client, "legacy-device").reason, ReasonCode::Success);
+  client.subscribe("t", 1);
+  client.publish("t", "hello", 1);
+  EXPECT_EQ(TestClient::text_of(client.take<mqtt::Publish>().payload), "hello");
+  EXPECT_EQ(client.take<mqtt::Puback>().packet_id, 2);
+}
+
+// MQTT V3.1 section 3.1: a client identifier of 1 to 23 characters, else return code 2.
+TEST(Mqtt31, ClientIdentifierOutside1To23IsRefusedWith2) {
+  for (const std::string_view id : {std::string_view(""), std::string_view("abcdefghijklmnopqrstuvwx")}) {
+    Broker broker;
+    TestClient client(broker, Version::v311);
+    EXPECT_EQ(connect_31(client, id).reason, ReasonCode::ClientIdentifierNotValid) << id.size();
+    EXPECT_TRUE(client.closed());
+  }
+  Broker broker;
+  TestClient client(broker, Version::v311);
+  EXPECT_EQ(connect_31(client, "abcdefghijklmnopqrstuvw").reason, ReasonCode::Success);
+}
+
+// mosquitto.conf(5) max_keepalive: a 3.1.1 or 3.1 client asking for more (or for 0, never)
+// gets return code 2 "identifier rejected"; a 5.0 client is told a Server Keep Alive.
+TEST(MaxKeepalive, OlderClientsAboveTheLimitAreRefusedWith2) {
+  Settings settings = open_settings();
+  settings.max_keepalive = 60;
+  Broker broker(settings);
+  for (const std::uint16_t keep_alive : {std::uint16_t{61}, std::uint16_t{0}}) {
+    TestClient v311(broker, Version::v311);
+    EXPECT_EQ(v311.connect("a", ConnectOptions().keepalive(keep_alive)).reason,
+              ReasonCode::ClientIdentifierNotValid);
+    TestClient v31(broker, Version::v311);
+    EXPECT_EQ(connect_31(v31, "b", keep_alive).reason, ReasonCode::ClientIdentifierNotValid);
+    TestClient v5(broker, Version::v5);
+    const auto connack = v5.connect("c", ConnectOptions().keepalive(keep_alive));
+    EXPECT_EQ(connack.reason, ReasonCode::Success);
+    EXPECT_EQ(connack.properties.server_keep_alive, 60);
+  }
+  TestClient within(broker, Version::v311);
+  EXPECT_EQ(within.connect("d", ConnectOptions().keepalive(60)).reason, ReasonCode::Success);
+  EXPECT_TRUE(broker.host.logged("keepalive 61 above max_keepalive 60"));
+}
+
+TEST(MaxKeepalive, KeepaliveZeroIsAllowedWhileNoLimitIsSet) {
+  Broker broker;
+  TestClient client(broker, Version::v311);
+  EXPECT_EQ(client.connect("a", ConnectOptions().keepalive(0)).reason, ReasonCode::Success);
+}
+
+std::size_t count_publishes(TestClient& client, std::vector<std::uint16_t>* ids = nullptr) {
+  std::size_t count = 0;
+  for (auto& packet : client.receive_all()) {
+    if (auto* p = std::get_if<mqtt::Publish>(&packet)) {
+      ++count;
+      if (ids) ids->push_back(p->packet_id);
+    }
+  }
+  return count;
+}
+
+TEST(MaxInflightBytes, LimitsPayloadBytesInFlight) {
+  Settings settings = open_settings();
+  settings.max_inflight_bytes = 100;
+  Broker broker(settings);
+  TestClient sub(broker, Version::v5), pub(broker, Version::v5);
+  sub.connect("sub");
+  sub.subscribe("t", 1);
+  pub.connect("pub");
+  for (int i = 0; i < 4; ++i) pub.publish("t", std::string(40, 'a'), 1);
+  std::vector<std::uint16_t> ids;
+  EXPECT_EQ(count_publishes(sub, &ids), 2u) << "80 bytes in flight; a third would make 120";
+  sub.send(mqtt::Puback{ids[0], ReasonCode::Success, {}});
+  EXPECT_EQ(count_publishes(sub), 1u);
+}
+
+TEST(MaxInflightBytes, AMessageLargerThanTheLimitGoesOutAlone) {
+  Settings settings = open_settings();
+  settings.max_inflight_bytes = 100;
+  Broker broker(settings);
+  TestClient sub(broker, Version::v5), pub(broker, Version::v5);
+  sub.connect("sub");
+  sub.subscribe("t", 1);
+  pub.connect("pub");
+  pub.publish("t", std::string(150, 'a'), 1);
+  pub.publish("t", "b", 1);
+  std::vector<std::uint16_t> ids;
+  EXPECT_EQ(count_publishes(sub, &ids), 1u);
+  sub.send(mqtt::Puback{ids[0], ReasonCode::Success, {}});
+  EXPECT_EQ(count_publishes(sub), 1u);
+}
+
+TEST(UpgradeOutgoingQos, DeliversAtTheSubscriptionQos) {
+  for (const bool upgrade : {false, true}) {
+    Settings settings = open_settings();
+    settings.upgrade_outgoing_qos = upgrade;
+    Broker broker(settings);
+    TestClient sub(broker, Version::v311), pub(broker, Version::v311);
+    sub.connect("sub");
+    sub.subscribe("t", 2);
+    pub.connect("pub");
+    pub.publish("t", "x", 0);
+    EXPECT_EQ(sub.take<mqtt::Publish>().qos, upgrade ? 2 : 0);
+  }
+}
+
+}  // namespace
+}  // namespace attestmq::broker::testing
