@@ -88,8 +88,10 @@ def packet(kind, flags, body):
     return bytes([kind << 4 | flags]) + varint(len(body)) + body
 
 
-def connect(client_id, version=MQTT_5, clean=True, keepalive=60, props=None, will=None):
-    """CONNECT (section 3.1). will = (topic, payload, qos, retain, will_props)."""
+def connect(client_id, version=MQTT_5, clean=True, keepalive=60, props=None, will=None,
+            username=None, password=None, mqtt31=False):
+    """CONNECT (section 3.1). will = (topic, payload, qos, retain, will_props). mqtt31: the
+    MQTT 3.1 protocol name and level ("MQIsdp", 3) on a 3.1.1 packet."""
     flags = 0x02 if clean else 0
     payload = utf8(client_id)
     if will:
@@ -98,7 +100,14 @@ def connect(client_id, version=MQTT_5, clean=True, keepalive=60, props=None, wil
         if version == MQTT_5:
             payload += properties(will_props)
         payload += utf8(topic) + utf8(message)
-    body = utf8("MQTT") + bytes([version, flags]) + struct.pack("!H", keepalive)
+    if username is not None:
+        flags |= 0x80
+        payload += utf8(username)
+    if password is not None:
+        flags |= 0x40
+        payload += utf8(password)
+    name, level = ("MQIsdp", 3) if mqtt31 else ("MQTT", version)
+    body = utf8(name) + bytes([level, flags]) + struct.pack("!H", keepalive)
     if version == MQTT_5:
         body += properties(props)
     return packet(CONNECT, 0, body + payload)
