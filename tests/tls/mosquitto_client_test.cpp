@@ -37,8 +37,8 @@ struct MosquittoPubRun {
   std::vector<std::uint8_t> plaintext;
 };
 
-config::ListenerTls psk_listener() {
-  config::ListenerTls settings;
+ServerTlsOptions psk_listener() {
+  ServerTlsOptions settings;
   settings.psk_hint = "attestmq";
   settings.psk_file = pki().write_psk_file({{"alice", {0xa1, 0x1c, 0xe0}}}, "interop_psk.txt");
   return settings;
@@ -59,7 +59,7 @@ TEST(MosquittoClient, PskWithDefaultVersions) {
 
 // mosquitto_pub's --tls-version tlsv1.2 still offers TLS 1.3, so the listener insists.
 TEST(MosquittoClient, PskOverTls12) {
-  config::ListenerTls settings = psk_listener();
+  ServerTlsOptions settings = psk_listener();
   settings.tls_version = "tlsv1.2";
   MosquittoPubRun run(server_context(settings), {"--psk", "a11ce0", "--psk-identity", "alice"});
   ASSERT_EQ(run.session.state(), State::established) << run.session.error();
@@ -75,7 +75,7 @@ TEST(MosquittoClient, WrongPskFails) {
 }
 
 TEST(MosquittoClient, MutualTls) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.cafile = pki().ca_file;
   settings.require_certificate = true;
   MosquittoPubRun run(server_context(settings),
