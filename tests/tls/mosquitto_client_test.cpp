@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "loopback_peer.hpp"
+#include "reference_programs.hpp"
 #include "session_pair.hpp"
 
 namespace attestmq::tls {
@@ -19,7 +20,8 @@ struct MosquittoPubRun {
     std::uint16_t port = 0;
     const int listener = listen_on_loopback(port);
     EXPECT_GE(listener, 0);
-    std::vector<std::string> arguments = {"mosquitto_pub", "-h", "127.0.0.1", "-p",
+    EXPECT_TRUE(test::installed(test::kMosquittoPub));
+    std::vector<std::string> arguments = {test::kMosquittoPub, "-h", "127.0.0.1", "-p",
                                           std::to_string(port), "-t", "tls/test", "-m", "hello"};
     arguments.insert(arguments.end(), tls_arguments.begin(), tls_arguments.end());
     ChildProcess mosquitto_pub(arguments);
