@@ -1,11 +1,13 @@
 #pragma once
 // The broker's configuration as read from a mosquitto.conf-style file: what the engine needs
-// (broker::Settings) plus what only the native host needs (listeners, threads, logging).
+// (broker::Settings), what the TLS layer needs (tls::ServerTlsOptions, per listener) and what
+// only the native host needs (listeners, threads, logging).
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "broker/settings.hpp"
+#include "tls/context_options.hpp"
 
 namespace attestmq::config {
 
@@ -14,24 +16,12 @@ namespace attestmq::config {
 enum class SocketDomain : std::uint8_t { any, ipv4, ipv6 };
 
 // A listener's TLS options, mosquitto.conf(5) "Certificate based SSL/TLS support" and
-// "Pre-shared-key based SSL/TLS support". Paths are as written in the file.
-struct ListenerTls {
-  std::string cafile;
-  std::string capath;
-  std::string certfile;
-  std::string keyfile;
-  std::string crlfile;
-  bool require_certificate = false;
+// "Pre-shared-key based SSL/TLS support": what the TLS layer builds the listener's context
+// from (tls::Context::server takes it as is), plus what the host does with the identity the
+// client proved. psk_file is a security option (per_listener_settings).
+struct ListenerTls : tls::ServerTlsOptions {
   bool use_identity_as_username = false;  // certificate CN, or PSK identity, as the username
   bool use_subject_as_username = false;   // certificate subject as the username
-  std::string tls_version;    // empty: TLS 1.2 and 1.3; "tlsv1.3" or "tlsv1.2": only that one
-  std::string ciphers;        // TLS 1.2 cipher list, OpenSSL syntax
-  std::string ciphers_tls13;  // TLS 1.3 ciphersuites (option ciphers_tls1.3)
-  std::string psk_hint;       // set: the listener accepts pre-shared keys
-  std::string psk_file;       // identity:hexkey lines; a security option (per_listener_settings)
-  std::string keylog_file;    // AttestMQ's tls_keylog_file: secrets for Wireshark, debug only
-  // Certificates (certfile) or PSK (psk_hint) make the listener a TLS listener.
-  bool enabled() const { return !certfile.empty() || !psk_hint.empty(); }
 };
 
 struct ListenerConfig {

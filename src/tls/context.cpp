@@ -136,7 +136,7 @@ bool load_crls(SSL_CTX* ctx, const std::string& crlfile, std::string& error) {
 
 // mosquitto.conf(5): with trust anchors, a client certificate is asked for and verified
 // when offered; require_certificate makes it mandatory, crlfile adds revocation.
-bool verify_client_certificates(SSL_CTX* ctx, const config::ListenerTls& settings,
+bool verify_client_certificates(SSL_CTX* ctx, const ServerTlsOptions& settings,
                                 std::string& error) {
   if (!load_trust(ctx, settings.cafile, settings.capath, error)) return false;
   const bool has_trust = !settings.cafile.empty() || !settings.capath.empty();
@@ -194,7 +194,7 @@ Context::~Context() {
   if (keylog_ != nullptr) std::fclose(keylog_);
 }
 
-std::shared_ptr<const Context> Context::server(const config::ListenerTls& settings,
+std::shared_ptr<const Context> Context::server(const ServerTlsOptions& settings,
                                                std::string& error) {
   if (!settings.enabled()) {
     error = "a TLS listener needs certfile and keyfile, or psk_hint and psk_file";

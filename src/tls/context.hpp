@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "config/broker_config.hpp"
+#include "tls/context_options.hpp"
 
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -19,32 +19,15 @@ namespace attestmq::tls {
 // Pre-shared keys by identity (psk_file: identity:hexkey lines).
 using PskTable = std::map<std::string, std::vector<std::uint8_t>, std::less<>>;
 
-// What a client offers: mosquitto_pub/mosquitto_sub's --cafile, --capath, --cert, --key,
-// --insecure, --tls-version, --ciphers, --psk, --psk-identity.
-struct ClientTlsOptions {
-  std::string cafile;
-  std::string capath;
-  std::string certfile;  // client certificate (mutual TLS)
-  std::string keyfile;
-  std::string server_name;          // SNI and the name checked against the certificate
-  bool verify_hostname = true;      // false with --insecure
-  std::string tls_version;          // empty: TLS 1.2 and 1.3; "tlsv1.3" or "tlsv1.2" only
-  std::string ciphers;              // TLS 1.2 cipher list
-  std::string ciphers_tls13;        // TLS 1.3 ciphersuites
-  std::string psk_identity;         // with psk_key: PSK instead of certificates
-  std::vector<std::uint8_t> psk_key;
-  std::string keylog_file;          // NSS key log, for debugging with Wireshark only
-};
-
 class Context {
  public:
-  // A server context for a listener whose config::ListenerTls::enabled() is true; nullptr
-  // with `error` set ("certfile /path: No such file or directory", "psk_file FILE:LINE: ...")
-  // when an option cannot be honoured.
+  // A server context for options whose enabled() is true; nullptr with `error` set
+  // ("certfile /path: No such file or directory", "psk_file FILE:LINE: ...") when an option
+  // cannot be honoured.
   // keylog_file: the file is opened (append, mode 0600) here and every session of this
   // context writes its secrets to it; anyone who reads it can decrypt the captured traffic,
   // so the caller must log a loud warning whenever it is set.
-  static std::shared_ptr<const Context> server(const config::ListenerTls& settings,
+  static std::shared_ptr<const Context> server(const ServerTlsOptions& settings,
                                                std::string& error);
   static std::shared_ptr<const Context> client(const ClientTlsOptions& options,
                                                std::string& error);

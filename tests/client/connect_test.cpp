@@ -13,6 +13,7 @@
 #include "client/connack_text.hpp"
 #include "client/tcp_transport.hpp"
 #include "mosquitto_broker.hpp"
+#include "reference_programs.hpp"
 
 namespace attestmq::client::testing {
 namespace {
@@ -22,9 +23,18 @@ using mqtt::Version;
 
 class ConnectTest : public ::testing::TestWithParam<Version> {};
 
+// A file the test creates, removed however the test ends (a failed assertion returns early).
+struct RemovedAtEnd {
+  std::filesystem::path path;
+  ~RemovedAtEnd() {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
+};
+
 TEST_P(ConnectTest, OpensAndClosesASession) {
   MosquittoBroker broker;
-  if (!broker.running()) GTEST_SKIP() << "mosquitto is not installed or did not start";
+  ASSERT_TRUE(broker.started());
   std::unique_ptr<Client> client;
   ASSERT_TRUE(broker.connect(test_options(GetParam(), "connect-test"), client).message.empty());
   EXPECT_EQ(client->connack().reason, ReasonCode::Success);
@@ -36,7 +46,7 @@ TEST_P(ConnectTest, OpensAndClosesASession) {
 
 TEST_P(ConnectTest, AnonymousClientIsRefusedWhenTheBrokerForbidsIt) {
   MosquittoBroker broker("allow_anonymous false\n");
-  if (!broker.running()) GTEST_SKIP() << "mosquitto is not installed or did not start";
+  ASSERT_TRUE(broker.started());
   std::unique_ptr<Client> client;
   const Status status = broker.connect(test_options(GetParam(), "anonymous"), client);
   EXPECT_EQ(status.kind, ErrorKind::refused);
@@ -51,15 +61,18 @@ TEST_P(ConnectTest, AnonymousClientIsRefusedWhenTheBrokerForbidsIt) {
 }
 
 TEST_P(ConnectTest, PasswordFileDecidesWhoGetsIn) {
-  const auto passwords = std::filesystem::temp_directory_path() /
-                         ("attestmq-passwords-" + std::to_string(::getpid()));
-  const std::string command = "mosquitto_passwd -c -b " + passwords.string() + " alice s3cret";
-  if (std::system(command.c_str()) != 0) GTEST_SKIP() << "mosquitto_passwd is not available";
+  const RemovedAtEnd passwords_file{std::filesystem::temp_directory_path() /
+                                    ("attestmq-passwords-" + std::to_string(::getpid()))};
+  const std::filesystem::path& passwords = passwords_file.path;
+  ASSERT_TRUE(test::installed(test::kMosquittoPasswd));
+  const std::string command =
+      std::string(test::kMosquittoPasswd) + " -c -b " + passwords.string() + " alice s3cret";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
   std::filesystem::permissions(passwords, std::filesystem::perms::owner_read |
                                               std::filesystem::perms::owner_write |
                                               std::filesystem::perms::others_read);
   MosquittoBroker broker("allow_anonymous false\npassword_file " + passwords.string() + "\n");
-  if (!broker.running()) GTEST_SKIP() << "mosquitto is not installed or did not start";
+  ASSERT_TRUE(broker.started());
   auto options = test_options(GetParam(), "alice");
   options.username = "alice";
   options.password = "s3cret";
@@ -70,12 +83,11 @@ TEST_P(ConnectTest, PasswordFileDecidesWhoGetsIn) {
   EXPECT_EQ(refused.kind, ErrorKind::refused);
   EXPECT_EQ(refused.message.rfind("Connection Refused", 0) == 0, GetParam() == Version::v311)
       << refused.message;
-  std::filesystem::remove(passwords);
 }
 
 TEST_P(ConnectTest, ClientKeepsTheConnectionAliveWithPingreq) {
   MosquittoBroker broker;
-  if (!broker.running()) GTEST_SKIP() << "mosquitto is not installed or did not start";
+  ASSERT_TRUE(broker.started());
   auto options = test_options(GetParam(), "keepalive");
   options.keep_alive = 1;  // mosquitto closes a silent client after 1.5 keep alive intervals
   std::unique_ptr<Client> client;
@@ -96,7 +108,7 @@ INSTANTIATE_TEST_SUITE_P(BothVersions, ConnectTest, ::testing::Values(Version::v
 
 TEST(ConnectV5, ServerAssignsAClientIdentifierWhenNoneIsGiven) {
   MosquittoBroker broker;
-  if (!broker.running()) GTEST_SKIP() << "mosquitto is not installed or did not start";
+  ASSERT_TRUE(broker.started());
   std::unique_ptr<Client> client;
   ASSERT_TRUE(broker.connect(test_options(Version::v5, ""), client).ok());
   ASSERT_TRUE(client->connack().assigned_client_identifier.has_value());
@@ -107,7 +119,7 @@ TEST(ConnectV5, ServerAssignsAClientIdentifierWhenNoneIsGiven) {
 // MQTT 5.0 section 3.1.4); either way the older client learns its session is gone.
 TEST(ConnectV5, SessionTakeoverEndsTheOlderConnection) {
   MosquittoBroker broker;
-  if (!broker.running()) GTEST_SKIP() << "mosquitto is not installed or did not start";
+  ASSERT_TRUE(broker.started());
   std::unique_ptr<Client> first;
   std::unique_ptr<Client> second;
   ASSERT_TRUE(broker.connect(test_options(Version::v5, "same-id"), first).ok());
@@ -125,7 +137,7 @@ TEST(ConnectV5, SessionTakeoverEndsTheOlderConnection) {
 
 TEST(ConnectV5, SessionExpiryCannotBeExtendedOnDisconnectWhenItWasZero) {
   MosquittoBroker broker;
-  if (!broker.running()) GTEST_SKIP() << "mosquitto is not installed or did not start";
+  ASSERT_TRUE(broker.started());
   std::unique_ptr<Client> client;
   ASSERT_TRUE(broker.connect(test_options(Version::v5, "expiry"), client).ok());
   DisconnectOptions options;
@@ -135,7 +147,7 @@ TEST(ConnectV5, SessionExpiryCannotBeExtendedOnDisconnectWhenItWasZero) {
 
 TEST(ConnectV5, PersistentSessionIsPresentOnReconnect) {
   MosquittoBroker broker;
-  if (!broker.running()) GTEST_SKIP() << "mosquitto is not installed or did not start";
+  ASSERT_TRUE(broker.started());
   auto options = test_options(Version::v5, "persistent");
   options.clean_start = false;
   options.session_expiry_interval = 300;
@@ -149,7 +161,7 @@ TEST(ConnectV5, PersistentSessionIsPresentOnReconnect) {
 
 TEST(ConnectV5, DisconnectCanShortenTheSessionExpiry) {
   MosquittoBroker broker;
-  if (!broker.running()) GTEST_SKIP() << "mosquitto is not installed or did not start";
+  ASSERT_TRUE(broker.started());
   auto options = test_options(Version::v5, "shortened");
   options.clean_start = false;
   options.session_expiry_interval = 300;
@@ -199,7 +211,7 @@ TEST(Connect, UnknownHostIsANetworkError) {
 
 TEST(Connect, V311RefusesEmptyClientIdWithoutCleanSession) {
   MosquittoBroker broker;
-  if (!broker.running()) GTEST_SKIP() << "mosquitto is not installed or did not start";
+  ASSERT_TRUE(broker.started());
   auto options = test_options(Version::v311, "");
   options.clean_start = false;
   std::unique_ptr<Client> client;

@@ -7,12 +7,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "client/tcp_transport.hpp"
+#include "reference_programs.hpp"
 
 namespace attestmq::client::testing {
 namespace {
@@ -37,9 +41,15 @@ std::uint16_t free_port() {
 }
 
 MosquittoBroker::MosquittoBroker(const std::string& extra_config) {
-  if (::access(kMosquittoPath, X_OK) != 0) return;
+  if (const auto found = test::installed(test::kMosquitto); !found) {
+    failure_ = found.message();
+    return;
+  }
   std::string pattern = (std::filesystem::temp_directory_path() / "attestmq-client-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) return;
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    failure_ = "mkdtemp " + pattern + ": " + std::strerror(errno);
+    return;
+  }
   directory_ = pattern;
   // Started as root, mosquitto drops to the mosquitto user, which must still read our files.
   std::filesystem::permissions(directory_, std::filesystem::perms::owner_all |
@@ -49,27 +59,51 @@ MosquittoBroker::MosquittoBroker(const std::string& extra_config) {
                                                std::filesystem::perms::others_exec);
   port_ = free_port();
   const auto config = directory_ / "mosquitto.conf";
+  const auto log = directory_ / "mosquitto.log";
   std::ofstream(config) << "listener " << port_ << " 127.0.0.1\n" << extra_config;
 
   pid_ = ::fork();
   if (pid_ == 0) {
     const std::string config_path = config.string();
-    const std::string log_path = (directory_ / "mosquitto.log").string();
+    const std::string log_path = log.string();
     std::freopen(log_path.c_str(), "w", stderr);
     std::freopen(log_path.c_str(), "a", stdout);
-    ::execl(kMosquittoPath, "mosquitto", "-c", config_path.c_str(), "-v",
+    ::execl(test::kMosquitto, "mosquitto", "-c", config_path.c_str(), "-v",
             static_cast<char*>(nullptr));
     std::_Exit(127);
   }
+  if (pid_ < 0) {
+    failure_ = std::string("fork: ") + std::strerror(errno);
+    return;
+  }
+  const std::string address = "127.0.0.1:" + std::to_string(port_);
+  std::string outcome = "did not listen on " + address + " within 5 s";
   for (int attempt = 0; attempt < 100; ++attempt) {
     if (accepts_connections(port_)) return;
     int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) break;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      outcome = (WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                                   : "was killed by signal " + std::to_string(WTERMSIG(status))) +
+                " before listening on " + address;
+      pid_ = -1;
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
-  pid_ = -1;
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  std::ostringstream output;
+  output << std::ifstream(log).rdbuf();
+  failure_ = std::string(test::kMosquitto) + " " + outcome + "; its output: " +
+             (output.str().empty() ? "none" : "\n" + output.str());
+}
+
+::testing::AssertionResult MosquittoBroker::started() const {
+  if (failure_.empty()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << failure_;
 }
 
 MosquittoBroker::~MosquittoBroker() {

@@ -1,6 +1,7 @@
 #pragma once
 // A real Debian mosquitto broker, started as a child process on a free 127.0.0.1 port with a
 // temporary configuration, and stopped when the object goes away.
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -12,19 +13,18 @@
 
 namespace attestmq::client::testing {
 
-inline constexpr const char* kMosquittoPath = "/usr/sbin/mosquitto";
-
 class MosquittoBroker {
  public:
   // `extra_config` is appended to "listener PORT 127.0.0.1"; it should say whether anonymous
-  // clients are allowed. Check running() before use: it is false when mosquitto is missing
-  // or did not start.
+  // clients are allowed. Tests begin with ASSERT_TRUE(broker.started()).
   explicit MosquittoBroker(const std::string& extra_config = "allow_anonymous true\n");
   ~MosquittoBroker();
   MosquittoBroker(const MosquittoBroker&) = delete;
   MosquittoBroker& operator=(const MosquittoBroker&) = delete;
 
-  bool running() const { return pid_ > 0; }
+  // Success once mosquitto listens; otherwise a failure that says why: not installed (run
+  // scripts/setup.sh), or did not start, with its log.
+  ::testing::AssertionResult started() const;
   std::uint16_t port() const { return port_; }
   const std::filesystem::path& directory() const { return directory_; }
 
@@ -35,6 +35,7 @@ class MosquittoBroker {
   std::filesystem::path directory_;
   std::uint16_t port_ = 0;
   pid_t pid_ = -1;
+  std::string failure_;  // why it is not running; empty once it listens
 };
 
 // A 127.0.0.1 TCP port that was free when asked.

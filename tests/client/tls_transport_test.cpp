@@ -31,7 +31,7 @@ class EchoServer {
  public:
   // reset_on_failure: a failed handshake ends with a TCP reset instead of the alert, as a
   // client sees it when its next record meets a socket the server already closed.
-  explicit EchoServer(const config::ListenerTls& settings, bool reset_on_failure = false)
+  explicit EchoServer(const tls::ServerTlsOptions& settings, bool reset_on_failure = false)
       : reset_on_failure_(reset_on_failure) {
     std::string error;
     context_ = tls::Context::server(settings, error);
@@ -98,8 +98,8 @@ class EchoServer {
   std::thread thread_;
 };
 
-config::ListenerTls certificate_listener() {
-  config::ListenerTls settings;
+tls::ServerTlsOptions certificate_listener() {
+  tls::ServerTlsOptions settings;
   settings.certfile = pki().server.certfile;
   settings.keyfile = pki().server.keyfile;
   return settings;
@@ -273,7 +273,7 @@ TEST(TlsTransport, AResetAfterAnUnansweredCertificateRequestIsATlsFailure) {
 
 TEST(TlsTransport, PreSharedKeyReplacesCertificates) {
   const std::vector<std::uint8_t> key{0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc};
-  config::ListenerTls settings;
+  tls::ServerTlsOptions settings;
   settings.psk_hint = "hint";
   settings.psk_file = pki().write_psk_file({{"sensor-1", key}}, "client_psk.txt");
   EchoServer server(settings);
@@ -291,7 +291,7 @@ TEST(TlsTransport, PreSharedKeyReplacesCertificates) {
 }
 
 TEST(TlsTransport, WrongPreSharedKeyFails) {
-  config::ListenerTls settings;
+  tls::ServerTlsOptions settings;
   settings.psk_hint = "hint";
   settings.psk_file = pki().write_psk_file({{"sensor-1", {0x01, 0x02, 0x03, 0x04}}},
                                            "client_psk_wrong.txt");

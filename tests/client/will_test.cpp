@@ -13,7 +13,7 @@ using mqtt::Version;
 class WillTest : public ::testing::TestWithParam<Version> {
  protected:
   void SetUp() override {
-    if (!broker_.running()) GTEST_SKIP() << "mosquitto is not installed or did not start";
+    ASSERT_TRUE(broker_.started());
     ASSERT_TRUE(broker_.connect(test_options(GetParam(), "watcher"), watcher_).ok());
     SubscriptionRequest request;
     request.filter = "clients/+/status";
@@ -68,7 +68,7 @@ INSTANTIATE_TEST_SUITE_P(BothVersions, WillTest, ::testing::Values(Version::v311
 
 TEST(WillV5, DisconnectWithWillReasonStillSendsTheWill) {
   MosquittoBroker broker;
-  if (!broker.running()) GTEST_SKIP() << "mosquitto is not installed or did not start";
+  ASSERT_TRUE(broker.started());
   std::unique_ptr<Client> watcher;
   ASSERT_TRUE(broker.connect(test_options(Version::v5, "watcher"), watcher).ok());
   SubscriptionRequest request;

@@ -166,7 +166,8 @@ def start_mosquitto(tmp_path):
     """start_mosquitto(option=value, ...): Debian's mosquitto as the reference broker for
     tests of AttestMQ's clients, whatever --broker says (reference_mosquitto.py)."""
     if not os.access(reference_mosquitto.MOSQUITTO, os.X_OK):
-        pytest.fail("Debian's mosquitto is not installed (apt-get install mosquitto)")
+        pytest.fail(f"Debian's mosquitto not found at {reference_mosquitto.MOSQUITTO}: "
+                    "run scripts/setup.sh")
     started = []
 
     def start(**options):

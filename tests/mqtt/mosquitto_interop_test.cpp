@@ -23,11 +23,12 @@
 #include <gtest/gtest.h>
 
 #include "codec_test_support.hpp"
+#include "reference_programs.hpp"
 
 namespace attestmq::mqtt::test {
 namespace {
 
-constexpr const char* kMosquitto = "/usr/sbin/mosquitto";
+using attestmq::test::kMosquitto;
 
 std::uint16_t free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -115,7 +116,10 @@ class Connection {
 class MosquittoInterop : public ::testing::TestWithParam<Version> {
  protected:
   static void SetUpTestSuite() {
-    if (::access(kMosquitto, X_OK) != 0) return;
+    if (const auto found = attestmq::test::installed(kMosquitto); !found) {
+      start_failure_ = found.message();
+      return;
+    }
     port_ = free_port();
     config_ = "/tmp/attestmq-codec-interop-" + std::to_string(::getpid()) + ".conf";
     std::ofstream(config_) << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\n";
@@ -136,6 +140,8 @@ class MosquittoInterop : public ::testing::TestWithParam<Version> {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    start_failure_ =
+        std::string(kMosquitto) + " did not listen on 127.0.0.1:" + std::to_string(port_);
   }
 
   static void TearDownTestSuite() {
@@ -147,9 +153,7 @@ class MosquittoInterop : public ::testing::TestWithParam<Version> {
     if (!config_.empty()) ::unlink(config_.c_str());
   }
 
-  void SetUp() override {
-    if (pid_ <= 0) GTEST_SKIP() << kMosquitto << " is not installed (package mosquitto)";
-  }
+  void SetUp() override { ASSERT_TRUE(start_failure_.empty()) << start_failure_; }
 
   std::unique_ptr<Connection> open() {
     const int fd = connect_to(port_);
@@ -162,6 +166,7 @@ class MosquittoInterop : public ::testing::TestWithParam<Version> {
   static inline pid_t pid_ = -1;
   static inline std::uint16_t port_ = 0;
   static inline std::string config_;
+  static inline std::string start_failure_;  // why mosquitto is not there; empty when it is
 };
 
 TEST_P(MosquittoInterop, FullSessionExchange) {

@@ -1,10 +1,10 @@
 // An independent peer: Debian's mosquitto_pub and mosquitto_sub against the server.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <string>
 
+#include "reference_programs.hpp"
 #include "test_peer.hpp"
 
 namespace attestmq::server {
@@ -27,9 +27,8 @@ std::string run(const std::string& command, int& status) {
 class MosquittoClients : public ::testing::TestWithParam<unsigned> {
  protected:
   void SetUp() override {
-    if (::access("/usr/bin/mosquitto_pub", X_OK) != 0 || ::access("/usr/bin/mosquitto_sub", X_OK) != 0) {
-      GTEST_SKIP() << "mosquitto-clients is not installed";
-    }
+    ASSERT_TRUE(test::installed(test::kMosquittoPub));
+    ASSERT_TRUE(test::installed(test::kMosquittoSub));
   }
 };
 
@@ -37,10 +36,13 @@ TEST_P(MosquittoClients, RetainedMessageRoundTrip) {
   testing::RunningServer running(testing::loopback_config(GetParam()));
   const std::string port = std::to_string(running.port());
   int status = 0;
-  run("mosquitto_pub -h 127.0.0.1 -p " + port + " -V mqttv311 -q 1 -r -t greet/en -m hello", status);
+  run(std::string(test::kMosquittoPub) + " -h 127.0.0.1 -p " + port +
+          " -V mqttv311 -q 1 -r -t greet/en -m hello",
+      status);
   ASSERT_EQ(status, 0);
-  const std::string received = run("mosquitto_sub -h 127.0.0.1 -p " + port +
-                                       " -V mqttv5 -t 'greet/#' -v -C 1 -W 5", status);
+  const std::string received = run(std::string(test::kMosquittoSub) + " -h 127.0.0.1 -p " + port +
+                                       " -V mqttv5 -t 'greet/#' -v -C 1 -W 5",
+                                   status);
   EXPECT_EQ(status, 0);
   EXPECT_EQ(received, "greet/en hello\n");
 }

@@ -1,6 +1,8 @@
 // The native server with the real engine, over real sockets on loopback.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -111,15 +113,26 @@ TEST(Server, EnforcesMaxConnectionsPerListener) {
   EXPECT_TRUE(admitted);
 }
 
+// Whether this machine has [::1] at all: a container may run without IPv6.
+bool has_ipv6_loopback() {
+  const int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 address{};
+  address.sin6_family = AF_INET6;
+  address.sin6_addr = in6addr_loopback;
+  const bool bound =
+      fd >= 0 && ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  if (fd >= 0) ::close(fd);
+  return bound;
+}
+
 TEST(Server, ListensOnIpv6Loopback) {
+  // A skip only for what scripts/setup.sh cannot install; where the machine has ::1, a server
+  // that cannot listen on it fails.
+  if (!has_ipv6_loopback()) GTEST_SKIP() << "no IPv6 loopback on this machine";
   auto config = loopback_config();
   config.listeners[0].bind_address = "::1";
-  auto created = Server::create(config);
-  if (std::holds_alternative<std::string>(created)) {
-    GTEST_SKIP() << "no IPv6 loopback here: " << std::get<std::string>(created);
-  }
-  created = std::string();  // release the probe's socket
   RunningServer running(config);
+  ASSERT_NE(running.port(), 0);
   ASSERT_TRUE(running.server().addresses()[0].ipv6);
   TestClient client("::1", running.port());
   ASSERT_TRUE(client.connected());

@@ -6,7 +6,7 @@
 namespace attestmq::tls {
 namespace {
 
-std::string server_error(const config::ListenerTls& settings) {
+std::string server_error(const ServerTlsOptions& settings) {
   std::string error;
   EXPECT_EQ(Context::server(settings, error), nullptr);
   return error;
@@ -19,102 +19,102 @@ std::string client_error(const ClientTlsOptions& options) {
 }
 
 TEST(ContextErrors, NeitherCertificateNorPsk) {
-  config::ListenerTls settings;
+  ServerTlsOptions settings;
   settings.cafile = pki().ca_file;
   EXPECT_EQ(server_error(settings),
             "a TLS listener needs certfile and keyfile, or psk_hint and psk_file");
 }
 
 TEST(ContextErrors, MissingCertfile) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.certfile = "/nonexistent/server.pem";
   EXPECT_EQ(server_error(settings), "certfile /nonexistent/server.pem: No such file or directory");
 }
 
 TEST(ContextErrors, MissingKeyfile) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.keyfile = "/nonexistent/server.key";
   EXPECT_EQ(server_error(settings), "keyfile /nonexistent/server.key: No such file or directory");
 }
 
 TEST(ContextErrors, CertfileWithoutKeyfile) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.keyfile.clear();
   EXPECT_EQ(server_error(settings), "certfile " + settings.certfile + " is set without keyfile");
 }
 
 TEST(ContextErrors, KeyfileDoesNotMatchCertfile) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.keyfile = pki().client.keyfile;
   EXPECT_EQ(server_error(settings),
             "keyfile " + settings.keyfile + " does not match certfile " + settings.certfile);
 }
 
 TEST(ContextErrors, CertfileThatIsNotPem) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.certfile = pki().write_file("not_a_certificate.pem", "hello\n");
   EXPECT_EQ(server_error(settings), "certfile " + settings.certfile + ": no start line");
 }
 
 TEST(ContextErrors, MissingCafile) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.cafile = "/nonexistent/ca.pem";
   EXPECT_EQ(server_error(settings), "cafile /nonexistent/ca.pem: No such file or directory");
 }
 
 TEST(ContextErrors, MissingCapath) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.capath = "/nonexistent/certs";
   EXPECT_EQ(server_error(settings), "capath /nonexistent/certs: No such file or directory");
 }
 
 TEST(ContextErrors, MissingCrlfile) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.cafile = pki().ca_file;
   settings.crlfile = "/nonexistent/crl.pem";
   EXPECT_EQ(server_error(settings), "crlfile /nonexistent/crl.pem: No such file or directory");
 }
 
 TEST(ContextErrors, CrlfileWithoutCrl) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.cafile = pki().ca_file;
   settings.crlfile = pki().ca_file;  // a certificate, not a CRL
   EXPECT_EQ(server_error(settings).rfind("crlfile " + settings.crlfile + ": ", 0), 0u);
 }
 
 TEST(ContextErrors, CrlfileNeedsTrustAnchors) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.crlfile = pki().crl_file;
   EXPECT_EQ(server_error(settings), "crlfile " + settings.crlfile + " needs cafile or capath");
 }
 
 TEST(ContextErrors, RequireCertificateNeedsTrustAnchors) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.require_certificate = true;
   EXPECT_EQ(server_error(settings),
             "require_certificate needs cafile or capath to verify client certificates");
 }
 
 TEST(ContextErrors, CiphersMatchingNothing) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.ciphers = "FOO";
   EXPECT_EQ(server_error(settings), "ciphers 'FOO': no cipher matches");
 }
 
 TEST(ContextErrors, CiphersTls13MatchingNothing) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.ciphers_tls13 = "FOO";
   EXPECT_EQ(server_error(settings), "ciphers_tls1.3 'FOO': no cipher suite matches");
 }
 
 TEST(ContextErrors, UnknownTlsVersion) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.tls_version = "tlsv1.1";
   EXPECT_EQ(server_error(settings), "tls_version 'tlsv1.1': expected tlsv1.2 or tlsv1.3");
 }
 
 TEST(ContextErrors, UnwritableKeylogFile) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.keylog_file = "/nonexistent/keylog.txt";
   EXPECT_EQ(server_error(settings),
             "tls_keylog_file /nonexistent/keylog.txt: No such file or directory");

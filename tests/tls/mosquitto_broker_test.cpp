@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "loopback_peer.hpp"
+#include "reference_programs.hpp"
 #include "session_pair.hpp"
 
 namespace attestmq::tls {
@@ -27,7 +28,8 @@ struct MosquittoBrokerRun {
         "mosquitto_" + std::to_string(port) + ".conf",
         "listener " + std::to_string(port) + " 127.0.0.1\nallow_anonymous true\n" +
             listener_options);
-    ChildProcess mosquitto({"/usr/sbin/mosquitto", "-c", config});
+    EXPECT_TRUE(test::installed(test::kMosquitto));
+    ChildProcess mosquitto({test::kMosquitto, "-c", config});
     EXPECT_TRUE(mosquitto.started());
     const int fd = connect_when_listening(port);
     EXPECT_GE(fd, 0) << "mosquitto did not listen on " << port;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "loopback_peer.hpp"
+#include "reference_programs.hpp"
 #include "session_pair.hpp"
 
 namespace attestmq::tls {
@@ -19,7 +20,8 @@ struct MosquittoPubRun {
     std::uint16_t port = 0;
     const int listener = listen_on_loopback(port);
     EXPECT_GE(listener, 0);
-    std::vector<std::string> arguments = {"mosquitto_pub", "-h", "127.0.0.1", "-p",
+    EXPECT_TRUE(test::installed(test::kMosquittoPub));
+    std::vector<std::string> arguments = {test::kMosquittoPub, "-h", "127.0.0.1", "-p",
                                           std::to_string(port), "-t", "tls/test", "-m", "hello"};
     arguments.insert(arguments.end(), tls_arguments.begin(), tls_arguments.end());
     ChildProcess mosquitto_pub(arguments);
@@ -37,8 +39,8 @@ struct MosquittoPubRun {
   std::vector<std::uint8_t> plaintext;
 };
 
-config::ListenerTls psk_listener() {
-  config::ListenerTls settings;
+ServerTlsOptions psk_listener() {
+  ServerTlsOptions settings;
   settings.psk_hint = "attestmq";
   settings.psk_file = pki().write_psk_file({{"alice", {0xa1, 0x1c, 0xe0}}}, "interop_psk.txt");
   return settings;
@@ -59,7 +61,7 @@ TEST(MosquittoClient, PskWithDefaultVersions) {
 
 // mosquitto_pub's --tls-version tlsv1.2 still offers TLS 1.3, so the listener insists.
 TEST(MosquittoClient, PskOverTls12) {
-  config::ListenerTls settings = psk_listener();
+  ServerTlsOptions settings = psk_listener();
   settings.tls_version = "tlsv1.2";
   MosquittoPubRun run(server_context(settings), {"--psk", "a11ce0", "--psk-identity", "alice"});
   ASSERT_EQ(run.session.state(), State::established) << run.session.error();
@@ -75,7 +77,7 @@ TEST(MosquittoClient, WrongPskFails) {
 }
 
 TEST(MosquittoClient, MutualTls) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.cafile = pki().ca_file;
   settings.require_certificate = true;
   MosquittoPubRun run(server_context(settings),

@@ -20,7 +20,7 @@ std::string contents_of(const std::string& path) {
 }
 
 TEST(ProtocolOptions, Tls13ListenerRefusesATls12OnlyClient) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.tls_version = "tlsv1.3";
   ClientTlsOptions options = trusting_client();
   options.tls_version = "tlsv1.2";
@@ -34,7 +34,7 @@ TEST(ProtocolOptions, Tls13ListenerRefusesATls12OnlyClient) {
 }
 
 TEST(ProtocolOptions, Tls12ListenerWithATls12Client) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.tls_version = "tlsv1.2";
   ClientTlsOptions options = trusting_client();
   options.tls_version = "tlsv1.2";
@@ -48,7 +48,7 @@ TEST(ProtocolOptions, Tls12ListenerWithATls12Client) {
 }
 
 TEST(ProtocolOptions, Tls12ListenerWithADefaultClientSettlesOnTls12) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.tls_version = "tlsv1.2";
   SessionPair pair(client_context(trusting_client()), server_context(settings));
   pair.handshake();
@@ -58,7 +58,7 @@ TEST(ProtocolOptions, Tls12ListenerWithADefaultClientSettlesOnTls12) {
 
 TEST(ProtocolOptions, CiphersTls13RestrictsTheSuite) {
   for (const std::string suite : {"TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_256_GCM_SHA384"}) {
-    config::ListenerTls settings = certificate_listener();
+    ServerTlsOptions settings = certificate_listener();
     settings.ciphers_tls13 = suite;
     SessionPair pair(client_context(trusting_client()), server_context(settings));
     pair.handshake();
@@ -69,7 +69,7 @@ TEST(ProtocolOptions, CiphersTls13RestrictsTheSuite) {
 }
 
 TEST(ProtocolOptions, CiphersTls13WithNoCommonSuiteFails) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.ciphers_tls13 = "TLS_CHACHA20_POLY1305_SHA256";
   ClientTlsOptions options = trusting_client();
   options.ciphers_tls13 = "TLS_AES_128_GCM_SHA256";
@@ -80,7 +80,7 @@ TEST(ProtocolOptions, CiphersTls13WithNoCommonSuiteFails) {
 }
 
 TEST(ProtocolOptions, CiphersRestrictsTls12Suites) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.tls_version = "tlsv1.2";
   settings.ciphers = "ECDHE-ECDSA-CHACHA20-POLY1305";
   SessionPair pair(client_context(trusting_client()), server_context(settings));
@@ -91,7 +91,7 @@ TEST(ProtocolOptions, CiphersRestrictsTls12Suites) {
 
 TEST(ProtocolOptions, KeylogFileGetsSecretsOnlyWhenConfigured) {
   const std::string path = pki().directory() + "/keylog.txt";
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.keylog_file = path;
   {
     SessionPair pair(client_context(trusting_client()), server_context(settings));

@@ -13,8 +13,8 @@ const std::vector<std::uint8_t> kAliceKey = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
                                              0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
 
 // A listener with keys only: no certificate to fall back on.
-config::ListenerTls psk_listener() {
-  config::ListenerTls settings;
+ServerTlsOptions psk_listener() {
+  ServerTlsOptions settings;
   settings.psk_hint = "attestmq";
   settings.psk_file =
       pki().write_psk_file({{"alice", kAliceKey}, {"bob", {0xb0, 0xb0}}}, "psk_listener.txt");
@@ -67,7 +67,7 @@ TEST(Psk, UnknownIdentity) {
 
 // A listener with both a certificate and keys serves certificate clients unchanged.
 TEST(Psk, CertificateClientOnAListenerWithKeys) {
-  config::ListenerTls settings = psk_listener();
+  ServerTlsOptions settings = psk_listener();
   settings.certfile = pki().server.certfile;
   settings.keyfile = pki().server.keyfile;
   SessionPair pair(client_context(trusting_client()), server_context(settings));
@@ -98,7 +98,7 @@ TEST(Psk, ClientNeedsIdentityAndKeyTogether) {
 }
 
 TEST(Psk, ListenerWithHintNeedsAPskFile) {
-  config::ListenerTls settings;
+  ServerTlsOptions settings;
   settings.psk_hint = "attestmq";
   std::string error;
   EXPECT_EQ(Context::server(settings, error), nullptr);
@@ -149,7 +149,7 @@ TEST_F(PskFile, DuplicateIdentityNamesFileAndLine) {
 }
 
 TEST_F(PskFile, ListenerReportsTheFileError) {
-  config::ListenerTls settings;
+  ServerTlsOptions settings;
   settings.psk_hint = "attestmq";
   settings.psk_file = pki().write_file("psk_file_bad.txt", "alice:xyz1\n");
   std::string error;

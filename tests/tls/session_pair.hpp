@@ -21,8 +21,8 @@ inline test::TestPki& pki() {
 }
 
 // A listener with the server certificate and nothing else.
-inline config::ListenerTls certificate_listener() {
-  config::ListenerTls settings;
+inline ServerTlsOptions certificate_listener() {
+  ServerTlsOptions settings;
   settings.certfile = pki().server.certfile;
   settings.keyfile = pki().server.keyfile;
   return settings;
@@ -36,7 +36,7 @@ inline ClientTlsOptions trusting_client() {
   return options;
 }
 
-inline std::shared_ptr<const Context> server_context(const config::ListenerTls& settings) {
+inline std::shared_ptr<const Context> server_context(const ServerTlsOptions& settings) {
   std::string error;
   auto context = Context::server(settings, error);
   EXPECT_NE(context, nullptr) << error;

@@ -9,8 +9,8 @@ namespace {
 
 using State = Session::State;
 
-config::ListenerTls verifying_listener(bool require_certificate) {
-  config::ListenerTls settings = certificate_listener();
+ServerTlsOptions verifying_listener(bool require_certificate) {
+  ServerTlsOptions settings = certificate_listener();
   settings.cafile = pki().ca_file;
   settings.require_certificate = require_certificate;
   return settings;
@@ -89,7 +89,7 @@ TEST(Verification, ExpiredClientCertificate) {
 }
 
 TEST(Verification, RevokedClientCertificate) {
-  config::ListenerTls settings = verifying_listener(true);
+  ServerTlsOptions settings = verifying_listener(true);
   settings.crlfile = pki().crl_file;
   SessionPair pair(client_context(client_with(pki().revoked_client)), server_context(settings));
   pair.handshake();
@@ -100,7 +100,7 @@ TEST(Verification, RevokedClientCertificate) {
 
 // The CA's CRL is the second one in crl_file: the good client passes only if both loaded.
 TEST(Verification, CrlFileWithSeveralCrlsAcceptsAGoodCertificate) {
-  config::ListenerTls settings = verifying_listener(true);
+  ServerTlsOptions settings = verifying_listener(true);
   settings.crlfile = pki().crl_file;
   SessionPair pair(client_context(client_with(pki().client)), server_context(settings));
   pair.handshake();
@@ -109,7 +109,7 @@ TEST(Verification, CrlFileWithSeveralCrlsAcceptsAGoodCertificate) {
 }
 
 TEST(Verification, CrlFileWithoutCrlIsAnError) {
-  config::ListenerTls settings = verifying_listener(true);
+  ServerTlsOptions settings = verifying_listener(true);
   settings.crlfile = pki().write_file("only_wrong_ca.crl", "");
   std::string error;
   EXPECT_EQ(Context::server(settings, error), nullptr);
@@ -117,7 +117,7 @@ TEST(Verification, CrlFileWithoutCrlIsAnError) {
 }
 
 TEST(Verification, CapathOnBothSides) {
-  config::ListenerTls settings = certificate_listener();
+  ServerTlsOptions settings = certificate_listener();
   settings.capath = pki().ca_directory;
   settings.require_certificate = true;
   ClientTlsOptions options = client_with(pki().client);
