@@ -32,13 +32,12 @@ bool Engine::Impl::may_read(const Session& session, std::string_view topic) cons
 // MQTT 5.0 section 3.3.4 [MQTT-3.3.4-9]: no more QoS 1/2 PUBLISH awaiting acknowledgement than
 // the connection's send window (the client's Receive Maximum, capped by max_inflight_messages).
 // Entries held back at resumption have not been sent on this connection and do not count.
-// max_inflight_bytes (Mosquitto): a message fits while the bytes in flight stay within the
-// limit, and a larger one goes out alone.
-bool Engine::Impl::window_has_room(const Session& session, std::uint64_t payload_bytes) const {
+// max_inflight_bytes, as Mosquitto applies it: another message goes out while the payload
+// bytes in flight are below the limit, so a message larger than the limit goes out alone.
+bool Engine::Impl::window_has_room(const Session& session) const {
   if (session.inflight.size() - session.awaiting_resend >= session.connection->send_window)
     return false;
-  const std::uint64_t limit = settings.max_inflight_bytes;
-  return limit == 0 || session.inflight_bytes == 0 || session.inflight_bytes + payload_bytes <= limit;
+  return settings.max_inflight_bytes == 0 || session.inflight_bytes < settings.max_inflight_bytes;
 }
 
 InflightMessage& Engine::Impl::push_inflight(Session& session, std::uint16_t packet_id,
@@ -178,7 +177,7 @@ void Engine::Impl::deliver(Session& session, Publication& publication, const Rec
   }
   Delivery delivery{message_of(publication), recipient.qos, retain, recipient.subscription_ids};
   if (!online(session) || session.connection->paused || !session.queue.empty() ||
-      session.awaiting_resend != 0 || !window_has_room(session, delivery.message->payload.size())) {
+      session.awaiting_resend != 0 || !window_has_room(session)) {
     enqueue(session, std::move(delivery));
     return;
   }
@@ -224,7 +223,7 @@ void Engine::Impl::pump(Session& session) {
   resend_held_back(session);
   const std::uint64_t now_ms = session.queue.empty() ? 0 : now();
   while (!conn.paused && !session.queue.empty() && session.awaiting_resend == 0 &&
-         window_has_room(session, session.queue.front().message->payload.size())) {
+         window_has_room(session)) {
     Delivery delivery = std::move(session.queue.front());
     session.queue.pop_front();
     session.queued_bytes -= queued_size(delivery);
@@ -245,7 +244,7 @@ void Engine::Impl::resend_held_back(Session& session) {
       ++it;
       continue;
     }
-    if (!window_has_room(session, it->payload_bytes)) return;
+    if (!window_has_room(session)) return;
     it->awaiting_resend = false;
     --session.awaiting_resend;
     session.inflight_bytes += it->payload_bytes;

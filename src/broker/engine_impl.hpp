@@ -144,7 +144,7 @@ struct Engine::Impl {
   void resend_held_back(Session& session);
   void resume(Session& session);
   bool may_read(const Session& session, std::string_view topic) const;
-  bool window_has_room(const Session& session, std::uint64_t payload_bytes) const;
+  bool window_has_room(const Session& session) const;
   InflightMessage& push_inflight(Session& session, std::uint16_t packet_id, Delivery delivery);
   InflightWindow::iterator erase_inflight(Session& session, InflightWindow::iterator it);
   std::uint16_t allocate_packet_id(Session& session);

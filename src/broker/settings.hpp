@@ -37,8 +37,8 @@ struct Settings {
   std::vector<ListenerPolicy> listeners{ListenerPolicy{}};
 
   std::uint16_t max_inflight_messages = 20;  // outgoing QoS 1/2 window; 0 = 65535
-  // Payload bytes of outgoing QoS 1/2 messages in flight per client; 0 = unlimited. A message
-  // larger than the limit still goes out when nothing else is in flight (Mosquitto's rule).
+  // Payload bytes of outgoing QoS 1/2 messages in flight per client; 0 = unlimited. Another
+  // message goes out while fewer bytes are in flight (Mosquitto's rule).
   std::uint64_t max_inflight_bytes = 0;
   // Mosquitto's upgrade_outgoing_qos: deliver at the subscription's QoS even when the message
   // was published at a lower one (against MQTT 5.0 section 3.8.4, on the operator's request).

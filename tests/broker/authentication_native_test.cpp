@@ -34,7 +34,7 @@ struct Login {
   std::optional<std::string_view> password;
 };
 
-mqtt::Connack connect_as(TestClient& client, std::string_view client_id, Login login) {
+void send_connect(TestClient& client, std::string_view client_id, Login login) {
   mqtt::Connect packet;
   packet.version = client.version();
   packet.client_id = client_id;
@@ -42,6 +42,10 @@ mqtt::Connack connect_as(TestClient& client, std::string_view client_id, Login l
   packet.username = login.username;
   if (login.password) packet.password = TestClient::bytes_of(*login.password);
   client.send(packet);
+}
+
+mqtt::Connack connect_as(TestClient& client, std::string_view client_id, Login login) {
+  send_connect(client, client_id, login);
   return client.take<mqtt::Connack>();
 }
 
@@ -141,12 +145,7 @@ TEST_P(AuthenticationTest, OthersAreServedWhileAPasswordIsChecked) {
   bystander.connect("bystander");
   broker.host.hold_password_checks = true;
   TestClient client(broker, GetParam());
-  mqtt::Connect packet;
-  packet.version = GetParam();
-  packet.client_id = "c1";
-  packet.username = "alice";
-  packet.password = TestClient::bytes_of("secret");
-  client.send(packet);
+  send_connect(client, "c1", {"alice", "secret"});
   client.subscribe_later("t", 1);
   EXPECT_EQ(broker.host.password_checks.size(), 1u);
   EXPECT_TRUE(client.idle()) << "no CONNACK before the verdict";
@@ -166,12 +165,7 @@ TEST_P(AuthenticationTest, AVerdictForAClosedConnectionIsIgnored) {
   {
     TestClient client(broker, GetParam());
     id = client.id();
-    mqtt::Connect packet;
-    packet.version = GetParam();
-    packet.client_id = "c1";
-    packet.username = "alice";
-    packet.password = TestClient::bytes_of("secret");
-    client.send(packet);
+    send_connect(client, "c1", {"alice", "secret"});
   }
   broker.engine->closed(id);
   broker.host.answer_password_checks();

@@ -78,35 +78,44 @@ std::size_t count_publishes(TestClient& client, std::vector<std::uint16_t>* ids 
   return count;
 }
 
-TEST(MaxInflightBytes, LimitsPayloadBytesInFlight) {
-  Settings settings = open_settings();
-  settings.max_inflight_bytes = 100;
-  Broker broker(settings);
-  TestClient sub(broker, Version::v5), pub(broker, Version::v5);
-  sub.connect("sub");
-  sub.subscribe("t", 1);
-  pub.connect("pub");
-  for (int i = 0; i < 4; ++i) pub.publish("t", std::string(40, 'a'), 1);
+// max_inflight_bytes 100, one QoS 1 subscriber to "t" and a publisher.
+class MaxInflightBytes : public ::testing::Test {
+ protected:
+  static Settings limited() {
+    Settings settings = open_settings();
+    settings.max_inflight_bytes = 100;
+    return settings;
+  }
+  void SetUp() override {
+    sub.connect("sub");
+    sub.subscribe("t", 1);
+    pub.connect("pub");
+  }
+  // PUBACK the first message in flight and return how many went out then.
+  std::size_t acknowledge_first(const std::vector<std::uint16_t>& ids) {
+    sub.send(mqtt::Puback{ids.front(), ReasonCode::Success, {}});
+    return count_publishes(sub);
+  }
+
+  Broker broker{limited()};
+  TestClient sub{broker, Version::v5};
+  TestClient pub{broker, Version::v5};
+};
+
+TEST_F(MaxInflightBytes, LimitsPayloadBytesInFlight) {
+  for (int i = 0; i < 5; ++i) pub.publish("t", std::string(40, 'a'), 1);
   std::vector<std::uint16_t> ids;
-  EXPECT_EQ(count_publishes(sub, &ids), 2u) << "80 bytes in flight; a third would make 120";
-  sub.send(mqtt::Puback{ids[0], ReasonCode::Success, {}});
-  EXPECT_EQ(count_publishes(sub), 1u);
+  EXPECT_EQ(count_publishes(sub, &ids), 3u) << "sent while below 100 bytes: 0, 40, 80";
+  EXPECT_EQ(acknowledge_first(ids), 1u) << "80 bytes again, below 100";
+  EXPECT_EQ(count_publishes(sub), 0u);
 }
 
-TEST(MaxInflightBytes, AMessageLargerThanTheLimitGoesOutAlone) {
-  Settings settings = open_settings();
-  settings.max_inflight_bytes = 100;
-  Broker broker(settings);
-  TestClient sub(broker, Version::v5), pub(broker, Version::v5);
-  sub.connect("sub");
-  sub.subscribe("t", 1);
-  pub.connect("pub");
+TEST_F(MaxInflightBytes, AMessageLargerThanTheLimitGoesOutAlone) {
   pub.publish("t", std::string(150, 'a'), 1);
   pub.publish("t", "b", 1);
   std::vector<std::uint16_t> ids;
   EXPECT_EQ(count_publishes(sub, &ids), 1u);
-  sub.send(mqtt::Puback{ids[0], ReasonCode::Success, {}});
-  EXPECT_EQ(count_publishes(sub), 1u);
+  EXPECT_EQ(acknowledge_first(ids), 1u);
 }
 
 TEST(UpgradeOutgoingQos, DeliversAtTheSubscriptionQos) {

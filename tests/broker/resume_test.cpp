@@ -27,22 +27,27 @@ std::vector<mqtt::Publish> publishes(TestClient& client) {
   return out;
 }
 
-class ResumeAclTest : public ::testing::TestWithParam<Version> {};
-
-// The review's reproduction: a message queued for Alice's offline session is not handed to
-// Bob when he connects with her client id and clean start 0.
-TEST_P(ResumeAclTest, QueuedMessageIsNotHandedToAnotherUser) {
-  Broker broker(alice_and_bob());
+// Alice subscribes to secret/# at QoS 1 in a persistent session under `client_id` and
+// leaves; then the writer publishes to secret/plans, which is queued for her.
+void queue_a_secret_for_alice(Broker& broker, Version version, std::string_view client_id) {
   {
-    TestClient alice(broker, GetParam());
-    alice.connect("alice-box", persistent().user("alice"));
+    TestClient alice(broker, version);
+    alice.connect(client_id, persistent().user("alice"));
     alice.subscribe("secret/#", 1);
     alice.send(mqtt::Disconnect{});
   }
   TestClient writer(broker, Version::v5);
   writer.connect("w", ConnectOptions().user("writer"));
   writer.publish("secret/plans", "attack at dawn", 1);
+}
 
+class ResumeAclTest : public ::testing::TestWithParam<Version> {};
+
+// The review's reproduction: a message queued for Alice's offline session is not handed to
+// Bob when he connects with her client id and clean start 0.
+TEST_P(ResumeAclTest, QueuedMessageIsNotHandedToAnotherUser) {
+  Broker broker(alice_and_bob());
+  queue_a_secret_for_alice(broker, GetParam(), "alice-box");
   TestClient bob(broker, GetParam());
   EXPECT_TRUE(bob.connect("alice-box", persistent().user("bob")).session_present);
   EXPECT_TRUE(publishes(bob).empty());
@@ -79,15 +84,7 @@ TEST_P(ResumeAclTest, UseUsernameAsClientIdKeepsEachUserInHisOwnSession) {
   Settings settings = alice_and_bob();
   settings.listeners.front().use_username_as_clientid = true;
   Broker broker(settings);
-  {
-    TestClient alice(broker, GetParam());
-    alice.connect("shared-id", persistent().user("alice"));
-    alice.subscribe("secret/#", 1);
-    alice.send(mqtt::Disconnect{});
-  }
-  TestClient writer(broker, Version::v5);
-  writer.connect("ignored", ConnectOptions().user("writer"));
-  writer.publish("secret/plans", "x", 1);
+  queue_a_secret_for_alice(broker, GetParam(), "shared-id");
   TestClient bob(broker, GetParam());
   EXPECT_FALSE(bob.connect("shared-id", persistent().user("bob")).session_present)
       << "Bob's session is 'bob', not the client id he asked for";

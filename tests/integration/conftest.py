@@ -10,10 +10,13 @@ keyword becomes a mosquitto.conf line `option value`, so the same test runs on b
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -179,3 +182,21 @@ def start_mosquitto(tmp_path):
     yield start
     for running in started:
         running.stop()
+
+
+@pytest.fixture
+def readable_file():
+    """readable_file(name, text) -> Path of a file Debian's mosquitto can read: started as
+    root, it reads its acl_file and password_file as the `mosquitto` user, to whom pytest's
+    tmp_path (under /tmp/pytest-of-root, mode 0700) is closed."""
+    directory = Path(tempfile.mkdtemp(prefix="attestmq-files-"))
+    directory.chmod(0o755)
+
+    def write(name, text):
+        path = directory / name
+        path.write_text(text)
+        path.chmod(0o644)
+        return path
+
+    yield write
+    shutil.rmtree(directory)

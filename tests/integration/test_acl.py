@@ -3,10 +3,7 @@ not write (MQTT 5.0 section 3.3.4), SUBSCRIBE per filter (section 3.9.3), and de
 ordinary, retained and will messages only to subscribers that may read them. Each test runs
 on Debian's mosquitto as well (--broker mosquitto) with the same acl_file."""
 import queue
-import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
@@ -34,18 +31,8 @@ pattern readwrite clients/%c/#
 
 
 @pytest.fixture
-def acl_broker(start_broker):
-    # Debian's mosquitto, started as root, reads its acl_file as the `mosquitto` user, to whom
-    # pytest's tmp_path (mode 0700) is closed: the file lives in a directory others may read.
-    directory = Path(tempfile.mkdtemp(prefix="attestmq-acl-"))
-    try:
-        directory.chmod(0o755)
-        path = directory / "broker.acl"
-        path.write_text(ACL)
-        path.chmod(0o644)
-        yield start_broker(acl_file=path)
-    finally:
-        shutil.rmtree(directory)
+def acl_broker(start_broker, readable_file):
+    return start_broker(acl_file=readable_file("broker.acl", ACL))
 
 
 @pytest.fixture
