@@ -1,18 +1,17 @@
 #include "server/server.hpp"
 
-#include <algorithm>
 #include <thread>
 
 #include "server/listen_sockets.hpp"
 #include "server/logger.hpp"
 #include "server/reactor.hpp"
+#include "server/reactor_ids.hpp"
 #include "server/server_core.hpp"
 
 namespace attestmq::server {
 
 std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::BrokerConfig& config) {
-  const unsigned threads =
-      config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = reactor_threads(config.threads, std::thread::hardware_concurrency());
   auto logger = Logger::open(config.log, threads > 1);
   if (auto* error = std::get_if<std::string>(&logger)) return std::move(*error);
   auto opened = open_listen_sockets(config.listeners);

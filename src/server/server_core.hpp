@@ -20,15 +20,12 @@
 #include "server/logger.hpp"
 #include "server/optional_mutex.hpp"
 #include "server/outbox.hpp"
+#include "server/reactor_ids.hpp"
 #include "server/tls_contexts.hpp"
 
 namespace attestmq::server {
 
 class Reactor;
-
-// A connection id carries its owning reactor in the low byte, so routing needs no table.
-inline constexpr unsigned kReactorBits = 8;
-inline unsigned reactor_of(broker::ConnId conn) { return conn & ((1u << kReactorBits) - 1); }
 
 class ServerCore final : public broker::Host {
  public:
