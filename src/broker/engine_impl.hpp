@@ -97,7 +97,8 @@ struct Engine::Impl {
   void refuse(Connection& conn, mqtt::Version version, mqtt::ReasonCode code, std::string_view why);
   void take_over(Session& session);
   SubscriberId attach_session(Connection& conn, const mqtt::Connect& packet, bool& present);
-  std::string assign_client_id();
+  // A fresh "auto-" identifier; nullopt when the host has no randomness.
+  std::optional<std::string> assign_client_id();
 
   // disconnect.cpp
   void on_disconnect(Connection& conn, const mqtt::Disconnect& packet);

@@ -1,10 +1,9 @@
 #include "server/server_core.hpp"
 
-#include <sys/random.h>
-
-#include <cerrno>
 #include <chrono>
+#include <cstring>
 
+#include "server/random_bytes.hpp"
 #include "server/reactor.hpp"
 
 namespace attestmq::server {
@@ -56,13 +55,12 @@ std::uint64_t ServerCore::wall_clock_s() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count());
 }
 
-void ServerCore::random(std::span<std::uint8_t> out) {
-  std::size_t filled = 0;
-  while (filled < out.size()) {
-    const ssize_t got = ::getrandom(out.data() + filled, out.size() - filled, 0);
-    if (got > 0) filled += static_cast<std::size_t>(got);
-    // getrandom only fails with EINTR once the pool is initialised; retry.
-  }
+bool ServerCore::random(std::span<std::uint8_t> out) {
+  int error = 0;
+  if (fill_random(out, system_random, error)) return true;
+  log_parts(broker::LogLevel::error, "getrandom failed: ", std::strerror(error),
+            "; refusing what needs random bytes.");
+  return false;
 }
 
 void ServerCore::reload_tls() {

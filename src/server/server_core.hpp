@@ -45,7 +45,7 @@ class ServerCore final : public broker::Host {
 
   std::uint64_t now_ms() override;
   std::uint64_t wall_clock_s() override;
-  void random(std::span<std::uint8_t> out) override;
+  bool random(std::span<std::uint8_t> out) override;
   void log(broker::LogLevel level, std::string_view line) override;
   std::uint64_t send(broker::ConnId conn, std::span<const std::uint8_t> bytes) override;
   void close(broker::ConnId conn) override;
