@@ -90,9 +90,9 @@ void Reactor::run() {
     for (int i = 0; i < count; ++i) handle_event(events[i].data.u64, events[i].events);
     if (index_ == 0 && !shutdown_started_ && core_.stop_requested().load()) begin_shutdown();
     flush_scheduled();
-    if (stopping_.load()) break;
+    if (stopping_.load() && finish_connections()) break;
   }
-  close_all();
+  close_all();  // only if epoll_wait failed: finish_connections() left nothing else
   t_current_reactor = nullptr;
 }
 
@@ -332,7 +332,8 @@ int Reactor::run_timers() {
 }
 
 // Reactor 0, on SIGINT/SIGTERM: no new clients; the engine says goodbye to every client
-// (Host::close on each); then every reactor flushes and closes what it owns.
+// (Host::close on each); then every reactor closes what it owns, gracefully
+// (finish_connections).
 void Reactor::begin_shutdown() {
   shutdown_started_ = true;
   for (auto& socket : listen_sockets_) socket.fd.reset();

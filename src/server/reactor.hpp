@@ -39,7 +39,8 @@ class Reactor {
   void adopt(UniqueFd fd, broker::ConnId conn, std::uint32_t listener, std::uint16_t port);
   // Any thread (the engine's): the connection's outbox has something to do.
   void schedule_flush(broker::ConnId conn);
-  // Any thread: finish the loop (after Engine::shutdown()).
+  // Any thread: finish the loop (after Engine::shutdown()) once every connection has
+  // closed gracefully or run out of time to (reactor_closing.cpp).
   void stop();
   // Async-signal-safe: interrupt epoll_wait.
   void wake();
@@ -118,6 +119,7 @@ class Reactor {
   void flush_scheduled();
   int run_timers();
   void begin_shutdown();
+  bool finish_connections();
   void close_all();
 
   ServerCore& core_;
@@ -134,6 +136,7 @@ class Reactor {
   OptionalMutex mailbox_mutex_;
   Mailbox mailbox_;
   std::atomic<bool> stopping_{false};
+  bool finishing_ = false;  // stopping: every connection is closing (finish_connections)
   // Reactor 0 only.
   std::vector<ListenSocket> listen_sockets_;
   std::vector<std::uint64_t> accept_paused_until_ms_;  // per listen socket; 0: accepting
