@@ -5,7 +5,6 @@
 #include <optional>
 #include <string>
 
-#include "broker/access_control.hpp"
 #include "broker/authentication.hpp"
 #include "broker/engine_impl.hpp"
 
@@ -123,9 +122,9 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
   conn.client_id = client_id;
   SubscriberId id = attach_session(conn, packet, present);
   Session& session = *sessions[id];
-  // The acl_file's rules for this client id and username, substituted once (access_control).
-  const auto& acl = settings.listeners[conn.info.listener].acl;
-  session.access = acl ? acl->for_client(conn.client_id, auth.username) : nullptr;
+  session.listener = conn.info.listener;
+  session.username = auth.username;
+  resolve_access(session);
 
   conn.state = ConnectionState::connected;
   conn.session = id;

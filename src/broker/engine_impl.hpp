@@ -100,6 +100,10 @@ struct Engine::Impl {
   // A fresh "auto-" identifier; nullopt when the host has no randomness.
   std::optional<std::string> assign_client_id();
 
+  // listener_policies.cpp
+  void resolve_access(Session& session);
+  void update_listener_policies(std::vector<ListenerPolicy> policies);
+
   // disconnect.cpp
   void on_disconnect(Connection& conn, const mqtt::Disconnect& packet);
   void disconnect(Connection& conn, mqtt::ReasonCode code);  // DISCONNECT (5.0), then close
