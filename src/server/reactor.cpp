@@ -76,7 +76,7 @@ void Reactor::run() {
   if (index_ == 0) next_tick_at_ms_ = core_.now_ms();
   epoll_event events[kMaxEvents];
   while (true) {
-    if (index_ == 0 && core_.reload_requested().exchange(false)) core_.reload_tls();
+    if (index_ == 0 && core_.reload_requested().exchange(false)) core_.reload();
     int timeout = index_ == 0 ? run_timers() : -1;
     timeout = earliest(timeout, resume_accepting());
     timeout = earliest(timeout, expire_handshakes());

@@ -75,7 +75,7 @@ void Server::request_stop() {
   core_->reactors()[0]->wake();
 }
 
-void Server::request_tls_reload() {
+void Server::request_reload() {
   core_->reload_requested().store(true);
   core_->reactors()[0]->wake();
 }

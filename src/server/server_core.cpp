@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "config/security_files.hpp"
 #include "server/random_bytes.hpp"
 #include "server/reactor.hpp"
 
@@ -63,6 +64,11 @@ bool ServerCore::random(std::span<std::uint8_t> out) {
   return false;
 }
 
+void ServerCore::reload() {
+  reload_tls();
+  reload_security_files();
+}
+
 void ServerCore::reload_tls() {
   std::size_t tls_listeners = 0;
   for (const auto& listener : config_.listeners) tls_listeners += listener.tls.enabled() ? 1 : 0;
@@ -75,6 +81,26 @@ void ServerCore::reload_tls() {
   }
   log_parts(broker::LogLevel::notice, "Reloaded the TLS certificates and keys of ",
             std::to_string(tls_listeners), tls_listeners == 1 ? " listener." : " listeners.");
+}
+
+void ServerCore::reload_security_files() {
+  std::size_t files = 0;
+  for (const auto& listener : config_.listeners) {
+    files += (listener.password_file.empty() ? 0 : 1) + (listener.acl_file.empty() ? 0 : 1);
+  }
+  if (files == 0) return;
+  config::BrokerConfig reread = config_;  // the same file names; the policies are replaced
+  if (const auto error = config::load_security_files(reread)) {
+    log_parts(broker::LogLevel::error,
+              "Reloading the password and ACL files failed, keeping the previous rules: ",
+              error->to_string());
+    return;
+  }
+  with_engine([&](broker::Engine& engine) {
+    engine.update_listener_policies(std::move(reread.settings.listeners));
+  });
+  log_parts(broker::LogLevel::notice, "Reloaded the password and ACL files (",
+            std::to_string(files), files == 1 ? " file)." : " files).");
 }
 
 void ServerCore::log(broker::LogLevel level, std::string_view line) { logger_->log(level, line); }

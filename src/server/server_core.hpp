@@ -70,15 +70,22 @@ class ServerCore final : public broker::Host {
   // Connections currently open per listener, for max_connections.
   std::atomic<std::int32_t>& connection_count(std::uint32_t listener) { return connection_counts_[listener]; }
   std::atomic<bool>& stop_requested() { return stop_requested_; }
-  // SIGHUP asks reactor 0 to reload_tls().
+  // SIGHUP asks reactor 0 to reload().
   std::atomic<bool>& reload_requested() { return reload_requested_; }
 
   TlsContexts& tls_contexts() { return tls_contexts_; }
+  // Reads every file named by the configuration again: reload_tls() and
+  // reload_security_files(), each failing (logged, old state kept) on its own.
+  void reload();
+
+ private:
   // Rebuilds every TLS listener's context from the configuration, re-reading certificates,
   // keys, CRLs and PSK files; on failure logs why and keeps the previous contexts.
   void reload_tls();
+  // Re-reads every password_file and acl_file into the engine's listener policies; on
+  // failure logs the file, line and reason and keeps the previous rules.
+  void reload_security_files();
 
- private:
   const config::BrokerConfig config_;
   const bool threaded_;
   std::unique_ptr<Logger> logger_;
