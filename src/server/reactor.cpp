@@ -81,6 +81,8 @@ void Reactor::run() {
     timeout = earliest(timeout, resume_accepting());
     timeout = earliest(timeout, expire_handshakes());
     timeout = earliest(timeout, expire_closing());
+    // Stopping, and the last close just expired: nothing is left to wait for.
+    if (stopping_.load() && connections_.empty()) break;
     if (!scheduled_.empty()) timeout = 0;
     const int count = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
     if (count < 0 && errno != EINTR) {

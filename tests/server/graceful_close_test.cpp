@@ -235,5 +235,18 @@ TEST(GracefulClose, StopDeliversTheGoodbyeBehindUnreadMessages) {
   stopper.join();
 }
 
+// A reactor other than 0 has no timer tick to wake it: once its last connection's close
+// deadline expired, the stop must end its loop rather than wait for an event that never
+// comes (a regression hangs here).
+TEST(GracefulClose, StopEndsEveryReactorWhenTheLastCloseTimesOut) {
+  RunningServer running(loopback_config(2));
+  TestClient on_reactor_0("127.0.0.1", running.port());
+  TestClient on_reactor_1("127.0.0.1", running.port());
+  ASSERT_EQ(on_reactor_0.connect("silent-0", mqtt::Version::v311), mqtt::ReasonCode::Success);
+  ASSERT_EQ(on_reactor_1.connect("silent-1", mqtt::Version::v311), mqtt::ReasonCode::Success);
+  running.stop();  // neither client reads its EOF nor closes: both closes time out
+  EXPECT_TRUE(on_reactor_1.closed_by_peer());
+}
+
 }  // namespace
 }  // namespace attestmq::server
