@@ -4,6 +4,7 @@
 
 #include "server/listen_sockets.hpp"
 #include "server/logger.hpp"
+#include "server/open_file_limit.hpp"
 #include "server/reactor.hpp"
 #include "server/reactor_ids.hpp"
 #include "server/server_core.hpp"
@@ -12,6 +13,7 @@ namespace attestmq::server {
 
 std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::BrokerConfig& config) {
   const unsigned threads = reactor_threads(config.threads, std::thread::hardware_concurrency());
+  const OpenFileLimit file_limit = raise_open_file_limit();
   auto logger = Logger::open(config.log, threads > 1);
   if (auto* error = std::get_if<std::string>(&logger)) return std::move(*error);
   auto opened = open_listen_sockets(config.listeners);
@@ -28,6 +30,8 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   }
   std::unique_ptr<Server> server(new Server(std::move(core), threads));
   server->log(broker::LogLevel::notice, config.settings.version_string + " starting");
+  server->log(file_limit.error.empty() ? broker::LogLevel::notice : broker::LogLevel::warning,
+              describe(file_limit));
 
   if (config.local_only) {
     server->log(broker::LogLevel::notice,
