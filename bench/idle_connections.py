@@ -88,7 +88,8 @@ def measure(name, command, connections, processes):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--attestmq", default=os.path.join(ROOT, "build/release/apps/attestmq/attestmq"))
+    parser.add_argument("--attestmq",
+                        default=os.path.join(ROOT, "build/release/apps/attestmq/attestmq"))
     parser.add_argument("--mosquitto", default=shutil.which("mosquitto") or "/usr/sbin/mosquitto")
     parser.add_argument("--connections", type=int, default=19_000)
     parser.add_argument("--processes", type=int, default=2,
@@ -99,7 +100,8 @@ def main():
     print("| broker | idle connections | VmRSS before | VmRSS after | bytes per connection |")
     print("|---|---|---|---|---|")
     for name, held, before, after, per in rows:
-        print(f"| {name} | {held} | {before / 2**20:.1f} MiB | {after / 2**20:.1f} MiB | {per:.0f} |")
+        print(f"| {name} | {held} | {before / 2**20:.1f} MiB | {after / 2**20:.1f} MiB "
+              f"| {per:.0f} |")
 
 
 if __name__ == "__main__":

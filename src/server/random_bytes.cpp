@@ -6,7 +6,9 @@
 
 namespace attestmq::server {
 
-ssize_t system_random(std::span<std::uint8_t> out) { return ::getrandom(out.data(), out.size(), 0); }
+ssize_t system_random(std::span<std::uint8_t> out) {
+  return ::getrandom(out.data(), out.size(), 0);
+}
 
 bool fill_random(std::span<std::uint8_t> out, const RandomSource& source, int& error) {
   std::size_t filled = 0;

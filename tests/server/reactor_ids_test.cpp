@@ -26,8 +26,9 @@ TEST(ReactorThreads, AConfiguredCountWinsOverTheCores) {
 }
 
 TEST(ConnectionIds, EveryReactorIsNamedAndTheSequenceSurvives) {
+  const std::uint64_t sequences[] = {1, 255, std::uint64_t{1} << 40};
   for (const unsigned reactor : {0u, 1u, kMaxReactors / 2, kMaxReactors - 1}) {
-    for (const std::uint64_t sequence : {std::uint64_t{1}, std::uint64_t{255}, std::uint64_t{1} << 40}) {
+    for (const std::uint64_t sequence : sequences) {
       const broker::ConnId conn = connection_id(sequence, reactor);
       EXPECT_EQ(reactor_of(conn), reactor);
       EXPECT_EQ(conn >> kReactorBits, sequence);
