@@ -135,8 +135,9 @@ class RecordingHost final : public attestmq::broker::Host {
   }
   std::uint64_t now_ms() override { return clock_ms; }
   std::uint64_t wall_clock_s() override { return 1'800'000'000 + clock_ms / 1000; }
-  void random(std::span<std::uint8_t> out) override {
+  bool random(std::span<std::uint8_t> out) override {
     for (auto& byte : out) byte = static_cast<std::uint8_t>(++random_counter_);
+    return true;
   }
   void log(attestmq::broker::LogLevel, std::string_view line) override {
     require(!line.empty());

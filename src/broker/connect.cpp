@@ -2,9 +2,9 @@
 // in the order of section 3.1.4, take-over of a connected client id, session resumption,
 // and the CONNACK that tells the client the broker's limits.
 #include <algorithm>
+#include <optional>
 #include <string>
 
-#include "broker/access_control.hpp"
 #include "broker/authentication.hpp"
 #include "broker/engine_impl.hpp"
 #include "mqtt/topic.hpp"
@@ -42,11 +42,11 @@ bool Engine::Impl::too_deep(std::string_view topic_or_filter) const {
   return mqtt::topic_levels(topic_or_filter) > settings.max_topic_levels;
 }
 
-std::string Engine::Impl::assign_client_id() {
+std::optional<std::string> Engine::Impl::assign_client_id() {
   static constexpr char kHex[] = "0123456789abcdef";
   for (;;) {
     std::uint8_t bytes[8];
-    host.random(bytes);
+    if (!host.random(bytes)) return std::nullopt;
     std::string id = "auto-";
     for (std::uint8_t b : bytes) {
       id.push_back(kHex[b >> 4]);
@@ -119,7 +119,15 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
              "empty client identifier without clean session (MQTT 3.1.1 section 3.1.3.1)");
       return;
     }
-    client_id = assign_client_id();
+    auto fresh = assign_client_id();
+    if (!fresh) {
+      // No identifier can be made up without randomness: a predictable one could be taken
+      // over by anyone who guesses it.
+      refuse(conn, version, mqtt::ReasonCode::ServerUnavailable,
+             "no random bytes to assign a client identifier (MQTT 5.0 section 3.1.3.1)");
+      return;
+    }
+    client_id = std::move(*fresh);
     assigned = true;
   }
   std::uint16_t keep_alive = packet.keep_alive;
@@ -176,8 +184,9 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
   conn.client_id = client_id;
   SubscriberId id = attach_session(conn, packet, present);
   Session& session = *sessions[id];
-  // The acl_file's rules for this client id and username, substituted once (access_control).
-  session.access = policy.acl ? policy.acl->for_client(conn.client_id, auth.username) : nullptr;
+  session.listener = conn.info.listener;
+  session.username = auth.username;
+  resolve_access(session);
 
   conn.state = ConnectionState::connected;
   conn.session = id;

@@ -104,6 +104,11 @@ void Engine::shutdown() {
   impl_->shutdown();
 }
 
+void Engine::update_listener_policies(std::vector<ListenerPolicy> policies) {
+  CallScope scope(*impl_);
+  impl_->update_listener_policies(std::move(policies));
+}
+
 EngineStats Engine::stats() const {
   EngineStats stats = impl_->counters;
   stats.subscriptions = impl_->index.size();

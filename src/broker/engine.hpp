@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "broker/host.hpp"
 #include "broker/settings.hpp"
@@ -57,6 +58,12 @@ class Engine {
   std::uint64_t next_tick_ms() const;
   // Graceful shutdown: DISCONNECT 0x8B to 5.0 clients, then close every connection.
   void shutdown();
+  // Replaces Settings::listeners, one policy per listener as at construction (a different
+  // count is refused and logged): the password and ACL files were read again. New CONNECTs
+  // are checked against the new passwords; every session, connected or not, keeps going and
+  // gets the new ACL rules for its next publish, subscribe and delivery. Connected clients
+  // are not authenticated again.
+  void update_listener_policies(std::vector<ListenerPolicy> policies);
 
   EngineStats stats() const;
 

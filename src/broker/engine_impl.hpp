@@ -105,7 +105,12 @@ struct Engine::Impl {
   bool too_deep(std::string_view topic_or_filter) const;
   void take_over(Session& session, bool session_continues);
   SubscriberId attach_session(Connection& conn, const mqtt::Connect& packet, bool& present);
-  std::string assign_client_id();
+  // A fresh "auto-" identifier; nullopt when the host has no randomness.
+  std::optional<std::string> assign_client_id();
+
+  // listener_policies.cpp
+  void resolve_access(Session& session);
+  void update_listener_policies(std::vector<ListenerPolicy> policies);
 
   // disconnect.cpp
   void on_disconnect(Connection& conn, const mqtt::Disconnect& packet);

@@ -39,8 +39,10 @@ class Host {
   virtual std::uint64_t now_ms() = 0;
   virtual std::uint64_t wall_clock_s() = 0;
 
-  // Cryptographically secure random bytes (assigned client identifiers).
-  virtual void random(std::span<std::uint8_t> out) = 0;
+  // Fills `out` with cryptographically secure random bytes (assigned client identifiers).
+  // False when the host has none to give (its entropy source failed): `out` must not be
+  // used, and the engine refuses what needed it rather than wait.
+  [[nodiscard]] virtual bool random(std::span<std::uint8_t> out) = 0;
 
   virtual void log(LogLevel level, std::string_view line) = 0;
 

@@ -45,8 +45,12 @@ struct Session {
 
   std::vector<std::string> subscriptions;  // filters, to release them when the session ends
 
-  // What the acl_file lets this client do, set at each CONNECT; null without an acl_file.
+  // What the acl_file lets this client do, set at each CONNECT and when the listeners'
+  // policies change; null without an acl_file. Resolved from the listener and the username
+  // (nullopt: anonymous) of the last CONNECT.
   std::shared_ptr<const ClientAccess> access;
+  std::uint32_t listener = 0;
+  std::optional<std::string> username;
 
   // Section 3.1.3.2: the will and when a delayed will is due.
   std::shared_ptr<Message> will;

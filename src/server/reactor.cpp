@@ -75,11 +75,13 @@ void Reactor::run() {
   if (index_ == 0) next_tick_at_ms_ = core_.now_ms();
   epoll_event events[kMaxEvents];
   while (true) {
-    if (index_ == 0 && core_.reload_requested().exchange(false)) core_.reload_tls();
+    if (index_ == 0 && core_.reload_requested().exchange(false)) core_.reload();
     int timeout = index_ == 0 ? run_timers() : -1;
     timeout = earliest(timeout, resume_accepting());
     timeout = earliest(timeout, expire_handshakes());
     timeout = earliest(timeout, expire_closing());
+    // Stopping, and the last close just expired: nothing is left to wait for.
+    if (stopping_.load() && connections_.empty()) break;
     if (!scheduled_.empty()) timeout = 0;
     const int count = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
     if (count < 0 && errno != EINTR) {
@@ -89,9 +91,9 @@ void Reactor::run() {
     for (int i = 0; i < count; ++i) handle_event(events[i].data.u64, events[i].events);
     if (index_ == 0 && !shutdown_started_ && core_.stop_requested().load()) begin_shutdown();
     flush_scheduled();
-    if (stopping_.load()) break;
+    if (stopping_.load() && finish_connections()) break;
   }
-  close_all();
+  close_all();  // only if epoll_wait failed: finish_connections() left nothing else
   t_current_reactor = nullptr;
 }
 
@@ -346,7 +348,8 @@ int Reactor::run_timers() {
 }
 
 // Reactor 0, on SIGINT/SIGTERM: no new clients; the engine says goodbye to every client
-// (Host::close on each); then every reactor flushes and closes what it owns.
+// (Host::close on each); then every reactor closes what it owns, gracefully
+// (finish_connections).
 void Reactor::begin_shutdown() {
   shutdown_started_ = true;
   for (auto& socket : listen_sockets_) socket.fd.reset();

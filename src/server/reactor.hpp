@@ -42,7 +42,8 @@ class Reactor {
   void schedule_flush(broker::ConnId conn);
   // Any thread (a password worker's): hand the verdict to the engine on this reactor.
   void deliver_password_verdict(broker::ConnId conn, bool valid);
-  // Any thread: finish the loop (after Engine::shutdown()).
+  // Any thread: finish the loop (after Engine::shutdown()) once every connection has
+  // closed gracefully or run out of time to (reactor_closing.cpp).
   void stop();
   // Async-signal-safe: interrupt epoll_wait.
   void wake();
@@ -126,6 +127,7 @@ class Reactor {
   void flush_scheduled();
   int run_timers();
   void begin_shutdown();
+  bool finish_connections();
   void close_all();
 
   ServerCore& core_;
@@ -142,6 +144,7 @@ class Reactor {
   std::mutex mailbox_mutex_;  // real even with one reactor: password workers post here too
   Mailbox mailbox_;
   std::atomic<bool> stopping_{false};
+  bool finishing_ = false;  // stopping: every connection is closing (finish_connections)
   // Reactor 0 only.
   std::vector<ListenSocket> listen_sockets_;
   std::vector<std::uint64_t> accept_paused_until_ms_;  // per listen socket; 0: accepting

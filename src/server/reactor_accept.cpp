@@ -63,7 +63,7 @@ void Reactor::accept_from(std::size_t socket_index) {
     }
     const unsigned target = next_reactor_;
     next_reactor_ = (next_reactor_ + 1) % reactors.size();
-    const ConnId conn = (next_sequence_++ << kReactorBits) | target;
+    const ConnId conn = connection_id(next_sequence_++, target);
     reactors[target]->adopt(std::move(fd), conn, socket.listener, socket.port);
   }
 }

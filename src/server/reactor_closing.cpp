@@ -9,11 +9,15 @@
 //   3. then shuts down its sending side (the client reads EOF after the final packet);
 //   4. reads and discards input until the client closes too (EOF), then closes.
 // A client that never reads or never closes is cut at kCloseDeadlineMs after Host::close.
+// Stopping the server closes every connection the same way, so a client whose receive path
+// is still full gets its DISCONNECT 0x8B (Server shutting down) after what it had not read
+// yet, rather than a reset; the stop therefore takes at most kCloseDeadlineMs longer.
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "server/reactor.hpp"
 #include "server/server_core.hpp"
@@ -70,6 +74,26 @@ int Reactor::expire_closing() {
                     std::to_string(it->second.unwritten()), " bytes unsent), closing it.");
     release(conn);
   });
+}
+
+// While stopping: closes what the engine did not (connections still in their TLS
+// handshake), once; true when no connection is left, i.e. the loop may end.
+bool Reactor::finish_connections() {
+  if (!finishing_) {
+    finishing_ = true;
+    std::vector<broker::ConnId> open;
+    for (const auto& [conn, connection] : connections_) {
+      if (!connection.closing) open.push_back(conn);
+    }
+    for (const broker::ConnId conn : open) {
+      flush(conn);  // the engine's goodbye and Host::close, if it sent them
+      const auto it = connections_.find(conn);
+      if (it == connections_.end() || it->second.closing) continue;
+      begin_closing(conn, it->second);
+      if (write_output(conn, it->second)) continue_closing(conn, it->second);
+    }
+  }
+  return connections_.empty();
 }
 
 void Reactor::detach_from_engine(broker::ConnId conn, Connection& connection) {

@@ -1,18 +1,19 @@
 #include "server/server.hpp"
 
-#include <algorithm>
 #include <thread>
 
 #include "server/listen_sockets.hpp"
 #include "server/logger.hpp"
+#include "server/open_file_limit.hpp"
 #include "server/reactor.hpp"
+#include "server/reactor_ids.hpp"
 #include "server/server_core.hpp"
 
 namespace attestmq::server {
 
 std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::BrokerConfig& config) {
-  const unsigned threads =
-      config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = reactor_threads(config.threads, std::thread::hardware_concurrency());
+  const OpenFileLimit file_limit = raise_open_file_limit();
   auto logger = Logger::open(config.log, threads > 1);
   if (auto* error = std::get_if<std::string>(&logger)) return std::move(*error);
   auto opened = open_listen_sockets(config.listeners);
@@ -29,6 +30,8 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   }
   std::unique_ptr<Server> server(new Server(std::move(core), threads));
   server->log(broker::LogLevel::notice, config.settings.version_string + " starting");
+  server->log(file_limit.error.empty() ? broker::LogLevel::notice : broker::LogLevel::warning,
+              describe(file_limit));
 
   if (config.local_only) {
     server->log(broker::LogLevel::notice,
@@ -76,7 +79,7 @@ void Server::request_stop() {
   core_->reactors()[0]->wake();
 }
 
-void Server::request_tls_reload() {
+void Server::request_reload() {
   core_->reload_requested().store(true);
   core_->reactors()[0]->wake();
 }

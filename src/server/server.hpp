@@ -40,9 +40,10 @@ class Server {
   void run();
   // Async-signal-safe and callable from any thread.
   void request_stop();
-  // Async-signal-safe and callable from any thread: reactor 0 rebuilds the TLS contexts
-  // (SIGHUP); connections already open keep theirs.
-  void request_tls_reload();
+  // Async-signal-safe and callable from any thread (SIGHUP): reactor 0 reads the TLS
+  // material, password files and ACL files again. Connections already open keep their TLS
+  // context and their session, and meet the new ACL rules from their next packet on.
+  void request_reload();
 
   void log(broker::LogLevel level, std::string_view line);
   // The engine's counters; only while run() is not running.
@@ -57,7 +58,7 @@ class Server {
 };
 
 // While alive, SIGINT and SIGTERM stop `server` gracefully, SIGHUP reloads its TLS
-// certificates and keys, and SIGPIPE is ignored; the previous dispositions come back when it
+// certificates and keys, password files and ACL files, and SIGPIPE is ignored; the previous dispositions come back when it
 // goes. One at a time per process.
 class StopOnSignals {
  public:

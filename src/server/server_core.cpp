@@ -1,10 +1,10 @@
 #include "server/server_core.hpp"
 
-#include <sys/random.h>
-
-#include <cerrno>
 #include <chrono>
+#include <cstring>
 
+#include "config/security_files.hpp"
+#include "server/random_bytes.hpp"
 #include "server/reactor.hpp"
 
 namespace attestmq::server {
@@ -56,13 +56,17 @@ std::uint64_t ServerCore::wall_clock_s() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count());
 }
 
-void ServerCore::random(std::span<std::uint8_t> out) {
-  std::size_t filled = 0;
-  while (filled < out.size()) {
-    const ssize_t got = ::getrandom(out.data() + filled, out.size() - filled, 0);
-    if (got > 0) filled += static_cast<std::size_t>(got);
-    // getrandom only fails with EINTR once the pool is initialised; retry.
-  }
+bool ServerCore::random(std::span<std::uint8_t> out) {
+  int error = 0;
+  if (fill_random(out, system_random, error)) return true;
+  log_parts(broker::LogLevel::error, "getrandom failed: ", std::strerror(error),
+            "; refusing what needs random bytes.");
+  return false;
+}
+
+void ServerCore::reload() {
+  reload_tls();
+  reload_security_files();
 }
 
 void ServerCore::reload_tls() {
@@ -77,6 +81,26 @@ void ServerCore::reload_tls() {
   }
   log_parts(broker::LogLevel::notice, "Reloaded the TLS certificates and keys of ",
             std::to_string(tls_listeners), tls_listeners == 1 ? " listener." : " listeners.");
+}
+
+void ServerCore::reload_security_files() {
+  std::size_t files = 0;
+  for (const auto& listener : config_.listeners) {
+    files += (listener.password_file.empty() ? 0 : 1) + (listener.acl_file.empty() ? 0 : 1);
+  }
+  if (files == 0) return;
+  config::BrokerConfig reread = config_;  // the same file names; the policies are replaced
+  if (const auto error = config::load_security_files(reread)) {
+    log_parts(broker::LogLevel::error,
+              "Reloading the password and ACL files failed, keeping the previous rules: ",
+              error->to_string());
+    return;
+  }
+  with_engine([&](broker::Engine& engine) {
+    engine.update_listener_policies(std::move(reread.settings.listeners));
+  });
+  log_parts(broker::LogLevel::notice, "Reloaded the password and ACL files (",
+            std::to_string(files), files == 1 ? " file)." : " files).");
 }
 
 void ServerCore::log(broker::LogLevel level, std::string_view line) { logger_->log(level, line); }

@@ -21,15 +21,12 @@
 #include "server/optional_mutex.hpp"
 #include "server/outbox.hpp"
 #include "server/password_workers.hpp"
+#include "server/reactor_ids.hpp"
 #include "server/tls_contexts.hpp"
 
 namespace attestmq::server {
 
 class Reactor;
-
-// A connection id carries its owning reactor in the low byte, so routing needs no table.
-inline constexpr unsigned kReactorBits = 8;
-inline unsigned reactor_of(broker::ConnId conn) { return conn & ((1u << kReactorBits) - 1); }
 
 class ServerCore final : public broker::Host {
  public:
@@ -49,7 +46,7 @@ class ServerCore final : public broker::Host {
 
   std::uint64_t now_ms() override;
   std::uint64_t wall_clock_s() override;
-  void random(std::span<std::uint8_t> out) override;
+  bool random(std::span<std::uint8_t> out) override;
   void log(broker::LogLevel level, std::string_view line) override;
   void check_password(broker::ConnId conn, broker::PasswordCheck check) override;
   std::uint64_t send(broker::ConnId conn, std::span<const std::uint8_t> bytes) override;
@@ -75,15 +72,22 @@ class ServerCore final : public broker::Host {
   // Connections currently open per listener, for max_connections.
   std::atomic<std::int32_t>& connection_count(std::uint32_t listener) { return connection_counts_[listener]; }
   std::atomic<bool>& stop_requested() { return stop_requested_; }
-  // SIGHUP asks reactor 0 to reload_tls().
+  // SIGHUP asks reactor 0 to reload().
   std::atomic<bool>& reload_requested() { return reload_requested_; }
 
   TlsContexts& tls_contexts() { return tls_contexts_; }
+  // Reads every file named by the configuration again: reload_tls() and
+  // reload_security_files(), each failing (logged, old state kept) on its own.
+  void reload();
+
+ private:
   // Rebuilds every TLS listener's context from the configuration, re-reading certificates,
   // keys, CRLs and PSK files; on failure logs why and keeps the previous contexts.
   void reload_tls();
+  // Re-reads every password_file and acl_file into the engine's listener policies; on
+  // failure logs the file, line and reason and keeps the previous rules.
+  void reload_security_files();
 
- private:
   const config::BrokerConfig config_;
   const bool threaded_;
   std::unique_ptr<Logger> logger_;

@@ -1,5 +1,5 @@
-// SIGINT/SIGTERM stop the server gracefully and SIGHUP reloads the TLS certificates and keys
-// (Mosquitto does the same); SIGPIPE is ignored, a peer that went away is noticed by send()
+// SIGINT/SIGTERM stop the server gracefully and SIGHUP reloads the TLS certificates and keys,
+// the password files and the ACL files (Mosquitto reloads the latter two too); SIGPIPE is ignored, a peer that went away is noticed by send()
 // instead.
 #include <atomic>
 
@@ -15,7 +15,7 @@ void on_stop_signal(int) {
 }
 
 void on_reload_signal(int) {
-  if (Server* server = g_server.load()) server->request_tls_reload();
+  if (Server* server = g_server.load()) server->request_reload();
 }
 
 }  // namespace

@@ -37,8 +37,10 @@ class RecordingHost : public Host {
   }
   std::uint64_t now_ms() override { return clock_ms; }
   std::uint64_t wall_clock_s() override { return 1'700'000'000 + clock_ms / 1000; }
-  void random(std::span<std::uint8_t> out) override {
+  bool random(std::span<std::uint8_t> out) override {
+    if (random_fails) return false;
     for (auto& b : out) b = static_cast<std::uint8_t>(++random_counter * 37);
+    return true;
   }
   void log(LogLevel, std::string_view line) override { logs.emplace_back(line); }
   // Like a host with a worker: the check waits until answer_password_checks().
@@ -68,6 +70,7 @@ class RecordingHost : public Host {
   bool hold_password_checks = false;  // leave them for the test to answer
   std::uint64_t clock_ms = 5'000'000;
   std::uint32_t random_counter = 0;
+  bool random_fails = false;  // a host whose entropy source failed
 };
 
 inline ConnectionInfo connection_info(std::uint32_t listener, std::string peer) {

@@ -47,12 +47,12 @@ def mosquitto_grants_every_subscribe(request, broker_kind):
 class Reader:
     """A paho 3.1.1 client, subscribed to `topics` at QoS 1, that collects messages."""
 
-    def __init__(self, port, client_id, topics, username=None):
+    def __init__(self, port, client_id, topics, username=None, password=None):
         self.messages = queue.Queue()
         connected, subscribed = queue.Queue(), queue.Queue()
         self.client = paho.Client(client_id, protocol=paho.MQTTv311)
         if username:
-            self.client.username_pw_set(username)
+            self.client.username_pw_set(username, password)
         self.client.on_connect = lambda client, userdata, flags, rc: connected.put(rc)
         self.client.on_subscribe = lambda client, userdata, mid, granted: subscribed.put(granted)
         self.client.on_message = lambda client, userdata, message: self.messages.put(

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -196,6 +197,55 @@ TEST(GracefulClose, EachClosedConnectionFreesExactlyOneSlot) {
   // ... and only one: a count released twice would let a second client in.
   TestClient second("127.0.0.1", running.port());
   EXPECT_TRUE(second.closed_by_peer());
+}
+
+// Stopping the server (SIGTERM's path) while a subscriber has megabytes of messages it has
+// not read yet: it still reads every one of them, then DISCONNECT 0x8B (MQTT 5.0 section
+// 3.14.2.1) and a clean EOF, instead of losing the rest to a close that cannot wait.
+TEST(GracefulClose, StopDeliversTheGoodbyeBehindUnreadMessages) {
+  constexpr int kMessages = 1024;
+  constexpr std::size_t kPayload = 8 * 1024;  // 8 MiB in all, far beyond the socket buffers
+  auto config = loopback_config();
+  config.settings.max_client_output_bytes = 64 * 1024 * 1024;  // nothing dropped for lag
+  RunningServer running(config);
+  auto subscriber = std::make_unique<TestClient>("127.0.0.1", running.port(), 16 * 1024);
+  ASSERT_EQ(subscriber->connect("slow-reader"), mqtt::ReasonCode::Success);
+  subscriber->subscribe("bulk", 0);
+  auto publisher = std::make_unique<TestClient>("127.0.0.1", running.port());
+  ASSERT_EQ(publisher->connect("bulk-publisher"), mqtt::ReasonCode::Success);
+  const Bytes payload(kPayload, 'p');
+  for (int i = 0; i < kMessages; ++i) publisher->publish("bulk", payload);
+  // The engine answers packets in order: this PINGRESP means every PUBLISH was routed.
+  publisher->send_packet(mqtt::Pingreq{});
+  const auto pong = publisher->receive();
+  ASSERT_TRUE(pong && std::holds_alternative<mqtt::Pingresp>(*pong));
+
+  std::thread stopper([&] { running.stop(); });
+  int received = 0;
+  std::optional<mqtt::Packet> packet;
+  while ((packet = subscriber->receive()) && std::holds_alternative<mqtt::Publish>(*packet)) ++received;
+  EXPECT_EQ(received, kMessages);
+  ASSERT_TRUE(packet && std::holds_alternative<mqtt::Disconnect>(*packet));
+  EXPECT_EQ(std::get<mqtt::Disconnect>(*packet).reason, mqtt::ReasonCode::ServerShuttingDown);
+  const Ending ending = read_to_end(subscriber->fd());
+  EXPECT_EQ(ending.error, 0) << std::strerror(ending.error);
+  EXPECT_TRUE(ending.received.empty());
+  subscriber.reset();  // our side closes too: the server's close completes
+  publisher.reset();
+  stopper.join();
+}
+
+// A reactor other than 0 has no timer tick to wake it: once its last connection's close
+// deadline expired, the stop must end its loop rather than wait for an event that never
+// comes (a regression hangs here).
+TEST(GracefulClose, StopEndsEveryReactorWhenTheLastCloseTimesOut) {
+  RunningServer running(loopback_config(2));
+  TestClient on_reactor_0("127.0.0.1", running.port());
+  TestClient on_reactor_1("127.0.0.1", running.port());
+  ASSERT_EQ(on_reactor_0.connect("silent-0", mqtt::Version::v311), mqtt::ReasonCode::Success);
+  ASSERT_EQ(on_reactor_1.connect("silent-1", mqtt::Version::v311), mqtt::ReasonCode::Success);
+  running.stop();  // neither client reads its EOF nor closes: both closes time out
+  EXPECT_TRUE(on_reactor_1.closed_by_peer());
 }
 
 }  // namespace

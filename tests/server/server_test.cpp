@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "server/reactor_ids.hpp"
 #include "test_peer.hpp"
 
 namespace attestmq::server {
@@ -246,7 +247,7 @@ INSTANTIATE_TEST_SUITE_P(Threads, ServerBackpressure, ::testing::Values(1u, 2u))
 
 TEST(Server, ThreadsZeroMeansOnePerCore) {
   RunningServer running(loopback_config(0));
-  EXPECT_EQ(running.server().threads(), std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(running.server().threads(), reactor_threads(0, std::thread::hardware_concurrency()));
 }
 
 }  // namespace

@@ -162,7 +162,7 @@ TEST(TlsListener, AFailedReloadKeepsThePreviousCertificate) {
   RunningServer running(config);
 
   pki.write_file("live.pem", "not a certificate\n");
-  running.server().request_tls_reload();
+  running.server().request_reload();
   ASSERT_TRUE(log_shows(log, "Reloading TLS certificates failed, keeping the previous ones: listener"))
       << read_file(log);
   TlsTestClient client(running.port(), trusting(pki.ca_file));
