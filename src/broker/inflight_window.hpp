@@ -4,9 +4,9 @@
 // resent in (section 4.6). Acknowledgements mostly arrive in order, so lookups scan from the
 // front; "is this packet id free" is a bitmap once the window is large enough to matter.
 #include <cstdint>
-#include <deque>
 #include <vector>
 
+#include "broker/lazy_deque.hpp"
 #include "broker/message.hpp"
 
 namespace attestmq::broker {
@@ -32,7 +32,7 @@ struct InflightMessage {
 
 class InflightWindow {
  public:
-  using iterator = std::deque<InflightMessage>::iterator;
+  using iterator = LazyDeque<InflightMessage>::iterator;
 
   std::size_t size() const { return entries_.size(); }
   iterator begin() { return entries_.begin(); }
@@ -47,7 +47,7 @@ class InflightWindow {
  private:
   void mark(std::uint16_t packet_id, bool in_use);
 
-  std::deque<InflightMessage> entries_;
+  LazyDeque<InflightMessage> entries_;
   std::vector<std::uint64_t> in_use_;  // one bit per packet id; empty while the window is small
 };
 

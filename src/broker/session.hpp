@@ -3,13 +3,13 @@
 // expired: subscriptions, QoS 1/2 messages in flight in both directions, the queue of
 // messages waiting for the in-flight window or for the client to come back, and the will.
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "broker/inflight_window.hpp"
+#include "broker/lazy_deque.hpp"
 #include "broker/message.hpp"
 
 namespace attestmq::broker {
@@ -33,7 +33,7 @@ struct Session {
   InflightWindow inflight;
   std::size_t awaiting_resend = 0;  // entries of `inflight` with awaiting_resend set
   std::uint64_t inflight_bytes = 0;  // payload bytes of the other entries (max_inflight_bytes)
-  std::deque<Delivery> queue;
+  LazyDeque<Delivery> queue;
   std::uint64_t queued_bytes = 0;
   // Messages dropped for this client (queue or output limits) not yet in a log line, and when
   // the last such line was written (delivery.cpp).
