@@ -18,7 +18,7 @@ BROKER_SPARE_DESCRIPTORS = 1_000
 # session, reactor connection and outbox, allocator overhead): about 2,500 bytes measured in
 # the release build (docs/benchmarks.md). AddressSanitizer's redzones and shadow memory
 # multiply that, so an instrumented broker gets a looser bound.
-MAX_BYTES_PER_IDLE_CONNECTION = 3072
+MAX_BYTES_PER_IDLE_CONNECTION = 2048
 MAX_BYTES_PER_IDLE_CONNECTION_UNDER_ASAN = 16 * 1024
 LOW_SOFT_LIMIT = 1024
 
