@@ -3,6 +3,8 @@
 // resends, queued messages), the new connection's Receive Maximum bounds the resent window
 // (section 3.3.4 [MQTT-3.3.4-9]), and a take-over that continues the session withholds the old
 // connection's will (section 3.1.2.5).
+#include <tuple>
+
 #include "broker/access_control.hpp"
 #include "harness.hpp"
 
@@ -169,36 +171,33 @@ mqtt::Will will_to(std::string_view topic) {
   return will;
 }
 
-class TakeOverWillTest : public ::testing::TestWithParam<Version> {};
+// Parameters: the version, and whether the new connection asks for Clean Start.
+class TakeOverWillTest : public ::testing::TestWithParam<std::tuple<Version, bool>> {};
 
-TEST_P(TakeOverWillTest, ContinuedSessionKeepsTheWillUnsent) {
+TEST_P(TakeOverWillTest, TheWillIsPublishedOnlyWhenTheSessionEnds) {
+  const auto [version, clean_start] = GetParam();
   Broker broker;
   TestClient watcher(broker, Version::v5);
   watcher.connect("watcher");
   watcher.subscribe("wills/#", 0);
-  TestClient first(broker, GetParam());
+  TestClient first(broker, version);
   first.connect("dev", persistent().with_will(will_to("wills/dev")));
-  TestClient second(broker, GetParam());
-  EXPECT_TRUE(second.connect("dev", persistent()).session_present);
+  TestClient second(broker, version);
+  ConnectOptions options = persistent();
+  options.clean(clean_start);
+  EXPECT_EQ(second.connect("dev", options).session_present, !clean_start);
   EXPECT_TRUE(first.closed());
-  EXPECT_TRUE(publishes(watcher).empty());
+  std::vector<std::string> topics;
+  for (const auto& will : publishes(watcher)) topics.emplace_back(will.topic);
+  EXPECT_EQ(topics, clean_start ? std::vector<std::string>{"wills/dev"} : std::vector<std::string>{});
 }
 
-TEST_P(TakeOverWillTest, CleanStartTakeOverPublishesTheWill) {
-  Broker broker;
-  TestClient watcher(broker, Version::v5);
-  watcher.connect("watcher");
-  watcher.subscribe("wills/#", 0);
-  TestClient first(broker, GetParam());
-  first.connect("dev", persistent().with_will(will_to("wills/dev")));
-  TestClient second(broker, GetParam());
-  EXPECT_FALSE(second.connect("dev", ConnectOptions()).session_present);
-  const auto wills = publishes(watcher);
-  ASSERT_EQ(wills.size(), 1u);
-  EXPECT_EQ(wills[0].topic, "wills/dev");
-}
-
-INSTANTIATE_TEST_SUITE_P(Versions, TakeOverWillTest, both_versions(), version_name);
+INSTANTIATE_TEST_SUITE_P(VersionsAndCleanStart, TakeOverWillTest,
+                         ::testing::Combine(both_versions(), ::testing::Bool()),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) == Version::v5 ? "v5" : "v311") +
+                                  (std::get<1>(info.param) ? "_clean_start" : "_continued");
+                         });
 
 }  // namespace
 }  // namespace attestmq::broker::testing

@@ -7,6 +7,7 @@ or the environment variable ATTESTMQ_TEST_BROKER; the default is attestmq.
 Tests ask for `broker` (default options) or call `start_broker(option=value, ...)`: each
 keyword becomes a mosquitto.conf line `option value`, so the same test runs on both brokers.
 """
+import contextlib
 import os
 import re
 import resource
@@ -144,13 +145,23 @@ def broker(start_broker):
     return start_broker()
 
 
+@contextlib.contextmanager
+def soft_open_files(limit=None):
+    """This process's soft open-file limit (inherited by brokers started meanwhile) set to
+    `limit`, or to the hard limit; yields the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard if limit is None else limit, hard))
+    try:
+        yield hard
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 @pytest.fixture
 def many_files():
-    """Raise this process's open-file limit (inherited by brokers started afterwards)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    yield hard
-    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    """Raise this process's open-file limit to the hard one."""
+    with soft_open_files() as hard:
+        yield hard
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@ says so, then holds 19,000 idle MQTT clients (two client processes, each under i
 20,000-descriptor limit) while a live client's round trip still works, at a stated cost in
 resident memory per idle connection (read from /proc, as bench/idle_connections.py does
 to compare with mosquitto: docs/benchmarks.md)."""
-import resource
 
 import pytest
 
 import mqtt_wire as wire
+from conftest import soft_open_files
 from idle_clients import IdleClients, resident_bytes
 
 CLIENT_PROCESSES = 2
@@ -26,10 +26,8 @@ LOW_SOFT_LIMIT = 1024
 @pytest.fixture
 def low_soft_file_limit():
     """Start brokers with the soft open-file limit a login shell usually hands out."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (LOW_SOFT_LIMIT, hard))
-    yield hard
-    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    with soft_open_files(LOW_SOFT_LIMIT) as hard:
+        yield hard
 
 
 @pytest.fixture
