@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "attest/collateral.hpp"
+#include "attest/dcap/collateral.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "attest/dcap_quote.hpp"
+#include "attest/dcap/quote.hpp"
 
 namespace {
 

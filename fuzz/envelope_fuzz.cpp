@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "attest/cmw.hpp"
-#include "attest/envelope.hpp"
+#include "attest/cmw/cmw.hpp"
+#include "attest/envelope/envelope.hpp"
 
 namespace {
 

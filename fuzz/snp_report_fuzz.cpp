@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "attest/snp_report.hpp"
+#include "attest/snp/report.hpp"
 
 namespace {
 

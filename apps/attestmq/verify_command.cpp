@@ -8,8 +8,8 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
-#include "attest/claims.hpp"
-#include "attest/policy_time.hpp"
+#include "attest/envelope/claims.hpp"
+#include "attest/common/iso8601.hpp"
 #include "attest/verifier.hpp"
 #include "commands.hpp"
 

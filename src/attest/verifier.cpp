@@ -8,15 +8,15 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "attest/envelope.hpp"
-#include "attest/hex.hpp"
-#include "attest/policy_time.hpp"
-#include "attest/report_data.hpp"
-#include "attest/sgx_quote_verifier.hpp"
-#include "attest/sim_report.hpp"
-#include "attest/sim_verifier.hpp"
-#include "attest/snp_report_verifier.hpp"
-#include "attest/tdx_quote_verifier.hpp"
+#include "attest/envelope/envelope.hpp"
+#include "attest/common/hex.hpp"
+#include "attest/common/iso8601.hpp"
+#include "attest/envelope/report_data.hpp"
+#include "attest/dcap/sgx_quote_verifier.hpp"
+#include "attest/sim/sim_report.hpp"
+#include "attest/sim/sim_verifier.hpp"
+#include "attest/snp/report_verifier.hpp"
+#include "attest/dcap/tdx_quote_verifier.hpp"
 
 namespace attestmq::attest {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "attest/policy.hpp"
-#include "attest/verification.hpp"
+#include "attest/policy/policy.hpp"
+#include "attest/common/verification.hpp"
 
 namespace attestmq::attest {
 

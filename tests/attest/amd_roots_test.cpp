@@ -1,8 +1,8 @@
 // The built-in AMD roots: each is the self-signed ARK of its product, and the Milan and
 // Genoa ones are the ARKs that go-sev-guest ships.
-#include "attest/amd_roots.hpp"
+#include "attest/snp/amd_roots.hpp"
 
-#include "attest/amd_certs.hpp"
+#include "attest/snp/amd_certs.hpp"
 #include "snp_test_data.hpp"
 
 namespace attestmq::attest {

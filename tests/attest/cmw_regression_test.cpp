@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "attest/cmw.hpp"
+#include "attest/cmw/cmw.hpp"
 
 namespace attestmq::attest {
 namespace {

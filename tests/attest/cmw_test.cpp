@@ -1,8 +1,8 @@
-#include "attest/cmw.hpp"
+#include "attest/cmw/cmw.hpp"
 
 #include <gtest/gtest.h>
 
-#include "attest/hex.hpp"
+#include "attest/common/hex.hpp"
 #include "provider_test_support.hpp"
 
 namespace attestmq::attest {

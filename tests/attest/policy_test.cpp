@@ -1,4 +1,4 @@
-#include "attest/policy.hpp"
+#include "attest/policy/policy.hpp"
 
 #include <gtest/gtest.h>
 

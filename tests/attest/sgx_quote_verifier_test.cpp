@@ -1,11 +1,11 @@
 // verify_sgx_quote on real SGX DCAP v3 quotes: dcap-qvl's (production root, full collateral)
 // and Intel's sample quote under a test root; then one damaged copy per SGX-specific check
 // (dcap_common_checks_test.cpp has those SGX and TDX share).
-#include "attest/sgx_quote_verifier.hpp"
+#include "attest/dcap/sgx_quote_verifier.hpp"
 
 #include <gtest/gtest.h>
 
-#include "attest/dcap_report_body.hpp"
+#include "attest/dcap/report_body.hpp"
 #include "dcap_test_data.hpp"
 
 namespace attestmq::attest {

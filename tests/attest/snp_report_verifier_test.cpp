@@ -1,6 +1,6 @@
 // verify_snp_report on the real go-sev-guest Milan report and on damaged copies of it:
 // each kind of damage must be caught by its own named check.
-#include "attest/snp_report_verifier.hpp"
+#include "attest/snp/report_verifier.hpp"
 
 #include <algorithm>
 #include <set>

@@ -7,7 +7,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
-#include "attest/snp_report.hpp"
+#include "attest/snp/report.hpp"
 
 namespace attestmq::attest::snp_test {
 namespace {

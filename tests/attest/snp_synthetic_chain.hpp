@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "attest/amd_certs.hpp"
-#include "attest/amd_product.hpp"
-#include "attest/snp_verify_options.hpp"
+#include "attest/snp/amd_certs.hpp"
+#include "attest/snp/amd_product.hpp"
+#include "attest/snp/verify_options.hpp"
 
 namespace attestmq::attest::snp_test {
 

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "attest/snp_report.hpp"
-#include "attest/snp_report_verifier.hpp"
+#include "attest/snp/report.hpp"
+#include "attest/snp/report_verifier.hpp"
 #include "snp_test_data.hpp"
 
 namespace attestmq::attest {

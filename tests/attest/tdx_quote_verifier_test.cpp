@@ -1,10 +1,10 @@
 // verify_tdx_quote on real TDX v4 quotes: dcap-qvl's (with its collateral) and go-tdx-guest's
 // (Intel's root, CRLs, extra bytes appended to the file); then damaged copies.
-#include "attest/tdx_quote_verifier.hpp"
+#include "attest/dcap/tdx_quote_verifier.hpp"
 
 #include <gtest/gtest.h>
 
-#include "attest/dcap_report_body.hpp"
+#include "attest/dcap/report_body.hpp"
 #include "dcap_test_data.hpp"
 
 namespace attestmq::attest {

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "attest/policy_time.hpp"
+#include "attest/common/iso8601.hpp"
 #include "provider_test_support.hpp"
 
 namespace attestmq::attest {
