@@ -1,6 +1,7 @@
 #pragma once
 // RATS Conceptual Message Wrapper (draft-ietf-rats-msg-wrap): the record, tag and collection
-// forms, parsed from CBOR or JSON and written as deterministic CBOR. The parsers never trust
+// forms, parsed from and written as deterministic CBOR (the JSON and X.509 carriers the
+// draft also defines have no use in AttestMQ, so they are not read). The parser never trusts
 // a length: every item is bounded by the input and by the limits below.
 #include <cstddef>
 #include <cstdint>
@@ -57,18 +58,11 @@ struct CmwLimits {
   std::size_t max_items = 32;         // members of one collection
 };
 
-// Each returns nullopt and sets `error` (naming the offending element) when the input is not
+// Returns nullopt and sets `error` (naming the offending element) when the input is not
 // a well-formed CMW within `limits`. Indefinite-length CBOR items are refused.
 std::optional<Cmw> parse_cmw_cbor(std::span<const std::uint8_t> bytes, std::string& error,
                                   const CmwLimits& limits = {});
-std::optional<Cmw> parse_cmw_json(std::string_view text, std::string& error,
-                                  const CmwLimits& limits = {});
-// The CMW carried in an X.509 certificate (DER) in extension id-pe-cmw
-// (1.3.6.1.5.5.7.1.35): an OCTET STRING holding CBOR or a UTF8String holding JSON.
-std::optional<Cmw> parse_cmw_from_x509_der(std::span<const std::uint8_t> der, std::string& error,
-                                           const CmwLimits& limits = {});
-
-// What both parsers accept as a record's media type: 1 to 255 printable ASCII characters.
+// What the parser accepts as a record's media type: 1 to 255 printable ASCII characters.
 bool plausible_media_type(std::string_view type);
 
 // Deterministic CBOR (RFC 8949 section 4.2.1: shortest heads, map keys in bytewise order).
