@@ -1,6 +1,7 @@
 #pragma once
-// ECDSA P-256 with SHA-256 as DCAP uses it: raw 64-byte public keys (x || y) and raw 64-byte
-// signatures (r || s), both big-endian, verified through OpenSSL's EVP interface.
+// ECDSA P-256 with SHA-256 over raw encodings: 64-byte public keys (x || y) and 64-byte
+// signatures (r || s), both big-endian, verified through OpenSSL's EVP interface. DCAP
+// quotes and collateral and the sim report all sign this way; this is the one verifier.
 #include <cstdint>
 #include <memory>
 #include <span>

@@ -123,26 +123,4 @@ std::optional<std::array<std::uint8_t, 64>> sim_sign(EVP_PKEY* key,
   return out;
 }
 
-bool sim_signature_valid(EVP_PKEY* key, std::span<const std::uint8_t> message,
-                         std::span<const std::uint8_t, 64> signature) {
-  std::unique_ptr<ECDSA_SIG, SigDeleter> sig(ECDSA_SIG_new());
-  BIGNUM* r = BN_bin2bn(signature.data(), 32, nullptr);
-  BIGNUM* s = BN_bin2bn(signature.data() + 32, 32, nullptr);
-  if (!sig || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
-    BN_free(r);
-    BN_free(s);
-    return false;
-  }
-  unsigned char* der = nullptr;
-  const int der_length = i2d_ECDSA_SIG(sig.get(), &der);
-  if (der_length <= 0) return false;
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-  const bool valid = ctx &&
-                     EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
-                     EVP_DigestVerify(ctx.get(), der, static_cast<std::size_t>(der_length),
-                                      message.data(), message.size()) == 1;
-  OPENSSL_free(der);
-  return valid;
-}
-
 }  // namespace attestmq::attest

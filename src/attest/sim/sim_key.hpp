@@ -25,10 +25,9 @@ std::string sim_public_key_pem(EVP_PKEY* key);
 // A P-256 public key from PEM (SubjectPublicKeyInfo), or nullptr and `error`.
 SimKeyPtr parse_sim_public_key(const std::string& pem, std::string& error);
 
-// ECDSA P-256 over SHA-256; the signature as r || s (32 bytes each, big-endian).
+// ECDSA P-256 over SHA-256; the signature as r || s (32 bytes each, big-endian), the form
+// verify_ecdsa_sha256_raw (common/ecdsa_p256.hpp) checks.
 std::optional<std::array<std::uint8_t, 64>> sim_sign(EVP_PKEY* key,
                                                      std::span<const std::uint8_t> message);
-bool sim_signature_valid(EVP_PKEY* key, std::span<const std::uint8_t> message,
-                         std::span<const std::uint8_t, 64> signature);
 
 }  // namespace attestmq::attest

@@ -1,5 +1,6 @@
 #include "attest/sim/sim_verifier.hpp"
 
+#include "attest/common/ecdsa_p256.hpp"
 #include "attest/common/hex.hpp"
 #include "attest/sim/sim_key.hpp"
 #include "attest/sim/sim_report.hpp"
@@ -31,8 +32,8 @@ VerificationResult verify_sim_report(std::span<const std::uint8_t> bytes,
   }
   const auto key = parse_sim_public_key(*pinned_public_pem, error);
   if (!result.check("sim.root", key != nullptr, key ? "P-256 public key" : error)) return result;
-  const bool signed_by_key = sim_signature_valid(
-      key.get(), sim_signed_bytes(*report), std::span<const std::uint8_t, 64>(report->signature));
+  const bool signed_by_key =
+      verify_ecdsa_sha256_raw(key.get(), sim_signed_bytes(*report), report->signature);
   result.check("sim.signature", signed_by_key,
                signed_by_key
                    ? std::string("ECDSA P-256 signature by the pinned sim key (") + kWarning + ")"
