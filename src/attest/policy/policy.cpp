@@ -86,11 +86,16 @@ class PolicyReader {
     return fail(join(where, name), "must be a number or a \"0x...\" hex string");
   }
 
+  // Every list in a policy is an allow-list; an empty one would read as "no constraint" to
+  // one reader and "nothing allowed" to another, so it is refused for all of them.
   bool strings(const json& object, const std::string& where, const char* name,
                std::vector<std::string>& out) {
     if (!object.contains(name)) return true;
     const json& value = object[name];
     if (!value.is_array()) return fail(join(where, name), "must be an array of strings");
+    if (value.empty()) {
+      return fail(join(where, name), "must not be empty (leave the key out for its default)");
+    }
     out.clear();
     for (const auto& element : value) {
       if (!element.is_string()) return fail(join(where, name), "must be an array of strings");

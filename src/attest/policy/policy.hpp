@@ -15,7 +15,8 @@
 namespace attestmq::attest {
 
 struct SgxPolicy {
-  std::vector<std::string> mrenclave;  // lower-case hex; empty = any
+  // Allow-lists: empty = the key was left out, no constraint (an explicit [] does not parse).
+  std::vector<std::string> mrenclave;  // lower-case hex
   std::vector<std::string> mrsigner;
   std::optional<std::uint16_t> isv_prod_id;
   std::optional<std::uint16_t> min_isv_svn;
@@ -44,8 +45,8 @@ struct Policy {
   std::vector<EvidenceType> accepted_types{EvidenceType::sgx, EvidenceType::tdx, EvidenceType::snp,
                                            EvidenceType::sim};
   bool allow_simulated = false;
-  std::vector<std::string> accepted_tcb_statuses{"UpToDate"};
-  std::vector<std::string> accepted_module_hashes;  // empty = any (raw evidence allowed)
+  std::vector<std::string> accepted_tcb_statuses{"UpToDate"};  // empty: none is accepted
+  std::vector<std::string> accepted_module_hashes;  // empty = key left out: any (raw evidence too)
   std::map<EvidenceType, std::filesystem::path> pinned_roots;
   std::optional<std::int64_t> max_collateral_age_seconds;
   SgxPolicy sgx;

@@ -20,10 +20,12 @@ class PolicyChecks {
     return found == result_.claims.end() ? nullptr : &found->second;
   }
 
-  // The claim must be one of `accepted` (skipped when the list is empty: no constraint).
+  // The claim must be one of `accepted`. An empty list comes only from a key the policy left
+  // out (parse_policy refuses []), so it is no constraint, unless `empty_accepts_none`: then
+  // the list has a non-empty default and an empty one, set in code, accepts nothing.
   void one_of(const std::string& check, const std::string& claim_name,
-              const std::vector<std::string>& accepted) {
-    if (accepted.empty()) return;
+              const std::vector<std::string>& accepted, bool empty_accepts_none = false) {
+    if (accepted.empty() && !empty_accepts_none) return;
     const std::string* value = claim(claim_name);
     if (value == nullptr) {
       result_.check(check, false, fmt::format("the evidence established no {}", claim_name));
@@ -171,7 +173,8 @@ void apply_policy(const Policy& policy, VerificationResult& result) {
                    "TCB status unknown: no collateral given (--collateral), so the platform's "
                    "patch level cannot be judged");
     } else {
-      checks.one_of("policy.tcb_status", "tcb_status", policy.accepted_tcb_statuses);
+      checks.one_of("policy.tcb_status", "tcb_status", policy.accepted_tcb_statuses,
+                    /*empty_accepts_none=*/true);
     }
     check_collateral_age(policy, checks);
   }
