@@ -1,6 +1,6 @@
-// Evidence envelopes and RATS CMW (src/attest/envelope, src/attest/cmw) from an untrusted broker or
-// client. The first byte picks the parser: even the AttestMQ envelope, odd CMW in CBOR; the
-// rest is its input.
+// Evidence envelopes and RATS CMW (src/attest/envelope, src/attest/cmw) from an untrusted
+// broker or client. The first byte picks the parser: even the AttestMQ envelope, odd CMW in
+// CBOR; the rest is its input.
 // Oracles, beyond "no crash, no sanitizer report":
 // - envelope: what parses re-encodes (encode_envelope enforces the parser's own bounds) and
 //   parses back equal;
