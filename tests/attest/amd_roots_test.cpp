@@ -29,6 +29,14 @@ TEST(AmdRoots, EachBuiltInArkIsSelfSignedAndNamesItsProduct) {
   }
 }
 
+TEST(AmdRoots, EachBuiltInArkHasItsPinnedFingerprint) {
+  for (AmdProduct product : {AmdProduct::milan, AmdProduct::genoa, AmdProduct::turin}) {
+    const X509Ptr ark = only_certificate(as_bytes(amd_builtin_ark_pem(product)));
+    ASSERT_TRUE(ark);
+    EXPECT_EQ(certificate_sha256_fingerprint(ark.get()), amd_builtin_ark_sha256(product));
+  }
+}
+
 TEST(AmdRoots, BuiltInArksMatchTheTestVectorChains) {
   const std::pair<AmdProduct, const char*> chains[] = {{AmdProduct::milan, "ask_ark_milan.pem"},
                                                        {AmdProduct::genoa, "ask_ark_genoa.pem"}};

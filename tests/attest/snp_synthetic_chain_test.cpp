@@ -131,13 +131,19 @@ TEST_F(SnpSyntheticChainTest, AskThatIsNotACaCannotIssueTheVcek) {
   EXPECT_NE(last_detail.find("not a certificate authority"), std::string::npos) << last_detail;
 }
 
-TEST_F(SnpSyntheticChainTest, UnpinnedRootIsRejectedEvenIfTheChainHolds) {
+// A self-signed "ARK-Milan" in the certificate files, with AMD's CN and a valid
+// self-signature, is refused: the built-in root is pinned by its SHA-256 fingerprint.
+TEST_F(SnpSyntheticChainTest, SubstitutedArkWithTheRightCommonNameIsRefused) {
   SyntheticChain chain = make_synthetic_chain(AmdProduct::milan, matching_vcek(), kInsideValidity);
   sign_report(report, chain.vcek_key.get());
-  chain.options.ark_pem.reset();  // the built-in AMD ARK-Milan is pinned instead
+  chain.options.ark_pem.reset();
   const VerificationResult result = verify_snp_report(report, chain.options);
   ASSERT_NE(result.first_failure(), nullptr);
   EXPECT_EQ(result.first_failure()->name, "chain.ark_pinned");
+  EXPECT_NE(result.first_failure()->detail.find(
+                "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd"),
+            std::string::npos)
+      << result.first_failure()->detail;
 }
 
 TEST_F(SnpSyntheticChainTest, TurinReportUsesTheTurinTcbLayoutAndShortHwid) {

@@ -98,6 +98,12 @@ X509Ptr load_pinned_ark(const SnpVerifyOptions& options, AmdProduct product, std
     error = fmt::format("the pinned root is {}, but the chain is for {}", cn, to_string(product));
     return nullptr;
   }
+  if (!from_caller &&
+      certificate_sha256_fingerprint(ark.get()) != amd_builtin_ark_sha256(product)) {
+    error = fmt::format("the built-in {} does not have its pinned SHA-256 {}", cn,
+                        amd_builtin_ark_sha256(product));
+    return nullptr;
+  }
   return ark;
 }
 
@@ -138,9 +144,13 @@ std::optional<AmdCertChain> verify_amd_cert_chain(const SnpVerifyOptions& option
   chain.product = *amd_product_from_ask_cn(certificate_common_name(supplied.ask.get()));
   std::string error;
   chain.ark = load_pinned_ark(options, chain.product, error);
+  // A supplied ARK is only accepted as the pinned one itself: the same CN and a valid
+  // self-signature are what anyone can forge.
   if (chain.ark && supplied.ark && !same_certificate(supplied.ark.get(), chain.ark.get())) {
-    error = fmt::format("the supplied {} is not the pinned root",
-                        certificate_common_name(supplied.ark.get()));
+    error = fmt::format("the supplied {} (SHA-256 {}) is not the pinned root (SHA-256 {})",
+                        certificate_common_name(supplied.ark.get()),
+                        certificate_sha256_fingerprint(supplied.ark.get()),
+                        certificate_sha256_fingerprint(chain.ark.get()));
   }
   if (!result.check("chain.ark_pinned", error.empty(),
                     error.empty()

@@ -6,10 +6,8 @@ namespace {
 // AMD Root Keys, as published by AMD's Key Distribution Service
 // (https://kdsintf.amd.com/vcek/v1/<product>/cert_chain, second certificate), taken from
 // go-sev-guest's verify/trust/ask_ark_*.pem (Apache-2.0) after checking that each is
-// self-signed and carries subject CN ARK-<product>. SHA-256 of each DER encoding:
-//   ARK-Milan 69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd
-//   ARK-Genoa 4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1
-//   ARK-Turin 1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a
+// self-signed and carries subject CN ARK-<product>. Their SHA-256 fingerprints are pinned
+// below (amd_builtin_ark_sha256), and a test checks each PEM against its pin.
 
 constexpr std::string_view kArkMilan = R"PEM(
 -----BEGIN CERTIFICATE-----
@@ -132,6 +130,18 @@ zpacMwFusA==
 )PEM";
 
 }  // namespace
+
+std::string_view amd_builtin_ark_sha256(AmdProduct product) {
+  switch (product) {
+    case AmdProduct::milan:
+      return "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd";
+    case AmdProduct::genoa:
+      return "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1";
+    case AmdProduct::turin:
+      return "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a";
+  }
+  return {};
+}
 
 std::string_view amd_builtin_ark_pem(AmdProduct product) {
   switch (product) {
