@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <ctime>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "attest/envelope/envelope.hpp"
@@ -68,22 +67,6 @@ std::optional<std::string> pinned_root(const VerifyRequest& request, EvidenceTyp
       "policy.pinned_root", pem.has_value(),
       fmt::format("pinned root {} {}", found->second.string(), pem ? "read" : "cannot be read"));
   return pem;
-}
-
-// The TCB Info's issueDate, from a collateral bundle whose signature the Intel verifier
-// has already checked; it dates the whole bundle for the policy's maximum age.
-std::optional<std::string> collateral_issue_date(const std::string& collateral_json) {
-  using nlohmann::json;
-  const json bundle = json::parse(collateral_json, nullptr, false);
-  if (!bundle.is_object() || !bundle.contains("tcb_info") || !bundle["tcb_info"].is_string()) {
-    return std::nullopt;
-  }
-  const json tcb_info = json::parse(bundle["tcb_info"].get<std::string>(), nullptr, false);
-  if (!tcb_info.is_object() || !tcb_info.contains("issueDate") ||
-      !tcb_info["issueDate"].is_string()) {
-    return std::nullopt;
-  }
-  return tcb_info["issueDate"].get<std::string>();
 }
 
 VerificationResult verify_with_root(std::span<const std::uint8_t> evidence, EvidenceType type,
@@ -227,11 +210,6 @@ VerificationResult verify_evidence(std::span<const std::uint8_t> input,
   if (!result.valid()) return result;
   const std::int64_t now = request.at_unix != 0 ? request.at_unix : std::time(nullptr);
   result.claims["verified_at"] = format_iso8601_utc(now);
-  if (effective.collateral_json) {
-    if (auto issued = collateral_issue_date(*effective.collateral_json)) {
-      result.claims["collateral.issue_date"] = std::move(*issued);
-    }
-  }
   apply_policy(request.policy, result);
   return result;
 }

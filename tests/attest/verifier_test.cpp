@@ -54,7 +54,10 @@ TEST(VerifyEvidence, TdxQuoteWithCollateralIsValidUnderTheDefaultPolicy) {
   EXPECT_EQ(result.type, EvidenceType::tdx);
   EXPECT_EQ(result.claims.at("tcb_status"), "UpToDate");
   EXPECT_EQ(result.claims.at("verified_at"), "2025-07-01T00:00:00Z");
-  EXPECT_EQ(result.claims.at("collateral.issue_date").substr(0, 10), "2025-06-19");
+  // The older of the verified TCB Info's and QE Identity's issueDate dates the collateral.
+  EXPECT_EQ(result.claims.at("collateral.tcb_info.issue_date"), "2025-06-19T10:16:03Z");
+  EXPECT_EQ(result.claims.at("collateral.qe_identity.issue_date"), "2025-06-19T10:32:27Z");
+  EXPECT_EQ(result.claims.at("collateral.issue_date"), "2025-06-19T10:16:03Z");
 
   request.policy.max_collateral_age_seconds = 86400;
   EXPECT_EQ(first_failure(verify_evidence(read_bytes(attest_data("dcap-qvl/tdx_quote")), request)),

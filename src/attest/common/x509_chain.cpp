@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "attest/common/hex.hpp"
+#include "attest/common/iso8601.hpp"
 
 namespace attestmq::attest {
 namespace {
@@ -39,14 +40,6 @@ bool is_self_signed(X509* cert) { return X509_check_issued(cert, cert) == X509_V
 bool same_root(X509* a, X509* b) {
   return X509_NAME_cmp(X509_get_subject_name(a), X509_get_subject_name(b)) == 0 &&
          EVP_PKEY_eq(X509_get0_pubkey(a), X509_get0_pubkey(b)) == 1;
-}
-
-std::string time_text(std::time_t at) {
-  std::array<char, 32> buf{};
-  std::tm tm{};
-  gmtime_r(&at, &tm);
-  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf.data();
 }
 
 X509* find_issuer(const std::vector<X509Ptr>& chain, X509* root, const X509_NAME* name) {
@@ -166,10 +159,10 @@ ChainVerdict verify_chain_to_pinned_root(const std::vector<X509Ptr>& chain, X509
     X509* bad = X509_STORE_CTX_get_current_cert(ctx.get());
     return {false, std::string(X509_verify_cert_error_string(err)) + " at depth " +
                        std::to_string(depth) + (bad ? " (\"" + certificate_subject(bad) + "\")" : "") +
-                       " at " + time_text(at)};
+                       " at " + format_iso8601_utc(at)};
   }
   return {true, std::to_string(chain.size()) + " certificates verified to the pinned root at " +
-                    time_text(at)};
+                    format_iso8601_utc(at)};
 }
 
 ChainVerdict check_crls(const std::vector<X509Ptr>& chain, X509* pinned_root,
@@ -188,10 +181,10 @@ ChainVerdict check_crls(const std::vector<X509Ptr>& chain, X509* pinned_root,
     const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl);
     std::time_t t = at;
     if (last == nullptr || X509_cmp_time(last, &t) > 0) {
-      return {false, "CRL of \"" + who + "\" is not yet valid at " + time_text(at)};
+      return {false, "CRL of \"" + who + "\" is not yet valid at " + format_iso8601_utc(at)};
     }
     if (next == nullptr || X509_cmp_time(next, &t) <= 0) {
-      return {false, "CRL of \"" + who + "\" expired before " + time_text(at)};
+      return {false, "CRL of \"" + who + "\" expired before " + format_iso8601_utc(at)};
     }
     for (const auto& cert : chain) {
       if (X509_NAME_cmp(X509_get_issuer_name(cert.get()), issuer_name) != 0) continue;

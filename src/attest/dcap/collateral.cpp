@@ -1,12 +1,12 @@
 #include "attest/dcap/collateral.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
 #include "attest/common/ecdsa_p256.hpp"
 #include "attest/common/hex.hpp"
+#include "attest/common/iso8601.hpp"
 
 namespace attestmq::attest {
 namespace {
@@ -169,7 +169,7 @@ bool verify_signed_json(std::string_view text, std::string_view signature_hex, X
 // validity window. `name` is "tcb_info" or "qe_identity".
 bool check_signed_item(const json& bundle, const std::string& name, X509* pinned_root,
                        const std::vector<X509CrlPtr>& crls, std::time_t at,
-                       VerificationResult& result) {
+                       ValidityWindow& window, VerificationResult& result) {
   const std::string check = "collateral." + name;
   auto text = string_field(bundle, name.c_str());
   auto signature = string_field(bundle, (name + "_signature").c_str());
@@ -203,11 +203,12 @@ bool check_signed_item(const json& bundle, const std::string& name, X509* pinned
     return false;
   }
   json body = json::parse(*text, nullptr, false);
-  auto issued = parse_utc_timestamp(string_field(body, "issueDate").value_or(""));
-  auto next = parse_utc_timestamp(string_field(body, "nextUpdate").value_or(""));
+  const auto issued = parse_iso8601_utc(string_field(body, "issueDate").value_or(""));
+  const auto next = parse_iso8601_utc(string_field(body, "nextUpdate").value_or(""));
   if (!issued || !next) {
     return result.check(check + ".validity", false, name + " lacks issueDate or nextUpdate");
   }
+  window = {*issued, *next};
   return result.check(check + ".validity", *issued <= at && at < *next,
                       name + " valid from " + string_field(body, "issueDate").value_or("") +
                           " until " + string_field(body, "nextUpdate").value_or(""));
@@ -232,23 +233,8 @@ std::optional<std::vector<X509CrlPtr>> bundle_crls(const json& bundle, std::stri
 
 }  // namespace
 
-std::optional<std::time_t> parse_utc_timestamp(std::string_view text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  char z = 0;
-  const std::string copy(text);
-  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &z) != 7 ||
-      z != 'Z' || copy.size() != 20 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-      mi > 59 || s > 60) {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  return timegm(&tm);
+std::int64_t Collateral::issue_date() const {
+  return std::min(tcb_info_validity.issue_date, qe_identity_validity.issue_date);
 }
 
 std::optional<TcbInfo> parse_tcb_info(std::string_view text, std::string& error) {
@@ -353,11 +339,13 @@ std::optional<Collateral> load_collateral(std::string_view bundle_json, X509* pi
     result.check("collateral.format", false, error);
     return std::nullopt;
   }
-  if (!check_signed_item(bundle, "tcb_info", pinned_root, *crls, at, result) ||
-      !check_signed_item(bundle, "qe_identity", pinned_root, *crls, at, result)) {
+  Collateral out;
+  if (!check_signed_item(bundle, "tcb_info", pinned_root, *crls, at, out.tcb_info_validity,
+                         result) ||
+      !check_signed_item(bundle, "qe_identity", pinned_root, *crls, at, out.qe_identity_validity,
+                         result)) {
     return std::nullopt;
   }
-  Collateral out;
   auto tcb_info = parse_tcb_info(*string_field(bundle, "tcb_info"), error);
   if (!result.check("collateral.tcb_info.format", tcb_info.has_value(),
                     tcb_info ? "TCB Info " + tcb_info->id + " v3" : error)) {

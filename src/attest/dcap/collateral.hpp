@@ -3,7 +3,8 @@
 // SGX TCB Signing certificate, plus the PCK and root CRLs. Formats: Intel Provisioning
 // Certification Service API v4 (TCB Info, Enclave Identity) as bundled by dcap-qvl's
 // QuoteCollateralV3 JSON (tcb_info / qe_identity as the exact signed JSON text, signatures
-// as hex r || s, issuer chains as PEM, CRLs as hex DER).
+// as hex r || s, issuer chains as PEM, CRLs as hex DER). Intel's bundle layout is known here
+// and nowhere else: the rest of the verifier reads the verified Collateral.
 #include <array>
 #include <cstdint>
 #include <ctime>
@@ -66,10 +67,21 @@ struct QeIdentity {
   std::vector<QeIdentityLevel> levels;  // highest ISVSVN first
 };
 
+// The validity window a signed item states, as verified: issue_date <= at < next_update.
+struct ValidityWindow {
+  std::int64_t issue_date = 0;
+  std::int64_t next_update = 0;
+};
+
 struct Collateral {
   TcbInfo tcb_info;
   QeIdentity qe_identity;
+  ValidityWindow tcb_info_validity;
+  ValidityWindow qe_identity_validity;
   std::vector<X509CrlPtr> crls;  // pck_crl and root_ca_crl
+
+  // The older issueDate of TCB Info and QE Identity: the age of the collateral as a whole.
+  std::int64_t issue_date() const;
 };
 
 // Parses the bundle and checks, recording each in `result`: both signing chains to
@@ -81,8 +93,5 @@ std::optional<Collateral> load_collateral(std::string_view bundle_json, X509* pi
 // Pure parsers of the signed JSON bodies; null with `error` set on any malformed field.
 std::optional<TcbInfo> parse_tcb_info(std::string_view json, std::string& error);
 std::optional<QeIdentity> parse_qe_identity(std::string_view json, std::string& error);
-
-// "2025-06-19T10:56:11Z" -> seconds since the epoch.
-std::optional<std::time_t> parse_utc_timestamp(std::string_view text);
 
 }  // namespace attestmq::attest

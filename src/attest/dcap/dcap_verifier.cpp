@@ -6,6 +6,7 @@
 #include "attest/dcap/collateral.hpp"
 #include "attest/common/ecdsa_p256.hpp"
 #include "attest/common/hex.hpp"
+#include "attest/common/iso8601.hpp"
 #include "attest/dcap/report_body.hpp"
 #include "attest/dcap/intel_root_ca.hpp"
 #include "attest/dcap/tcb_evaluation.hpp"
@@ -104,6 +105,14 @@ bool check_crls(const Context& c, const IntelVerifyOptions& options,
   if (crls.empty()) return true;
   auto verdict = check_crls(c.pck_chain, c.root.get(), crls, c.at);
   return r.check("pck.crl", verdict.ok, verdict.detail);
+}
+
+void add_collateral_claims(const Collateral& collateral, VerificationResult& r) {
+  r.claims["collateral.issue_date"] = format_iso8601_utc(collateral.issue_date());
+  r.claims["collateral.tcb_info.issue_date"] =
+      format_iso8601_utc(collateral.tcb_info_validity.issue_date);
+  r.claims["collateral.qe_identity.issue_date"] =
+      format_iso8601_utc(collateral.qe_identity_validity.issue_date);
 }
 
 bool check_qe_identity(const Context& c, const QeIdentity& id, VerificationResult& r,
@@ -286,6 +295,7 @@ VerificationResult verify_dcap_quote(std::span<const std::uint8_t> bytes, DcapTe
   if (options.collateral_json) {
     collateral = load_collateral(*options.collateral_json, c.root.get(), c.at, r);
     if (!collateral) return r;
+    add_collateral_claims(*collateral, r);
   }
   if (!check_crls(c, options, collateral, r)) return r;
   auto pck = parse_pck_extensions(c.pck_chain[0].get());

@@ -62,7 +62,7 @@ std::optional<Policy> load_policy(const std::filesystem::path& path, std::string
 
 // Adds "policy.*" checks for the claims in `result`. Claims it relies on, besides the
 // verifiers' own: "module_sha256" (from an envelope), "verified_at" and
-// "collateral.issue_date" (ISO 8601, set by the dispatcher).
+// "collateral.issue_date" (ISO 8601, set by the dispatcher and the DCAP verifier).
 void apply_policy(const Policy& policy, VerificationResult& result);
 
 }  // namespace attestmq::attest

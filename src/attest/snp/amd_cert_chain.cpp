@@ -1,10 +1,10 @@
 #include "attest/snp/amd_cert_chain.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <string>
 
+#include "attest/common/iso8601.hpp"
 #include "attest/snp/amd_roots.hpp"
 
 namespace attestmq::attest {
@@ -115,10 +115,6 @@ bool check_link(const char* name, X509* cert, X509* issuer, std::string_view wha
       problem.empty() ? fmt::format("{} verifies", what) : fmt::format("{}: {}", what, problem));
 }
 
-std::string iso8601(std::time_t at) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(at));
-}
-
 bool check_validity(const AmdCertChain& chain, std::time_t at, VerificationResult& result) {
   const std::pair<const char*, const X509*> certs[] = {
       {"VCEK", chain.vcek.get()}, {"ASK", chain.ask.get()}, {"ARK", chain.ark.get()}};
@@ -126,11 +122,11 @@ bool check_validity(const AmdCertChain& chain, std::time_t at, VerificationResul
     const std::string problem = validity_problem(cert, at);
     if (!problem.empty()) {
       return result.check("chain.validity", false,
-                          fmt::format("{} at {}: {}", role, iso8601(at), problem));
+                          fmt::format("{} at {}: {}", role, format_iso8601_utc(at), problem));
     }
   }
   return result.check("chain.validity", true,
-                      fmt::format("VCEK, ASK and ARK are valid at {}", iso8601(at)));
+                      fmt::format("VCEK, ASK and ARK are valid at {}", format_iso8601_utc(at)));
 }
 
 }  // namespace
