@@ -92,6 +92,10 @@ VerificationResult verify_with_root(std::span<const std::uint8_t> evidence, Evid
       IntelVerifyOptions options;
       options.root_pem = root;
       options.collateral_json = request.collateral_json;
+      for (const auto& crl : request.crls) {
+        options.crl_der_or_pem.emplace_back(crl.begin(), crl.end());
+      }
+      options.revocation = request.policy.revocation;
       options.at_unix = request.at_unix;
       return type == EvidenceType::sgx ? verify_sgx_quote(evidence, options)
                                        : verify_tdx_quote(evidence, options);
@@ -100,6 +104,8 @@ VerificationResult verify_with_root(std::span<const std::uint8_t> evidence, Evid
       SnpVerifyOptions options;
       options.ark_pem = root;
       options.certs = request.certs;
+      options.crls = request.crls;
+      options.revocation = request.policy.revocation;
       options.at_unix = request.at_unix;
       return verify_snp_report(evidence, options);
     }

@@ -129,6 +129,17 @@ TEST(PolicyParsing, EveryEmptyAllowListIsAnError) {
   }
 }
 
+TEST(PolicyParsing, RevocationIsRequiredUnlessSkippedByName) {
+  EXPECT_EQ(parsed("{}").revocation, RevocationMode::required);
+  EXPECT_EQ(parsed(R"({"revocation": "required"})").revocation, RevocationMode::required);
+  EXPECT_EQ(parsed(R"({"revocation": "skip-insecure"})").revocation,
+            RevocationMode::skip_insecure);
+  EXPECT_EQ(parse_error(R"({"revocation": "skip"})"),
+            "policy: 'revocation' must be \"required\" or \"skip-insecure\"");
+  EXPECT_EQ(parse_error(R"({"revocation": false})"),
+            "policy: 'revocation' must be \"required\" or \"skip-insecure\"");
+}
+
 TEST(PolicyParsing, LoadNamesTheFile) {
   testing::ScratchDir dir;
   std::string error;

@@ -153,6 +153,7 @@ TEST(TsmProvider, SnpEnvelopeAcceptedOrRejectedByPolicy) {
   VerifyRequest request;
   request.root_pem = chain.options.ark_pem;
   request.certs = chain.options.certs;
+  request.crls = chain.options.crls;
   request.at_unix = kInsideValidity;
   auto first_failure = [&] {
     const auto result = verify_evidence(*envelope, request);

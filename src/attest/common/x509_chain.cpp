@@ -42,14 +42,6 @@ bool same_root(X509* a, X509* b) {
          EVP_PKEY_eq(X509_get0_pubkey(a), X509_get0_pubkey(b)) == 1;
 }
 
-X509* find_issuer(const std::vector<X509Ptr>& chain, X509* root, const X509_NAME* name) {
-  for (const auto& c : chain) {
-    if (X509_NAME_cmp(X509_get_subject_name(c.get()), name) == 0) return c.get();
-  }
-  if (X509_NAME_cmp(X509_get_subject_name(root), name) == 0) return root;
-  return nullptr;
-}
-
 }  // namespace
 
 std::vector<X509Ptr> parse_pem_certificates(std::string_view pem) {
@@ -163,39 +155,6 @@ ChainVerdict verify_chain_to_pinned_root(const std::vector<X509Ptr>& chain, X509
   }
   return {true, std::to_string(chain.size()) + " certificates verified to the pinned root at " +
                     format_iso8601_utc(at)};
-}
-
-ChainVerdict check_crls(const std::vector<X509Ptr>& chain, X509* pinned_root,
-                        const std::vector<X509_CRL*>& crls, std::time_t at) {
-  for (X509_CRL* crl : crls) {
-    const X509_NAME* issuer_name = X509_CRL_get_issuer(crl);
-    X509* issuer = find_issuer(chain, pinned_root, issuer_name);
-    if (issuer == nullptr) return {false, "a CRL's issuer is not part of the chain"};
-    const std::string who = certificate_common_name(issuer);
-    EVP_PKEY* key = X509_get0_pubkey(issuer);
-    if (key == nullptr || X509_CRL_verify(crl, key) != 1) {
-      ERR_clear_error();
-      return {false, "CRL of \"" + who + "\" is not signed by it"};
-    }
-    const ASN1_TIME* last = X509_CRL_get0_lastUpdate(crl);
-    const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl);
-    std::time_t t = at;
-    if (last == nullptr || X509_cmp_time(last, &t) > 0) {
-      return {false, "CRL of \"" + who + "\" is not yet valid at " + format_iso8601_utc(at)};
-    }
-    if (next == nullptr || X509_cmp_time(next, &t) <= 0) {
-      return {false, "CRL of \"" + who + "\" expired before " + format_iso8601_utc(at)};
-    }
-    for (const auto& cert : chain) {
-      if (X509_NAME_cmp(X509_get_issuer_name(cert.get()), issuer_name) != 0) continue;
-      X509_REVOKED* revoked = nullptr;
-      if (X509_CRL_get0_by_cert(crl, &revoked, cert.get()) == 1) {
-        return {false, "\"" + certificate_subject(cert.get()) + "\" is revoked by the CRL of \"" +
-                           who + "\""};
-      }
-    }
-  }
-  return {true, std::to_string(crls.size()) + " CRLs current and revoking none of the chain"};
 }
 
 }  // namespace attestmq::attest

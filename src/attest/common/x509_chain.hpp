@@ -46,10 +46,4 @@ struct ChainVerdict {
 ChainVerdict verify_chain_to_pinned_root(const std::vector<X509Ptr>& chain, X509* pinned_root,
                                          std::time_t at);
 
-// Each CRL must be issued and signed by a certificate of `chain` or by `pinned_root`, be
-// current at `at` (thisUpdate <= at < nextUpdate), and revoke none of the certificates that
-// issuer signed.
-ChainVerdict check_crls(const std::vector<X509Ptr>& chain, X509* pinned_root,
-                        const std::vector<X509_CRL*>& crls, std::time_t at);
-
 }  // namespace attestmq::attest

@@ -165,10 +165,10 @@ bool verify_signed_json(std::string_view text, std::string_view signature_hex, X
       std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), *sig);
 }
 
-// One signed collateral item: its issuer chain, its signature over the exact text, and its
-// validity window. `name` is "tcb_info" or "qe_identity".
+// One signed collateral item: its issuer chain and that chain's revocation, its signature
+// over the exact text, and its validity window. `name` is "tcb_info" or "qe_identity".
 bool check_signed_item(const json& bundle, const std::string& name, X509* pinned_root,
-                       const std::vector<X509CrlPtr>& crls, std::time_t at,
+                       const std::vector<X509_CRL*>& crls, RevocationMode mode, std::time_t at,
                        ValidityWindow& window, VerificationResult& result) {
   const std::string check = "collateral." + name;
   auto text = string_field(bundle, name.c_str());
@@ -188,16 +188,11 @@ bool check_signed_item(const json& bundle, const std::string& name, X509* pinned
                         "signer is \"" + certificate_subject(chain.front().get()) +
                             "\", not Intel SGX TCB Signing");
   }
-  // Of the bundle's CRLs only the root's covers the TCB Signing certificate.
-  std::vector<X509_CRL*> root_crls;
-  for (const auto& crl : crls) {
-    if (X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(pinned_root)) == 0) {
-      root_crls.push_back(crl.get());
-    }
+  const auto verdict = verify_chain_to_pinned_root(chain, pinned_root, at);
+  if (!result.check(check + ".chain", verdict.ok, verdict.detail) ||
+      !check_revocation(check, chain_links(chain), crls, at, mode, result)) {
+    return false;
   }
-  auto verdict = verify_chain_to_pinned_root(chain, pinned_root, at);
-  if (verdict.ok) verdict = check_crls(chain, pinned_root, root_crls, at);
-  if (!result.check(check + ".chain", verdict.ok, verdict.detail)) return false;
   if (!result.check(check + ".signature", verify_signed_json(*text, *signature, chain.front().get()),
                     "ECDSA-P256 signature over " + name + " by the TCB Signing key")) {
     return false;
@@ -214,8 +209,8 @@ bool check_signed_item(const json& bundle, const std::string& name, X509* pinned
                           " until " + string_field(body, "nextUpdate").value_or(""));
 }
 
-// Only CRLs that are present are used; a root CRL not issued by the root is caught by
-// check_crls when it finds no issuer in the chain.
+// The CRLs the bundle holds. One that is absent is not an error here: check_revocation
+// fails the chain that needs it (or, under skip-insecure, says it was not checked).
 std::optional<std::vector<X509CrlPtr>> bundle_crls(const json& bundle, std::string& error) {
   std::vector<X509CrlPtr> crls;
   for (const char* name : {"root_ca_crl", "pck_crl"}) {
@@ -328,7 +323,8 @@ std::optional<QeIdentity> parse_qe_identity(std::string_view text, std::string& 
 }
 
 std::optional<Collateral> load_collateral(std::string_view bundle_json, X509* pinned_root,
-                                          std::time_t at, VerificationResult& result) {
+                                          std::time_t at, const CollateralRevocation& revocation,
+                                          VerificationResult& result) {
   json bundle = json::parse(bundle_json, nullptr, false);
   if (!result.check("collateral.format", bundle.is_object(), "collateral is a JSON object")) {
     return std::nullopt;
@@ -339,11 +335,13 @@ std::optional<Collateral> load_collateral(std::string_view bundle_json, X509* pi
     result.check("collateral.format", false, error);
     return std::nullopt;
   }
+  std::vector<X509_CRL*> all_crls = revocation.extra_crls;
+  for (const auto& crl : *crls) all_crls.push_back(crl.get());
   Collateral out;
-  if (!check_signed_item(bundle, "tcb_info", pinned_root, *crls, at, out.tcb_info_validity,
-                         result) ||
-      !check_signed_item(bundle, "qe_identity", pinned_root, *crls, at, out.qe_identity_validity,
-                         result)) {
+  if (!check_signed_item(bundle, "tcb_info", pinned_root, all_crls, revocation.mode, at,
+                         out.tcb_info_validity, result) ||
+      !check_signed_item(bundle, "qe_identity", pinned_root, all_crls, revocation.mode, at,
+                         out.qe_identity_validity, result)) {
     return std::nullopt;
   }
   auto tcb_info = parse_tcb_info(*string_field(bundle, "tcb_info"), error);

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "attest/common/revocation.hpp"
 #include "attest/common/verification.hpp"
 #include "attest/common/x509_chain.hpp"
 
@@ -78,17 +79,26 @@ struct Collateral {
   QeIdentity qe_identity;
   ValidityWindow tcb_info_validity;
   ValidityWindow qe_identity_validity;
-  std::vector<X509CrlPtr> crls;  // pck_crl and root_ca_crl
+  std::vector<X509CrlPtr> crls;  // pck_crl and root_ca_crl, those the bundle holds
 
   // The older issueDate of TCB Info and QE Identity: the age of the collateral as a whole.
   std::int64_t issue_date() const;
 };
 
+// How the signing chains of the collateral are checked for revocation.
+struct CollateralRevocation {
+  RevocationMode mode = RevocationMode::required;
+  std::vector<X509_CRL*> extra_crls;  // given beside the bundle (--crl)
+};
+
 // Parses the bundle and checks, recording each in `result`: both signing chains to
-// `pinned_root` at `at`, both signatures over the exact JSON text, both validity windows
-// (issueDate <= at < nextUpdate). Returns the collateral only if every check passed.
+// `pinned_root` at `at` and, against the bundle's CRLs and `revocation.extra_crls`, for
+// revocation (check_revocation under "collateral.tcb_info" and "collateral.qe_identity"),
+// both signatures over the exact JSON text, both validity windows (issueDate <= at <
+// nextUpdate). Returns the collateral only if every check passed.
 std::optional<Collateral> load_collateral(std::string_view bundle_json, X509* pinned_root,
-                                          std::time_t at, VerificationResult& result);
+                                          std::time_t at, const CollateralRevocation& revocation,
+                                          VerificationResult& result);
 
 // Pure parsers of the signed JSON bodies; null with `error` set on any malformed field.
 std::optional<TcbInfo> parse_tcb_info(std::string_view json, std::string& error);

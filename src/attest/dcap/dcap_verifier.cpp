@@ -7,6 +7,7 @@
 #include "attest/common/ecdsa_p256.hpp"
 #include "attest/common/hex.hpp"
 #include "attest/common/iso8601.hpp"
+#include "attest/common/revocation.hpp"
 #include "attest/dcap/report_body.hpp"
 #include "attest/dcap/intel_root_ca.hpp"
 #include "attest/dcap/tcb_evaluation.hpp"
@@ -21,6 +22,7 @@ struct Context {
   DcapQuote quote;
   std::vector<X509Ptr> pck_chain;  // leaf, Platform or Processor CA, root
   X509Ptr root;
+  std::vector<X509CrlPtr> given_crls;  // IntelVerifyOptions::crl_der_or_pem
   std::time_t at = 0;
 };
 
@@ -86,25 +88,33 @@ bool check_qe_report_signature(const Context& c, VerificationResult& r) {
                  "ECDSA-P256 signature over the QE report by the PCK certificate's key");
 }
 
-bool check_crls(const Context& c, const IntelVerifyOptions& options,
-                const std::optional<Collateral>& collateral, VerificationResult& r) {
-  std::vector<X509CrlPtr> owned;
+bool load_given_crls(Context& c, const IntelVerifyOptions& options, VerificationResult& r) {
   for (const auto& text : options.crl_der_or_pem) {
     auto crl = parse_crl(text);
     if (!r.check("pck.crl.format", crl != nullptr,
                  crl ? "a given CRL parsed" : "a given CRL is neither PEM nor DER")) {
       return false;
     }
-    owned.push_back(std::move(crl));
+    c.given_crls.push_back(std::move(crl));
   }
+  return true;
+}
+
+std::vector<X509_CRL*> given_crls(const Context& c) {
   std::vector<X509_CRL*> crls;
-  for (const auto& crl : owned) crls.push_back(crl.get());
+  for (const auto& crl : c.given_crls) crls.push_back(crl.get());
+  return crls;
+}
+
+// Every certificate of the PCK chain below the root against its issuer's CRL: the PCK CA's
+// (pck_crl) for the leaf, the root's (root_ca_crl) for the CA.
+bool check_pck_revocation(const Context& c, const IntelVerifyOptions& options,
+                          const std::optional<Collateral>& collateral, VerificationResult& r) {
+  std::vector<X509_CRL*> crls = given_crls(c);
   if (collateral) {
     for (const auto& crl : collateral->crls) crls.push_back(crl.get());
   }
-  if (crls.empty()) return true;
-  auto verdict = check_crls(c.pck_chain, c.root.get(), crls, c.at);
-  return r.check("pck.crl", verdict.ok, verdict.detail);
+  return check_revocation("pck", chain_links(c.pck_chain), crls, c.at, options.revocation, r);
 }
 
 void add_collateral_claims(const Collateral& collateral, VerificationResult& r) {
@@ -291,13 +301,15 @@ VerificationResult verify_dcap_quote(std::span<const std::uint8_t> bytes, DcapTe
     r.claims["chain." + std::to_string(i) + ".subject"] = certificate_subject(c.pck_chain[i].get());
   }
   body_claims(c.quote.body, r);
+  if (!load_given_crls(c, options, r)) return r;
   std::optional<Collateral> collateral;
   if (options.collateral_json) {
-    collateral = load_collateral(*options.collateral_json, c.root.get(), c.at, r);
+    collateral = load_collateral(*options.collateral_json, c.root.get(), c.at,
+                                 {options.revocation, given_crls(c)}, r);
     if (!collateral) return r;
     add_collateral_claims(*collateral, r);
   }
-  if (!check_crls(c, options, collateral, r)) return r;
+  if (!check_pck_revocation(c, options, collateral, r)) return r;
   auto pck = parse_pck_extensions(c.pck_chain[0].get());
   if (!r.check("pck.extensions", pck.value.has_value(),
                pck.value ? "FMSPC, PCE-ID and TCB read from the SGX extension" : pck.error)) {

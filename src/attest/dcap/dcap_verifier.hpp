@@ -1,7 +1,8 @@
 #pragma once
 // The verification steps SGX and TDX DCAP quotes share: quote signature, QE report binding and
-// signature, PCK chain to the pinned Intel root, CRLs, and with collateral the QE identity and
-// TCB status. Each step is a named check in the result; the first failure stops the run.
+// signature, PCK chain to the pinned Intel root and its revocation, and with collateral the
+// QE identity and TCB status. Each step is a named check in the result; the first failure
+// stops the run.
 #include <cstdint>
 #include <span>
 

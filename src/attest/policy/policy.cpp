@@ -139,6 +139,19 @@ bool read_types(PolicyReader& reader, const json& root, Policy& policy) {
   return true;
 }
 
+bool read_revocation(PolicyReader& reader, const json& root, Policy& policy) {
+  if (!root.contains("revocation")) return true;
+  const json& value = root["revocation"];
+  if (value == "required") {
+    policy.revocation = RevocationMode::required;
+  } else if (value == "skip-insecure") {
+    policy.revocation = RevocationMode::skip_insecure;
+  } else {
+    return reader.fail("revocation", "must be \"required\" or \"skip-insecure\"");
+  }
+  return true;
+}
+
 bool read_roots(PolicyReader& reader, const json& root, const std::filesystem::path& base_dir,
                 Policy& policy) {
   if (!root.contains("pinned_roots")) return true;
@@ -215,13 +228,14 @@ std::optional<Policy> parse_policy(std::string_view json_text,
       reader.only_known(
           root, "",
           {"accepted_types", "allow_simulated", "accepted_tcb_statuses", "accepted_module_hashes",
-           "pinned_roots", "max_collateral_age_seconds", "sgx", "tdx", "snp"}) &&
+           "pinned_roots", "max_collateral_age_seconds", "revocation", "sgx", "tdx", "snp"}) &&
       read_types(reader, root, policy) &&
       reader.boolean(root, "", "allow_simulated", policy.allow_simulated) &&
       reader.strings(root, "", "accepted_tcb_statuses", policy.accepted_tcb_statuses) &&
       reader.digests(root, "", "accepted_module_hashes", 32, policy.accepted_module_hashes) &&
       read_roots(reader, root, base_dir, policy) &&
       reader.integer(root, "", "max_collateral_age_seconds", max_age_seconds) &&
+      read_revocation(reader, root, policy) &&
       read_sgx(reader, root, policy.sgx) && read_tdx(reader, root, policy.tdx) &&
       read_snp(reader, root, policy.snp);
   if (!ok) return std::nullopt;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "attest/common/revocation.hpp"
 #include "attest/common/verification.hpp"
 
 namespace attestmq::attest {
@@ -49,6 +50,8 @@ struct Policy {
   std::vector<std::string> accepted_module_hashes;  // empty = key left out: any (raw evidence too)
   std::map<EvidenceType, std::filesystem::path> pinned_roots;
   std::optional<std::int64_t> max_collateral_age_seconds;
+  // "required" | "skip-insecure": whether a missing CRL fails (docs/policy.md, "Revocation").
+  RevocationMode revocation = RevocationMode::required;
   SgxPolicy sgx;
   TdxPolicy tdx;
   SnpPolicy snp;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "attest/common/iso8601.hpp"
+#include "attest/common/revocation.hpp"
 #include "attest/snp/amd_roots.hpp"
 
 namespace attestmq::attest {
@@ -16,6 +17,7 @@ struct SuppliedCertificates {
   X509Ptr vcek;
   X509Ptr ask;
   X509Ptr ark;
+  std::vector<X509CrlPtr> crls;  // from options.crls and from the certificate files
 };
 
 std::span<const std::uint8_t> as_bytes(std::string_view text) {
@@ -43,9 +45,21 @@ bool sort_certificates(const SnpVerifyOptions& options, SuppliedCertificates& ou
                           fmt::format("certificate file {}: {}", i + 1, load.error));
     }
     for (auto& cert : load.certs) all.push_back(std::move(cert));
+    for (auto& crl : load.crls) out.crls.push_back(std::move(crl));
+  }
+  for (std::size_t i = 0; i < options.crls.size(); ++i) {
+    const auto& bytes = options.crls[i];
+    X509CrlPtr crl =
+        parse_crl(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    if (!crl) {
+      return result.check("certs.parse", false,
+                          fmt::format("CRL file {}: neither a PEM nor a DER CRL", i + 1));
+    }
+    out.crls.push_back(std::move(crl));
   }
   result.check("certs.parse", true,
-               fmt::format("{} certificates read from {} files", all.size(), options.certs.size()));
+               fmt::format("{} certificates and {} CRLs read from {} files", all.size(),
+                           out.crls.size(), options.certs.size() + options.crls.size()));
 
   std::string error;
   for (auto& cert : all) {
@@ -164,6 +178,14 @@ std::optional<AmdCertChain> verify_amd_cert_chain(const SnpVerifyOptions& option
       !check_link("chain.vcek_signed_by_ask", chain.vcek.get(), chain.ask.get(),
                   "VCEK signature by the ASK", result) ||
       !check_validity(chain, at, result)) {
+    return std::nullopt;
+  }
+  // AMD's KDS CRL is the ARK's and lists revoked ASKs (and ASVKs); AMD publishes no CRL from
+  // the ASK, so the VCEK, bound to one TCB, is retired by the policy's snp.min_tcb instead.
+  std::vector<X509_CRL*> crls;
+  for (const auto& crl : supplied.crls) crls.push_back(crl.get());
+  if (!check_revocation("chain", {{chain.ask.get(), chain.ark.get()}}, crls, at,
+                        options.revocation, result)) {
     return std::nullopt;
   }
   result.claims["product"] = std::string(to_string(chain.product));

@@ -15,12 +15,41 @@ bool looks_like_pem(std::span<const std::uint8_t> bytes) {
   return text.find(kMarker) != std::string_view::npos;
 }
 
+constexpr std::string_view kCrlBegin = "-----BEGIN X509 CRL-----";
+constexpr std::string_view kCrlEnd = "-----END X509 CRL-----";
+
+// CRL blocks are cut out of the text; what is left must be certificate blocks and padding.
 AmdCertificateLoad load_pem(std::span<const std::uint8_t> bytes) {
   AmdCertificateLoad result;
-  result.certs = parse_pem_certificates(
-      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  std::string certificates;
+  std::size_t pos = 0;
+  for (std::size_t begin; (begin = text.find(kCrlBegin, pos)) != std::string_view::npos;) {
+    const std::size_t end = text.find(kCrlEnd, begin);
+    if (end == std::string_view::npos) {
+      result.error = "an X509 CRL block has no end";
+      return result;
+    }
+    X509CrlPtr crl = parse_crl(text.substr(begin, end + kCrlEnd.size() - begin));
+    if (!crl) {
+      result.error = "a damaged X509 CRL block";
+      return result;
+    }
+    result.crls.push_back(std::move(crl));
+    certificates += text.substr(pos, begin - pos);
+    pos = end + kCrlEnd.size();
+  }
+  certificates += text.substr(pos);
+  if (certificates.find("-----BEGIN") == std::string::npos) {
+    if (result.crls.empty()) result.error = "no CERTIFICATE or X509 CRL block";
+    if (certificates.find_first_not_of(" \t\r\n") != std::string::npos) {
+      result.error = "text outside the PEM blocks";
+    }
+    return result;
+  }
+  result.certs = parse_pem_certificates(certificates);
   if (result.certs.empty()) {
-    result.error = "no CERTIFICATE block, a damaged one, or text between blocks";
+    result.error = "a damaged CERTIFICATE block, or text between blocks";
   }
   return result;
 }
@@ -31,7 +60,13 @@ AmdCertificateLoad load_der(std::span<const std::uint8_t> bytes) {
   X509* cert = d2i_X509(nullptr, &cursor, static_cast<long>(bytes.size()));
   ERR_clear_error();
   if (cert == nullptr) {
-    result.error = "not a DER certificate";
+    X509CrlPtr crl = parse_crl(
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    if (crl) {
+      result.crls.push_back(std::move(crl));
+    } else {
+      result.error = "neither a DER certificate nor a DER CRL";
+    }
     return result;
   }
   result.certs.emplace_back(cert);

@@ -15,11 +15,13 @@ namespace attestmq::attest {
 
 struct AmdCertificateLoad {
   std::vector<X509Ptr> certs;
-  std::string error;  // set when the bytes are not wholly certificates
+  std::vector<X509CrlPtr> crls;
+  std::string error;  // set when the bytes are not wholly certificates and CRLs
 };
 
-// Every certificate in `bytes`: one or more PEM "CERTIFICATE" blocks, or exactly one DER
-// certificate with nothing after it.
+// Every certificate and CRL in `bytes`: PEM "CERTIFICATE" and "X509 CRL" blocks (AMD's KDS
+// serves the chain as PEM and the CRL as DER, and an envelope carries both as one PEM
+// text), or exactly one DER certificate or CRL with nothing after it.
 AmdCertificateLoad load_amd_certificates(std::span<const std::uint8_t> bytes);
 
 // True when both certificates have the same DER encoding.

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "attest/common/revocation.hpp"
+
 namespace attestmq::attest {
 
 struct SnpVerifyOptions {
@@ -14,8 +16,12 @@ struct SnpVerifyOptions {
   // holds several certificates, the one whose subject CN is "ARK-<product>" is taken.
   std::optional<std::string> ark_pem;
   // Files' bytes, PEM or DER: VCEK, ASK and optionally ARK, in any order; a PEM file may hold
-  // several certificates.
+  // several certificates and "X509 CRL" blocks, and a DER file may be a CRL.
   std::vector<std::vector<std::uint8_t>> certs;
+  // CRLs, PEM or DER: AMD's KDS CRL for the product, signed by the ARK, lists revoked ASKs.
+  std::vector<std::vector<std::uint8_t>> crls;
+  // required: the ASK must be checked against a current CRL from the ARK.
+  RevocationMode revocation = RevocationMode::required;
   // Seconds since the Unix epoch at which validity is checked; 0 means now.
   std::int64_t at_unix = 0;
 };
