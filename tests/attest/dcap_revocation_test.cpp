@@ -1,14 +1,21 @@
 // Revocation of the PCK chain and of the TCB signing chain, on dcap-qvl's real TDX quote and
 // collateral (a PCK CRL past its nextUpdate: tdx_quote_verifier_test.cpp, StaleCrlIsRejected,
-// on go-tdx-guest's real CRLs). A CRL that lists a real certificate would need
-// Intel's key: that case is in revocation_test.cpp, on a PKI made there; here a CRL in an
-// Intel CA's name is forged with another key.
+// on go-tdx-guest's real CRLs). A CRL that lists a real certificate would need Intel's key:
+// for the PCK chain that case is in revocation_test.cpp, on a PKI made there; for the TCB
+// signing chain dcap-qvl's TCB Info and QE Identity are re-signed here under a root made
+// here, whose CRL lists the TCB Signing certificate. Elsewhere a CRL in an Intel CA's name
+// is forged with another key.
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "attest/common/ecdsa_p256.hpp"
+#include "attest/common/hex.hpp"
 #include "attest/common/iso8601.hpp"
 #include "attest/common/revocation.hpp"
+#include "attest/dcap/collateral.hpp"
 #include "attest/dcap/tdx_quote_verifier.hpp"
+#include "attest/sim/sim_key.hpp"
 #include "crl_builder.hpp"
 #include "dcap_test_data.hpp"
 
@@ -109,6 +116,82 @@ TEST_F(DcapRevocation, RootCrlPastItsNextUpdateFailsTheTcbSigningChain) {
   const auto r = tdx.verify_with(o);
   EXPECT_EQ(failed_check(r), "collateral.tcb_info.crl.validity") << describe(r);
   EXPECT_NE(failure_detail(r).find("nextUpdate"), std::string::npos) << failure_detail(r);
+}
+
+// A root and an "Intel SGX TCB Signing" certificate made here, both ECDSA P-256.
+class GeneratedTcbSigningChain : public ::testing::Test {
+ protected:
+  EvpPkeyPtr root_key{EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")};
+  EvpPkeyPtr signing_key{EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")};
+  X509Ptr root = make_cert("Test SGX Root CA", nullptr, root_key.get(), 1);
+  X509Ptr signing = make_cert("Intel SGX TCB Signing", root.get(), signing_key.get(), 2);
+
+  X509Ptr make_cert(const std::string& cn, X509* issuer, EVP_PKEY* key, long serial) {
+    X509Ptr cert(X509_new());
+    X509_set_version(cert.get(), X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
+    ASN1_TIME_set(X509_getm_notBefore(cert.get()), kDcapQvlTime - 365 * 86400);
+    ASN1_TIME_set(X509_getm_notAfter(cert.get()), kDcapQvlTime + 365 * 86400);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(cert.get()), "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+    X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer ? issuer : cert.get()));
+    X509_set_pubkey(cert.get(), key);
+    if (issuer == nullptr) {
+      for (const auto& [nid, value] : {std::pair{NID_basic_constraints, "critical,CA:TRUE"},
+                                       std::pair{NID_key_usage, "critical,keyCertSign,cRLSign"}}) {
+        X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, nullptr, nid, value);
+        X509_add_ext(cert.get(), ext, -1);
+        X509_EXTENSION_free(ext);
+      }
+    }
+    X509_sign(cert.get(), issuer ? root_key.get() : key, EVP_sha256());
+    return cert;
+  }
+  static std::string pem(X509* cert) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(bio, cert);
+    char* data = nullptr;
+    const long length = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<std::size_t>(length));
+    BIO_free(bio);
+    return out;
+  }
+  // dcap-qvl's TDX bundle, its TCB Info and QE Identity re-signed by the TCB Signing key made
+  // here, with a root CRL listing `revoked`.
+  std::string bundle(std::vector<X509*> revoked) {
+    auto json = nlohmann::json::parse(read_text("dcap-qvl/tdx_quote_collateral.json"));
+    const std::string chain = pem(signing.get()) + pem(root.get());
+    for (const std::string item : {"tcb_info", "qe_identity"}) {
+      const std::string text = json.at(item).get<std::string>();
+      // sim_sign is the project's ECDSA P-256 signer with the r || s output Intel uses.
+      const auto signature = sim_sign(
+          signing_key.get(),
+          std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+      EXPECT_TRUE(signature);
+      json[item + "_signature"] = to_hex(*signature);
+      json[item + "_issuer_chain"] = chain;
+    }
+    const X509CrlPtr crl = crl_test::make_crl({root.get(), root_key.get(), std::move(revoked),
+                                               kDcapQvlTime - 86400, kDcapQvlTime + 86400});
+    json["root_ca_crl"] = crl_test::crl_hex(crl.get());
+    return json.dump();
+  }
+  std::string failure(const std::string& bundle_json) {
+    VerificationResult result;
+    const auto collateral =
+        load_collateral(bundle_json, root.get(), kDcapQvlTime, {RevocationMode::required, {}},
+                        result);
+    EXPECT_EQ(collateral.has_value(), result.valid());
+    return failed_check(result);
+  }
+};
+
+TEST_F(GeneratedTcbSigningChain, CurrentRootCrlListingNothingPasses) {
+  EXPECT_EQ(failure(bundle({})), "(none)");
+}
+
+TEST_F(GeneratedTcbSigningChain, RootCrlListingTheTcbSigningCertificateFails) {
+  EXPECT_EQ(failure(bundle({signing.get()})), "collateral.tcb_info.revocation");
 }
 
 }  // namespace
