@@ -8,9 +8,9 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
-#include "attest/envelope/claims.hpp"
 #include "attest/common/iso8601.hpp"
 #include "attest/common/revocation.hpp"
+#include "attest/envelope/claims.hpp"
 #include "attest/verifier.hpp"
 #include "commands.hpp"
 

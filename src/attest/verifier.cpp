@@ -7,15 +7,15 @@
 #include <fstream>
 #include <sstream>
 
-#include "attest/envelope/envelope.hpp"
 #include "attest/common/hex.hpp"
 #include "attest/common/iso8601.hpp"
-#include "attest/envelope/report_data.hpp"
 #include "attest/dcap/sgx_quote_verifier.hpp"
+#include "attest/dcap/tdx_quote_verifier.hpp"
+#include "attest/envelope/envelope.hpp"
+#include "attest/envelope/report_data.hpp"
 #include "attest/sim/sim_report.hpp"
 #include "attest/sim/sim_verifier.hpp"
 #include "attest/snp/report_verifier.hpp"
-#include "attest/dcap/tdx_quote_verifier.hpp"
 
 namespace attestmq::attest {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "attest/policy/policy.hpp"
 #include "attest/common/verification.hpp"
+#include "attest/policy/policy.hpp"
 
 namespace attestmq::attest {
 

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "attest/envelope/envelope.hpp"
 #include "attest/common/hex.hpp"
+#include "attest/envelope/envelope.hpp"
 #include "attest/sim/sim_report.hpp"
 #include "attest/verifier.hpp"
 #include "provider_test_support.hpp"

@@ -3,16 +3,16 @@
 #include <algorithm>
 #include <ctime>
 
-#include "attest/dcap/collateral.hpp"
 #include "attest/common/ecdsa_p256.hpp"
 #include "attest/common/hex.hpp"
 #include "attest/common/iso8601.hpp"
 #include "attest/common/revocation.hpp"
-#include "attest/dcap/report_body.hpp"
-#include "attest/dcap/intel_root_ca.hpp"
-#include "attest/dcap/tcb_evaluation.hpp"
-#include "attest/dcap/pck_extensions.hpp"
 #include "attest/common/x509_chain.hpp"
+#include "attest/dcap/collateral.hpp"
+#include "attest/dcap/intel_root_ca.hpp"
+#include "attest/dcap/pck_extensions.hpp"
+#include "attest/dcap/report_body.hpp"
+#include "attest/dcap/tcb_evaluation.hpp"
 
 namespace attestmq::attest {
 namespace {

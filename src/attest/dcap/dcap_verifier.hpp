@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <span>
 
-#include "attest/dcap/quote.hpp"
-#include "attest/dcap/intel_verify_options.hpp"
 #include "attest/common/verification.hpp"
+#include "attest/dcap/intel_verify_options.hpp"
+#include "attest/dcap/quote.hpp"
 
 namespace attestmq::attest {
 

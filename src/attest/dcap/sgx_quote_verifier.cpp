@@ -1,8 +1,8 @@
 #include "attest/dcap/sgx_quote_verifier.hpp"
 
 #include "attest/common/hex.hpp"
-#include "attest/dcap/report_body.hpp"
 #include "attest/dcap/dcap_verifier.hpp"
+#include "attest/dcap/report_body.hpp"
 
 namespace attestmq::attest {
 

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <span>
 
-#include "attest/dcap/intel_verify_options.hpp"
 #include "attest/common/verification.hpp"
+#include "attest/dcap/intel_verify_options.hpp"
 
 namespace attestmq::attest {
 

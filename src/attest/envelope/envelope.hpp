@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "attest/envelope/claims.hpp"
 #include "attest/common/verification.hpp"
+#include "attest/envelope/claims.hpp"
 
 namespace attestmq::attest {
 

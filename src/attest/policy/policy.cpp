@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "attest/envelope/claims.hpp"
 #include "attest/common/hex.hpp"
+#include "attest/envelope/claims.hpp"
 
 namespace attestmq::attest {
 

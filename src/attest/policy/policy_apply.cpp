@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <charconv>
 
-#include "attest/policy/policy.hpp"
 #include "attest/common/iso8601.hpp"
+#include "attest/policy/policy.hpp"
 
 namespace attestmq::attest {
 

@@ -4,8 +4,8 @@
 
 #include "attest/envelope/envelope.hpp"
 #include "attest/provider/gramine_provider.hpp"
-#include "attest/sim/sim_provider.hpp"
 #include "attest/provider/tsm_provider.hpp"
+#include "attest/sim/sim_provider.hpp"
 
 namespace attestmq::attest {
 

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "attest/common/verification.hpp"
 #include "attest/envelope/claims.hpp"
 #include "attest/envelope/report_data.hpp"
-#include "attest/common/verification.hpp"
 
 namespace attestmq::attest {
 

@@ -5,10 +5,10 @@
 #include <ctime>
 #include <optional>
 
+#include "attest/common/verification.hpp"
 #include "attest/snp/amd_certs.hpp"
 #include "attest/snp/amd_product.hpp"
 #include "attest/snp/verify_options.hpp"
-#include "attest/common/verification.hpp"
 
 namespace attestmq::attest {
 

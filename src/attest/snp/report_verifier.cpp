@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <ctime>
 
-#include "attest/snp/amd_cert_chain.hpp"
-#include "attest/snp/vcek_extensions.hpp"
 #include "attest/common/hex.hpp"
+#include "attest/snp/amd_cert_chain.hpp"
 #include "attest/snp/guest_policy.hpp"
 #include "attest/snp/report.hpp"
 #include "attest/snp/signature.hpp"
 #include "attest/snp/tcb.hpp"
+#include "attest/snp/vcek_extensions.hpp"
 
 namespace attestmq::attest {
 namespace {

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <span>
 
-#include "attest/snp/verify_options.hpp"
 #include "attest/common/verification.hpp"
+#include "attest/snp/verify_options.hpp"
 
 namespace attestmq::attest {
 
