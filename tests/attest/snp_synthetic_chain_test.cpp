@@ -211,6 +211,20 @@ TEST_F(SnpRevocationTest, CrlInsideThePemChainIsUsed) {
   EXPECT_EQ(failure(), "chain.revocation");
 }
 
+// As AMD's KDS serves it: a DER CRL, here given as one of the certificate files.
+TEST_F(SnpRevocationTest, DerCrlAmongTheCertificateFilesIsUsed) {
+  chain.options.certs.push_back(crl({chain.ask.get()}, kInsideValidity + 86400));
+  chain.options.crls.clear();
+  EXPECT_EQ(failure(), "chain.revocation");
+}
+
+TEST_F(SnpRevocationTest, ACrlFileThatIsNoCrlIsRefused) {
+  chain.options.crls.push_back({0x30, 0x03, 0x02, 0x01, 0x01});
+  EXPECT_EQ(failure(), "certs.parse");
+  EXPECT_NE(result.first_failure()->detail.find("CRL file 2"), std::string::npos)
+      << result.first_failure()->detail;
+}
+
 TEST_F(SnpSyntheticChainTest, TurinReportUsesTheTurinTcbLayoutAndShortHwid) {
   // Turin TCB_VERSION: FMC 1, boot loader 2, TEE 3, SNP 4, microcode 0x48.
   constexpr std::uint64_t kTurinTcb = 0x4800000004030201;
