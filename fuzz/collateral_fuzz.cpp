@@ -1,6 +1,6 @@
-// Intel DCAP collateral bodies (src/attest/collateral): TCB Info v3 and QE Identity v2 JSON,
-// which a verifier may receive from an untrusted peer in an envelope's collateral. The first
-// byte picks the parser (bit 0: QE Identity, else TCB Info).
+// Intel DCAP collateral bodies (src/attest/dcap/collateral): TCB Info v3 and QE Identity v2
+// JSON, which a verifier may receive from an untrusted peer in an envelope's collateral. The
+// first byte picks the parser (bit 0: QE Identity, else TCB Info).
 // Oracles, beyond "no crash, no sanitizer report" (nlohmann::json throws on a type misuse,
 // which here would be an uncaught exception): a refusal says why, and an accepted body has
 // one of the identities the Intel PCS API v4 defines.
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "attest/collateral.hpp"
+#include "attest/dcap/collateral.hpp"
 
 namespace {
 

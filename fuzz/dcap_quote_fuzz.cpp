@@ -1,4 +1,4 @@
-// Intel DCAP quotes from an untrusted peer: SGX v3/v4 and TDX v4/v5 (src/attest/dcap_quote).
+// Intel DCAP quotes from an untrusted peer: SGX v3/v4 and TDX v4/v5 (src/attest/dcap/quote).
 // The first byte picks the TEE the parser expects; the rest is the quote. Whatever the bytes,
 // the parser must not read outside them, and the spans it returns must lie inside them.
 #include <cstddef>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "attest/dcap_quote.hpp"
+#include "attest/dcap/quote.hpp"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "attest/policy.hpp"
+#include "attest/policy/policy.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// AMD SEV-SNP attestation reports from an untrusted guest (src/attest/snp_report).
+// AMD SEV-SNP attestation reports from an untrusted guest (src/attest/snp/report).
 // The report is fixed-size, so most inputs are refused at the size check; libFuzzer's
 // mutations of the seed (a real Milan report) keep the size and reach the field decoding.
 // Oracles, beyond "no crash, no sanitizer report": a report is accepted exactly when the
@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "attest/snp_report.hpp"
+#include "attest/snp/report.hpp"
 
 namespace {
 

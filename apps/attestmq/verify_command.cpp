@@ -8,8 +8,9 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 
-#include "attest/claims.hpp"
-#include "attest/policy_time.hpp"
+#include "attest/common/iso8601.hpp"
+#include "attest/common/revocation.hpp"
+#include "attest/envelope/claims.hpp"
 #include "attest/verifier.hpp"
 #include "commands.hpp"
 
@@ -46,6 +47,31 @@ bool simulated(const VerificationResult& result) {
                      [](const attest::Check& check) { return check.name.starts_with("sim."); });
 }
 
+// What the verdict rests on less than a reader may assume: simulated evidence, a chain whose
+// revocation was not checked (policy revocation: skip-insecure), an SNP report judged with
+// no TCB floor. Printed before the verdict, valid or not, and in --json's "warnings".
+std::vector<std::string> warnings(const VerificationResult& result, const attest::Policy& policy) {
+  std::vector<std::string> out;
+  if (simulated(result)) out.emplace_back(kSimWarning);
+  for (const auto& [name, value] : result.claims) {
+    constexpr std::string_view kSuffix = ".revocation";
+    if (name.ends_with(kSuffix) && value.starts_with(attest::kRevocationNotChecked)) {
+      out.push_back(fmt::format("revocation NOT checked for {} (policy revocation: "
+                                "skip-insecure): {}",
+                                name.substr(0, name.size() - kSuffix.size()),
+                                value.substr(attest::kRevocationNotChecked.size())));
+    }
+  }
+  const auto& floor = policy.snp.min_tcb;
+  if (result.type == EvidenceType::snp && result.claims.contains("reported_tcb") &&
+      !floor.bootloader && !floor.tee && !floor.snp && !floor.microcode) {
+    out.emplace_back(
+        "no SEV-SNP TCB floor applied: any firmware the VCEK was issued for is accepted (set "
+        "snp.min_tcb in the policy)");
+  }
+  return out;
+}
+
 std::string type_label(const VerificationResult& result) {
   const bool recognised =
       std::none_of(result.checks.begin(), result.checks.end(), [](const attest::Check& check) {
@@ -59,11 +85,12 @@ int usage_error(const std::string& message) {
   return kUsage;
 }
 
-nlohmann::json to_json(const VerificationResult& result) {
+nlohmann::json to_json(const VerificationResult& result, const attest::Policy& policy) {
   nlohmann::json out;
   out["valid"] = result.valid();
   out["type"] = type_label(result);
   if (simulated(result)) out["warning"] = kSimWarning;
+  out["warnings"] = warnings(result, policy);
   out["claims"] = result.claims;
   out["checks"] = nlohmann::json::array();
   for (const auto& check : result.checks) {
@@ -78,8 +105,8 @@ nlohmann::json to_json(const VerificationResult& result) {
   return out;
 }
 
-void print_text(const VerificationResult& result) {
-  if (simulated(result)) fmt::print("WARNING: {}\n", kSimWarning);
+void print_text(const VerificationResult& result, const attest::Policy& policy) {
+  for (const auto& warning : warnings(result, policy)) fmt::print("WARNING: {}\n", warning);
   if (const auto* failure = result.first_failure()) {
     fmt::print("INVALID {} evidence: check {} failed: {}\n", type_label(result), failure->name,
                failure->detail);
@@ -102,7 +129,7 @@ int verify_main(int argc, char** argv) {
       "sim report (SIMULATED, NO SECURITY) or AttestMQ envelope.",
       "attestmq verify"};
   std::string file, type_name = "auto", root_path, collateral_path, at_text, policy_path;
-  std::vector<std::string> cert_paths;
+  std::vector<std::string> cert_paths, crl_paths;
   bool json_output = false;
   app.add_option("FILE", file, "evidence file")->required();
   app.add_option("--type", type_name, "auto|sgx|tdx|snp|sim")
@@ -110,6 +137,11 @@ int verify_main(int argc, char** argv) {
   app.add_option("--root", root_path,
                  "PEM root to pin (Intel SGX Root CA, AMD ARK, or the sim platform key)");
   app.add_option("--certs", cert_paths, "certificates the evidence does not embed (PEM/DER)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--crl", crl_paths,
+                 "CRL (PEM or DER) for the evidence's chains: Intel's PCK or root CRL, AMD's "
+                 "KDS CRL (docs/policy.md, Revocation)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--collateral", collateral_path, "Intel PCS-style collateral JSON");
@@ -140,6 +172,11 @@ int verify_main(int argc, char** argv) {
     if (!cert) return usage_error(fmt::format("--certs {}: cannot read", path));
     request.certs.push_back(std::move(*cert));
   }
+  for (const auto& path : crl_paths) {
+    auto crl = read_file(path, kMaxInputBytes);
+    if (!crl) return usage_error(fmt::format("--crl {}: cannot read", path));
+    request.crls.push_back(std::move(*crl));
+  }
   if (!collateral_path.empty()) {
     const auto collateral = read_file(collateral_path, kMaxInputBytes);
     if (!collateral)
@@ -163,9 +200,9 @@ int verify_main(int argc, char** argv) {
 
   const VerificationResult result = attest::verify_evidence(*input, request);
   if (json_output) {
-    fmt::print("{}\n", to_json(result).dump(2));
+    fmt::print("{}\n", to_json(result, request.policy).dump(2));
   } else {
-    print_text(result);
+    print_text(result, request.policy);
   }
   return result.valid() ? kValid : kInvalid;
 }

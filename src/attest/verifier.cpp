@@ -5,18 +5,17 @@
 #include <algorithm>
 #include <ctime>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "attest/envelope.hpp"
-#include "attest/hex.hpp"
-#include "attest/policy_time.hpp"
-#include "attest/report_data.hpp"
-#include "attest/sgx_quote_verifier.hpp"
-#include "attest/sim_report.hpp"
-#include "attest/sim_verifier.hpp"
-#include "attest/snp_report_verifier.hpp"
-#include "attest/tdx_quote_verifier.hpp"
+#include "attest/common/hex.hpp"
+#include "attest/common/iso8601.hpp"
+#include "attest/dcap/sgx_quote_verifier.hpp"
+#include "attest/dcap/tdx_quote_verifier.hpp"
+#include "attest/envelope/envelope.hpp"
+#include "attest/envelope/report_data.hpp"
+#include "attest/sim/sim_report.hpp"
+#include "attest/sim/sim_verifier.hpp"
+#include "attest/snp/report_verifier.hpp"
 
 namespace attestmq::attest {
 
@@ -70,22 +69,6 @@ std::optional<std::string> pinned_root(const VerifyRequest& request, EvidenceTyp
   return pem;
 }
 
-// The TCB Info's issueDate, from a collateral bundle whose signature the Intel verifier
-// has already checked; it dates the whole bundle for the policy's maximum age.
-std::optional<std::string> collateral_issue_date(const std::string& collateral_json) {
-  using nlohmann::json;
-  const json bundle = json::parse(collateral_json, nullptr, false);
-  if (!bundle.is_object() || !bundle.contains("tcb_info") || !bundle["tcb_info"].is_string()) {
-    return std::nullopt;
-  }
-  const json tcb_info = json::parse(bundle["tcb_info"].get<std::string>(), nullptr, false);
-  if (!tcb_info.is_object() || !tcb_info.contains("issueDate") ||
-      !tcb_info["issueDate"].is_string()) {
-    return std::nullopt;
-  }
-  return tcb_info["issueDate"].get<std::string>();
-}
-
 VerificationResult verify_with_root(std::span<const std::uint8_t> evidence, EvidenceType type,
                                     const VerifyRequest& request,
                                     const std::optional<std::string>& root);
@@ -109,6 +92,10 @@ VerificationResult verify_with_root(std::span<const std::uint8_t> evidence, Evid
       IntelVerifyOptions options;
       options.root_pem = root;
       options.collateral_json = request.collateral_json;
+      for (const auto& crl : request.crls) {
+        options.crl_der_or_pem.emplace_back(crl.begin(), crl.end());
+      }
+      options.revocation = request.policy.revocation;
       options.at_unix = request.at_unix;
       return type == EvidenceType::sgx ? verify_sgx_quote(evidence, options)
                                        : verify_tdx_quote(evidence, options);
@@ -117,6 +104,8 @@ VerificationResult verify_with_root(std::span<const std::uint8_t> evidence, Evid
       SnpVerifyOptions options;
       options.ark_pem = root;
       options.certs = request.certs;
+      options.crls = request.crls;
+      options.revocation = request.policy.revocation;
       options.at_unix = request.at_unix;
       return verify_snp_report(evidence, options);
     }
@@ -227,11 +216,6 @@ VerificationResult verify_evidence(std::span<const std::uint8_t> input,
   if (!result.valid()) return result;
   const std::int64_t now = request.at_unix != 0 ? request.at_unix : std::time(nullptr);
   result.claims["verified_at"] = format_iso8601_utc(now);
-  if (effective.collateral_json) {
-    if (auto issued = collateral_issue_date(*effective.collateral_json)) {
-      result.claims["collateral.issue_date"] = std::move(*issued);
-    }
-  }
   apply_policy(request.policy, result);
   return result;
 }

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "attest/policy.hpp"
-#include "attest/verification.hpp"
+#include "attest/common/verification.hpp"
+#include "attest/policy/policy.hpp"
 
 namespace attestmq::attest {
 
@@ -17,6 +17,7 @@ struct VerifyRequest {
   std::optional<EvidenceType> type;              // nullopt: detect from the bytes
   std::optional<std::string> root_pem;           // overrides the built-in and the policy's root
   std::vector<std::vector<std::uint8_t>> certs;  // PEM or DER files (SNP: VCEK, ASK, ARK)
+  std::vector<std::vector<std::uint8_t>> crls;   // PEM or DER CRLs (--crl), for any chain
   std::optional<std::string> collateral_json;    // Intel PCS-style collateral bundle
   std::int64_t at_unix = 0;                      // 0: now
   Policy policy;                                 // defaults: see policy.hpp

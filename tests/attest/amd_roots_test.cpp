@@ -1,8 +1,8 @@
 // The built-in AMD roots: each is the self-signed ARK of its product, and the Milan and
 // Genoa ones are the ARKs that go-sev-guest ships.
-#include "attest/amd_roots.hpp"
+#include "attest/snp/amd_roots.hpp"
 
-#include "attest/amd_certs.hpp"
+#include "attest/snp/amd_certs.hpp"
 #include "snp_test_data.hpp"
 
 namespace attestmq::attest {
@@ -26,6 +26,14 @@ TEST(AmdRoots, EachBuiltInArkIsSelfSignedAndNamesItsProduct) {
     EXPECT_EQ(certificate_common_name(ark.get()), "ARK-" + std::string(to_string(product)));
     EXPECT_EQ(amd_product_from_ark_cn(certificate_common_name(ark.get())), product);
     EXPECT_EQ(issued_by_problem(ark.get(), ark.get()), "");
+  }
+}
+
+TEST(AmdRoots, EachBuiltInArkHasItsPinnedFingerprint) {
+  for (AmdProduct product : {AmdProduct::milan, AmdProduct::genoa, AmdProduct::turin}) {
+    const X509Ptr ark = only_certificate(as_bytes(amd_builtin_ark_pem(product)));
+    ASSERT_TRUE(ark);
+    EXPECT_EQ(certificate_sha256_fingerprint(ark.get()), amd_builtin_ark_sha256(product));
   }
 }
 

@@ -2,8 +2,8 @@
 // validity, length checks), run once per real dcap-qvl quote: each damage fails its own check.
 #include <gtest/gtest.h>
 
-#include "attest/sgx_quote_verifier.hpp"
-#include "attest/tdx_quote_verifier.hpp"
+#include "attest/dcap/sgx_quote_verifier.hpp"
+#include "attest/dcap/tdx_quote_verifier.hpp"
 #include "dcap_test_data.hpp"
 
 namespace attestmq::attest {

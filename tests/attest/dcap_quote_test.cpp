@@ -1,5 +1,5 @@
 // parse_dcap_quote on its own: layouts of v3, v4 and v5 quotes, and where the quote ends.
-#include "attest/dcap_quote.hpp"
+#include "attest/dcap/quote.hpp"
 
 #include <gtest/gtest.h>
 

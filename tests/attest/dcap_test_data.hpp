@@ -12,9 +12,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "attest/dcap_quote.hpp"
-#include "attest/intel_verify_options.hpp"
-#include "attest/verification.hpp"
+#include "attest/common/verification.hpp"
+#include "attest/dcap/intel_verify_options.hpp"
+#include "attest/dcap/quote.hpp"
 
 namespace attestmq::attest::dcap_test {
 

@@ -1,9 +1,9 @@
-#include "attest/envelope.hpp"
+#include "attest/envelope/envelope.hpp"
 
 #include <gtest/gtest.h>
 
-#include "attest/cmw.hpp"
-#include "attest/hex.hpp"
+#include "attest/cmw/cmw.hpp"
+#include "attest/common/hex.hpp"
 
 namespace attestmq::attest {
 namespace {

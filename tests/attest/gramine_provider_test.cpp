@@ -1,12 +1,12 @@
 // The sgx-gramine provider against a fixture directory laid out like Gramine's
 // /dev/attestation. No real SGX hardware is involved.
-#include "attest/gramine_provider.hpp"
+#include "attest/provider/gramine_provider.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "attest/envelope.hpp"
+#include "attest/envelope/envelope.hpp"
 #include "attest/verifier.hpp"
 #include "provider_test_support.hpp"
 

@@ -1,11 +1,11 @@
 // TCB level selection against real collateral and real PCK certificates, and what a changed
 // CPUSVN, PCESVN or TEE_TCB_SVN does to the result.
-#include "attest/intel_tcb_evaluation.hpp"
+#include "attest/dcap/tcb_evaluation.hpp"
 
 #include <gtest/gtest.h>
 
-#include "attest/hex.hpp"
-#include "attest/x509_chain.hpp"
+#include "attest/common/hex.hpp"
+#include "attest/common/x509_chain.hpp"
 #include "dcap_test_data.hpp"
 
 namespace attestmq::attest {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "attest/intel_tcb_evaluation.hpp"
+#include "attest/dcap/tcb_evaluation.hpp"
 
 namespace attestmq::attest {
 namespace {

@@ -1,5 +1,6 @@
-#include "attest/policy.hpp"
+#include "attest/policy/policy.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "provider_test_support.hpp"
@@ -110,6 +111,35 @@ TEST(PolicyParsing, ErrorsNameTheKey) {
   EXPECT_EQ(parse_error(R"({"tdx": []})"), "policy: 'tdx' must be an object");
 }
 
+// An empty list would read as "no constraint" to one reader and "nothing" to another: it is
+// an error for every allow-list, and leaving the key out keeps the default.
+TEST(PolicyParsing, EveryEmptyAllowListIsAnError) {
+  for (const std::string key : {"accepted_types", "accepted_tcb_statuses",
+                                "accepted_module_hashes"}) {
+    EXPECT_EQ(parse_error("{\"" + key + "\": []}"),
+              "policy: '" + key + "' must not be empty (leave the key out for its default)");
+  }
+  const std::pair<const char*, const char*> nested[] = {
+      {"sgx", "mrenclave"}, {"sgx", "mrsigner"}, {"tdx", "mrtd"},        {"tdx", "rtmr0"},
+      {"tdx", "rtmr1"},     {"tdx", "rtmr2"},    {"tdx", "rtmr3"},       {"snp", "measurement"}};
+  for (const auto& [section, key] : nested) {
+    EXPECT_EQ(parse_error(fmt::format(R"({{"{}": {{"{}": []}}}})", section, key)),
+              fmt::format("policy: '{}.{}' must not be empty (leave the key out for its default)",
+                          section, key));
+  }
+}
+
+TEST(PolicyParsing, RevocationIsRequiredUnlessSkippedByName) {
+  EXPECT_EQ(parsed("{}").revocation, RevocationMode::required);
+  EXPECT_EQ(parsed(R"({"revocation": "required"})").revocation, RevocationMode::required);
+  EXPECT_EQ(parsed(R"({"revocation": "skip-insecure"})").revocation,
+            RevocationMode::skip_insecure);
+  EXPECT_EQ(parse_error(R"({"revocation": "skip"})"),
+            "policy: 'revocation' must be \"required\" or \"skip-insecure\"");
+  EXPECT_EQ(parse_error(R"({"revocation": false})"),
+            "policy: 'revocation' must be \"required\" or \"skip-insecure\"");
+}
+
 TEST(PolicyParsing, LoadNamesTheFile) {
   testing::ScratchDir dir;
   std::string error;
@@ -191,6 +221,13 @@ TEST(PolicyApply, TcbStatus) {
   EXPECT_EQ(failures(policy, EvidenceType::sgx, claims), Names{});
   claims.erase("tcb_status");
   EXPECT_EQ(failures(policy, EvidenceType::sgx, claims), Names{"policy.tcb_status"});
+}
+
+// Set in code (parse_policy refuses []), an empty accepted_tcb_statuses accepts no status.
+TEST(PolicyApply, EmptyTcbStatusListAcceptsNothing) {
+  Policy policy;
+  policy.accepted_tcb_statuses.clear();
+  EXPECT_EQ(failures(policy, EvidenceType::sgx, sgx_claims()), Names{"policy.tcb_status"});
 }
 
 TEST(PolicyApply, TdxMeasurements) {

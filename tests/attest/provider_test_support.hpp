@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "attest/provider.hpp"
+#include "attest/provider/provider.hpp"
 
 namespace attestmq::attest::testing {
 

@@ -1,8 +1,8 @@
-#include "attest/report_data.hpp"
+#include "attest/envelope/report_data.hpp"
 
 #include <gtest/gtest.h>
 
-#include "attest/hex.hpp"
+#include "attest/common/hex.hpp"
 
 namespace attestmq::attest {
 namespace {

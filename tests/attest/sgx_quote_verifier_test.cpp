@@ -1,11 +1,11 @@
 // verify_sgx_quote on real SGX DCAP v3 quotes: dcap-qvl's (production root, full collateral)
 // and Intel's sample quote under a test root; then one damaged copy per SGX-specific check
 // (dcap_common_checks_test.cpp has those SGX and TDX share).
-#include "attest/sgx_quote_verifier.hpp"
+#include "attest/dcap/sgx_quote_verifier.hpp"
 
 #include <gtest/gtest.h>
 
-#include "attest/dcap_report_body.hpp"
+#include "attest/dcap/report_body.hpp"
 #include "dcap_test_data.hpp"
 
 namespace attestmq::attest {
@@ -47,9 +47,18 @@ TEST_F(SgxQuoteVerifier, DcapQvlQuoteVerifiesWithCollateral) {
   EXPECT_EQ(r.claims.count("quote.trailing_bytes"), 0u);
 }
 
-TEST_F(SgxQuoteVerifier, WithoutCollateralVerifiesTheQuoteButReportsNoTcbStatus) {
-  auto r = verify_sgx_quote(quote, options(false));
+// Without collateral there are no CRLs: the PCK chain's revocation fails, by name. With the
+// bundle's two CRLs given on their own, the quote verifies but no TCB status is reported.
+TEST_F(SgxQuoteVerifier, WithoutCollateralRevocationFailsAndNoTcbStatusIsReported) {
+  auto o = options(false);
+  auto r = verify_sgx_quote(quote, o);
+  EXPECT_EQ(failed_check(r), "pck.crl.present") << describe(r);
+  const auto bundle = nlohmann::json::parse(collateral);
+  o.crl_der_or_pem = {bundle.at("pck_crl").get<std::string>(),
+                      bundle.at("root_ca_crl").get<std::string>()};
+  r = verify_sgx_quote(quote, o);
   ASSERT_TRUE(r.valid()) << describe(r);
+  EXPECT_EQ(r.claims["pck.revocation"], "checked");
   EXPECT_EQ(r.claims.count("tcb_status"), 0u);
 }
 
@@ -163,17 +172,18 @@ TEST_F(SgxQuoteVerifier, RootOptionThatIsNotOneCertificateIsRejected) {
 
 TEST_F(SgxQuoteVerifier, CollateralForAnotherPlatformIsRejected) {
   auto o = options();
-  // Without the TDX bundle's PCK CRL, which the SGX chain's CA did not issue and which would
-  // fail pck.crl first.
-  o.collateral_json = edit_collateral(read_text("dcap-qvl/tdx_quote_collateral.json"), "pck_crl",
-                                      nullptr);
+  // The TDX bundle's PCK CRL is not from the SGX chain's CA; the SGX bundle's is given beside.
+  o.collateral_json = read_text("dcap-qvl/tdx_quote_collateral.json");
+  const auto sgx_bundle = nlohmann::json::parse(read_text("dcap-qvl/sgx_quote_collateral.json"));
+  o.crl_der_or_pem = {sgx_bundle.at("pck_crl").get<std::string>()};
   EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "tcb_info.type");
 }
 
-TEST_F(SgxQuoteVerifier, CrlNotIssuedForTheChainIsRejected) {
+// A CRL from another CA says nothing about this chain: the chain's own CA's is still missing.
+TEST_F(SgxQuoteVerifier, CrlOfAnotherCaDoesNotCoverTheChain) {
   auto o = options(false);
   o.crl_der_or_pem.push_back(read_text("go-tdx-guest/pckcrl"));  // PCK Platform CA's CRL
-  EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "pck.crl");
+  EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "pck.crl.present");
   o.crl_der_or_pem = {"garbage"};
   EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "pck.crl.format");
 }
@@ -205,11 +215,14 @@ TEST(IntelSampleQuote, RejectedWhenTheProductionRootIsPinned) {
   EXPECT_NE(failure_detail(r).find("44a0196b"), std::string::npos) << failure_detail(r);
 }
 
+// Intel's sample data has no CRLs: genuine under its test root only with revocation skipped.
 TEST(IntelSampleQuote, AcceptedUnderItsOwnTestRoot) {
   auto quote = read_bytes("intel-dcap-sampledata-testroot/quote.dat");
   IntelVerifyOptions o;
   o.at_unix = 1577836800;
   o.root_pem = read_text("intel-dcap-sampledata-testroot/trustedRootCaCert.pem");
+  EXPECT_EQ(failed_check(verify_sgx_quote(quote, o)), "pck.crl.present");
+  o.revocation = RevocationMode::skip_insecure;
   auto r = verify_sgx_quote(quote, o);
   ASSERT_TRUE(r.valid()) << describe(r);
   EXPECT_EQ(r.claims["mrenclave"], "4f8822f11d5d689ef195c55811bcf8ef88241db6795e4d1f69498d1ab4713953");

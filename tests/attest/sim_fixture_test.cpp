@@ -2,8 +2,8 @@
 // the same file `attestmq verify` is run on in tests/CMakeLists.txt. SIMULATED, NO SECURITY.
 #include <gtest/gtest.h>
 
-#include "attest/envelope.hpp"
-#include "attest/hex.hpp"
+#include "attest/common/hex.hpp"
+#include "attest/envelope/envelope.hpp"
 #include "attest/verifier.hpp"
 #include "provider_test_support.hpp"
 

@@ -1,13 +1,13 @@
 // The sim provider end to end: key file, evidence, envelope, and the verifier's decision
 // under policy. SIMULATED, NO SECURITY.
-#include "attest/sim_provider.hpp"
+#include "attest/sim/sim_provider.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "attest/envelope.hpp"
-#include "attest/hex.hpp"
-#include "attest/sim_report.hpp"
+#include "attest/common/hex.hpp"
+#include "attest/envelope/envelope.hpp"
+#include "attest/sim/sim_report.hpp"
 #include "attest/verifier.hpp"
 #include "provider_test_support.hpp"
 

@@ -1,5 +1,5 @@
 // Guest policy helpers the verifier policy builds on.
-#include "attest/snp_policy.hpp"
+#include "attest/snp/guest_policy.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // parse_snp_report: field offsets against the real Milan report, and the parser's refusal
 // of every buffer that is not a whole report.
-#include "attest/snp_report.hpp"
+#include "attest/snp/report.hpp"
 
 #include <random>
 

@@ -1,6 +1,6 @@
 // verify_snp_report on the real go-sev-guest Milan report and on damaged copies of it:
 // each kind of damage must be caught by its own named check.
-#include "attest/snp_report_verifier.hpp"
+#include "attest/snp/report_verifier.hpp"
 
 #include <algorithm>
 #include <set>
@@ -27,10 +27,13 @@ class SnpReportVerifierTest : public ::testing::Test {
   std::string milan_chain = read_vector_text("ask_ark_milan.pem");
   std::string genoa_chain = read_vector_text("ask_ark_genoa.pem");
 
+  // No AMD KDS CRL is among the test vectors (SOURCE.txt), so these tests of the report and
+  // chain checks skip revocation; snp_synthetic_chain_test.cpp tests it with an ARK it holds.
   SnpVerifyOptions options() const {
     SnpVerifyOptions o;
     o.certs = {vcek, bytes_of(milan_chain)};
     o.at_unix = kInsideValidity;
+    o.revocation = RevocationMode::skip_insecure;
     return o;
   }
 
@@ -41,6 +44,17 @@ class SnpReportVerifierTest : public ::testing::Test {
     return failure != nullptr ? failure->name : std::string("(no failure)");
   }
 };
+
+TEST_F(SnpReportVerifierTest, WithoutAmdsCrlTheRealReportFailsRevocationByDefault) {
+  SnpVerifyOptions o = options();
+  o.revocation = RevocationMode::required;
+  EXPECT_EQ(first_failure(report, o), "chain.crl.present");
+  const VerificationResult skipped = verify_snp_report(report, options());
+  ASSERT_TRUE(skipped.valid());
+  EXPECT_EQ(skipped.claims.at("chain.revocation"),
+            "NOT CHECKED (revocation: skip-insecure): no CRL from \"ARK-Milan\" to check "
+            "\"SEV-Milan\" against");
+}
 
 TEST_F(SnpReportVerifierTest, RealMilanReportVerifiesWithItsVcekAndMilanChain) {
   const VerificationResult result = verify_snp_report(report, options());

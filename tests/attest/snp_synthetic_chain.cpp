@@ -7,7 +7,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
-#include "attest/snp_report.hpp"
+#include "attest/snp/report.hpp"
+#include "crl_builder.hpp"
 
 namespace attestmq::attest::snp_test {
 namespace {
@@ -141,6 +142,12 @@ SyntheticChain make_synthetic_chain(AmdProduct product, const SyntheticVcek& spe
   chain.options.certs = {der_of(vcek), ask_ark};
   chain.options.ark_pem = std::string(ark_pem.begin(), ark_pem.end());
   chain.options.at_unix = at;
+  const X509CrlPtr crl =
+      crl_test::make_crl({ark.get(), ark_key, {}, at - kDay, at + 7 * kDay, true});
+  chain.options.crls = {crl_test::crl_der(crl.get())};
+  chain.ark = std::move(ark);
+  chain.ask = std::move(ask);
+  chain.ark_key = ark_key;
   return chain;
 }
 

@@ -2,7 +2,9 @@
 // A VCEK <- ASK <- ARK chain made here with OpenSSL, named like AMD's (CN ARK-<product>,
 // SEV-<product>, SEV-VCEK, RSASSA-PSS SHA-384 signatures) but with keys the test holds, so
 // a test can sign a report whose fields disagree with the VCEK's extensions and reach the
-// checks behind the signature. Its ARK is pinned through SnpVerifyOptions::ark_pem.
+// checks behind the signature. Its ARK is pinned through SnpVerifyOptions::ark_pem, and a
+// CRL signed by it stands in for AMD's KDS CRL: no real AMD CRL is among the test vectors
+// (tests/data/attest/go-sev-guest-milan/SOURCE.txt).
 #include <openssl/evp.h>
 
 #include <cstdint>
@@ -10,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "attest/amd_certs.hpp"
-#include "attest/amd_product.hpp"
-#include "attest/snp_verify_options.hpp"
+#include "attest/snp/amd_certs.hpp"
+#include "attest/snp/amd_product.hpp"
+#include "attest/snp/verify_options.hpp"
 
 namespace attestmq::attest::snp_test {
 
@@ -40,7 +42,11 @@ std::vector<std::uint8_t> der_integer(int value);
 struct SyntheticChain {
   AmdProduct product = AmdProduct::milan;
   EvpPkeyPtr vcek_key;
-  SnpVerifyOptions options;  // certs = VCEK (DER) and ASK+ARK (PEM); ark_pem = the ARK
+  X509Ptr ark, ask;
+  EVP_PKEY* ark_key = nullptr;  // shared by every chain of the test binary
+  // certs = VCEK (DER) and ASK+ARK (PEM); ark_pem = the ARK; crls = one DER CRL by the ARK,
+  // current at `at`, listing nothing.
+  SnpVerifyOptions options;
 };
 
 SyntheticChain make_synthetic_chain(AmdProduct product, const SyntheticVcek& vcek, std::int64_t at);

@@ -5,8 +5,9 @@
 
 #include <algorithm>
 
-#include "attest/snp_report.hpp"
-#include "attest/snp_report_verifier.hpp"
+#include "attest/snp/report.hpp"
+#include "attest/snp/report_verifier.hpp"
+#include "crl_builder.hpp"
 #include "snp_test_data.hpp"
 
 namespace attestmq::attest {
@@ -131,13 +132,97 @@ TEST_F(SnpSyntheticChainTest, AskThatIsNotACaCannotIssueTheVcek) {
   EXPECT_NE(last_detail.find("not a certificate authority"), std::string::npos) << last_detail;
 }
 
-TEST_F(SnpSyntheticChainTest, UnpinnedRootIsRejectedEvenIfTheChainHolds) {
+// A self-signed "ARK-Milan" in the certificate files, with AMD's CN and a valid
+// self-signature, is refused: the built-in root is pinned by its SHA-256 fingerprint.
+TEST_F(SnpSyntheticChainTest, SubstitutedArkWithTheRightCommonNameIsRefused) {
   SyntheticChain chain = make_synthetic_chain(AmdProduct::milan, matching_vcek(), kInsideValidity);
   sign_report(report, chain.vcek_key.get());
-  chain.options.ark_pem.reset();  // the built-in AMD ARK-Milan is pinned instead
+  chain.options.ark_pem.reset();
   const VerificationResult result = verify_snp_report(report, chain.options);
   ASSERT_NE(result.first_failure(), nullptr);
   EXPECT_EQ(result.first_failure()->name, "chain.ark_pinned");
+  EXPECT_EQ(certificate_common_name(chain.ark.get()), "ARK-Milan");
+  EXPECT_NE(result.first_failure()->detail.find(
+                "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd"),
+            std::string::npos)
+      << result.first_failure()->detail;
+}
+
+// AMD's KDS CRL, signed by the ARK, lists revoked ASKs; here the synthetic ARK signs it.
+class SnpRevocationTest : public SnpSyntheticChainTest {
+ protected:
+  SyntheticChain chain = make_synthetic_chain(AmdProduct::milan, matching_vcek(), kInsideValidity);
+
+  void SetUp() override { sign_report(report, chain.vcek_key.get()); }
+
+  std::vector<std::uint8_t> crl(std::vector<X509*> revoked, std::int64_t next_update,
+                                EVP_PKEY* key = nullptr) const {
+    const X509CrlPtr made = crl_test::make_crl({chain.ark.get(), key ? key : chain.ark_key,
+                                                std::move(revoked), kInsideValidity - 86400,
+                                                next_update, true});
+    return crl_test::crl_der(made.get());
+  }
+  std::string failure(RevocationMode mode = RevocationMode::required) {
+    chain.options.revocation = mode;
+    result = verify_snp_report(report, chain.options);
+    return result.first_failure() ? result.first_failure()->name : "(none)";
+  }
+  VerificationResult result;
+};
+
+TEST_F(SnpRevocationTest, CurrentCrlFromTheArkPasses) {
+  EXPECT_EQ(failure(), "(none)");
+  EXPECT_EQ(result.claims.at("chain.revocation"), "checked");
+}
+
+TEST_F(SnpRevocationTest, MissingCrlFails) {
+  chain.options.crls.clear();
+  EXPECT_EQ(failure(), "chain.crl.present");
+  EXPECT_NE(result.first_failure()->detail.find("no CRL from \"ARK-Milan\""), std::string::npos);
+  EXPECT_EQ(failure(RevocationMode::skip_insecure), "(none)");
+  EXPECT_TRUE(result.claims.at("chain.revocation").starts_with(kRevocationNotChecked));
+}
+
+TEST_F(SnpRevocationTest, CrlListingTheAskFails) {
+  chain.options.crls = {crl({chain.ask.get()}, kInsideValidity + 86400)};
+  EXPECT_EQ(failure(), "chain.revocation");
+  EXPECT_EQ(failure(RevocationMode::skip_insecure), "chain.revocation");
+}
+
+TEST_F(SnpRevocationTest, CrlPastItsNextUpdateFails) {
+  chain.options.crls = {crl({}, kInsideValidity - 60)};
+  EXPECT_EQ(failure(), "chain.crl.validity");
+}
+
+TEST_F(SnpRevocationTest, CrlSignedByAnotherKeyFails) {
+  const snp_test::EvpPkeyPtr other(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048}));
+  chain.options.crls = {crl({}, kInsideValidity + 86400, other.get())};
+  EXPECT_EQ(failure(), "chain.crl.signature");
+}
+
+// As an envelope carries it: the CRL as a PEM block beside the ASK and ARK.
+TEST_F(SnpRevocationTest, CrlInsideThePemChainIsUsed) {
+  const X509CrlPtr made = crl_test::make_crl({chain.ark.get(), chain.ark_key, {chain.ask.get()},
+                                              kInsideValidity - 86400, kInsideValidity + 86400,
+                                              true});
+  const std::string pem = crl_test::crl_pem(made.get());
+  chain.options.crls.clear();
+  chain.options.certs[1].insert(chain.options.certs[1].end(), pem.begin(), pem.end());
+  EXPECT_EQ(failure(), "chain.revocation");
+}
+
+// As AMD's KDS serves it: a DER CRL, here given as one of the certificate files.
+TEST_F(SnpRevocationTest, DerCrlAmongTheCertificateFilesIsUsed) {
+  chain.options.certs.push_back(crl({chain.ask.get()}, kInsideValidity + 86400));
+  chain.options.crls.clear();
+  EXPECT_EQ(failure(), "chain.revocation");
+}
+
+TEST_F(SnpRevocationTest, ACrlFileThatIsNoCrlIsRefused) {
+  chain.options.crls.push_back({0x30, 0x03, 0x02, 0x01, 0x01});
+  EXPECT_EQ(failure(), "certs.parse");
+  EXPECT_NE(result.first_failure()->detail.find("CRL file 2"), std::string::npos)
+      << result.first_failure()->detail;
 }
 
 TEST_F(SnpSyntheticChainTest, TurinReportUsesTheTurinTcbLayoutAndShortHwid) {

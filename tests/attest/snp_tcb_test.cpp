@@ -1,9 +1,9 @@
 // TCB_VERSION decoding per product, and the comparison of a report's TCB with the one its
 // VCEK was issued for (read from the real Milan VCEK's extensions).
-#include "attest/snp_tcb.hpp"
+#include "attest/snp/tcb.hpp"
 
-#include "attest/amd_certs.hpp"
-#include "attest/amd_vcek_extensions.hpp"
+#include "attest/snp/amd_certs.hpp"
+#include "attest/snp/vcek_extensions.hpp"
 #include "snp_test_data.hpp"
 
 namespace attestmq::attest {

@@ -1,7 +1,7 @@
 // The configfs-tsm provider against a fixture that behaves like the kernel: inblob and
 // outblob are FIFOs served by a "kernel" thread that reads the request, advances the
 // generation counter and writes the outblob. No real TDX or SEV-SNP hardware is involved.
-#include "attest/tsm_provider.hpp"
+#include "attest/provider/tsm_provider.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 
 #include <thread>
 
-#include "attest/envelope.hpp"
+#include "attest/envelope/envelope.hpp"
 #include "attest/verifier.hpp"
 #include "provider_test_support.hpp"
 #include "snp_synthetic_chain.hpp"
@@ -153,6 +153,7 @@ TEST(TsmProvider, SnpEnvelopeAcceptedOrRejectedByPolicy) {
   VerifyRequest request;
   request.root_pem = chain.options.ark_pem;
   request.certs = chain.options.certs;
+  request.crls = chain.options.crls;
   request.at_unix = kInsideValidity;
   auto first_failure = [&] {
     const auto result = verify_evidence(*envelope, request);

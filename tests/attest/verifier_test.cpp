@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "attest/policy_time.hpp"
+#include "attest/common/iso8601.hpp"
 #include "provider_test_support.hpp"
 
 namespace attestmq::attest {
@@ -54,7 +54,13 @@ TEST(VerifyEvidence, TdxQuoteWithCollateralIsValidUnderTheDefaultPolicy) {
   EXPECT_EQ(result.type, EvidenceType::tdx);
   EXPECT_EQ(result.claims.at("tcb_status"), "UpToDate");
   EXPECT_EQ(result.claims.at("verified_at"), "2025-07-01T00:00:00Z");
-  EXPECT_EQ(result.claims.at("collateral.issue_date").substr(0, 10), "2025-06-19");
+  // The older of the verified TCB Info's and QE Identity's issueDate dates the collateral.
+  EXPECT_EQ(result.claims.at("collateral.tcb_info.issue_date"), "2025-06-19T10:16:03Z");
+  EXPECT_EQ(result.claims.at("collateral.qe_identity.issue_date"), "2025-06-19T10:32:27Z");
+  EXPECT_EQ(result.claims.at("collateral.issue_date"), "2025-06-19T10:16:03Z");
+  EXPECT_EQ(result.claims.at("pck.revocation"), "checked");
+  EXPECT_EQ(result.claims.at("collateral.tcb_info.revocation"), "checked");
+  EXPECT_EQ(result.claims.at("collateral.qe_identity.revocation"), "checked");
 
   request.policy.max_collateral_age_seconds = 86400;
   EXPECT_EQ(first_failure(verify_evidence(read_bytes(attest_data("dcap-qvl/tdx_quote")), request)),
@@ -74,14 +80,17 @@ std::vector<std::string> failed_checks(const VerificationResult& result) {
 }
 
 // Intel's sample quote is a debug enclave (ATTRIBUTES.DEBUG set), genuine under its own
-// test root. Without collateral its TCB status is unknown, which fails first; the debug
-// check fails beside it, with its own name, until the policy allows debug.
+// test root. It comes with no CRLs, so it fails revocation unless the policy skips it.
+// Without collateral its TCB status is unknown, which fails first; the debug check fails
+// beside it, with its own name, until the policy allows debug.
 TEST(VerifyEvidence, DebugEnclaveIsRejectedByTheDefaultPolicy) {
   using Names = std::vector<std::string>;
   VerifyRequest request;
   request.root_pem = read_text(attest_data("intel-dcap-sampledata-testroot/trustedRootCaCert.pem"));
   request.at_unix = *parse_iso8601_utc("2020-01-01T00:00:00Z");
   const auto quote = read_bytes(attest_data("intel-dcap-sampledata-testroot/quote.dat"));
+  EXPECT_EQ(failed_checks(verify_evidence(quote, request)), Names{"pck.crl.present"});
+  request.policy.revocation = RevocationMode::skip_insecure;
   EXPECT_EQ(failed_checks(verify_evidence(quote, request)),
             (Names{"policy.tcb_status", "policy.sgx.debug"}));
   request.policy.sgx.allow_debug = true;
@@ -103,9 +112,11 @@ TEST(VerifyEvidence, SgxQuoteTcbStatusIsJudgedByPolicy) {
   ASSERT_TRUE(result.valid()) << first_failure(result);
   request.policy.sgx.mrenclave = {std::string(64, '0')};
   EXPECT_EQ(first_failure(verify_evidence(quote, request)), "policy.sgx.mrenclave");
-  // Without collateral the TCB status is unknown: that fails closed.
+  // Without collateral there are no CRLs and the TCB status is unknown: each fails closed.
   request.collateral_json.reset();
   request.policy.sgx.mrenclave.clear();
+  EXPECT_EQ(first_failure(verify_evidence(quote, request)), "pck.crl.present");
+  request.policy.revocation = RevocationMode::skip_insecure;
   EXPECT_EQ(first_failure(verify_evidence(quote, request)), "policy.tcb_status");
 }
 
@@ -114,6 +125,9 @@ TEST(VerifyEvidence, SnpReportDebugGuestNeedsAllowDebug) {
   request.certs = {read_bytes(attest_data("go-sev-guest-milan/vcek.testcer")),
                    read_bytes(attest_data("go-sev-guest-milan/ask_ark_milan.pem"))};
   const auto report = read_bytes(attest_data("go-sev-guest-milan/attestation.bin"));
+  // No AMD CRL among the vectors: required revocation fails, skip-insecure reaches the policy.
+  EXPECT_EQ(first_failure(verify_evidence(report, request)), "chain.crl.present");
+  request.policy.revocation = RevocationMode::skip_insecure;
   auto result = verify_evidence(report, request);
   ASSERT_EQ(result.claims.at("debug"), "true");
   EXPECT_EQ(first_failure(result), "policy.snp.debug");

@@ -1,5 +1,5 @@
 // PEM bundles as quotes carry them, CRL encodings, and chain verification edge cases.
-#include "attest/x509_chain.hpp"
+#include "attest/common/x509_chain.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,44 @@
+#include "attest/sim/sim_verifier.hpp"
+
+#include "attest/common/ecdsa_p256.hpp"
+#include "attest/common/hex.hpp"
+#include "attest/sim/sim_key.hpp"
+#include "attest/sim/sim_report.hpp"
+
+namespace attestmq::attest {
+
+namespace {
+constexpr const char* kWarning = "SIMULATED, NO SECURITY";
+}
+
+VerificationResult verify_sim_report(std::span<const std::uint8_t> bytes,
+                                     const std::optional<std::string>& pinned_public_pem) {
+  VerificationResult result;
+  result.type = EvidenceType::sim;
+  std::string error;
+  const auto report = parse_sim_report(bytes, error);
+  if (!result.check("sim.format", report.has_value(),
+                    report ? std::string("sim report v1 (") + kWarning + ")" : error)) {
+    return result;
+  }
+  result.claims["simulated"] = kWarning;
+  result.claims["measurement"] = to_hex(report->measurement);
+  result.claims["report_data"] = to_hex(report->report_data);
+  if (!result.check("sim.root", pinned_public_pem.has_value(),
+                    pinned_public_pem ? "pinned sim platform key given"
+                                      : "no sim platform key pinned (--root or policy "
+                                        "pinned_roots.sim); sim has no built-in root")) {
+    return result;
+  }
+  const auto key = parse_sim_public_key(*pinned_public_pem, error);
+  if (!result.check("sim.root", key != nullptr, key ? "P-256 public key" : error)) return result;
+  const bool signed_by_key =
+      verify_ecdsa_sha256_raw(key.get(), sim_signed_bytes(*report), report->signature);
+  result.check("sim.signature", signed_by_key,
+               signed_by_key
+                   ? std::string("ECDSA P-256 signature by the pinned sim key (") + kWarning + ")"
+                   : "signature does not verify with the pinned sim key");
+  return result;
+}
+
+}  // namespace attestmq::attest
