@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 import mqtt_wire as wire
+from idle_clients import memory_bound_factor, resident_bytes
 from reference_mosquitto import attestmq_binary
 from tls_pki import readable_pki
 
@@ -35,11 +36,7 @@ def pki():
 
 
 def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
+    return resident_bytes(pid) // 1024
 
 
 class Transport:
@@ -106,6 +103,7 @@ def test_hostile_connections_memory_is_bounded(start_broker, pki, kind):
     round_trip(bystander)  # every holder's bytes were read by now
     grown = rss_kib(broker.process.pid) - before
     bound = HOSTILE * (CONNECT_BOUND + PER_CONNECTION_OVERHEAD) // 1024
+    bound *= memory_bound_factor(broker.process.pid)
     assert grown < bound, f"{HOSTILE} half-sent CONNECTs grew the broker by {grown} KiB"
 
     claims = [bytes([wire.CONNECT << 4, 0x80, 0x80, 0x80, 0x73]),   # 240 MB announced
@@ -149,4 +147,30 @@ def test_bystander_is_served_while_wrong_passwords_are_hashed(start_broker, tmp_
         assert attacker.recv_kind(wire.CONNACK, timeout=60).reason == BAD_USER_NAME_OR_PASSWORD
     good = wire.RawClient(broker.port)
     assert good.connect("alice-1", username="alice", password="secret").reason == 0
+    broker.assert_running()
+
+
+def test_largest_filters_cannot_grow_the_broker_past_the_quota(start_broker):
+    """One client sends 60 subscriptions with the largest filters it may send (200 levels,
+    about 60 KB each); max_subscriptions_per_client 20 keeps 20 of them, and the broker grows
+    by less than 20 x the per-subscription bound of docs/configuration.md."""
+    quota = 20
+    broker = start_broker(max_subscriptions_per_client=quota)
+    bystander = wire.RawClient(broker.port)
+    assert bystander.connect("bystander").reason == 0
+    before = rss_kib(broker.process.pid)
+    client = wire.RawClient(broker.port)
+    assert client.connect("filters").reason == 0
+    granted = 0
+    for n in range(60):
+        levels = [f"{n:03d}" + "x" * 296] + ["y" * 299] * 199  # 200 levels, 59,999 bytes
+        codes = client.subscribe([("/".join(levels), 0)], packet_id=n + 1)
+        granted += codes == [0]
+        round_trip(bystander)
+    assert granted == quota
+    # Per subscription: the filter kept twice (session and trie) plus a trie node per level.
+    per_subscription_kib = (2 * 65536 + 200 * 640) // 1024
+    grown = rss_kib(broker.process.pid) - before
+    bound = quota * per_subscription_kib * memory_bound_factor(broker.process.pid)
+    assert grown < bound, f"grew by {grown} KiB"
     broker.assert_running()

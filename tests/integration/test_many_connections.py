@@ -8,7 +8,7 @@ import pytest
 
 import mqtt_wire as wire
 from conftest import soft_open_files
-from idle_clients import IdleClients, resident_bytes
+from idle_clients import IdleClients, memory_bound_factor, resident_bytes
 
 CLIENT_PROCESSES = 2
 IDLE_CONNECTIONS = 19_000
@@ -19,7 +19,6 @@ BROKER_SPARE_DESCRIPTORS = 1_000
 # the release build (docs/benchmarks.md). AddressSanitizer's redzones and shadow memory
 # multiply that, so an instrumented broker gets a looser bound.
 MAX_BYTES_PER_IDLE_CONNECTION = 2048
-MAX_BYTES_PER_IDLE_CONNECTION_UNDER_ASAN = 16 * 1024
 LOW_SOFT_LIMIT = 1024
 
 
@@ -47,9 +46,7 @@ def soft_file_limit(pid):
 
 
 def bytes_per_connection_bound(pid):
-    with open(f"/proc/{pid}/maps") as maps:
-        sanitized = "libasan" in maps.read()
-    return MAX_BYTES_PER_IDLE_CONNECTION_UNDER_ASAN if sanitized else MAX_BYTES_PER_IDLE_CONNECTION
+    return MAX_BYTES_PER_IDLE_CONNECTION * memory_bound_factor(pid)
 
 
 def round_trip(port, topic):
