@@ -1,0 +1,85 @@
+#pragma once
+// The attested-session protocol of docs/attestation.md, version 1, transport B (MQTT 5 enhanced
+// authentication) with per-session evidence: its three messages (section 3), the claims a
+// session adds (section 5), and the attester's and verifier's procedures (sections 7.4, 7.5).
+// Pure functions: the TLS exporter value and the TLS identity come from the caller, which
+// owns the TLS session (the broker's reactor, the client's transport).
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "attest/common/verification.hpp"
+#include "attest/provider/provider.hpp"
+#include "attest/verifier.hpp"
+
+namespace attestmq::attest::session {
+
+// Section 7.1: MQTT 5.0 Authentication Method (property 0x15).
+inline constexpr std::string_view kAuthenticationMethod = "attestmq-attest-v1";
+// Section 4.1: TLS exporter labels (RFC 8446 section 7.5), one per direction.
+inline constexpr std::string_view kBrokerBinderLabel = "EXPERIMENTAL-attestmq-broker-binder-v1";
+inline constexpr std::string_view kClientBinderLabel = "EXPERIMENTAL-attestmq-client-binder-v1";
+inline constexpr std::size_t kBinderBytes = 32;
+
+// Section 3.2, flags.
+inline constexpr std::uint8_t kCachedOk = 0x01;
+inline constexpr std::uint8_t kWantCollateral = 0x02;
+inline constexpr std::uint8_t kCanAttest = 0x04;
+
+// Section 3.2: REQUEST (verifier to attester).
+struct Request {
+  std::uint8_t flags = 0;
+  std::vector<std::uint8_t> nonce;          // 16..64 bytes
+  std::vector<EvidenceType> accepted_types;  // 1..4, distinct, most preferred first
+  bool operator==(const Request&) const = default;
+};
+std::vector<std::uint8_t> encode_request(const Request& request);
+std::optional<Request> parse_request(std::span<const std::uint8_t> bytes, std::string& error);
+
+// Section 3.3: an evidence block (per-session mode only in this implementation: mode 0x01).
+struct EvidenceBlock {
+  std::vector<std::uint8_t> envelope;  // docs/evidence.md section 1
+};
+// Section 3.3: EVIDENCE (attester to verifier).
+struct EvidenceMessage {
+  EvidenceBlock block;
+  std::optional<Request> request_for_receiver;  // ATTEST_YOURSELF (mutual attestation)
+};
+std::vector<std::uint8_t> encode_evidence(const EvidenceMessage& message);
+std::optional<EvidenceMessage> parse_evidence(std::span<const std::uint8_t> bytes, std::string& error);
+
+// Section 3.4: ANSWER (client to broker): empty, or the client's own evidence block.
+std::vector<std::uint8_t> encode_answer(const std::optional<EvidenceBlock>& client_evidence);
+std::optional<std::optional<EvidenceBlock>> parse_answer(std::span<const std::uint8_t> bytes,
+                                                         std::string& error);
+
+// Section 5.1, keys 5 and 6: what the attester authenticated with in this TLS handshake.
+struct TlsIdentity {
+  std::optional<std::array<std::uint8_t, 32>> certificate_key_sha256;  // SHA-256 of the SPKI DER
+  std::optional<std::array<std::uint8_t, 32>> psk_identity_sha256;
+};
+
+// Section 7.4 step 5: the EVIDENCE answering `request` on a session whose exporter gave
+// `binder`. nullopt with `error` when no evidence type in common or the provider fails.
+std::optional<std::vector<std::uint8_t>> produce_evidence(
+    Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
+    const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
+    std::string& error);
+
+// Section 7.5: what the verifier knows of its own session.
+struct Expectation {
+  std::vector<std::uint8_t> request;  // the REQUEST bytes it sent
+  std::vector<std::uint8_t> binder;   // TLS-Exporter(label, request, 32), computed on its side
+  TlsIdentity peer;                   // the key the peer authenticated with in this handshake
+  VerifyRequest verify;               // policy, roots, collateral, time
+};
+
+// Section 7.5, checks 1 to 11, each under its stable name; the first failure decides.
+VerificationResult verify_evidence_message(std::span<const std::uint8_t> evidence_message,
+                                           const Expectation& expectation);
+
+}  // namespace attestmq::attest::session
