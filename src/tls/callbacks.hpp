@@ -15,7 +15,8 @@ void install_client_psk(SSL_CTX* ctx);
 void install_keylog(SSL_CTX* ctx);
 // Notes the highest version a ClientHello offers, for "unsupported protocol" messages.
 void install_client_hello_notes(SSL_CTX* ctx);
-// Client side: notes a CertificateRequest the client has no certificate for.
+// Client side: notes a CertificateRequest the client has no certificate for, and a
+// certificate the client sent.
 void install_certificate_request_notes(SSL_CTX* ctx);
 
 // Why the handshake or a record failed, from OpenSSL's error queue (which it then clears),

@@ -229,6 +229,9 @@ std::shared_ptr<const Context> Context::server(const ServerTlsOptions& settings,
     install_keylog(ctx);
   }
   install_client_hello_notes(ctx);
+  // No NewSessionTicket, hence no resumption: an attested session needs a full handshake to
+  // bind its evidence to (docs/attestation.md section 7.1), and nothing else here uses one.
+  SSL_CTX_set_num_tickets(ctx, 0);
   return context;
 }
 

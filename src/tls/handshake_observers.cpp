@@ -1,5 +1,5 @@
-// Callbacks that only watch the handshake: the NSS key log, the ClientHello's versions, and
-// a server's request for a certificate the client does not have.
+// Callbacks that only watch the handshake: the NSS key log, the ClientHello's versions, a
+// server's request for a certificate the client does not have, and whether the client sent one.
 #include <openssl/ssl.h>
 #include <openssl/tls1.h>
 
@@ -44,6 +44,22 @@ int note_certificate_request(SSL* ssl, X509** /*certificate*/, EVP_PKEY** /*key*
   return 0;
 }
 
+// RFC 8446 section 4.4.2: Certificate = msg_type (11), uint24 length, an opaque<0..255>
+// request context, then certificate_list<0..2^24-1>; an empty list means "no certificate".
+void note_sent_certificate(int write_p, int /*version*/, int content_type, const void* buf,
+                           std::size_t length, SSL* ssl, void* /*arg*/) {
+  if (write_p != 1 || content_type != SSL3_RT_HANDSHAKE || length < 5) return;
+  const auto* message = static_cast<const unsigned char*>(buf);
+  if (message[0] != SSL3_MT_CERTIFICATE) return;
+  const std::size_t list_at = 5 + std::size_t{message[4]};
+  if (length < list_at + 3) return;
+  const std::size_t list_length = std::size_t{message[list_at]} << 16 |
+                                  std::size_t{message[list_at + 1]} << 8 | message[list_at + 2];
+  if (list_length > 0) {
+    static_cast<HandshakeNotes*>(SSL_get_app_data(ssl))->certificate_sent = true;
+  }
+}
+
 }  // namespace
 
 void install_keylog(SSL_CTX* ctx) { SSL_CTX_set_keylog_callback(ctx, write_keylog_line); }
@@ -54,6 +70,7 @@ void install_client_hello_notes(SSL_CTX* ctx) {
 
 void install_certificate_request_notes(SSL_CTX* ctx) {
   SSL_CTX_set_client_cert_cb(ctx, note_certificate_request);
+  SSL_CTX_set_msg_callback(ctx, note_sent_certificate);
 }
 
 }  // namespace attestmq::tls

@@ -4,6 +4,7 @@
 #include "tls/session.hpp"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -59,6 +60,22 @@ std::string rfc2253(const X509_NAME* name) {
   std::string text(data, static_cast<std::size_t>(length));
   BIO_free(out);
   return text;
+}
+
+// SHA-256 over the certificate's SubjectPublicKeyInfo exactly as encoded in it.
+std::optional<std::array<std::uint8_t, 32>> spki_sha256(const X509* certificate) {
+  if (certificate == nullptr) return std::nullopt;
+  unsigned char* der = nullptr;
+  const int length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(certificate), &der);
+  if (length <= 0) return std::nullopt;
+  std::array<std::uint8_t, 32> digest{};
+  unsigned int digest_length = 0;
+  const bool hashed = EVP_Digest(der, static_cast<std::size_t>(length), digest.data(),
+                                 &digest_length, EVP_sha256(), nullptr) == 1 &&
+                      digest_length == digest.size();
+  OPENSSL_free(der);
+  if (!hashed) return std::nullopt;
+  return digest;
 }
 
 // SSL_get_error needs an empty error queue before each I/O call; it usually is (failures
@@ -142,6 +159,36 @@ void Session::close(std::vector<std::uint8_t>& to_peer) {
   if (state_ != State::failed) state_ = State::closed;
 }
 
+std::optional<std::vector<std::uint8_t>> Session::export_keying_material(
+    std::string_view label, std::span<const std::uint8_t> context, std::size_t length) const {
+  if (state_ != State::established || length == 0) return std::nullopt;
+  std::vector<std::uint8_t> material(length);
+  if (SSL_export_keying_material(ssl_, material.data(), material.size(), label.data(),
+                                 label.size(), context.data(), context.size(),
+                                 /*use_context=*/1) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  return material;
+}
+
+bool Session::resumed() const {
+  return SSL_session_reused(ssl_) == 1 && !notes_.external_psk_used;
+}
+
+std::optional<std::array<std::uint8_t, 32>> Session::local_certificate_key_sha256() const {
+  if (state_ != State::established || SSL_session_reused(ssl_) == 1) return std::nullopt;
+  // A server always sends its certificate in a full handshake; a client only when asked
+  // (RFC 8446 section 4.4.2), which the message callback noted.
+  if (!context_->is_server() && !notes_.certificate_sent) return std::nullopt;
+  return spki_sha256(SSL_get_certificate(ssl_));
+}
+
+std::optional<std::array<std::uint8_t, 32>> Session::peer_certificate_key_sha256() const {
+  if (state_ != State::established) return std::nullopt;
+  return spki_sha256(SSL_get0_peer_certificate(ssl_));
+}
+
 bool Session::take_handshake_completed() { return std::exchange(handshake_completed_, false); }
 
 void Session::advance_handshake() {
@@ -220,7 +267,8 @@ void Session::record_peer() {
   // the only case in which its callbacks run.
   const bool psk_used = SSL_version(ssl_) == TLS1_3_VERSION ? SSL_session_reused(ssl_) == 1
                                                             : notes_.psk_found;
-  if (psk_used && notes_.psk_found) peer_.psk_identity = notes_.psk_identity;
+  notes_.external_psk_used = psk_used && notes_.psk_found;
+  if (notes_.external_psk_used) peer_.psk_identity = notes_.psk_identity;
 }
 
 }  // namespace attestmq::tls

@@ -4,11 +4,13 @@
 // goes in and out through plain byte vectors. Never blocks, never touches a socket, so the
 // same code serves the native reactor and (later) the Wasm guest, where the host only ever
 // sees ciphertext.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tls/context.hpp"
@@ -32,11 +34,15 @@ struct PeerIdentity {
 struct HandshakeNotes {
   std::string psk_identity;      // the identity the client offered
   bool psk_found = false;        // whether a key was found for it
+  // Set once the handshake completed with a key from the psk_table (not a ticket).
+  bool external_psk_used = false;
   int client_max_version = 0;    // highest ClientHello version (server side); TLS 1.3 = 0x0304
   // Client side: the server asked for a certificate and none was configured. In TLS 1.3 the
   // client completes its handshake before the server judges that (RFC 8446 section 4.4.2.4),
   // so the refusal arrives later, as an alert or a reset: this explains it.
   bool certificate_requested_without_one = false;
+  // Client side: we sent a non-empty Certificate message (the server asked and we had one).
+  bool certificate_sent = false;
 };
 
 class Session {
@@ -78,6 +84,22 @@ class Session {
   // Why the session failed, in words for a log line: "certificate verify failed
   // (certificate has expired)", "unsupported protocol", "no PSK for identity \"x\"".
   const std::string& error() const { return error_; }
+
+  // RFC 8446 section 7.5: TLS-Exporter(label, context, length), with a context (also an empty
+  // one, which differs from none). nullopt until the handshake completed on this side: the
+  // attestation binders (docs/attestation.md section 4.1) are bound to the whole handshake.
+  std::optional<std::vector<std::uint8_t>> export_keying_material(
+      std::string_view label, std::span<const std::uint8_t> context, std::size_t length) const;
+  // Whether the handshake resumed an earlier session (a ticket) rather than being a full one.
+  // An external PSK (psk_file, --psk) is a full handshake for this purpose: OpenSSL counts it
+  // as a resumption, but nothing earlier is reused. docs/attestation.md section 7.1.
+  bool resumed() const;
+  // SHA-256 of the DER SubjectPublicKeyInfo (RFC 5280 section 4.1.2.7) of our own certificate
+  // and of the peer's, as `openssl x509 -pubkey | openssl pkey -pubin -outform DER | sha256sum`
+  // computes it: claims key 5 (docs/attestation.md section 5.1). nullopt when that side
+  // presented no certificate in this handshake, or before it completed.
+  std::optional<std::array<std::uint8_t, 32>> local_certificate_key_sha256() const;
+  std::optional<std::array<std::uint8_t, 32>> peer_certificate_key_sha256() const;
 
   SSL* native() const { return ssl_; }
 
