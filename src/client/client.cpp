@@ -30,6 +30,16 @@ Status Client::connect(const ConnectOptions& options) {
     return Status::failure(ErrorKind::invalid_request,
                            "MQTT 3.1.1 does not allow a password without a user name.");
   }
+  // MQTT 5.0 section 4.12: enhanced authentication rides on properties and the AUTH packet,
+  // neither of which 3.1.1 has.
+  if (options.authentication && options.version != Version::v5) {
+    return Status::failure(ErrorKind::invalid_request,
+                           "MQTT 3.1.1 has no AUTH packet: enhanced authentication needs MQTT 5.");
+  }
+  if (options.authentication && !options.authentication->respond) {
+    return Status::failure(ErrorKind::invalid_request,
+                           "Enhanced authentication needs a function to answer the server.");
+  }
   if (options.will && (options.will->qos > 2 || !mqtt::valid_topic_name(options.will->topic))) {
     return Status::failure(ErrorKind::invalid_request,
                            fmt::format("Invalid will: topic '{}', QoS {}.", options.will->topic,
@@ -43,6 +53,7 @@ Status Client::connect(const ConnectOptions& options) {
   if (options.maximum_packet_size) maximum_incoming_packet_ = *options.maximum_packet_size;
   receive_maximum_ = options.receive_maximum.value_or(65535);
   inbound_aliases_ = InboundTopicAliases(options.topic_alias_maximum.value_or(0));
+  authentication_ = options.authentication;
 
   mqtt::Connect connect;
   connect.version = options.version;
@@ -57,6 +68,11 @@ Status Client::connect(const ConnectOptions& options) {
   properties.request_problem_information = options.request_problem_information;
   properties.request_response_information = options.request_response_information;
   properties.user_properties = view_user_properties(options.user_properties);
+  if (authentication_) {
+    // MQTT 5.0 sections 3.1.2.11.9 and 3.1.2.11.10.
+    properties.authentication_method = std::string_view(authentication_->method);
+    properties.authentication_data = mqtt::Bytes(authentication_->data);
+  }
   if (options.will) {
     mqtt::Will will;
     will.qos = options.will->qos;
@@ -87,6 +103,41 @@ Status Client::connect(const ConnectOptions& options) {
     }
   }
   return Status::success();
+}
+
+Status Client::reauthenticate(std::vector<std::uint8_t> data) {
+  if (!connected_) return not_connected();
+  // MQTT 5.0 section 4.12.1: only a client that used enhanced authentication in CONNECT.
+  if (!authentication_) {
+    return Status::failure(ErrorKind::invalid_request,
+                           "Re-authentication needs enhanced authentication in CONNECT.");
+  }
+  if (reauthenticating_) {
+    return Status::failure(ErrorKind::invalid_request, "A re-authentication is in progress.");
+  }
+  reauthenticating_ = true;
+  if (Status sent = send_auth(ReasonCode::ReAuthenticate, data); !sent.ok()) return sent;
+  const auto deadline = Clock::now() + timeout_;
+  while (reauthenticating_) {
+    if (!connected_) return not_connected();
+    if (Status step = pump(deadline); !step.ok()) {
+      // MQTT-4.12.1-2: a failed re-authentication ends the connection.
+      if (step.kind == ErrorKind::timeout) {
+        return end_connection(ReasonCode::ImplementationSpecificError, ErrorKind::timeout,
+                              "The server did not complete the re-authentication in time.");
+      }
+      return step;
+    }
+  }
+  return Status::success();
+}
+
+Status Client::send_auth(ReasonCode reason, std::span<const std::uint8_t> data) {
+  mqtt::Auth auth;
+  auth.reason = reason;
+  auth.properties.authentication_method = std::string_view(authentication_->method);
+  auth.properties.authentication_data = mqtt::Bytes(data);
+  return send(auth);
 }
 
 Status Client::publish(const OutgoingMessage& message) {
@@ -308,6 +359,7 @@ Status Client::not_connected() const {
 void Client::close_connection() {
   transport_->close();
   connected_ = false;
+  reauthenticating_ = false;
   awaited_.reset();
   ping_sent_.reset();
 }

@@ -40,8 +40,14 @@ class Client {
   void set_debug_sink(DebugSink sink) { debug_ = std::move(sink); }
 
   // Sends CONNECT and waits for CONNACK. A refusal is ErrorKind::refused with the CONNACK
-  // reason code and its words in the message.
+  // reason code and its words in the message. With options.authentication, the AUTH
+  // exchange of MQTT 5.0 section 4.12 runs before CONNACK.
   Status connect(const ConnectOptions& options);
+  // MQTT 5.0 section 4.12.1: re-authentication on the live connection with the method of
+  // CONNECT: AUTH 0x19 with `data`, the server's AUTH 0x18 answered by the same respond(),
+  // until its AUTH 0x00. Publications arriving meanwhile are queued as usual. A failure ends
+  // the connection (MQTT-4.12.1-2).
+  Status reauthenticate(std::vector<std::uint8_t> data);
   const ConnackInfo& connack() const { return connack_; }
   mqtt::Version version() const { return version_; }
 
@@ -70,6 +76,9 @@ class Client {
   // Closes the connection without DISCONNECT: the server publishes the will.
   void abort();
 
+  // The transport the session runs over (a TlsTransport exposes its TLS session).
+  const Transport& transport() const { return *transport_; }
+
  private:
   // The latest acknowledgement the server sent, copied out of the receive buffer.
   struct Acknowledgement {
@@ -90,6 +99,11 @@ class Client {
   Status handle_publish(const mqtt::Publish& publish);
   Status handle_pubrel(const mqtt::Pubrel& pubrel);
   Status handle_disconnect(const mqtt::Disconnect& disconnect);
+  Status handle_auth(const mqtt::Auth& auth);
+  // Whether the authentication method lets the server end the exchange now.
+  bool authentication_complete() const;
+  // Our AUTH with `reason` and `data`, under the method of CONNECT.
+  Status send_auth(mqtt::ReasonCode reason, std::span<const std::uint8_t> data);
   Status keep_alive(Clock::time_point now);
   // Waits for the acknowledgement of `type` and `packet_id`, leaving it in `ack_`.
   Status await(mqtt::PacketType type, std::uint16_t packet_id);
@@ -97,6 +111,9 @@ class Client {
   Status rejected(const char* what) const;
   // Sends DISCONNECT with `reason` (5.0 only), closes the connection and reports why.
   Status protocol_violation(mqtt::ReasonCode reason, const std::string& detail);
+  // Sends DISCONNECT with `reason` where 5.0 allows one (connected, or during an AUTH
+  // exchange, MQTT-3.1.2-30), closes the connection and fails with `kind` and `message`.
+  Status end_connection(mqtt::ReasonCode reason, ErrorKind kind, std::string message);
   Status not_connected() const;
   void close_connection();
   std::uint16_t next_packet_id();
@@ -114,6 +131,8 @@ class Client {
   std::uint32_t maximum_incoming_packet_ = mqtt::kMaxRemainingLength + 5;
   std::uint16_t receive_maximum_ = 65535;
   ConnackInfo connack_;
+  std::optional<EnhancedAuthentication> authentication_;
+  bool reauthenticating_ = false;
 
   std::vector<std::uint8_t> received_;  // bytes read but not yet decoded
   std::vector<std::uint8_t> outgoing_;  // encoding scratch

@@ -47,6 +47,19 @@ ConnackInfo connack_info(const mqtt::Connack& connack) {
 
 Status Client::accept_connack(const mqtt::Connack& connack) {
   connack_ = connack_info(connack);
+  // MQTT 5.0 section 3.2.2.3.17: a successful CONNACK after enhanced authentication names
+  // its method; and it must not cut short an exchange the method has not finished (for
+  // attestation, a CONNACK before the evidence was accepted is stripping).
+  if (authentication_ && connack.reason == ReasonCode::Success) {
+    if (connack.properties.authentication_method != std::string_view(authentication_->method)) {
+      return protocol_violation(ReasonCode::ProtocolError,
+                                "CONNACK without our Authentication Method");
+    }
+    if (!authentication_complete()) {
+      return protocol_violation(ReasonCode::ProtocolError,
+                                "CONNACK before the authentication exchange was complete");
+    }
+  }
   // MQTT 5.0 section 3.2.2.2 / 3.1.1 section 3.2.2.3: a failure code means the server closes.
   if (connack.reason != ReasonCode::Success) {
     close_connection();
@@ -123,6 +136,8 @@ Status Client::handle(const mqtt::Packet& packet) {
     if (connected_) return protocol_violation(ReasonCode::ProtocolError, "a second CONNACK");
     return accept_connack(*connack);
   }
+  // MQTT 5.0 section 4.12: AUTH continues an exchange that CONNECT or we started.
+  if (const auto* auth = std::get_if<mqtt::Auth>(&packet)) return handle_auth(*auth);
   // MQTT 5.0 section 3.1.4: before CONNACK the server sends nothing else (AUTH aside).
   if (!connected_) {
     return protocol_violation(ReasonCode::ProtocolError,
@@ -148,10 +163,6 @@ Status Client::handle(const mqtt::Packet& packet) {
         } else if constexpr (std::is_same_v<T, mqtt::Unsuback>) {
           return record_acknowledgement(PacketType::Unsuback, p.packet_id, p.reasons,
                                         p.properties);
-        } else if constexpr (std::is_same_v<T, mqtt::Auth>) {
-          // MQTT 5.0 section 4.12: no AUTH unless CONNECT named an Authentication Method.
-          return protocol_violation(ReasonCode::ProtocolError,
-                                    "AUTH although CONNECT carried no authentication method");
         } else {
           // CONNECT, SUBSCRIBE, UNSUBSCRIBE and PINGREQ only travel from client to server.
           return protocol_violation(ReasonCode::ProtocolError,
@@ -244,18 +255,67 @@ Status Client::handle_disconnect(const mqtt::Disconnect& disconnect) {
   return Status::failure(ErrorKind::server_disconnect, std::move(message), disconnect.reason);
 }
 
+Status Client::handle_auth(const mqtt::Auth& auth) {
+  // MQTT 5.0 section 4.12: no AUTH unless CONNECT named an Authentication Method; after
+  // CONNACK only within a re-authentication we started (section 4.12.1).
+  if (!authentication_) {
+    return protocol_violation(ReasonCode::ProtocolError,
+                              "AUTH although CONNECT carried no authentication method");
+  }
+  if (connected_ && !reauthenticating_) {
+    return protocol_violation(ReasonCode::ProtocolError,
+                              "AUTH outside an authentication exchange");
+  }
+  // MQTT-4.12.0-5 and MQTT-4.12.1-1: one method for the whole connection.
+  if (auth.properties.authentication_method != std::string_view(authentication_->method)) {
+    return protocol_violation(ReasonCode::ProtocolError, "AUTH names another authentication method");
+  }
+  // MQTT 5.0 section 4.12.1: AUTH 0x00 ends a re-authentication; CONNACK ends the first.
+  if (auth.reason == ReasonCode::Success && connected_) {
+    if (!authentication_complete()) {
+      return protocol_violation(ReasonCode::ProtocolError,
+                                "AUTH 0x00 before the authentication exchange was complete");
+    }
+    reauthenticating_ = false;
+    return Status::success();
+  }
+  if (auth.reason != ReasonCode::ContinueAuthentication) {
+    return protocol_violation(ReasonCode::ProtocolError,
+                              fmt::format("AUTH with reason {} at this step",
+                                          mqtt::to_string(auth.reason)));
+  }
+  std::string error;
+  const auto answer = authentication_->respond(
+      auth.properties.authentication_data.value_or(mqtt::Bytes()), error);
+  if (!answer) {
+    // No Reason String: the server is told only that we refused.
+    return end_connection(ReasonCode::ImplementationSpecificError, ErrorKind::authentication,
+                          fmt::format("Enhanced authentication ({}) refused the server: {}.",
+                                      authentication_->method, error));
+  }
+  return send_auth(ReasonCode::ContinueAuthentication, *answer);
+}
+
+bool Client::authentication_complete() const {
+  return !authentication_->complete || authentication_->complete();
+}
+
 Status Client::protocol_violation(ReasonCode reason, const std::string& detail) {
-  // MQTT 5.0 section 4.13.1: tell the server why before closing.
-  if (connected_ && version_ == Version::v5) {
+  return end_connection(reason, ErrorKind::protocol,
+                        fmt::format("Protocol error from the server: {} ({}).", detail,
+                                    mqtt::to_string(reason)));
+}
+
+Status Client::end_connection(ReasonCode reason, ErrorKind kind, std::string message) {
+  // MQTT 5.0 section 4.13.1: tell the server why before closing. Before CONNACK that is
+  // allowed only within an AUTH exchange (MQTT-3.1.2-30).
+  if (version_ == Version::v5 && (connected_ || authentication_)) {
     mqtt::Disconnect disconnect;
     disconnect.reason = reason;
     send(disconnect);
   }
   close_connection();
-  return Status::failure(ErrorKind::protocol,
-                         fmt::format("Protocol error from the server: {} ({}).", detail,
-                                     mqtt::to_string(reason)),
-                         reason);
+  return Status::failure(kind, std::move(message), reason);
 }
 
 }  // namespace attestmq::client

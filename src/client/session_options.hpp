@@ -2,7 +2,9 @@
 // What a client asks for when it opens, uses and closes a session, and what the server grants.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,23 @@ struct WillOptions {
   bool retain = false;
   PublishProperties properties;                     // 5.0 only
   std::optional<std::uint32_t> will_delay_interval; // 5.0 only, section 3.1.3.2.2
+};
+
+// MQTT 5.0 section 4.12: enhanced authentication by any method, as a conversation between
+// CONNECT, AUTH and CONNACK that the method's own code answers.
+struct EnhancedAuthentication {
+  std::string method;              // Authentication Method (property 0x15), compared byte for byte
+  std::vector<std::uint8_t> data;  // Authentication Data (property 0x16) of CONNECT
+  // Answers the Authentication Data of the server's AUTH 0x18 with the data of our AUTH 0x18.
+  // nullopt refuses: the client sends DISCONNECT 0x83 without a Reason String (the server
+  // learns nothing of why) and the call fails with `error` in its message.
+  std::function<std::optional<std::vector<std::uint8_t>>(std::span<const std::uint8_t> server_data,
+                                                         std::string& error)>
+      respond;
+  // Whether the server may end the exchange now. CONNACK 0x00 (or, in re-authentication,
+  // AUTH 0x00) while it says false is a protocol violation: a method that must see the
+  // server's data first cannot be skipped by a server that just says yes. Empty: any time.
+  std::function<bool()> complete;
 };
 
 struct ConnectOptions {
@@ -38,6 +57,7 @@ struct ConnectOptions {
   std::optional<std::uint8_t> request_problem_information;
   std::optional<std::uint8_t> request_response_information;
   std::vector<UserProperty> user_properties;
+  std::optional<EnhancedAuthentication> authentication;  // 5.0 only
   // How long to wait for CONNACK and for each later acknowledgement.
   std::chrono::milliseconds timeout{10'000};
 };

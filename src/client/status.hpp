@@ -18,6 +18,7 @@ enum class ErrorKind {
   refused,            // CONNACK with a failure code: `reason` holds it
   server_disconnect,  // the server sent DISCONNECT: `reason` holds its reason code
   rejected,           // an acknowledgement (PUBACK, PUBREC, SUBACK...) carried a failure code
+  authentication,     // our enhanced authentication method refused the server's data
   invalid_request,    // the caller asked for something the session cannot do
 };
 
