@@ -10,8 +10,8 @@ set(ATTESTMQ_LAYER_USES_tls "")
 set(ATTESTMQ_LAYER_USES_config mqtt broker tls)
 set(ATTESTMQ_LAYER_USES_server mqtt broker tls config)
 # The client library must not carry the engine or the mosquitto.conf reader into the
-# pub/sub/bench clients.
-set(ATTESTMQ_LAYER_USES_client mqtt tls)
+# pub/sub/bench clients; it verifies attested sessions with attest/.
+set(ATTESTMQ_LAYER_USES_client mqtt tls attest)
 set(ATTESTMQ_LAYER_USES_attest "")
 
 # The layers `target` links, directly or through another layer, into `out`.

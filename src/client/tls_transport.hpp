@@ -29,6 +29,7 @@ class TlsTransport final : public Transport {
   void close() override;
 
   const tls::PeerIdentity& peer() const { return session_.peer(); }
+  const tls::Session* tls_session() const override { return &session_; }
 
  private:
   // Reads ciphertext once (waiting at most `timeout`), feeds it to the session and sends what

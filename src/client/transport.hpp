@@ -8,6 +8,7 @@
 #include <span>
 
 #include "client/status.hpp"
+#include "tls/session.hpp"
 
 namespace attestmq::client {
 
@@ -27,6 +28,9 @@ class Transport {
 
   // Closes the stream at once, without any goodbye: to the server this is a network failure.
   virtual void close() = 0;
+
+  // The TLS session the stream runs in, if any: what attestation binds evidence to.
+  virtual const tls::Session* tls_session() const { return nullptr; }
 };
 
 }  // namespace attestmq::client

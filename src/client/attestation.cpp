@@ -1,0 +1,133 @@
+#include "client/attestation.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "attest/session/session_protocol.hpp"
+
+namespace attestmq::client {
+
+namespace session = attest::session;
+
+// Shared by the Attestation and the callbacks it hands to the Client.
+struct Attestation::State {
+  const tls::Session& tls;
+  attest::VerifyRequest verify;
+  std::vector<std::uint8_t> request;  // the latest REQUEST, as sent
+  bool answered = false;              // an EVIDENCE for it arrived (accepted or not)
+  bool accepted = false;
+  std::optional<attest::VerificationResult> result;
+};
+
+namespace {
+
+// Section 3.2: the nonce is fresh CSPRNG output, never reused; 32 bytes is within 16..64.
+constexpr std::size_t kNonceBytes = 32;
+
+std::array<std::uint8_t, 32> sha256(std::string_view bytes) {
+  std::array<std::uint8_t, 32> digest{};
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  return digest;
+}
+
+// Section 5.1 keys 5 and 6, as the broker must have claimed them for this handshake.
+session::TlsIdentity broker_identity(const tls::Session& tls) {
+  session::TlsIdentity identity;
+  identity.certificate_key_sha256 = tls.peer_certificate_key_sha256();
+  if (!tls.peer().psk_identity.empty()) identity.psk_identity_sha256 = sha256(tls.peer().psk_identity);
+  return identity;
+}
+
+// Section 7.5: checks 1 to 11 on one EVIDENCE. Returns the ANSWER, or nullopt with `error`
+// naming the first failed check.
+std::optional<std::vector<std::uint8_t>> verify(Attestation::State& state,
+                                                std::span<const std::uint8_t> evidence,
+                                                std::string& error) {
+  // One EVIDENCE answers one REQUEST: a second in the same exchange is refused.
+  if (state.answered) {
+    error = "session.message: a second EVIDENCE for the same REQUEST";
+    return std::nullopt;
+  }
+  state.answered = true;
+  const auto binder = state.tls.export_keying_material(session::kBrokerBinderLabel, state.request,
+                                                       session::kBinderBytes);
+  if (!binder) {
+    error = "session.binder: the TLS session offers no exporter";
+    return std::nullopt;
+  }
+  session::Expectation expectation;
+  expectation.request = state.request;
+  expectation.binder = *binder;
+  expectation.peer = broker_identity(state.tls);
+  expectation.verify = state.verify;
+  state.result = session::verify_evidence_message(evidence, expectation);
+  if (!state.result->valid()) {
+    const attest::Check* failure = state.result->first_failure();
+    error = failure != nullptr ? fmt::format("{}: {}", failure->name, failure->detail)
+                               : "no check was made";
+    return std::nullopt;
+  }
+  state.accepted = true;
+  // Section 3.4: the broker did not ask us to attest (we never set CAN_ATTEST).
+  return session::encode_answer(std::nullopt);
+}
+
+}  // namespace
+
+std::optional<Attestation> Attestation::over(const Transport& transport,
+                                             attest::VerifyRequest verify, std::string& error) {
+  const tls::Session* tls = transport.tls_session();
+  if (tls == nullptr) {
+    error = "attestation needs TLS: the evidence is bound to a TLS 1.3 session "
+            "(docs/attestation.md section 7.1); give --cafile or --psk";
+    return std::nullopt;
+  }
+  if (tls->peer().protocol != "TLSv1.3") {
+    error = fmt::format("attestation needs TLS 1.3, the server negotiated {}", tls->peer().protocol);
+    return std::nullopt;
+  }
+  if (tls->resumed()) {
+    error = "attestation needs a full TLS handshake, this session was resumed";
+    return std::nullopt;
+  }
+  auto state = std::shared_ptr<State>(new State{*tls, std::move(verify), {}, false, false, {}});
+  return Attestation(std::move(state));
+}
+
+std::vector<std::uint8_t> Attestation::next_request() {
+  session::Request request;
+  request.nonce.resize(kNonceBytes);
+  // RAND_bytes fails only when OpenSSL cannot seed itself; a predictable nonce would defeat
+  // freshness (section 10.3, replay), so stop rather than send one.
+  if (RAND_bytes(request.nonce.data(), static_cast<int>(request.nonce.size())) != 1) std::abort();
+  request.accepted_types = state_->verify.policy.accepted_types;
+  state_->request = session::encode_request(request);
+  state_->answered = false;
+  state_->accepted = false;
+  return state_->request;
+}
+
+EnhancedAuthentication Attestation::authentication() {
+  EnhancedAuthentication authentication;
+  authentication.method = std::string(session::kAuthenticationMethod);
+  authentication.data = next_request();
+  authentication.respond = [state = state_](std::span<const std::uint8_t> evidence,
+                                            std::string& error) {
+    return verify(*state, evidence, error);
+  };
+  authentication.complete = [state = state_] { return state->accepted; };
+  return authentication;
+}
+
+const std::optional<attest::VerificationResult>& Attestation::result() const {
+  return state_->result;
+}
+
+bool Attestation::verified() const { return state_->accepted; }
+
+}  // namespace attestmq::client

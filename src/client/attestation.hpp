@@ -1,0 +1,47 @@
+#pragma once
+// The client's side of attested sessions, docs/attestation.md transport B: a REQUEST with a
+// fresh nonce in CONNECT (or AUTH 0x19), the broker's EVIDENCE verified against this very
+// TLS session (section 7.5), and an ANSWER only once it passed. Plugs into the client as an
+// EnhancedAuthentication method (MQTT 5.0 section 4.12).
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attest/common/verification.hpp"
+#include "attest/verifier.hpp"
+#include "client/session_options.hpp"
+#include "client/transport.hpp"
+
+namespace attestmq::client {
+
+class Attestation {
+ public:
+  // Section 7.1: attestation needs a TLS 1.3 session established by a full handshake.
+  // nullopt with `error` otherwise. `transport` (normally owned by the Client that connects
+  // over it) must outlive every use of this object and of what authentication() returns.
+  static std::optional<Attestation> over(const Transport& transport, attest::VerifyRequest verify,
+                                         std::string& error);
+
+  // CONNECT's enhanced authentication: method attestmq-attest-v1, a fresh REQUEST (32-byte
+  // nonce, the policy's accepted types, no flags), and respond() = the verifier of section
+  // 7.5, which answers with an empty ANSWER only when every check passed. complete() is true
+  // once the evidence for the latest REQUEST was accepted.
+  EnhancedAuthentication authentication();
+  // A fresh REQUEST for Client::reauthenticate (section 7.6); the next EVIDENCE must answer it.
+  std::vector<std::uint8_t> next_request();
+
+  // The verdict on the latest EVIDENCE: established claims, every check, the first failure.
+  // nullopt before any EVIDENCE arrived.
+  const std::optional<attest::VerificationResult>& result() const;
+  // Whether the EVIDENCE for the latest REQUEST was accepted.
+  bool verified() const;
+
+  struct State;
+
+ private:
+  explicit Attestation(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace attestmq::client
