@@ -162,8 +162,8 @@ std::optional<EvidenceFormat> detect_evidence_format(std::span<const std::uint8_
   return std::nullopt;
 }
 
-VerificationResult verify_evidence(std::span<const std::uint8_t> input,
-                                   const VerifyRequest& request) {
+VerificationResult verify_evidence_before_policy(std::span<const std::uint8_t> input,
+                                                 const VerifyRequest& request) {
   const auto format = detect_evidence_format(input);
   VerifyRequest effective = request;
   std::optional<Envelope> envelope;
@@ -213,10 +213,20 @@ VerificationResult verify_evidence(std::span<const std::uint8_t> input,
     result.claims["nonce"] = to_hex(envelope->claims.nonce);
     check_binding(envelope->claims, effective, result);
   }
-  if (!result.valid()) return result;
+  return result;
+}
+
+void apply_request_policy(const VerifyRequest& request, VerificationResult& result) {
+  if (!result.valid()) return;
   const std::int64_t now = request.at_unix != 0 ? request.at_unix : std::time(nullptr);
   result.claims["verified_at"] = format_iso8601_utc(now);
   apply_policy(request.policy, result);
+}
+
+VerificationResult verify_evidence(std::span<const std::uint8_t> input,
+                                   const VerifyRequest& request) {
+  VerificationResult result = verify_evidence_before_policy(input, request);
+  apply_request_policy(request, result);
   return result;
 }
 

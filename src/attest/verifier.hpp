@@ -35,4 +35,11 @@ std::optional<EvidenceFormat> detect_evidence_format(std::span<const std::uint8_
 VerificationResult verify_evidence(std::span<const std::uint8_t> input,
                                    const VerifyRequest& request);
 
+// verify_evidence in two halves, for verifiers that add checks between them (the session
+// protocol, docs/attestation.md section 7.5): the platform checks and, for an envelope,
+// `envelope.*`; then "verified_at" and the `policy.*` checks, on a result still valid.
+VerificationResult verify_evidence_before_policy(std::span<const std::uint8_t> input,
+                                                 const VerifyRequest& request);
+void apply_request_policy(const VerifyRequest& request, VerificationResult& result);
+
 }  // namespace attestmq::attest

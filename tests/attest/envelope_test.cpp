@@ -166,6 +166,34 @@ TEST(Envelope, UnknownCollateralTypeIsRefused) {
   EXPECT_NE(error.find("unknown collateral media type"), std::string::npos) << error;
 }
 
+// The indicators are outside every signature: only section 1's are accepted, so that no
+// byte of an envelope can change unnoticed.
+TEST(Envelope, EachMemberHasItsOwnIndicator) {
+  const auto set_indicator = [](std::string_view label, std::optional<std::uint64_t> indicator) {
+    return [=](Cmw& cmw) {
+      for (auto& item : cmw.items) {
+        if (item.label.value == std::variant<std::string, std::int64_t>{std::string(label)}) {
+          item.cmw.indicator = indicator;
+        }
+      }
+    };
+  };
+  std::string error;
+  auto cmw = parse_cmw_cbor(encoded(sample()), error);
+  ASSERT_TRUE(cmw) << error;
+  const auto refused = [&](auto edit) {
+    Cmw copy = *cmw;
+    edit(copy);
+    return parse_error(encode_cmw_cbor(copy));
+  };
+  EXPECT_EQ(refused(set_indicator("evidence", 5)), "envelope: 'evidence' must have indicator 4");
+  EXPECT_EQ(refused(set_indicator("evidence", std::nullopt)),
+            "envelope: 'evidence' must have indicator 4");
+  EXPECT_EQ(refused(set_indicator("claims", 4)), "envelope: 'claims' must have no indicator");
+  EXPECT_EQ(refused(set_indicator("collateral", 3)),
+            "envelope: 'collateral' must have indicator 2");
+}
+
 TEST(Envelope, TaggedEvidenceIsRefused) {
   const auto error = parse_error(edited([](Cmw& cmw) {
     cmw.items[0].cmw.form = Cmw::Form::tag;

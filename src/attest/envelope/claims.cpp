@@ -11,7 +11,17 @@
 namespace attestmq::attest {
 
 namespace {
-enum ClaimKey : std::uint64_t { kEvidenceType = 1, kModuleSha256 = 2, kBinder = 3, kNonce = 4 };
+// docs/attestation.md section 5.1: keys 5 and 6 name the attester's TLS credential; key 7 is
+// reserved for issue #10.
+enum ClaimKey : std::uint64_t {
+  kEvidenceType = 1,
+  kModuleSha256 = 2,
+  kBinder = 3,
+  kNonce = 4,
+  kTlsCertificateKey = 5,
+  kPskIdentity = 6,
+  kReservedConfigurationDigest = 7,
+};
 constexpr std::size_t kMaxClaimsBytes = 1024;
 
 struct ItemDeleter {
@@ -32,7 +42,7 @@ std::optional<std::vector<std::uint8_t>> encode_claims(const Claims& claims) {
     return std::nullopt;
   }
   CborWriter out;
-  out.map(4);
+  out.map(4 + (claims.tls_certificate_key_sha256 ? 1 : 0) + (claims.psk_identity_sha256 ? 1 : 0));
   out.unsigned_int(kEvidenceType);
   out.text(to_string(claims.evidence_type));
   out.unsigned_int(kModuleSha256);
@@ -41,6 +51,14 @@ std::optional<std::vector<std::uint8_t>> encode_claims(const Claims& claims) {
   out.bytes(claims.binder);
   out.unsigned_int(kNonce);
   out.bytes(claims.nonce);
+  if (claims.tls_certificate_key_sha256) {
+    out.unsigned_int(kTlsCertificateKey);
+    out.bytes(*claims.tls_certificate_key_sha256);
+  }
+  if (claims.psk_identity_sha256) {
+    out.unsigned_int(kPskIdentity);
+    out.bytes(*claims.psk_identity_sha256);
+  }
   return out.take();
 }
 
@@ -59,11 +77,12 @@ std::optional<Claims> parse_claims(std::span<const std::uint8_t> bytes, std::str
   const cbor_pair* pairs = cbor_map_handle(root.get());
   const std::size_t size = cbor_map_size(root.get());
   Claims claims;
-  bool seen[5] = {};
+  bool seen[kPskIdentity + 1] = {};
   for (std::size_t i = 0; i < size; ++i) {
     if (!cbor_isa_uint(pairs[i].key)) return fail("keys must be unsigned integers");
     const std::uint64_t key = cbor_get_int(pairs[i].key);
-    if (key < kEvidenceType || key > kNonce) return fail(fmt::format("unknown key {}", key));
+    if (key == kReservedConfigurationDigest) return fail("key 7 is reserved");
+    if (key < kEvidenceType || key > kPskIdentity) return fail(fmt::format("unknown key {}", key));
     if (seen[key]) return fail(fmt::format("duplicate key {}", key));
     seen[key] = true;
     cbor_item_t* value = pairs[i].value;
@@ -82,6 +101,12 @@ std::optional<Claims> parse_claims(std::span<const std::uint8_t> bytes, std::str
     if (key == kModuleSha256) {
       if (data.size() != claims.module_sha256.size()) return fail("module SHA-256 is not 32 bytes");
       std::copy(data.begin(), data.end(), claims.module_sha256.begin());
+    } else if (key == kTlsCertificateKey || key == kPskIdentity) {
+      auto& digest =
+          key == kTlsCertificateKey ? claims.tls_certificate_key_sha256 : claims.psk_identity_sha256;
+      if (data.size() != 32) return fail(fmt::format("key {} is not a 32-byte SHA-256", key));
+      digest.emplace();
+      std::copy(data.begin(), data.end(), digest->begin());
     } else if (key == kBinder) {
       if (data.size() > kMaxBinderBytes) return fail("binder longer than 64 bytes");
       claims.binder.assign(data.begin(), data.end());
@@ -95,7 +120,7 @@ std::optional<Claims> parse_claims(std::span<const std::uint8_t> bytes, std::str
   }
   const auto canonical = encode_claims(claims);
   if (!canonical || *canonical != std::vector<std::uint8_t>(bytes.begin(), bytes.end())) {
-    return fail("not in canonical encoding (deterministic CBOR, keys 1..4 in order)");
+    return fail("not in canonical encoding (deterministic CBOR, keys in ascending order)");
   }
   return claims;
 }

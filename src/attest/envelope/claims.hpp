@@ -21,17 +21,21 @@ struct Claims {
   std::array<std::uint8_t, 32> module_sha256{};  // of the Wasm module or native binary
   std::vector<std::uint8_t> binder;              // from the TLS session, <= 64 bytes
   std::vector<std::uint8_t> nonce;               // the verifier's challenge, <= 64 bytes
+  // docs/attestation.md section 5.1, keys 5 and 6: the TLS credential the attester used.
+  std::optional<std::array<std::uint8_t, 32>> tls_certificate_key_sha256;  // SHA-256 of SPKI DER
+  std::optional<std::array<std::uint8_t, 32>> psk_identity_sha256;  // SHA-256 of the identity
   bool operator==(const Claims&) const = default;
 };
 
 std::optional<EvidenceType> evidence_type_from_string(std::string_view name);
 
-// {1: evidence type (text), 2: module SHA-256 (bstr 32), 3: binder (bstr), 4: nonce (bstr)}
+// {1: evidence type (text), 2: module SHA-256 (bstr 32), 3: binder (bstr), 4: nonce (bstr),
+// 5: TLS certificate key SHA-256 (bstr 32, if any), 6: PSK identity SHA-256 (bstr 32, if any)}
 // in deterministic CBOR. Fails (nullopt) only if binder or nonce exceed their bounds.
 std::optional<std::vector<std::uint8_t>> encode_claims(const Claims& claims);
 
-// Accepts only the canonical encoding: exactly the four keys, in order, shortest heads, so
-// that one set of claims has one digest.
+// Accepts only the canonical encoding: keys 1 to 4, then 5 and 6 if present, in order,
+// shortest heads, so that one set of claims has one digest. Key 7 and above are refused.
 std::optional<Claims> parse_claims(std::span<const std::uint8_t> bytes, std::string& error);
 
 }  // namespace attestmq::attest

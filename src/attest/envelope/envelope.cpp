@@ -25,8 +25,11 @@ Cmw record(std::string_view type, std::vector<std::uint8_t> value,
   return cmw;
 }
 
-// The member `label` as a media-typed record, or an error naming it.
-const Cmw* media_record(const Cmw& collection, std::string_view label, std::string& error) {
+// The member `label` as a media-typed record with the indicator section 1 gives it, or an
+// error naming it. The indicator is not covered by any signature, so only the one encoding
+// is accepted: no byte of an envelope can change without the envelope being refused.
+const Cmw* media_record(const Cmw& collection, std::string_view label,
+                        std::optional<std::uint64_t> indicator, std::string& error) {
   const Cmw* member = collection.find(label);
   if (member == nullptr) {
     error = fmt::format("envelope: missing '{}'", label);
@@ -34,6 +37,11 @@ const Cmw* media_record(const Cmw& collection, std::string_view label, std::stri
   }
   if (member->form != Cmw::Form::record || member->type.index() != 0) {
     error = fmt::format("envelope: '{}' must be a record with a media type", label);
+    return nullptr;
+  }
+  if (member->indicator != indicator) {
+    error = indicator ? fmt::format("envelope: '{}' must have indicator {}", label, *indicator)
+                      : fmt::format("envelope: '{}' must have no indicator", label);
     return nullptr;
   }
   return member;
@@ -121,8 +129,9 @@ std::optional<Envelope> parse_envelope(std::span<const std::uint8_t> bytes, std:
       return std::nullopt;
     }
   }
-  const Cmw* evidence = media_record(*cmw, kEvidenceLabel, error);
-  const Cmw* claims_record = evidence ? media_record(*cmw, kClaimsLabel, error) : nullptr;
+  const Cmw* evidence = media_record(*cmw, kEvidenceLabel, kEvidence, error);
+  const Cmw* claims_record =
+      evidence ? media_record(*cmw, kClaimsLabel, std::nullopt, error) : nullptr;
   if (claims_record == nullptr) return std::nullopt;
   const auto& claims_type = std::get<std::string>(claims_record->type);
   if (claims_type != kClaimsMediaType) {
@@ -146,7 +155,7 @@ std::optional<Envelope> parse_envelope(std::span<const std::uint8_t> bytes, std:
   envelope.evidence = evidence->value;
   envelope.claims = std::move(*claims);
   if (cmw->find(kCollateralLabel) != nullptr) {
-    const Cmw* collateral = media_record(*cmw, kCollateralLabel, error);
+    const Cmw* collateral = media_record(*cmw, kCollateralLabel, kEndorsements, error);
     if (collateral == nullptr) return std::nullopt;
     const auto& type = std::get<std::string>(collateral->type);
     if (!is_collateral_media_type(type)) {

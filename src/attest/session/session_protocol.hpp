@@ -30,6 +30,17 @@ inline constexpr std::uint8_t kCachedOk = 0x01;
 inline constexpr std::uint8_t kWantCollateral = 0x02;
 inline constexpr std::uint8_t kCanAttest = 0x04;
 
+// Section 3.3, evidence block: modes and flags.
+inline constexpr std::uint8_t kModePerSession = 0x01;
+inline constexpr std::uint8_t kModeCached = 0x02;
+inline constexpr std::uint8_t kAttestYourself = 0x01;
+// parse_evidence's and parse_answer's error for a well-formed cached-mode block (section 6.2),
+// which this implementation does not verify yet; the verifier reports it as `session.mode`.
+inline constexpr std::string_view kCachedEvidenceUnsupported =
+    "session.mode: cached evidence is not supported yet";
+// Section 3.5: MQTT Authentication Data and a TLS extension body are at most 65,535 bytes.
+inline constexpr std::size_t kMaxMessageBytes = 65535;
+
 // Section 3.2: REQUEST (verifier to attester).
 struct Request {
   std::uint8_t flags = 0;
@@ -43,11 +54,13 @@ std::optional<Request> parse_request(std::span<const std::uint8_t> bytes, std::s
 // Section 3.3: an evidence block (per-session mode only in this implementation: mode 0x01).
 struct EvidenceBlock {
   std::vector<std::uint8_t> envelope;  // docs/evidence.md section 1
+  bool operator==(const EvidenceBlock&) const = default;
 };
 // Section 3.3: EVIDENCE (attester to verifier).
 struct EvidenceMessage {
   EvidenceBlock block;
   std::optional<Request> request_for_receiver;  // ATTEST_YOURSELF (mutual attestation)
+  bool operator==(const EvidenceMessage&) const = default;
 };
 std::vector<std::uint8_t> encode_evidence(const EvidenceMessage& message);
 std::optional<EvidenceMessage> parse_evidence(std::span<const std::uint8_t> bytes, std::string& error);
@@ -64,11 +77,14 @@ struct TlsIdentity {
 };
 
 // Section 7.4 step 5: the EVIDENCE answering `request` on a session whose exporter gave
-// `binder`. nullopt with `error` when no evidence type in common or the provider fails.
+// `binder`, with `request_for_receiver` (ATTEST_YOURSELF) when the broker asks the client to
+// attest. nullopt with `error` when no evidence type in common, the binder is not 32 bytes,
+// the identity names both a certificate and a PSK, the provider fails, or the message would
+// exceed 65,535 bytes (section 3.5).
 std::optional<std::vector<std::uint8_t>> produce_evidence(
     Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
     const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
-    std::string& error);
+    std::string& error, const std::optional<Request>& request_for_receiver = std::nullopt);
 
 // Section 7.5: what the verifier knows of its own session.
 struct Expectation {
