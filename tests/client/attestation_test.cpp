@@ -1,0 +1,340 @@
+// The client's side of attested sessions (docs/attestation.md transport B) over real TLS on a
+// real socket: a scripted broker produces evidence with the session library and the sim
+// provider (SIMULATED, NO SECURITY), bound to its side of the same TLS session, and the client
+// verifies it. The broker can be made to cheat in each way section 10.3 lists.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <atomic>
+
+#include "../attest/provider_test_support.hpp"
+#include "attest/common/hex.hpp"
+#include "attest/session/session_protocol.hpp"
+#include "attest/sim/sim_provider.hpp"
+#include "client/attestation.hpp"
+#include "scripted_server.hpp"
+#include "test_pki.hpp"
+
+namespace attestmq::client::testing {
+namespace {
+
+namespace session = attest::session;
+using mqtt::ReasonCode;
+using mqtt::Version;
+using Bytes = std::vector<std::uint8_t>;
+
+test::TestPki& pki() {
+  static test::TestPki instance;
+  return instance;
+}
+
+std::shared_ptr<const tls::Context> context(const tls::ServerTlsOptions& settings) {
+  std::string error;
+  auto made = tls::Context::server(settings, error);
+  EXPECT_NE(made, nullptr) << error;
+  return made;
+}
+
+std::shared_ptr<const tls::Context> context(const tls::ClientTlsOptions& options) {
+  std::string error;
+  auto made = tls::Context::client(options, error);
+  EXPECT_NE(made, nullptr) << error;
+  return made;
+}
+
+tls::ServerTlsOptions certificate_listener() {
+  tls::ServerTlsOptions settings;
+  settings.certfile = pki().server.certfile;
+  settings.keyfile = pki().server.keyfile;
+  return settings;
+}
+
+tls::ClientTlsOptions trusting_client() {
+  tls::ClientTlsOptions options;
+  options.cafile = pki().ca_file;
+  options.server_name = "localhost";
+  return options;
+}
+
+std::array<std::uint8_t, 32> sha256(std::string_view text) {
+  std::array<std::uint8_t, 32> digest{};
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  return digest;
+}
+
+// The attester's side of section 7.4 with the session library, and the ways to cheat.
+class FakeBroker {
+ public:
+  FakeBroker() {
+    attest::ProviderConfig config;
+    config.kind = "sim";
+    config.sim_key_file = dir_.path() / "sim-platform.pem";
+    config.sim_measurement.fill(0x5a);
+    std::string error;
+    auto provider = attest::make_provider(config, error);
+    EXPECT_TRUE(provider) << error;
+    provider_.reset(static_cast<attest::SimProvider*>(provider.release()));
+    module.fill(0x11);
+  }
+
+  std::string root_pem() const { return provider_->public_key_pem(); }
+
+  ScriptedServer::Responder responder() {
+    return [this](std::size_t, const Bytes& bytes, const tls::Session* tls) {
+      return answer(bytes, *tls);
+    };
+  }
+
+  std::array<std::uint8_t, 32> module{};
+  std::string_view label = session::kBrokerBinderLabel;  // the client's: reflection
+  bool other_key = false;        // key substitution: evidence names another TLS key
+  bool skip_evidence = false;    // stripping: CONNACK at once
+  bool reuse_first_evidence = false;  // replay within the connection
+  std::atomic<int> evidence_sent{0};
+
+ private:
+  Bytes answer(const Bytes& bytes, const tls::Session& tls) {
+    const mqtt::Packet packet = decode_one(bytes, Version::v5);
+    if (const auto* connect = std::get_if<mqtt::Connect>(&packet)) {
+      if (skip_evidence) return encode_all(Version::v5, {connack()});
+      return evidence(connect->properties.authentication_data.value_or(mqtt::Bytes()), tls);
+    }
+    const auto* auth = std::get_if<mqtt::Auth>(&packet);
+    if (auth == nullptr) return {};
+    if (auth->reason == ReasonCode::ReAuthenticate) {
+      return evidence(auth->properties.authentication_data.value_or(mqtt::Bytes()), tls);
+    }
+    // The ANSWER: CONNACK the first time, AUTH 0x00 after a re-attestation.
+    if (!connected_) {
+      connected_ = true;
+      return encode_all(Version::v5, {connack()});
+    }
+    mqtt::Auth done;
+    done.properties.authentication_method = session::kAuthenticationMethod;
+    return encode_all(Version::v5, {done});
+  }
+
+  Bytes evidence(mqtt::Bytes request_bytes, const tls::Session& tls) {
+    std::string error;
+    const auto request = session::parse_request(request_bytes, error);
+    EXPECT_TRUE(request) << error;
+    if (!request) return {};
+    const auto binder = tls.export_keying_material(label, request_bytes, session::kBinderBytes);
+    session::TlsIdentity identity;
+    identity.certificate_key_sha256 = tls.local_certificate_key_sha256();
+    if (!tls.peer().psk_identity.empty()) identity.psk_identity_sha256 = sha256(tls.peer().psk_identity);
+    if (other_key) identity.certificate_key_sha256 = sha256("another key");
+    auto message = session::produce_evidence(*provider_, *request, *binder, identity, module, error);
+    EXPECT_TRUE(message) << error;
+    if (!message) return {};
+    if (reuse_first_evidence && !first_evidence_.empty()) *message = first_evidence_;
+    if (first_evidence_.empty()) first_evidence_ = *message;
+    ++evidence_sent;
+    mqtt::Auth auth;
+    auth.reason = ReasonCode::ContinueAuthentication;
+    auth.properties.authentication_method = session::kAuthenticationMethod;
+    auth.properties.authentication_data = mqtt::Bytes(*message);
+    return encode_all(Version::v5, {auth});
+  }
+
+  static mqtt::Connack connack() {
+    mqtt::Connack packet;
+    packet.properties.authentication_method = session::kAuthenticationMethod;
+    return packet;
+  }
+
+  attest::testing::ScratchDir dir_;
+  std::unique_ptr<attest::SimProvider> provider_;
+  bool connected_ = false;
+  Bytes first_evidence_;
+};
+
+class AttestedConnect : public ::testing::Test {
+ protected:
+  // Connects through a TLS client over `listener` to the fake broker and attests.
+  Status attest(const tls::ServerTlsOptions& listener = certificate_listener(),
+                const tls::ClientTlsOptions& client_tls = trusting_client()) {
+    server_ = std::make_unique<ScriptedServer>(broker_.responder(), context(listener));
+    client_ = server_->client(context(client_tls));
+    if (!client_) return Status::failure(ErrorKind::tls, "TLS handshake failed");
+    std::string error;
+    attestation_ = Attestation::over(client_->transport(), verify_, error);
+    if (!attestation_) return Status::failure(ErrorKind::invalid_request, error);
+    ConnectOptions options;
+    options.version = Version::v5;
+    options.client_id = "attested";
+    options.timeout = std::chrono::seconds(3);
+    options.authentication = attestation_->authentication();
+    return client_->connect(options);
+  }
+
+  std::string failed_check() const {
+    if (!attestation_ || !attestation_->result()) return "";
+    const attest::Check* failure = attestation_->result()->first_failure();
+    return failure != nullptr ? failure->name : "";
+  }
+
+  // The packets the client sent after CONNECT; the client must have closed or been closed.
+  std::vector<std::vector<std::uint8_t>> client_packets() {
+    if (client_) client_->abort();
+    return server_->packets_from_client();
+  }
+
+  void SetUp() override {
+    verify_.root_pem = broker_.root_pem();
+    verify_.policy.allow_simulated = true;
+    verify_.policy.accepted_module_hashes = {std::string(64, '1')};
+  }
+
+  FakeBroker broker_;
+  attest::VerifyRequest verify_;
+  std::unique_ptr<ScriptedServer> server_;
+  std::unique_ptr<Client> client_;
+  std::optional<Attestation> attestation_;
+};
+
+// The refusal of section 9.2: DISCONNECT 0x83 and no Reason String.
+void expect_refused_with_0x83(const std::vector<std::vector<std::uint8_t>>& packets) {
+  ASSERT_EQ(packets.size(), 1u);
+  const mqtt::Packet packet = decode_one(packets[0], Version::v5);
+  const auto* disconnect = std::get_if<mqtt::Disconnect>(&packet);
+  ASSERT_NE(disconnect, nullptr);
+  EXPECT_EQ(disconnect->reason, ReasonCode::ImplementationSpecificError);
+  EXPECT_FALSE(disconnect->properties.reason_string.has_value());
+}
+
+TEST_F(AttestedConnect, VerifiesAndConnects) {
+  const Status status = attest();
+  ASSERT_TRUE(status.ok()) << status.message;
+  EXPECT_TRUE(attestation_->verified());
+  ASSERT_TRUE(attestation_->result().has_value());
+  const auto& result = *attestation_->result();
+  EXPECT_TRUE(result.valid());
+  EXPECT_EQ(result.type, attest::EvidenceType::sim);
+  EXPECT_EQ(result.claims.at("module_sha256"), std::string(64, '1'));
+  // Key 5 is the server certificate's key hash, as the client saw it in this handshake.
+  const auto* tls = client_->transport().tls_session();
+  EXPECT_EQ(result.claims.at("tls_certificate_key_sha256"),
+            attest::to_hex(*tls->peer_certificate_key_sha256()));
+  EXPECT_EQ(broker_.evidence_sent, 1);
+  ASSERT_TRUE(client_->disconnect().ok());
+  // The client's only packets: its ANSWER (empty), then DISCONNECT.
+  const auto packets = server_->packets_from_client();
+  ASSERT_EQ(packets.size(), 2u);
+  const mqtt::Packet first = decode_one(packets[0], Version::v5);
+  const auto* answer = std::get_if<mqtt::Auth>(&first);
+  ASSERT_NE(answer, nullptr);
+  const auto data = answer->properties.authentication_data.value_or(mqtt::Bytes());
+  EXPECT_EQ(Bytes(data.begin(), data.end()), session::encode_answer(std::nullopt));
+}
+
+TEST_F(AttestedConnect, DefaultPolicyRefusesSimulatedEvidence) {
+  verify_.policy = attest::Policy{};
+  const Status status = attest();
+  EXPECT_EQ(status.kind, ErrorKind::authentication);
+  EXPECT_NE(status.message.find("policy.allow_simulated"), std::string::npos) << status.message;
+  EXPECT_EQ(failed_check(), "policy.allow_simulated");
+  EXPECT_FALSE(attestation_->verified());
+  expect_refused_with_0x83(client_packets());
+}
+
+TEST_F(AttestedConnect, WrongModuleHashIsRefused) {
+  broker_.module.fill(0x22);
+  EXPECT_EQ(attest().kind, ErrorKind::authentication);
+  EXPECT_EQ(failed_check(), "policy.module_hash");
+  expect_refused_with_0x83(client_packets());
+}
+
+// Reflection and relay: a binder from another label (or another session) does not match.
+TEST_F(AttestedConnect, BinderUnderAnotherLabelIsRefused) {
+  broker_.label = session::kClientBinderLabel;
+  EXPECT_EQ(attest().kind, ErrorKind::authentication);
+  EXPECT_EQ(failed_check(), "session.binder");
+  expect_refused_with_0x83(client_packets());
+}
+
+TEST_F(AttestedConnect, EvidenceForAnotherTlsKeyIsRefused) {
+  broker_.other_key = true;
+  EXPECT_EQ(attest().kind, ErrorKind::authentication);
+  EXPECT_EQ(failed_check(), "session.tls_key");
+  expect_refused_with_0x83(client_packets());
+}
+
+// Stripping: a CONNACK without any evidence is not a success.
+TEST_F(AttestedConnect, ConnackWithoutEvidenceIsAProtocolError) {
+  broker_.skip_evidence = true;
+  const Status status = attest();
+  EXPECT_EQ(status.kind, ErrorKind::protocol);
+  EXPECT_FALSE(attestation_->verified());
+  EXPECT_FALSE(attestation_->result().has_value());
+  const auto packets = client_packets();
+  ASSERT_EQ(packets.size(), 1u);
+  const mqtt::Packet packet = decode_one(packets[0], Version::v5);
+  ASSERT_NE(std::get_if<mqtt::Disconnect>(&packet), nullptr);
+  EXPECT_EQ(std::get<mqtt::Disconnect>(packet).reason, ReasonCode::ProtocolError);
+}
+
+TEST_F(AttestedConnect, ExternalPskIdentityIsBound) {
+  const Bytes key(32, 0x42);
+  tls::ServerTlsOptions listener;
+  listener.psk_hint = "attestmq";
+  listener.psk_file = pki().write_psk_file({{"sensor-1", key}}, "attested_psk.txt");
+  tls::ClientTlsOptions client;
+  client.server_name = "localhost";
+  client.psk_identity = "sensor-1";
+  client.psk_key = key;
+  const Status status = attest(listener, client);
+  ASSERT_TRUE(status.ok()) << status.message;
+  EXPECT_EQ(attestation_->result()->claims.at("psk_identity_sha256"),
+            attest::to_hex(sha256("sensor-1")));
+  client_->disconnect();
+}
+
+// Section 7.6: a new REQUEST on the live connection gets evidence with a new binder.
+TEST_F(AttestedConnect, ReattestationYieldsANewBinder) {
+  ASSERT_TRUE(attest().ok());
+  const std::string first_binder = attestation_->result()->claims.at("binder");
+  const Status again = client_->reauthenticate(attestation_->next_request());
+  ASSERT_TRUE(again.ok()) << again.message;
+  EXPECT_TRUE(attestation_->verified());
+  EXPECT_NE(attestation_->result()->claims.at("binder"), first_binder);
+  EXPECT_EQ(broker_.evidence_sent, 2);
+  client_->disconnect();
+}
+
+// Replay on the same connection: the first EVIDENCE does not answer the second REQUEST.
+TEST_F(AttestedConnect, ReplayedEvidenceFailsReattestation) {
+  broker_.reuse_first_evidence = true;
+  ASSERT_TRUE(attest().ok());
+  const Status again = client_->reauthenticate(attestation_->next_request());
+  EXPECT_EQ(again.kind, ErrorKind::authentication);
+  EXPECT_FALSE(attestation_->verified());
+  EXPECT_EQ(failed_check(), "session.binder");
+}
+
+TEST(AttestationPreconditions, PlainTcpIsRefused) {
+  ScriptedServer server(Bytes{});
+  auto client = server.client();
+  std::string error;
+  EXPECT_FALSE(Attestation::over(client->transport(), {}, error).has_value());
+  EXPECT_NE(error.find("attestation needs TLS"), std::string::npos) << error;
+  client->abort();
+}
+
+TEST(AttestationPreconditions, Tls12IsRefused) {
+  tls::ServerTlsOptions listener = certificate_listener();
+  listener.tls_version = "tlsv1.2";
+  ScriptedServer server([](std::size_t, const Bytes&, const tls::Session*) { return Bytes{}; },
+                        context(listener));
+  auto client = server.client(context(trusting_client()));
+  ASSERT_NE(client, nullptr);
+  std::string error;
+  EXPECT_FALSE(Attestation::over(client->transport(), {}, error).has_value());
+  EXPECT_EQ(error, "attestation needs TLS 1.3, the server negotiated TLSv1.2");
+  client->abort();
+}
+
+}  // namespace
+}  // namespace attestmq::client::testing
