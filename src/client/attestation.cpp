@@ -130,4 +130,23 @@ const std::optional<attest::VerificationResult>& Attestation::result() const {
 
 bool Attestation::verified() const { return state_->accepted; }
 
+Status connect_attested(Client& client, attest::VerifyRequest verify, ConnectOptions options,
+                        std::optional<Attestation>& attestation) {
+  std::string error;
+  attestation = Attestation::over(client.transport(), std::move(verify), error);
+  if (!attestation) {
+    client.abort();
+    return Status::failure(ErrorKind::invalid_request, "Cannot attest the broker: " + error + ".");
+  }
+  options.authentication = attestation->authentication();
+  return client.connect(options);
+}
+
+std::string rejection_reason(const std::optional<Attestation>& attestation, const Status& failure) {
+  const attest::Check* check = attestation && attestation->result()
+                                   ? attestation->result()->first_failure()
+                                   : nullptr;
+  return check != nullptr ? check->name + ": " + check->detail : failure.message;
+}
+
 }  // namespace attestmq::client
