@@ -121,6 +121,14 @@ EnhancedAuthentication Attestation::authentication() {
     return verify(*state, evidence, error);
   };
   authentication.complete = [state = state_] { return state->accepted; };
+  // Section 9.2: an EVIDENCE that does not parse (check 1) is answered with 0x81, any other
+  // failed check with 0x83.
+  authentication.refusal_reason = [state = state_] {
+    const attest::Check* failure = state->result ? state->result->first_failure() : nullptr;
+    return failure != nullptr && failure->name == "session.message"
+               ? mqtt::ReasonCode::MalformedPacket
+               : mqtt::ReasonCode::ImplementationSpecificError;
+  };
   return authentication;
 }
 

@@ -289,7 +289,10 @@ Status Client::handle_auth(const mqtt::Auth& auth) {
       auth.properties.authentication_data.value_or(mqtt::Bytes()), error);
   if (!answer) {
     // No Reason String: the server is told only that we refused.
-    return end_connection(ReasonCode::ImplementationSpecificError, ErrorKind::authentication,
+    const ReasonCode reason = authentication_->refusal_reason
+                                  ? authentication_->refusal_reason()
+                                  : ReasonCode::ImplementationSpecificError;
+    return end_connection(reason, ErrorKind::authentication,
                           fmt::format("Enhanced authentication ({}) refused the server: {}.",
                                       authentication_->method, error));
   }

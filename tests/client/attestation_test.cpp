@@ -165,6 +165,18 @@ TEST_F(AttestedConnect, EvidenceForAnotherTlsKeyIsRefused) {
   expect_refused_with_0x83(client_packets());
 }
 
+// Section 9.2: an EVIDENCE that does not parse is answered with 0x81.
+TEST_F(AttestedConnect, MalformedEvidenceGetsDisconnect0x81) {
+  broker_.corrupt_message_type = true;
+  EXPECT_EQ(attest().kind, ErrorKind::authentication);
+  EXPECT_EQ(failed_check(), "session.message");
+  const auto packets = client_packets();
+  ASSERT_EQ(packets.size(), 1u);
+  const mqtt::Packet packet = decode_one(packets[0], Version::v5);
+  ASSERT_NE(std::get_if<mqtt::Disconnect>(&packet), nullptr);
+  EXPECT_EQ(std::get<mqtt::Disconnect>(packet).reason, ReasonCode::MalformedPacket);
+}
+
 // Stripping: a CONNACK without any evidence is not a success.
 TEST_F(AttestedConnect, ConnackWithoutEvidenceIsAProtocolError) {
   broker_.skip_evidence = true;

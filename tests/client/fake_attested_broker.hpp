@@ -53,6 +53,7 @@ class FakeBroker {
   bool other_key = false;        // key substitution: evidence names another TLS key
   bool skip_evidence = false;    // stripping: CONNACK at once
   bool reuse_first_evidence = false;  // replay within the connection
+  bool corrupt_message_type = false;  // an EVIDENCE that does not parse
   std::atomic<int> evidence_sent{0};
 
  private:
@@ -92,6 +93,7 @@ class FakeBroker {
     if (!message) return {};
     if (reuse_first_evidence && !first_evidence_.empty()) *message = first_evidence_;
     if (first_evidence_.empty()) first_evidence_ = *message;
+    if (corrupt_message_type) message->front() ^= 0x0F;
     ++evidence_sent;
     mqtt::Auth auth;
     auth.reason = mqtt::ReasonCode::ContinueAuthentication;
