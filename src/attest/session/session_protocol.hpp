@@ -41,6 +41,9 @@ inline constexpr std::string_view kCachedEvidenceUnsupported =
 // Section 3.5: MQTT Authentication Data and a TLS extension body are at most 65,535 bytes.
 inline constexpr std::size_t kMaxMessageBytes = 65535;
 
+// The encode_* functions serialise what they are given: the caller keeps to section 3's bounds
+// (a Request from parse_request does; produce_evidence checks the EVIDENCE's size).
+
 // Section 3.2: REQUEST (verifier to attester).
 struct Request {
   std::uint8_t flags = 0;

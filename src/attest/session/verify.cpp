@@ -13,6 +13,10 @@ namespace attestmq::attest::session {
 
 namespace {
 
+// The `session.mode` detail: the parser's error without its check-name prefix.
+constexpr std::string_view kCachedModeDetail =
+    kCachedEvidenceUnsupported.substr(kCachedEvidenceUnsupported.find(": ") + 2);
+
 // Check 1: the EVIDENCE parses exactly and asks for client evidence only if the client offered
 // it. The verifier's own REQUEST is parsed too: its nonce and accepted types are what the
 // evidence must answer.
@@ -98,17 +102,16 @@ VerificationResult verify_evidence_message(std::span<const std::uint8_t> evidenc
   std::optional<EvidenceMessage> message;
   if (!check_message(evidence_message, expectation, request, message, result)) return result;
   if (!result.check("session.mode", message.has_value(),
-                    message ? "per-session evidence (mode 0x01)"
-                            : std::string(kCachedEvidenceUnsupported.substr(
-                                  std::string_view("session.mode: ").size())))) {
+                    message ? "per-session evidence (mode 0x01)" : std::string(kCachedModeDetail))) {
     return result;
   }
+  // The block must hold an envelope (a CMW collection, so a CBOR map the dispatcher detects
+  // as one): raw evidence would carry no claims to bind.
   const auto& envelope_bytes = message->block.envelope;
   std::string error;
   const auto envelope = parse_envelope(envelope_bytes, error);
-  if (!envelope || detect_evidence_format(envelope_bytes) != EvidenceFormat::envelope) {
-    result.check("envelope.format", false,
-                 envelope ? "the evidence block holds no envelope (a CBOR map)" : error);
+  if (!envelope) {
+    result.check("envelope.format", false, error);
     return result;
   }
   // Checks 3 and 4. `session.binder` and `session.nonce` take over from `envelope.binder`
