@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -105,7 +106,13 @@ std::vector<std::uint8_t> Attestation::next_request() {
   // RAND_bytes fails only when OpenSSL cannot seed itself; a predictable nonce would defeat
   // freshness (section 10.3, replay), so stop rather than send one.
   if (RAND_bytes(request.nonce.data(), static_cast<int>(request.nonce.size())) != 1) std::abort();
-  request.accepted_types = state_->verify.policy.accepted_types;
+  // Section 3.2: distinct codes, most preferred first (the policy's order).
+  for (const attest::EvidenceType type : state_->verify.policy.accepted_types) {
+    if (std::find(request.accepted_types.begin(), request.accepted_types.end(), type) ==
+        request.accepted_types.end()) {
+      request.accepted_types.push_back(type);
+    }
+  }
   state_->request = session::encode_request(request);
   state_->answered = false;
   state_->accepted = false;
