@@ -63,6 +63,13 @@ class FakeBroker {
       if (skip_evidence) return encode_all(mqtt::Version::v5, {connack()});
       return evidence(connect->properties.authentication_data.value_or(mqtt::Bytes()), tls);
     }
+    // SUBSCRIBE is granted QoS 0 for each filter, so attestmq sub can run against it.
+    if (const auto* subscribe = std::get_if<mqtt::Subscribe>(&packet)) {
+      mqtt::Suback granted;
+      granted.packet_id = subscribe->packet_id;
+      granted.reasons.assign(subscribe->subscriptions.size(), mqtt::ReasonCode::Success);
+      return encode_all(mqtt::Version::v5, {granted});
+    }
     const auto* auth = std::get_if<mqtt::Auth>(&packet);
     if (auth == nullptr) return {};
     if (auth->reason == mqtt::ReasonCode::ReAuthenticate) {
@@ -75,7 +82,11 @@ class FakeBroker {
     }
     mqtt::Auth done;
     done.properties.authentication_method = session::kAuthenticationMethod;
-    return encode_all(mqtt::Version::v5, {done});
+    // Then a publication, which tells a subscriber that the re-attestation is over.
+    mqtt::Publish after;
+    after.topic = "attested";
+    after.payload = mqtt::Bytes(reinterpret_cast<const std::uint8_t*>("re-attested"), 11);
+    return encode_all(mqtt::Version::v5, {done, after});
   }
 
   Bytes evidence(mqtt::Bytes request_bytes, const tls::Session& tls) {
