@@ -40,7 +40,9 @@ std::array<std::uint8_t, 32> sha256(std::string_view bytes) {
 session::TlsIdentity broker_identity(const tls::Session& tls) {
   session::TlsIdentity identity;
   identity.certificate_key_sha256 = tls.peer_certificate_key_sha256();
-  if (!tls.peer().psk_identity.empty()) identity.psk_identity_sha256 = sha256(tls.peer().psk_identity);
+  if (!tls.peer().psk_identity.empty()) {
+    identity.psk_identity_sha256 = sha256(tls.peer().psk_identity);
+  }
   return identity;
 }
 
@@ -89,7 +91,8 @@ std::optional<Attestation> Attestation::over(const Transport& transport,
     return std::nullopt;
   }
   if (tls->peer().protocol != "TLSv1.3") {
-    error = fmt::format("attestation needs TLS 1.3, the server negotiated {}", tls->peer().protocol);
+    error = fmt::format("attestation needs TLS 1.3, the server negotiated {}",
+                        tls->peer().protocol);
     return std::nullopt;
   }
   if (tls->resumed()) {

@@ -268,7 +268,8 @@ Status Client::handle_auth(const mqtt::Auth& auth) {
   }
   // MQTT-4.12.0-5 and MQTT-4.12.1-1: one method for the whole connection.
   if (auth.properties.authentication_method != std::string_view(authentication_->method)) {
-    return protocol_violation(ReasonCode::ProtocolError, "AUTH names another authentication method");
+    return protocol_violation(ReasonCode::ProtocolError,
+                              "AUTH names another authentication method");
   }
   // MQTT 5.0 section 4.12.1: AUTH 0x00 ends a re-authentication; CONNACK ends the first.
   if (auth.reason == ReasonCode::Success && connected_) {

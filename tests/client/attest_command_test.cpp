@@ -103,7 +103,8 @@ TEST_F(AttestCommand, EvidenceForAnotherKeyIsNamed) {
 }
 
 TEST_F(AttestCommand, PubAttestsBeforePublishing) {
-  const ProcessRun run_ok = run("pub --attest {policy} --cafile {ca} -h 127.0.0.1 -p {port} -t t -m m");
+  const ProcessRun run_ok =
+      run("pub --attest {policy} --cafile {ca} -h 127.0.0.1 -p {port} -t t -m m");
   EXPECT_EQ(run_ok.exit_status, 0) << run_ok.output;
   EXPECT_EQ(broker_.evidence_sent, 1);
 }

@@ -97,9 +97,12 @@ class FakeBroker {
     const auto binder = tls.export_keying_material(label, request_bytes, session::kBinderBytes);
     session::TlsIdentity identity;
     identity.certificate_key_sha256 = tls.local_certificate_key_sha256();
-    if (!tls.peer().psk_identity.empty()) identity.psk_identity_sha256 = sha256(tls.peer().psk_identity);
+    if (!tls.peer().psk_identity.empty()) {
+      identity.psk_identity_sha256 = sha256(tls.peer().psk_identity);
+    }
     if (other_key) identity.certificate_key_sha256 = sha256("another key");
-    auto message = session::produce_evidence(*provider_, *request, *binder, identity, module, error);
+    auto message =
+        session::produce_evidence(*provider_, *request, *binder, identity, module, error);
     EXPECT_TRUE(message) << error;
     if (!message) return {};
     if (reuse_first_evidence && !first_evidence_.empty()) *message = first_evidence_;
