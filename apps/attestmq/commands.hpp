@@ -8,6 +8,7 @@ int pub_main(int argc, char** argv);
 int sub_main(int argc, char** argv);
 int bench_main(int argc, char** argv);
 int verify_main(int argc, char** argv);
+int attest_main(int argc, char** argv);
 int passwd_main(int argc, char** argv);
 
 }  // namespace attestmq::app

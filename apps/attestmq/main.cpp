@@ -19,6 +19,7 @@ constexpr Subcommand kSubcommands[] = {
     {"sub", attestmq::app::sub_main, "subscribe and print messages (like mosquitto_sub)"},
     {"bench", attestmq::app::bench_main, "load generator: throughput and latency"},
     {"verify", attestmq::app::verify_main, "verify attestation evidence offline"},
+    {"attest", attestmq::app::attest_main, "verify that a broker runs in a TEE (attested session)"},
     {"passwd", attestmq::app::passwd_main, "manage password files (like mosquitto_passwd)"},
 };
 

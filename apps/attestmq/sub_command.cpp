@@ -37,6 +37,7 @@ struct SubArguments {
   std::vector<std::string> filtered_out;
   int count = 0;
   int timeout_seconds = 0;
+  int attest_every_seconds = 0;
   bool verbose = false;
   bool no_newline = false;
   bool no_stale_retained = false;
@@ -66,6 +67,12 @@ void print(const SubArguments& args, const client::ReceivedMessage& message) {
 
 int session_failed(const client::CommandLine& cli, const Status& status) {
   cli.report("Error: " + status.message);
+  return 1;
+}
+
+int reattestation_failed(client::CommandLine& cli, const Status& status) {
+  cli.report("Error: re-attestation failed: " +
+             client::rejection_reason(cli.attestation(), status));
   return 1;
 }
 
@@ -119,6 +126,10 @@ int run(client::CommandLine& cli, const SubArguments& args) {
   }
   if (args.count < 0) return cli.usage_error("Invalid -C count.");
   if (args.timeout_seconds < 0) return cli.usage_error("Invalid -W timeout.");
+  if (args.attest_every_seconds < 0) return cli.usage_error("Invalid --attest-every interval.");
+  if (args.attest_every_seconds > 0 && !cli.was_given("--attest")) {
+    return cli.usage_error("--attest-every needs --attest.");
+  }
   client::ConnectOptions options;
   if (auto exit_code = cli.connect_options(options)) return *exit_code;
 
@@ -131,8 +142,18 @@ int run(client::CommandLine& cli, const SubArguments& args) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(args.timeout_seconds);
   if (int failed = set_up_subscriptions(cli, *session, args); failed != 0) return failed;
 
+  // docs/attestation.md section 7.6: fresh evidence on the live connection, every N seconds.
+  const auto attest_interval = std::chrono::seconds(args.attest_every_seconds);
+  auto next_attestation = std::chrono::steady_clock::now() + attest_interval;
   int printed = 0;
   while (g_stop == 0 && (args.count == 0 || printed < args.count)) {
+    if (args.attest_every_seconds > 0 && std::chrono::steady_clock::now() >= next_attestation) {
+      if (Status again = session->reauthenticate(cli.attestation()->next_request());
+          !again.ok()) {
+        return reattestation_failed(cli, again);
+      }
+      next_attestation = std::chrono::steady_clock::now() + attest_interval;
+    }
     if (args.timeout_seconds > 0 && std::chrono::steady_clock::now() >= deadline) {
       session->disconnect(cli.disconnect_options());
       cli.report("Timed out");
@@ -175,6 +196,9 @@ int sub_main(int argc, char** argv) {
   app.add_flag("-R", args.no_stale_retained, "do not print stale retained messages");
   app.add_flag("--nl", args.no_local, "MQTT 5: no local, do not receive our own publications");
   app.add_flag("--rap", args.retain_as_published, "MQTT 5: retain as published");
+  app.add_option("--attest-every", args.attest_every_seconds,
+                 "with --attest: re-attest the broker on the live connection every SECONDS "
+                 "(MQTT 5 re-authentication)");
   if (auto exit_code = cli.parse(argc, argv)) return *exit_code;
   return run(cli, args);
 }

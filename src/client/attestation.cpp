@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -39,7 +40,9 @@ std::array<std::uint8_t, 32> sha256(std::string_view bytes) {
 session::TlsIdentity broker_identity(const tls::Session& tls) {
   session::TlsIdentity identity;
   identity.certificate_key_sha256 = tls.peer_certificate_key_sha256();
-  if (!tls.peer().psk_identity.empty()) identity.psk_identity_sha256 = sha256(tls.peer().psk_identity);
+  if (!tls.peer().psk_identity.empty()) {
+    identity.psk_identity_sha256 = sha256(tls.peer().psk_identity);
+  }
   return identity;
 }
 
@@ -88,7 +91,8 @@ std::optional<Attestation> Attestation::over(const Transport& transport,
     return std::nullopt;
   }
   if (tls->peer().protocol != "TLSv1.3") {
-    error = fmt::format("attestation needs TLS 1.3, the server negotiated {}", tls->peer().protocol);
+    error = fmt::format("attestation needs TLS 1.3, the server negotiated {}",
+                        tls->peer().protocol);
     return std::nullopt;
   }
   if (tls->resumed()) {
@@ -105,7 +109,13 @@ std::vector<std::uint8_t> Attestation::next_request() {
   // RAND_bytes fails only when OpenSSL cannot seed itself; a predictable nonce would defeat
   // freshness (section 10.3, replay), so stop rather than send one.
   if (RAND_bytes(request.nonce.data(), static_cast<int>(request.nonce.size())) != 1) std::abort();
-  request.accepted_types = state_->verify.policy.accepted_types;
+  // Section 3.2: distinct codes, most preferred first (the policy's order).
+  for (const attest::EvidenceType type : state_->verify.policy.accepted_types) {
+    if (std::find(request.accepted_types.begin(), request.accepted_types.end(), type) ==
+        request.accepted_types.end()) {
+      request.accepted_types.push_back(type);
+    }
+  }
   state_->request = session::encode_request(request);
   state_->answered = false;
   state_->accepted = false;
@@ -121,6 +131,14 @@ EnhancedAuthentication Attestation::authentication() {
     return verify(*state, evidence, error);
   };
   authentication.complete = [state = state_] { return state->accepted; };
+  // Section 9.2: an EVIDENCE that does not parse (check 1) is answered with 0x81, any other
+  // failed check with 0x83.
+  authentication.refusal_reason = [state = state_] {
+    const attest::Check* failure = state->result ? state->result->first_failure() : nullptr;
+    return failure != nullptr && failure->name == "session.message"
+               ? mqtt::ReasonCode::MalformedPacket
+               : mqtt::ReasonCode::ImplementationSpecificError;
+  };
   return authentication;
 }
 
@@ -129,5 +147,24 @@ const std::optional<attest::VerificationResult>& Attestation::result() const {
 }
 
 bool Attestation::verified() const { return state_->accepted; }
+
+Status connect_attested(Client& client, attest::VerifyRequest verify, ConnectOptions options,
+                        std::optional<Attestation>& attestation) {
+  std::string error;
+  attestation = Attestation::over(client.transport(), std::move(verify), error);
+  if (!attestation) {
+    client.abort();
+    return Status::failure(ErrorKind::invalid_request, "Cannot attest the broker: " + error + ".");
+  }
+  options.authentication = attestation->authentication();
+  return client.connect(options);
+}
+
+std::string rejection_reason(const std::optional<Attestation>& attestation, const Status& failure) {
+  const attest::Check* check = attestation && attestation->result()
+                                   ? attestation->result()->first_failure()
+                                   : nullptr;
+  return check != nullptr ? check->name + ": " + check->detail : failure.message;
+}
 
 }  // namespace attestmq::client

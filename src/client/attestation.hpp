@@ -10,6 +10,7 @@
 
 #include "attest/common/verification.hpp"
 #include "attest/verifier.hpp"
+#include "client/client.hpp"
 #include "client/session_options.hpp"
 #include "client/transport.hpp"
 
@@ -43,5 +44,16 @@ class Attestation {
   explicit Attestation(std::shared_ptr<State> state) : state_(std::move(state)) {}
   std::shared_ptr<State> state_;
 };
+
+// Section 7.2: connects `client` (not yet connected) with the broker attested in CONNECT.
+// `attestation` is set as soon as the client's transport qualifies, so the caller can report
+// the verdict (result()) whatever the outcome; a refused EVIDENCE fails with
+// ErrorKind::authentication, a transport that cannot carry attestation with invalid_request.
+Status connect_attested(Client& client, attest::VerifyRequest verify, ConnectOptions options,
+                        std::optional<Attestation>& attestation);
+
+// Why attesting failed, for an error line: the first failed check of the latest EVIDENCE
+// ("session.tls_key: evidence names another TLS key"), else the failure's message.
+std::string rejection_reason(const std::optional<Attestation>& attestation, const Status& failure);
 
 }  // namespace attestmq::client

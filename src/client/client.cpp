@@ -96,8 +96,9 @@ Status Client::connect(const ConnectOptions& options) {
   while (!connected_) {
     if (Status step = pump(deadline); !step.ok()) {
       if (step.kind == ErrorKind::timeout) {
-        close_connection();
-        step.message = "No CONNACK from the server in time.";
+        // During an AUTH exchange the server is told why (docs/attestation.md section 9.2).
+        return end_connection(ReasonCode::ImplementationSpecificError, ErrorKind::timeout,
+                              "No CONNACK from the server in time.");
       }
       return step;
     }

@@ -268,7 +268,8 @@ Status Client::handle_auth(const mqtt::Auth& auth) {
   }
   // MQTT-4.12.0-5 and MQTT-4.12.1-1: one method for the whole connection.
   if (auth.properties.authentication_method != std::string_view(authentication_->method)) {
-    return protocol_violation(ReasonCode::ProtocolError, "AUTH names another authentication method");
+    return protocol_violation(ReasonCode::ProtocolError,
+                              "AUTH names another authentication method");
   }
   // MQTT 5.0 section 4.12.1: AUTH 0x00 ends a re-authentication; CONNACK ends the first.
   if (auth.reason == ReasonCode::Success && connected_) {
@@ -289,7 +290,10 @@ Status Client::handle_auth(const mqtt::Auth& auth) {
       auth.properties.authentication_data.value_or(mqtt::Bytes()), error);
   if (!answer) {
     // No Reason String: the server is told only that we refused.
-    return end_connection(ReasonCode::ImplementationSpecificError, ErrorKind::authentication,
+    const ReasonCode reason = authentication_->refusal_reason
+                                  ? authentication_->refusal_reason()
+                                  : ReasonCode::ImplementationSpecificError;
+    return end_connection(reason, ErrorKind::authentication,
                           fmt::format("Enhanced authentication ({}) refused the server: {}.",
                                       authentication_->method, error));
   }

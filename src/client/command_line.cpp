@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 
 #include "client/connack_text.hpp"
-#include "client/tcp_transport.hpp"
 #include "client/tls_transport.hpp"
 #include "mqtt/topic.hpp"
 
@@ -85,6 +84,12 @@ CommandLine::CommandLine(std::string program, const std::string& description,
                   "MQTT 5 property: -D COMMAND IDENTIFIER VALUE, e.g. -D connect user-property "
                   "NAME VALUE; COMMAND is connect, will, disconnect (and publish for pub)");
   add_tls_options(app_, c.tls);
+  app_.add_option("--attest", c.attest_policy,
+                  "verify that the broker runs in a TEE (docs/attestation.md) against this policy "
+                  "(docs/policy.md) before anything else; needs TLS 1.3 and MQTT 5");
+  app_.add_option("--attest-transport", c.attest_transport,
+                  "auth (MQTT 5 enhanced authentication, the default) or handshake")
+      ->check(CLI::IsMember({"auth", "handshake"}));
 }
 
 std::optional<int> CommandLine::parse(int argc, char** argv) {
@@ -112,6 +117,38 @@ std::optional<int> CommandLine::parse(int argc, char** argv) {
     tls_ = std::move(tls_options);
     if (!was_given("-p")) common_.port = kSecureMqttPort;
   }
+  return parse_attestation();
+}
+
+std::optional<int> CommandLine::parse_attestation() {
+  auto& c = common_;
+  if (!was_given("--attest")) {
+    if (was_given("--attest-transport")) return usage_error("--attest-transport needs --attest.");
+    return std::nullopt;
+  }
+  const auto attest_usage_error = [this](const std::string& message) {
+    usage_error(message);
+    return kAttestUsageExitCode;
+  };
+  if (c.attest_transport == "handshake") {
+    return attest_usage_error("transport A is not implemented yet.");
+  }
+  // docs/attestation.md section 9.2: transport B is MQTT 5 enhanced authentication.
+  if (!was_given("-V")) c.protocol_version = "5";
+  mqtt::Version version = mqtt::Version::v5;
+  if (parse_version(c.protocol_version, version) && version != mqtt::Version::v5) {
+    return attest_usage_error(
+        "MQTT 3.1.1 has no AUTH packet: use --attest-transport handshake");
+  }
+  if (!tls_) return usage_error("--attest needs TLS: give --cafile, --capath or --psk.");
+  // Section 7.1: TLS 1.3 only, so a downgrade to 1.2 fails in the handshake.
+  if (tls_->tls_version == "tlsv1.2") return usage_error("--attest needs TLS 1.3.");
+  tls_->tls_version = "tlsv1.3";
+  std::string error;
+  auto policy = attest::load_policy(c.attest_policy, error);
+  if (!policy) return usage_error("--attest: " + error);
+  attest_.emplace();
+  attest_->policy = std::move(*policy);
   return std::nullopt;
 }
 
@@ -184,6 +221,10 @@ std::optional<int> CommandLine::connect_options(ConnectOptions& options) const {
     options.receive_maximum = p.receive_maximum;
     options.topic_alias_maximum = p.topic_alias_maximum;
     options.maximum_packet_size = p.maximum_packet_size;
+    // docs/attestation.md section 7.3: room for the largest EVIDENCE.
+    if (attest_ && p.maximum_packet_size && *p.maximum_packet_size < 65536) {
+      return usage_error("--attest needs a maximum-packet-size of at least 65536.");
+    }
     options.request_problem_information = p.request_problem_information;
     options.request_response_information = p.request_response_information;
     options.user_properties = p.user_properties;
@@ -192,27 +233,13 @@ std::optional<int> CommandLine::connect_options(ConnectOptions& options) const {
 }
 
 std::optional<int> CommandLine::open_session(const ConnectOptions& options,
-                                             std::unique_ptr<Client>& client) const {
+                                             std::unique_ptr<Client>& client) {
   std::unique_ptr<Transport> transport;
-  if (Status connected = TcpTransport::connect(common_.host, static_cast<std::uint16_t>(common_.port),
-                                               kNetworkTimeout, transport);
-      !connected.ok()) {
-    report("Error: " + connected.message);
-    return 1;
-  }
-  if (tls_) {
-    std::string error;
-    auto context = tls::Context::client(*tls_, error);
-    if (!context) {
-      report("Error: Problem setting TLS options: " + error);
-      return 1;
-    }
-    if (Status secured = TlsTransport::connect(std::move(transport), std::move(context),
-                                               kNetworkTimeout, transport);
-        !secured.ok()) {
-      report("Error: " + secured.message);
-      return exit_code_for(secured);
-    }
+  if (Status opened = open_transport(common_.host, static_cast<std::uint16_t>(common_.port), tls_,
+                                     kNetworkTimeout, transport);
+      !opened.ok()) {
+    report("Error: " + opened.message);
+    return exit_code_for(opened);
   }
   client = std::make_unique<Client>(std::move(transport));
   if (common_.debug) {
@@ -221,8 +248,13 @@ std::optional<int> CommandLine::open_session(const ConnectOptions& options,
       std::fflush(stdout);
     });
   }
-  Status session = client->connect(options);
+  Status session = attest_ ? connect_attested(*client, *attest_, options, attestation_)
+                          : client->connect(options);
   if (session.ok()) return std::nullopt;
+  if (session.kind == ErrorKind::authentication) {
+    report("Error: attestation rejected: " + rejection_reason(attestation_, session));
+    return 1;
+  }
   if (session.kind != ErrorKind::refused) {
     report("Error: " + session.message);
     return exit_code_for(session);

@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "attest/verifier.hpp"
+#include "client/attestation.hpp"
 #include "client/client.hpp"
 #include "client/property_arguments.hpp"
 #include "client/session_options.hpp"
@@ -41,7 +43,13 @@ struct CommonArguments {
   bool will_retain = false;
   PropertyArguments properties;
   TlsArguments tls;
+  std::string attest_policy;             // --attest POLICY
+  std::string attest_transport = "auth";  // --attest-transport
 };
+
+// Exit status of a usage error about attestation, as `attestmq attest` and
+// docs/attestation.md section 9.2 give it (mosquitto's usage errors are 1).
+inline constexpr int kAttestUsageExitCode = 2;
 
 class CommandLine {
  public:
@@ -70,11 +78,14 @@ class CommandLine {
   // The TLS settings when --cafile, --capath or --psk was given.
   const std::optional<tls::ClientTlsOptions>& tls() const { return tls_; }
 
-  // Connects over TCP (and TLS when asked) and opens the MQTT session. On failure prints why
-  // and returns the exit code: the CONNACK code when the server refused (like mosquitto),
-  // kTlsFailedExitCode when TLS failed, otherwise 1.
-  std::optional<int> open_session(const ConnectOptions& options,
-                                  std::unique_ptr<Client>& client) const;
+  // Connects over TCP (and TLS when asked) and opens the MQTT session, with the broker
+  // attested first under --attest. On failure prints why and returns the exit code: the
+  // CONNACK code when the server refused (like mosquitto), kTlsFailedExitCode when TLS
+  // failed, otherwise 1 (also for rejected evidence, naming the failed check).
+  std::optional<int> open_session(const ConnectOptions& options, std::unique_ptr<Client>& client);
+
+  // Under --attest, once open_session() succeeded: the attestation, for re-attestation.
+  std::optional<Attestation>& attestation() { return attestation_; }
 
   // DISCONNECT options from `-D disconnect ...`.
   DisconnectOptions disconnect_options() const;
@@ -82,11 +93,16 @@ class CommandLine {
   bool was_given(const std::string& option) const { return app_.count(option) > 0; }
 
  private:
+  // --attest and --attest-transport, after the TLS options.
+  std::optional<int> parse_attestation();
+
   std::string program_;
   unsigned property_commands_;
   CLI::App app_;
   CommonArguments common_;
   std::optional<tls::ClientTlsOptions> tls_;
+  std::optional<attest::VerifyRequest> attest_;  // --attest: what the evidence must satisfy
+  std::optional<Attestation> attestation_;
 };
 
 }  // namespace attestmq::client

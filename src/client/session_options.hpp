@@ -29,8 +29,9 @@ struct EnhancedAuthentication {
   std::string method;              // Authentication Method (property 0x15), compared byte for byte
   std::vector<std::uint8_t> data;  // Authentication Data (property 0x16) of CONNECT
   // Answers the Authentication Data of the server's AUTH 0x18 with the data of our AUTH 0x18.
-  // nullopt refuses: the client sends DISCONNECT 0x83 without a Reason String (the server
-  // learns nothing of why) and the call fails with `error` in its message.
+  // nullopt refuses: the client sends DISCONNECT (0x83 unless refusal_reason says otherwise)
+  // without a Reason String (the server learns nothing of why) and the call fails with
+  // `error` in its message.
   std::function<std::optional<std::vector<std::uint8_t>>(std::span<const std::uint8_t> server_data,
                                                          std::string& error)>
       respond;
@@ -38,6 +39,9 @@ struct EnhancedAuthentication {
   // AUTH 0x00) while it says false is a protocol violation: a method that must see the
   // server's data first cannot be skipped by a server that just says yes. Empty: any time.
   std::function<bool()> complete;
+  // The DISCONNECT reason after respond() refused (MQTT 5.0 section 3.14.2.1): a method may
+  // say 0x81 Malformed Packet for data it could not parse. Empty: 0x83.
+  std::function<mqtt::ReasonCode()> refusal_reason;
 };
 
 struct ConnectOptions {

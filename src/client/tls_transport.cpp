@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "client/tcp_transport.hpp"
+
 namespace attestmq::client {
 namespace {
 
@@ -129,6 +131,25 @@ Status TlsTransport::send_records(std::chrono::milliseconds timeout) {
 
 Status TlsTransport::failed(const char* when) const {
   return Status::failure(ErrorKind::tls, fmt::format("{}: {}.", when, session_.error()));
+}
+
+Status open_transport(const std::string& host, std::uint16_t port,
+                      const std::optional<tls::ClientTlsOptions>& tls,
+                      std::chrono::milliseconds timeout, std::unique_ptr<Transport>& transport) {
+  std::unique_ptr<Transport> tcp;
+  if (Status connected = TcpTransport::connect(host, port, timeout, tcp); !connected.ok()) {
+    return connected;
+  }
+  if (!tls) {
+    transport = std::move(tcp);
+    return Status::success();
+  }
+  std::string error;
+  auto context = tls::Context::client(*tls, error);
+  if (!context) {
+    return Status::failure(ErrorKind::invalid_request, "Problem setting TLS options: " + error);
+  }
+  return TlsTransport::connect(std::move(tcp), std::move(context), timeout, transport);
 }
 
 }  // namespace attestmq::client

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "client/transport.hpp"
@@ -46,5 +48,11 @@ class TlsTransport final : public Transport {
   std::size_t plaintext_begin_ = 0;
   bool received_application_data_ = false;
 };
+
+// A TCP connection to host:port, under TLS with `tls` when it is set: how the CLI reaches a
+// broker. Failures say why ("Problem setting TLS options: cafile ...", the handshake's error).
+Status open_transport(const std::string& host, std::uint16_t port,
+                      const std::optional<tls::ClientTlsOptions>& tls,
+                      std::chrono::milliseconds timeout, std::unique_ptr<Transport>& transport);
 
 }  // namespace attestmq::client

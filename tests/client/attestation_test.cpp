@@ -8,21 +8,18 @@
 
 #include <atomic>
 
-#include "../attest/provider_test_support.hpp"
 #include "attest/common/hex.hpp"
 #include "attest/session/session_protocol.hpp"
-#include "attest/sim/sim_provider.hpp"
 #include "client/attestation.hpp"
+#include "fake_attested_broker.hpp"
 #include "scripted_server.hpp"
 #include "test_pki.hpp"
 
 namespace attestmq::client::testing {
 namespace {
 
-namespace session = attest::session;
 using mqtt::ReasonCode;
 using mqtt::Version;
-using Bytes = std::vector<std::uint8_t>;
 
 test::TestPki& pki() {
   static test::TestPki instance;
@@ -56,100 +53,6 @@ tls::ClientTlsOptions trusting_client() {
   options.server_name = "localhost";
   return options;
 }
-
-std::array<std::uint8_t, 32> sha256(std::string_view text) {
-  std::array<std::uint8_t, 32> digest{};
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  return digest;
-}
-
-// The attester's side of section 7.4 with the session library, and the ways to cheat.
-class FakeBroker {
- public:
-  FakeBroker() {
-    attest::ProviderConfig config;
-    config.kind = "sim";
-    config.sim_key_file = dir_.path() / "sim-platform.pem";
-    config.sim_measurement.fill(0x5a);
-    std::string error;
-    auto provider = attest::make_provider(config, error);
-    EXPECT_TRUE(provider) << error;
-    provider_.reset(static_cast<attest::SimProvider*>(provider.release()));
-    module.fill(0x11);
-  }
-
-  std::string root_pem() const { return provider_->public_key_pem(); }
-
-  ScriptedServer::Responder responder() {
-    return [this](std::size_t, const Bytes& bytes, const tls::Session* tls) {
-      return answer(bytes, *tls);
-    };
-  }
-
-  std::array<std::uint8_t, 32> module{};
-  std::string_view label = session::kBrokerBinderLabel;  // the client's: reflection
-  bool other_key = false;        // key substitution: evidence names another TLS key
-  bool skip_evidence = false;    // stripping: CONNACK at once
-  bool reuse_first_evidence = false;  // replay within the connection
-  std::atomic<int> evidence_sent{0};
-
- private:
-  Bytes answer(const Bytes& bytes, const tls::Session& tls) {
-    const mqtt::Packet packet = decode_one(bytes, Version::v5);
-    if (const auto* connect = std::get_if<mqtt::Connect>(&packet)) {
-      if (skip_evidence) return encode_all(Version::v5, {connack()});
-      return evidence(connect->properties.authentication_data.value_or(mqtt::Bytes()), tls);
-    }
-    const auto* auth = std::get_if<mqtt::Auth>(&packet);
-    if (auth == nullptr) return {};
-    if (auth->reason == ReasonCode::ReAuthenticate) {
-      return evidence(auth->properties.authentication_data.value_or(mqtt::Bytes()), tls);
-    }
-    // The ANSWER: CONNACK the first time, AUTH 0x00 after a re-attestation.
-    if (!connected_) {
-      connected_ = true;
-      return encode_all(Version::v5, {connack()});
-    }
-    mqtt::Auth done;
-    done.properties.authentication_method = session::kAuthenticationMethod;
-    return encode_all(Version::v5, {done});
-  }
-
-  Bytes evidence(mqtt::Bytes request_bytes, const tls::Session& tls) {
-    std::string error;
-    const auto request = session::parse_request(request_bytes, error);
-    EXPECT_TRUE(request) << error;
-    if (!request) return {};
-    const auto binder = tls.export_keying_material(label, request_bytes, session::kBinderBytes);
-    session::TlsIdentity identity;
-    identity.certificate_key_sha256 = tls.local_certificate_key_sha256();
-    if (!tls.peer().psk_identity.empty()) identity.psk_identity_sha256 = sha256(tls.peer().psk_identity);
-    if (other_key) identity.certificate_key_sha256 = sha256("another key");
-    auto message = session::produce_evidence(*provider_, *request, *binder, identity, module, error);
-    EXPECT_TRUE(message) << error;
-    if (!message) return {};
-    if (reuse_first_evidence && !first_evidence_.empty()) *message = first_evidence_;
-    if (first_evidence_.empty()) first_evidence_ = *message;
-    ++evidence_sent;
-    mqtt::Auth auth;
-    auth.reason = ReasonCode::ContinueAuthentication;
-    auth.properties.authentication_method = session::kAuthenticationMethod;
-    auth.properties.authentication_data = mqtt::Bytes(*message);
-    return encode_all(Version::v5, {auth});
-  }
-
-  static mqtt::Connack connack() {
-    mqtt::Connack packet;
-    packet.properties.authentication_method = session::kAuthenticationMethod;
-    return packet;
-  }
-
-  attest::testing::ScratchDir dir_;
-  std::unique_ptr<attest::SimProvider> provider_;
-  bool connected_ = false;
-  Bytes first_evidence_;
-};
 
 class AttestedConnect : public ::testing::Test {
  protected:
@@ -260,6 +163,18 @@ TEST_F(AttestedConnect, EvidenceForAnotherTlsKeyIsRefused) {
   EXPECT_EQ(attest().kind, ErrorKind::authentication);
   EXPECT_EQ(failed_check(), "session.tls_key");
   expect_refused_with_0x83(client_packets());
+}
+
+// Section 9.2: an EVIDENCE that does not parse is answered with 0x81.
+TEST_F(AttestedConnect, MalformedEvidenceGetsDisconnect0x81) {
+  broker_.corrupt_message_type = true;
+  EXPECT_EQ(attest().kind, ErrorKind::authentication);
+  EXPECT_EQ(failed_check(), "session.message");
+  const auto packets = client_packets();
+  ASSERT_EQ(packets.size(), 1u);
+  const mqtt::Packet packet = decode_one(packets[0], Version::v5);
+  ASSERT_NE(std::get_if<mqtt::Disconnect>(&packet), nullptr);
+  EXPECT_EQ(std::get<mqtt::Disconnect>(packet).reason, ReasonCode::MalformedPacket);
 }
 
 // Stripping: a CONNACK without any evidence is not a success.

@@ -205,6 +205,20 @@ TEST(EnhancedAuth, RefusalSendsDisconnect0x83WithoutReasonString) {
   EXPECT_FALSE(disconnect.properties.reason_string.has_value());
 }
 
+// The server never answers: the client gives up with DISCONNECT 0x83.
+TEST(EnhancedAuth, SilentServerGetsDisconnect0x83) {
+  ScriptedServer server(std::vector<std::uint8_t>{});
+  Method method;
+  auto o = options(method);
+  o.timeout = std::chrono::milliseconds(300);
+  auto client = server.client();
+  const Status status = client->connect(o);
+  EXPECT_EQ(status.kind, ErrorKind::timeout);
+  EXPECT_EQ(status.message, "No CONNACK from the server in time.");
+  EXPECT_EQ(packet_as<mqtt::Disconnect>(server.packets_from_client(), 0).reason,
+            ReasonCode::ImplementationSpecificError);
+}
+
 TEST(EnhancedAuth, RefusedConnackIsReportedAsARefusal) {
   mqtt::Connack refusal = connack();
   refusal.reason = ReasonCode::BadAuthenticationMethod;

@@ -38,6 +38,8 @@ class ScriptedServer {
   // with `tls` (a client context), nullptr if the handshake failed.
   std::unique_ptr<Client> client(std::shared_ptr<const tls::Context> tls = nullptr);
 
+  std::uint16_t port() const { return port_; }
+
   // Waits until the client closed the connection (at most 5 s) and returns the packets it
   // sent after CONNECT, each encoded whole.
   std::vector<std::vector<std::uint8_t>> packets_from_client();
