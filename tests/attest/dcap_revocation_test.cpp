@@ -108,6 +108,31 @@ TEST_F(DcapRevocation, RootCrlSignedByAnotherKeyFailsTheTcbSigningChain) {
   EXPECT_EQ(failed_check(verify(bundle)), "collateral.tcb_info.crl.signature");
 }
 
+std::string pem_of(X509* certificate) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_X509(bio.get(), certificate);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+// An independent review's bypass: a genuine Intel CA slipped into the TCB Info issuer chain is
+// skipped by path validation, but revocation went by position and checked the TCB Signing
+// certificate against that CA's CRL instead of the root's. The path must be the chain.
+TEST_F(DcapRevocation, ACertificateOffThePathInAnIssuerChainIsRefused) {
+  const auto chain = pck_chain();
+  ASSERT_EQ(chain.size(), 3u);
+  const std::string bundle =
+      edit_collateral(tdx.collateral, "tcb_info_issuer_chain", [&](std::string& pem) {
+        const auto certs = parse_pem_certificates(pem);
+        ASSERT_EQ(certs.size(), 2u);
+        pem = pem_of(certs[0].get()) + pem_of(chain[1].get()) + pem_of(certs[1].get());
+      });
+  const auto r = verify(bundle);
+  EXPECT_EQ(failed_check(r), "collateral.tcb_info.chain") << describe(r);
+  EXPECT_NE(failure_detail(r).find("off that path"), std::string::npos) << failure_detail(r);
+}
+
 // dcap-qvl's root CRL is current until 2026-04-03 and the TCB Signing certificate for years
 // after: a month later the root CRL, not the certificate, is what fails.
 TEST_F(DcapRevocation, RootCrlPastItsNextUpdateFailsTheTcbSigningChain) {

@@ -153,6 +153,20 @@ ChainVerdict verify_chain_to_pinned_root(const std::vector<X509Ptr>& chain, X509
                        std::to_string(depth) + (bad ? " (\"" + certificate_subject(bad) + "\")" : "") +
                        " at " + format_iso8601_utc(at)};
   }
+  // Revocation is then checked link by link along `chain` (revocation.cpp), so the path OpenSSL
+  // validated must be exactly `chain`: an extra certificate it skipped would pair a certificate
+  // with something other than its issuer, and check it against the wrong CRL.
+  STACK_OF(X509)* path = X509_STORE_CTX_get0_chain(ctx.get());
+  bool exact = path != nullptr && sk_X509_num(path) == static_cast<int>(chain.size());
+  for (std::size_t i = 0; exact && i + 1 < chain.size(); ++i) {
+    exact = X509_cmp(sk_X509_value(path, static_cast<int>(i)), chain[i].get()) == 0;
+  }
+  if (!exact) {
+    return {false, std::to_string(chain.size()) + " certificates given, but the path to the pinned "
+                                                  "root is " +
+                       std::to_string(path ? sk_X509_num(path) : 0) +
+                       " long: the chain holds certificates off that path"};
+  }
   return {true, std::to_string(chain.size()) + " certificates verified to the pinned root at " +
                     format_iso8601_utc(at)};
 }
