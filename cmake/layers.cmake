@@ -8,7 +8,7 @@ set(ATTESTMQ_LAYER_USES_mqtt "")
 set(ATTESTMQ_LAYER_USES_broker mqtt)
 set(ATTESTMQ_LAYER_USES_tls "")
 set(ATTESTMQ_LAYER_USES_config mqtt broker tls)
-set(ATTESTMQ_LAYER_USES_server mqtt broker tls config)
+set(ATTESTMQ_LAYER_USES_server mqtt broker tls config attest)
 # The client library must not carry the engine or the mosquitto.conf reader into the
 # pub/sub/bench clients; it verifies attested sessions with attest/.
 set(ATTESTMQ_LAYER_USES_client mqtt tls attest)

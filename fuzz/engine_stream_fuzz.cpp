@@ -144,6 +144,8 @@ class RecordingHost final : public attestmq::broker::Host {
   }
   // The fuzzed broker has no password_file (anonymous clients), so nothing is ever checked.
   void check_password(ConnId, attestmq::broker::PasswordCheck) override { require(false); }
+  // Nor does it offer any enhanced authentication method.
+  void authentication_step(ConnId, attestmq::broker::AuthenticationStep) override { require(false); }
 
   void report_gone(ConnId conn) {
     Peer& peer = peers.at(conn);

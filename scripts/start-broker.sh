@@ -63,7 +63,9 @@ done
 
 ca=$(realpath "$tls_dir/ca.crt")
 echo "start-broker: plain MQTT on port 1883, MQTT over TLS on port 8883 ($config)."
+echo "start-broker: the TLS listener offers attested sessions with the sim TEE (SIMULATED)."
 echo "start-broker: the TLS certificate's CA is $ca, e.g."
 echo "  mosquitto_sub -h localhost -p 8883 --cafile $ca -t 'test/#' -v"
 echo "  mosquitto_pub -h localhost -p 8883 --cafile $ca -t test/hello -m hi"
-exec build/release/apps/attestmq/attestmq broker -c "$config" "$@"
+echo "  build/release/apps/attestmq/attestmq attest localhost:8883 --cafile $ca --allow-simulated"
+exec build/release/apps/attestmq/attestmq broker -c "$config" --tee sim "$@"

@@ -66,6 +66,12 @@ int broker_main(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_flag("-v,--verbose", verbose, "log every message type to stdout");
   app.add_flag("-d,--daemon", daemon, "run in the background");
+  std::string tee;
+  app.add_option("--tee", tee,
+                 "attestation provider: none, sim (SIMULATED, no security), sgx-gramine or tsm; "
+                 "with one, TLS listeners offer attested sessions (docs/attestation.md)")
+      ->check(CLI::IsMember({"none", "sim", "sgx-gramine", "tsm"}))
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // start-broker.sh ... --tee none
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -76,6 +82,7 @@ int broker_main(int argc, char** argv) {
   config::CommandLine command_line;
   for (const int port : ports) command_line.ports.push_back(static_cast<std::uint16_t>(port));
   command_line.verbose = verbose;
+  if (!tee.empty()) command_line.tee = tee;
   auto loaded = config_file.empty() ? config::default_config(command_line)
                                     : config::load_config_file(config_file, command_line);
   if (const auto* error = std::get_if<config::ConfigError>(&loaded)) {

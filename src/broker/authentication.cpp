@@ -30,11 +30,15 @@ Authentication authenticate(const ListenerPolicy& policy, const ConnectionInfo& 
   return {ReasonCode::Success, {}, std::move(username), true};
 }
 
-Authentication password_outcome(bool valid, std::optional<std::string> username) {
-  if (!valid) {
-    return {mqtt::ReasonCode::BadUserNameOrPassword, "unknown username or wrong password", {}};
+Authentication password_outcome(PasswordVerdict verdict, std::optional<std::string> username) {
+  switch (verdict) {
+    case PasswordVerdict::valid: return {mqtt::ReasonCode::Success, {}, std::move(username)};
+    case PasswordVerdict::invalid:
+      return {mqtt::ReasonCode::BadUserNameOrPassword, "unknown username or wrong password", {}};
+    case PasswordVerdict::unavailable: break;
   }
-  return {mqtt::ReasonCode::Success, {}, std::move(username)};
+  // MQTT 5.0 section 3.2.2.2: 0x89 Server busy (3.1.1: 3, server unavailable).
+  return {mqtt::ReasonCode::ServerBusy, "too many password checks waiting; try again later", {}};
 }
 
 }  // namespace attestmq::broker

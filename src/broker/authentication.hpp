@@ -29,6 +29,6 @@ Authentication authenticate(const ListenerPolicy& policy, const ConnectionInfo& 
                             const mqtt::Connect& connect);
 
 // The verdict once the password_file has answered for `username`.
-Authentication password_outcome(bool valid, std::optional<std::string> username);
+Authentication password_outcome(PasswordVerdict verdict, std::optional<std::string> username);
 
 }  // namespace attestmq::broker

@@ -19,11 +19,13 @@ int log_protocol_number(mqtt::Version version) { return version == mqtt::Version
 }  // namespace
 
 void Engine::Impl::refuse(Connection& conn, mqtt::Version version, mqtt::ReasonCode code,
-                          std::string_view why) {
+                          std::string_view why, bool reason_string) {
   log_line(LogLevel::notice, "Client " + conn.info.peer + " refused: " + std::string(why) + " (" +
                                  std::string(mqtt::to_string(code)) + ").");
   conn.version = version;
-  send_packet(conn, mqtt::Connack{false, code, {}});
+  mqtt::Connack connack{false, code, {}};
+  if (reason_string && version == mqtt::Version::v5) connack.properties.reason_string = why;
+  send_packet(conn, connack);
   end_connection(conn);
 }
 
@@ -78,9 +80,12 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
   }
   const mqtt::Version version = packet.version;
   const bool v5 = version == mqtt::Version::v5;
-  if (v5 && packet.properties.authentication_method) {
+  conn.version = version;  // AUTH packets before CONNACK are this version's
+  if (v5 && packet.properties.authentication_method &&
+      !offers_method(conn, *packet.properties.authentication_method)) {
     refuse(conn, version, mqtt::ReasonCode::BadAuthenticationMethod,
-           "enhanced authentication is not offered (MQTT 5.0 section 4.12)");
+           "authentication method '" + std::string(*packet.properties.authentication_method) +
+               "' is not offered on this listener (MQTT 5.0 section 4.12)");
     return;
   }
   if (packet.will && packet.will->qos > settings.max_qos) {
@@ -150,7 +155,8 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
   }
   Authentication auth = authenticate(settings.listeners[conn.info.listener], conn.info, packet);
   if (auth.needs_password_check) {
-    if (!conn.password_verdict) {
+    if (!conn.password_verdict ||
+        conn.password_checked_with != settings.listeners[conn.info.listener].passwords) {
       start_password_check(conn, packet);
       return;
     }
@@ -160,6 +166,11 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
     const std::string username = packet.username ? "'" + std::string(*packet.username) + "'" : "none";
     refuse(conn, version, auth.verdict,
            "client id '" + client_id + "', username " + username + ": " + std::string(auth.refusal));
+    return;
+  }
+  // Enhanced authentication follows the password (docs/attestation.md section 7.4 step 3).
+  if (v5 && packet.properties.authentication_method && !conn.enhanced_auth_done) {
+    start_authentication(conn, packet);
     return;
   }
 
@@ -177,7 +188,9 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
 
   if (auto it = session_by_client.find(client_id); it != session_by_client.end()) {
     Session& existing = *sessions[it->second];
-    if (existing.connection) take_over(existing, !packet.clean_start);
+    // The old session continues only if this CONNECT resumes it and it outlives a disconnect.
+    const bool continues = !packet.clean_start && existing.expiry_interval_s != std::uint64_t{0};
+    if (existing.connection) take_over(existing, continues);
   }
   bool present = false;
   conn.version = version;
@@ -189,6 +202,8 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
   resolve_access(session);
 
   conn.state = ConnectionState::connected;
+  conn.password_verdict.reset();
+  conn.pending_connect.clear();
   conn.session = id;
   conn.keep_alive_s = keep_alive;
   arm_timer(conn);  // from now on keep alive, not connect_timeout (timers.cpp)
@@ -200,7 +215,8 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
   set_will(session, packet, id);
   ++counters.clients_connected;
 
-  mqtt::Connack connack{present, mqtt::ReasonCode::Success, {}};
+  // MQTT V3.1's CONNACK has no Session Present flag: that byte is reserved there.
+  mqtt::Connack connack{present && !packet.mqtt31, mqtt::ReasonCode::Success, {}};
   if (v5) {
     mqtt::Properties& p = connack.properties;
     if (receive_maximum() != 65535) p.receive_maximum = receive_maximum();
@@ -210,6 +226,8 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
     if (settings.max_topic_alias != 0) p.topic_alias_maximum = settings.max_topic_alias;
     if (assigned) p.assigned_client_identifier = conn.client_id;
     if (server_keep_alive) p.server_keep_alive = keep_alive;
+    // Section 3.2.2.3.17: CONNACK names the method the exchange used.
+    if (conn.enhanced_auth_done) p.authentication_method = conn.auth_method;
     p.wildcard_subscription_available = 1;
     p.subscription_identifier_available = 1;
     p.shared_subscription_available = 1;
@@ -231,14 +249,23 @@ void Engine::Impl::start_password_check(Connection& conn, const mqtt::Connect& p
   // packet only views the input buffer, which is gone by then.
   conn.pending_connect.assign(current_packet.begin(), current_packet.end());
   conn.state = ConnectionState::authenticating;
-  PasswordCheck check{settings.listeners[conn.info.listener].passwords, std::string(*packet.username),
+  conn.password_verdict.reset();
+  conn.password_checked_with = settings.listeners[conn.info.listener].passwords;
+  PasswordCheck check{conn.password_checked_with, std::string(*packet.username),
                       std::string(reinterpret_cast<const char*>(packet.password->data()),
                                   packet.password->size())};
   host.check_password(conn.id, std::move(check));
 }
 
-void Engine::Impl::on_password_checked(Connection& conn, bool valid) {
-  if (conn.state != ConnectionState::authenticating) return;
+void Engine::Impl::on_password_checked(Connection& conn, PasswordVerdict verdict) {
+  if (conn.state != ConnectionState::authenticating || conn.password_verdict) return;
+  conn.password_verdict = verdict;
+  continue_connect(conn);
+}
+
+// Handles the kept CONNECT again, now that the host answered (a password verdict, or the end
+// of an enhanced authentication exchange), then what the client sent after it.
+void Engine::Impl::continue_connect(Connection& conn) {
   const std::vector<std::uint8_t> bytes = std::move(conn.pending_connect);
   conn.pending_connect.clear();
   conn.state = ConnectionState::awaiting_connect;
@@ -254,12 +281,11 @@ void Engine::Impl::on_password_checked(Connection& conn, bool valid) {
     end_connection(conn);
     return;
   }
-  conn.password_verdict = valid;
   current_packet = bytes;
   on_connect(conn, std::get<mqtt::Connect>(packet));
-  conn.password_verdict.reset();
   // What the client sent after CONNECT waited for the verdict (framing.cpp): handle it now.
-  if (conn.state == ConnectionState::connected && !conn.inbox.empty()) input(conn, {});
+  if (!waiting_for_host(conn) && conn.state != ConnectionState::closing && !conn.inbox.empty())
+    input(conn, {});
 }
 
 SubscriberId Engine::Impl::attach_session(Connection& conn, const mqtt::Connect& packet,

@@ -39,7 +39,19 @@ struct Connection {
   std::vector<std::uint8_t> inbox;
   // While authenticating: the CONNECT packet, decoded again once its password is checked.
   std::vector<std::uint8_t> pending_connect;
-  std::optional<bool> password_verdict;  // set while that CONNECT is handled again
+  std::optional<PasswordVerdict> password_verdict;  // set once the host answered, until CONNACK
+  // The password_file the verdict came from: a SIGHUP reload meanwhile asks again.
+  std::shared_ptr<const Credentials> password_checked_with;
+
+  // MQTT 5.0 section 4.12: enhanced authentication (enhanced_authentication.cpp).
+  enum class AuthExchange : std::uint8_t {
+    idle,             // no step in progress
+    awaiting_host,    // Host::authentication_step asked, Engine::authentication_answered due
+    awaiting_client,  // AUTH 0x18 sent, the client's AUTH due
+  };
+  AuthExchange auth_exchange = AuthExchange::idle;
+  std::string auth_method;          // from CONNECT; every AUTH must name it (MQTT-4.12.0-5)
+  bool enhanced_auth_done = false;  // the CONNECT's exchange succeeded, CONNACK may follow
 
   // Deadlines (timers.cpp): when the connection opened (connect_timeout), when the packet now
   // waiting in `inbox` began (partial packets with keep alive 0), and the due time of this

@@ -85,11 +85,18 @@ void Engine::closed(ConnId conn) {
   impl_->on_transport_closed(*it->second);
 }
 
-void Engine::password_checked(ConnId conn, bool valid) {
+void Engine::password_checked(ConnId conn, PasswordVerdict verdict) {
   CallScope scope(*impl_);
   auto it = impl_->connections.find(conn);
   if (it == impl_->connections.end()) return;
-  impl_->on_password_checked(*it->second, valid);
+  impl_->on_password_checked(*it->second, verdict);
+}
+
+void Engine::authentication_answered(ConnId conn, AuthenticationOutcome outcome) {
+  CallScope scope(*impl_);
+  auto it = impl_->connections.find(conn);
+  if (it == impl_->connections.end()) return;
+  impl_->on_authentication_answered(*it->second, std::move(outcome));
 }
 
 void Engine::tick() {

@@ -7,9 +7,11 @@
 #include <span>
 #include <string>
 #include <vector>
+#include <vector>
 
 #include "broker/host.hpp"
 #include "broker/settings.hpp"
+#include "mqtt/reason_code.hpp"
 
 namespace attestmq::broker {
 
@@ -35,6 +37,19 @@ struct EngineStats {
   std::uint64_t messages_dropped = 0;
 };
 
+// The host's answer to one Host::authentication_step (MQTT 5.0 section 4.12).
+struct AuthenticationOutcome {
+  enum class Kind : std::uint8_t {
+    continue_with,  // send AUTH 0x18 with `data`, and pass the client's reply on
+    success,        // the exchange succeeded: CONNACK 0x00 (or AUTH 0x00 after re-authentication)
+    failure,        // refuse with `code` (CONNACK, or DISCONNECT after CONNACK) and `reason`
+  };
+  Kind kind = Kind::failure;
+  std::vector<std::uint8_t> data;
+  mqtt::ReasonCode code = mqtt::ReasonCode::NotAuthorized;
+  std::string reason;  // for the log line and the Reason String
+};
+
 class Engine {
  public:
   Engine(Host& host, Settings settings);
@@ -51,7 +66,9 @@ class Engine {
   // The transport is gone (peer closed, error, or after Host::close()).
   void closed(ConnId conn);
   // The outcome of the Host::check_password() asked for conn; ignored if conn is gone.
-  void password_checked(ConnId conn, bool valid);
+  void password_checked(ConnId conn, PasswordVerdict verdict);
+  // The outcome of the Host::authentication_step() asked for conn; ignored if conn is gone.
+  void authentication_answered(ConnId conn, AuthenticationOutcome outcome);
   // Timers: keepalive, message and session expiry, will delay, $SYS. Call at least every
   // next_tick_ms() milliseconds.
   void tick();

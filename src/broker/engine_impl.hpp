@@ -98,8 +98,22 @@ struct Engine::Impl {
   // connect.cpp
   void on_connect(Connection& conn, const mqtt::Connect& packet);
   void start_password_check(Connection& conn, const mqtt::Connect& packet);
-  void on_password_checked(Connection& conn, bool valid);
-  void refuse(Connection& conn, mqtt::Version version, mqtt::ReasonCode code, std::string_view why);
+  void on_password_checked(Connection& conn, PasswordVerdict verdict);
+  void continue_connect(Connection& conn);
+
+  // enhanced_authentication.cpp (MQTT 5.0 section 4.12)
+  bool offers_method(const Connection& conn, std::string_view method) const;
+  void start_authentication(Connection& conn, const mqtt::Connect& packet);
+  void on_auth(Connection& conn, const mqtt::Auth& packet);
+  void on_authentication_answered(Connection& conn, AuthenticationOutcome outcome);
+  void send_auth(Connection& conn, mqtt::ReasonCode code, std::span<const std::uint8_t> data);
+  void refuse_during_authentication(Connection& conn, mqtt::ReasonCode code, std::string_view why);
+  static bool waiting_for_host(const Connection& conn) {
+    return conn.state == ConnectionState::authenticating &&
+           conn.auth_exchange != Connection::AuthExchange::awaiting_client;
+  }
+  void refuse(Connection& conn, mqtt::Version version, mqtt::ReasonCode code, std::string_view why,
+              bool reason_string = false);
   void refuse_without_code_in_311(Connection& conn, mqtt::Version version, mqtt::ReasonCode code,
                                   std::string_view why);
   bool too_deep(std::string_view topic_or_filter) const;

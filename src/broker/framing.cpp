@@ -24,7 +24,7 @@ std::string describe(const Connection& conn) {
 void Engine::Impl::input(Connection& conn, std::span<const std::uint8_t> bytes) {
   counters.bytes_received += bytes.size();
   if (conn.state == ConnectionState::closing) return;
-  if (conn.state == ConnectionState::authenticating) {
+  if (waiting_for_host(conn)) {
     hold_until_connack(conn, bytes);
     return;
   }
@@ -63,8 +63,7 @@ std::size_t Engine::Impl::consume(Connection& conn, std::span<const std::uint8_t
   // precision (MQTT 5.0 section 3.1.2.10) and the read showed up in profiles.
   const std::uint64_t arrived_ms = now();
   std::size_t pos = 0;
-  while (pos < bytes.size() && conn.state != ConnectionState::closing &&
-         conn.state != ConnectionState::authenticating) {
+  while (pos < bytes.size() && conn.state != ConnectionState::closing && !waiting_for_host(conn)) {
     std::span<const std::uint8_t> rest = bytes.subspan(pos);
     mqtt::FixedHeader header;
     mqtt::DecodeStatus status;
@@ -73,7 +72,8 @@ std::size_t Engine::Impl::consume(Connection& conn, std::span<const std::uint8_t
     if (frame == mqtt::FrameStatus::error) {
       // A CONNECT over the limit is refused on its fixed header; what arrived of its body
       // may already say the version, and so whether CONNACK 0x95 can be sent.
-      const bool too_large = status.code == mqtt::ReasonCode::PacketTooLarge;
+      const bool too_large = status.code == mqtt::ReasonCode::PacketTooLarge &&
+                             header.type == mqtt::PacketType::Connect;
       malformed(conn, status, too_large ? rest.subspan(header.header_size) : rest.first(0),
                 conn.state == ConnectionState::awaiting_connect);
       return bytes.size();
@@ -101,8 +101,10 @@ std::size_t Engine::Impl::consume(Connection& conn, std::span<const std::uint8_t
 // MQTT 5.0 section 3.1.4: a client may send packets before CONNACK; while its password is
 // checked they wait, within the pre-CONNECT bound (max_connect_size).
 void Engine::Impl::hold_until_connack(Connection& conn, std::span<const std::uint8_t> bytes) {
-  const std::uint32_t bound = settings.max_connect_size;
-  if (bound != 0 && conn.inbox.size() + bytes.size() > bound) {
+  // Unauthenticated bytes are bounded even when max_connect_size is 0.
+  constexpr std::uint32_t kDefaultBound = 64 * 1024;
+  const std::uint32_t bound = settings.max_connect_size != 0 ? settings.max_connect_size : kDefaultBound;
+  if (conn.inbox.size() + bytes.size() > bound) {
     log_line(LogLevel::notice, "Client " + describe(conn) + " sent more than max_connect_size (" +
                                    std::to_string(bound) +
                                    " bytes) before its CONNECT was answered, closing.");
@@ -121,6 +123,15 @@ void Engine::Impl::first_packet_not_connect(Connection& conn) {
 }
 
 void Engine::Impl::dispatch(Connection& conn, mqtt::Packet& packet) {
+  if (conn.state == ConnectionState::authenticating) {
+    // MQTT 5.0 section 3.1.2.11.9 [MQTT-3.1.2-30]: until CONNACK only AUTH and DISCONNECT.
+    if (auto* auth = std::get_if<mqtt::Auth>(&packet)) return on_auth(conn, *auth);
+    if (std::holds_alternative<mqtt::Disconnect>(packet)) return end_connection(conn);
+    refuse_during_authentication(conn, mqtt::ReasonCode::ProtocolError,
+                                 "a packet other than AUTH or DISCONNECT before CONNACK during "
+                                 "enhanced authentication (MQTT 5.0 section 4.12)");
+    return;
+  }
   if (auto* publish = std::get_if<mqtt::Publish>(&packet)) {
     if (conn.state != ConnectionState::connected) return;
     on_publish(conn, *publish);
@@ -142,11 +153,7 @@ void Engine::Impl::dispatch(Connection& conn, mqtt::Packet& packet) {
     return;
   }
   if (auto* p = std::get_if<mqtt::Disconnect>(&packet)) return on_disconnect(conn, *p);
-  if (std::holds_alternative<mqtt::Auth>(packet)) {
-    protocol_error(conn, mqtt::ReasonCode::ProtocolError,
-                   "AUTH without an Authentication Method in CONNECT (MQTT 5.0 section 4.12)");
-    return;
-  }
+  if (auto* auth = std::get_if<mqtt::Auth>(&packet)) return on_auth(conn, *auth);
   // CONNACK, SUBACK, UNSUBACK, PINGRESP only travel from server to client (section 2.1.2).
   protocol_error(conn, mqtt::ReasonCode::ProtocolError,
                  "a server-to-client packet sent by a client (MQTT 5.0 section 2.1.2)");

@@ -6,12 +6,29 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace attestmq::broker {
 
 using ConnId = std::uint64_t;
 
 class Credentials;  // settings.hpp: a password_file
+
+// MQTT 5.0 section 4.12: one step of an enhanced authentication exchange, for the host to
+// answer with Engine::authentication_answered().
+struct AuthenticationStep {
+  std::string method;               // the Authentication Method the exchange uses
+  std::vector<std::uint8_t> data;   // Authentication Data of CONNECT, AUTH 0x18 or AUTH 0x19
+  bool starts_exchange = false;     // CONNECT or AUTH 0x19: a new exchange begins
+  bool reauthentication = false;    // after CONNACK (AUTH 0x19 and what follows it)
+};
+
+// What the host found when it verified a password (Host::check_password).
+enum class PasswordVerdict : std::uint8_t {
+  valid,
+  invalid,      // unknown user or wrong password
+  unavailable,  // not checked: the host's queue of checks is full (a flood of logins)
+};
 
 // A username and password from CONNECT to verify against a password_file.
 struct PasswordCheck {
@@ -51,6 +68,11 @@ class Host {
   // or after the current engine call) and reports with Engine::password_checked(), never from
   // inside this call. Meanwhile no other client waits for this one's hash.
   virtual void check_password(ConnId conn, PasswordCheck check) = 0;
+
+  // An enhanced authentication step (MQTT 5.0 section 4.12) for a method the listener offers
+  // (ListenerPolicy::authentication_methods): the host runs the method and answers with
+  // Engine::authentication_answered(), never from inside this call, as for passwords.
+  virtual void authentication_step(ConnId conn, AuthenticationStep step) = 0;
 };
 
 }  // namespace attestmq::broker

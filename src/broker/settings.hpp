@@ -27,6 +27,9 @@ struct ListenerPolicy {
   // Mosquitto's use_username_as_clientid: the client id becomes the username, so that one
   // user cannot take over (or read the queue of) another user's session.
   bool use_username_as_clientid = false;
+  // MQTT 5.0 section 4.12: the enhanced authentication methods the host runs on this listener
+  // (Host::authentication_step); a CONNECT naming another is refused with 0x8C.
+  std::vector<std::string> authentication_methods;
   std::shared_ptr<const Credentials> passwords;  // password_file; null: none
   std::shared_ptr<const AccessControl> acl;      // acl_file; null: every topic allowed
 };

@@ -29,21 +29,9 @@ namespace {
 // Section 3.2: the nonce is fresh CSPRNG output, never reused; 32 bytes is within 16..64.
 constexpr std::size_t kNonceBytes = 32;
 
-std::array<std::uint8_t, 32> sha256(std::string_view bytes) {
-  std::array<std::uint8_t, 32> digest{};
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr);
-  return digest;
-}
-
 // Section 5.1 keys 5 and 6, as the broker must have claimed them for this handshake.
 session::TlsIdentity broker_identity(const tls::Session& tls) {
-  session::TlsIdentity identity;
-  identity.certificate_key_sha256 = tls.peer_certificate_key_sha256();
-  if (!tls.peer().psk_identity.empty()) {
-    identity.psk_identity_sha256 = sha256(tls.peer().psk_identity);
-  }
-  return identity;
+  return session::tls_identity(tls.peer_certificate_key_sha256(), tls.peer().psk_identity);
 }
 
 // Section 7.5: checks 1 to 11 on one EVIDENCE. Returns the ANSWER, or nullopt with `error`

@@ -43,6 +43,9 @@ struct ListenerConfig {
   std::string password_file;
   std::string acl_file;
   bool use_username_as_clientid = false;  // copied into broker::ListenerPolicy
+  // AttestMQ's attestation_auth: with a TEE provider (`tee`), this TLS listener offers attested
+  // sessions by MQTT 5 enhanced authentication (docs/attestation.md, transport B).
+  bool attestation_auth = true;
 };
 
 // Mosquitto's log_type values that AttestMQ produces, as a bit mask.
@@ -82,6 +85,10 @@ struct BrokerConfig {
   unsigned threads = 0;  // reactor threads; 0 = one per core
   bool tcp_nodelay = true;
   LogConfig log;
+  // AttestMQ's tee (and `--tee`): the attestation provider, none|sim|sgx-gramine|tsm.
+  std::string tee = "none";
+  // The sim provider's platform key (PEM, P-256), created if missing.
+  std::string tee_sim_key_file = "attestmq-sim-key.pem";
 };
 
 }  // namespace attestmq::config

@@ -29,6 +29,7 @@ struct CommandLine {
   // the ports of local-only mode, as in Mosquitto 2.0.
   std::vector<std::uint16_t> ports;
   bool verbose = false;  // -v: every log type, on stdout
+  std::optional<std::string> tee;  // --tee: replaces the file's `tee`
 };
 
 using ConfigResult = std::variant<BrokerConfig, ConfigError>;

@@ -119,6 +119,7 @@ ConfigResult resolve(ParseState state, const CommandLine& command_line) {
   }
   if (auto error = load_security_files(config)) return std::move(*error);
 
+  if (command_line.tee) config.tee = *command_line.tee;
   if (command_line.verbose) {
     config.log.types = kLogAll;
     config.log.destinations = {LogDestination{.kind = LogDestination::Kind::stdout_stream, .path = {}}};

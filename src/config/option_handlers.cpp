@@ -80,6 +80,8 @@ constexpr BoolOption kBoolOptions[] = {
     {"upgrade_outgoing_qos", [](ParseState& s, bool v) { s.config.settings.upgrade_outgoing_qos = v; }},
     {"use_username_as_clientid",
      [](ParseState& s, bool v) { current_listener(s).config.use_username_as_clientid = v; }},
+    {"attestation_auth",
+     [](ParseState& s, bool v) { current_listener(s).config.attestation_auth = v; }},
     {"log_timestamp", [](ParseState& s, bool v) { s.config.log.timestamp = v; }},
 };
 
@@ -265,6 +267,18 @@ Outcome handle_log_type(ParseState& state, const Line& line) {
   return "expected error, warning, notice, information, debug, all or none, got " + in_quotes(type);
 }
 
+Outcome handle_tee(ParseState& state, const Line& line) {
+  const std::string_view kind = line.args[0];
+  if (!is_tee_kind(kind)) return "expected none, sim, sgx-gramine or tsm, got " + in_quotes(kind);
+  state.config.tee = std::string(kind);
+  return std::nullopt;
+}
+
+Outcome handle_tee_sim_key_file(ParseState& state, const Line& line) {
+  state.config.tee_sim_key_file = std::string(line.args[0]);
+  return std::nullopt;
+}
+
 Outcome handle_log_timestamp_format(ParseState& state, const Line& line) {
   state.config.log.timestamp_format = std::string(line.rest);
   return std::nullopt;
@@ -298,6 +312,8 @@ constexpr Handler kHandlers[] = {
     {"log_dest", 1, kRestOfLine, handle_log_dest},
     {"log_type", 1, 1, handle_log_type},
     {"log_timestamp_format", 1, kRestOfLine, handle_log_timestamp_format},
+    {"tee", 1, 1, handle_tee},
+    {"tee_sim_key_file", 1, 1, handle_tee_sim_key_file},
 };
 
 Outcome check_arity(const Line& line, std::size_t min_args, std::size_t max_args) {

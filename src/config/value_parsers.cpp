@@ -48,4 +48,8 @@ std::optional<std::uint64_t> parse_duration_seconds(std::string_view text) {
   return static_cast<std::uint64_t>(*count) * unit;
 }
 
+bool is_tee_kind(std::string_view text) {
+  return text == "none" || text == "sim" || text == "sgx-gramine" || text == "tsm";
+}
+
 }  // namespace attestmq::config

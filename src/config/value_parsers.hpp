@@ -17,6 +17,9 @@ std::string in_quotes(std::string_view text);
 // "true" or "false", as Mosquitto spells booleans.
 std::optional<bool> parse_bool(std::string_view text);
 
+// The attestation providers `tee` and `--tee` name (DESIGN.md section 4).
+bool is_tee_kind(std::string_view text);
+
 // A decimal integer in [min, max], optional leading '-' only when min < 0.
 std::optional<std::int64_t> parse_integer(std::string_view text, std::int64_t min, std::int64_t max);
 

@@ -1,10 +1,16 @@
 #include "server/password_workers.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+
 #include "broker/settings.hpp"
 
 namespace attestmq::server {
 
-PasswordWorkers::PasswordWorkers(unsigned threads, Deliver deliver) : deliver_(std::move(deliver)) {
+PasswordWorkers::PasswordWorkers(unsigned threads, std::size_t max_queued, Deliver deliver)
+    : max_queued_(max_queued), deliver_(std::move(deliver)) {
   threads_.reserve(threads);
   for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
 }
@@ -18,15 +24,31 @@ PasswordWorkers::~PasswordWorkers() {
   for (std::thread& thread : threads_) thread.join();
 }
 
+unsigned PasswordWorkers::default_threads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores > 2 ? 2 : 1;
+}
+
 void PasswordWorkers::submit(broker::ConnId conn, broker::PasswordCheck check) {
   {
     std::lock_guard lock(mutex_);
-    jobs_.push_back({conn, std::move(check)});
+    if (jobs_.size() < max_queued_) {
+      jobs_.push_back({conn, std::move(check)});
+      ready_.notify_one();
+      return;
+    }
   }
-  ready_.notify_one();
+  deliver_(conn, broker::PasswordVerdict::unavailable);
+}
+
+void PasswordWorkers::cancel(broker::ConnId conn) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(jobs_, [conn](const Job& job) { return job.conn == conn; });
 }
 
 void PasswordWorkers::run() {
+  // Hashing for a login yields to message traffic (a per-thread nice value on Linux).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   for (;;) {
     Job job;
     {
@@ -37,7 +59,7 @@ void PasswordWorkers::run() {
       jobs_.pop_front();
     }
     const bool valid = job.check.passwords->verify(job.check.username, job.check.password);
-    deliver_(job.conn, valid);
+    deliver_(job.conn, valid ? broker::PasswordVerdict::valid : broker::PasswordVerdict::invalid);
   }
 }
 

@@ -82,7 +82,7 @@ void Reactor::run() {
     timeout = earliest(timeout, expire_closing());
     // Stopping, and the last close just expired: nothing is left to wait for.
     if (stopping_.load() && connections_.empty()) break;
-    if (!scheduled_.empty()) timeout = 0;
+    if (!scheduled_.empty() || !authentication_steps_.empty()) timeout = 0;
     const int count = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
     if (count < 0 && errno != EINTR) {
       core_.log_parts(LogLevel::error, "epoll_wait: ", std::strerror(errno));
@@ -90,6 +90,7 @@ void Reactor::run() {
     }
     for (int i = 0; i < count; ++i) handle_event(events[i].data.u64, events[i].events);
     if (index_ == 0 && !shutdown_started_ && core_.stop_requested().load()) begin_shutdown();
+    answer_authentication_steps();
     flush_scheduled();
     if (stopping_.load() && finish_connections()) break;
   }
@@ -142,14 +143,48 @@ void Reactor::schedule_flush(ConnId conn) {
   if (was_empty) wake();
 }
 
-void Reactor::deliver_password_verdict(ConnId conn, bool valid) {
+void Reactor::deliver_password_verdict(ConnId conn, broker::PasswordVerdict verdict) {
   bool was_empty = false;
   {
     std::lock_guard lock(mailbox_mutex_);
     was_empty = mailbox_.empty();
-    mailbox_.verdicts.push_back({conn, valid});
+    mailbox_.verdicts.push_back({conn, verdict});
   }
   if (was_empty) wake();
+}
+
+void Reactor::run_authentication_step(ConnId conn, broker::AuthenticationStep step) {
+  if (t_current_reactor == this) {
+    authentication_steps_.emplace_back(conn, std::move(step));
+    return;
+  }
+  bool was_empty = false;
+  {
+    std::lock_guard lock(mailbox_mutex_);
+    was_empty = mailbox_.empty();
+    mailbox_.authentication_steps.emplace_back(conn, std::move(step));
+  }
+  if (was_empty) wake();
+}
+
+// Evidence is produced here, on the connection's own reactor and outside the engine lock:
+// only this thread may touch the connection's TLS session, and a provider may take a while.
+void Reactor::answer_authentication_steps() {
+  while (!authentication_steps_.empty()) {
+    std::vector<PendingStep> steps;
+    steps.swap(authentication_steps_);
+    for (auto& [conn, step] : steps) {
+      const auto it = connections_.find(conn);
+      if (it == connections_.end()) continue;  // gone: the engine has forgotten it too
+      AttestedSessions* attested = core_.attested_sessions();
+      const broker::AuthenticationOutcome outcome =
+          attested ? attested->step(it->second.tls.get(), step)
+                   : broker::AuthenticationOutcome{broker::AuthenticationOutcome::Kind::failure, {},
+                                                   mqtt::ReasonCode::BadAuthenticationMethod,
+                                                   "no attestation provider"};
+      core_.with_engine([&](broker::Engine& engine) { engine.authentication_answered(conn, outcome); });
+    }
+  }
 }
 
 void Reactor::stop() {
@@ -176,9 +211,10 @@ void Reactor::drain_mailbox() {
     open_connection(std::move(adoption));
   }
   scheduled_.insert(scheduled_.end(), mail.flushes.begin(), mail.flushes.end());
+  for (auto& step : mail.authentication_steps) authentication_steps_.push_back(std::move(step));
   if (!mail.verdicts.empty()) {
     core_.with_engine([&](broker::Engine& engine) {
-      for (const PasswordVerdict& verdict : mail.verdicts) engine.password_checked(verdict.conn, verdict.valid);
+      for (const PasswordResult& result : mail.verdicts) engine.password_checked(result.conn, result.verdict);
     });
   }
 }

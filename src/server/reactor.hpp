@@ -41,7 +41,10 @@ class Reactor {
   // Any thread (the engine's): the connection's outbox has something to do.
   void schedule_flush(broker::ConnId conn);
   // Any thread (a password worker's): hand the verdict to the engine on this reactor.
-  void deliver_password_verdict(broker::ConnId conn, bool valid);
+  void deliver_password_verdict(broker::ConnId conn, broker::PasswordVerdict verdict);
+  // Any thread (the engine's): an enhanced authentication step for a connection of this
+  // reactor, answered from its TLS session once the engine call returns (the lock is free).
+  void run_authentication_step(broker::ConnId conn, broker::AuthenticationStep step);
   // Any thread: finish the loop (after Engine::shutdown()) once every connection has
   // closed gracefully or run out of time to (reactor_closing.cpp).
   void stop();
@@ -75,15 +78,19 @@ class Reactor {
     std::uint32_t listener;
     std::uint16_t port;
   };
-  struct PasswordVerdict {
+  struct PasswordResult {
     broker::ConnId conn;
-    bool valid;
+    broker::PasswordVerdict verdict;
   };
+  using PendingStep = std::pair<broker::ConnId, broker::AuthenticationStep>;
   struct Mailbox {
     std::vector<Adoption> adoptions;
     std::vector<broker::ConnId> flushes;
-    std::vector<PasswordVerdict> verdicts;
-    bool empty() const { return adoptions.empty() && flushes.empty() && verdicts.empty(); }
+    std::vector<PasswordResult> verdicts;
+    std::vector<PendingStep> authentication_steps;
+    bool empty() const {
+      return adoptions.empty() && flushes.empty() && verdicts.empty() && authentication_steps.empty();
+    }
   };
 
   // epoll tags: connection ids are never 0 and never have the top bit set.
@@ -124,6 +131,7 @@ class Reactor {
   void release(broker::ConnId conn);
   void close_connection(broker::ConnId conn);
   void drain_mailbox();
+  void answer_authentication_steps();
   void flush_scheduled();
   int run_timers();
   void begin_shutdown();
@@ -136,6 +144,7 @@ class Reactor {
   UniqueFd wake_;
   std::unordered_map<broker::ConnId, Connection> connections_;
   std::vector<broker::ConnId> scheduled_;  // flushes asked for on this thread
+  std::vector<PendingStep> authentication_steps_;  // asked for on this thread (attested_sessions)
   DeadlineQueue close_deadlines_;
   DeadlineQueue handshake_deadlines_;  // TLS handshakes
   std::vector<std::uint8_t> read_buffer_;

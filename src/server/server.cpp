@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "attest/common/hex.hpp"
 #include "server/listen_sockets.hpp"
 #include "server/logger.hpp"
 #include "server/open_file_limit.hpp"
@@ -10,17 +11,42 @@
 #include "server/server_core.hpp"
 
 namespace attestmq::server {
+namespace {
+
+// The attested-session host for `tee` (DESIGN.md section 4), or null for `none`.
+std::variant<std::unique_ptr<AttestedSessions>, std::string> make_attested_sessions(
+    const config::BrokerConfig& config) {
+  if (config.tee == "none") return std::unique_ptr<AttestedSessions>();
+  std::string error;
+  const auto module = own_executable_sha256(error);
+  if (!module) return "tee " + config.tee + ": " + error;
+  attest::ProviderConfig provider_config;
+  provider_config.kind = config.tee;
+  provider_config.sim_key_file = config.tee_sim_key_file;
+  // The sim TEE reports the broker's own measurement, as a real one would report the enclave's.
+  provider_config.sim_measurement = *module;
+  auto provider = attest::make_provider(provider_config, error);
+  if (!provider) return "tee " + config.tee + ": " + error;
+  return std::make_unique<AttestedSessions>(std::move(provider), *module);
+}
+
+}  // namespace
 
 std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::BrokerConfig& config) {
   const unsigned threads = reactor_threads(config.threads, std::thread::hardware_concurrency());
   const OpenFileLimit file_limit = raise_open_file_limit();
   auto logger = Logger::open(config.log, threads > 1);
   if (auto* error = std::get_if<std::string>(&logger)) return std::move(*error);
+  // The provider before the sockets: nobody can connect to a broker that is not ready to attest.
+  auto attested = make_attested_sessions(config);
+  if (auto* error = std::get_if<std::string>(&attested)) return std::move(*error);
   auto opened = open_listen_sockets(config.listeners);
   if (auto* error = std::get_if<std::string>(&opened)) return std::move(*error);
   auto& sockets = std::get<OpenedSockets>(opened);
 
-  auto core = std::make_unique<ServerCore>(config, std::move(std::get<0>(logger)), threads);
+  AttestedSessions* attesting = std::get<0>(attested).get();
+  auto core = std::make_unique<ServerCore>(config, std::move(std::get<0>(logger)), threads,
+                                           std::move(std::get<0>(attested)));
   std::string tls_error;
   if (!core->tls_contexts().load(config.listeners, tls_error)) return tls_error;
   for (unsigned index = 0; index < threads; ++index) {
@@ -33,6 +59,11 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   server->log(file_limit.error.empty() ? broker::LogLevel::notice : broker::LogLevel::warning,
               describe(file_limit));
 
+  if (attesting) {
+    server->log(broker::LogLevel::notice, attesting->provider().description());
+    server->log(broker::LogLevel::notice, "Module SHA-256 in every piece of evidence: " +
+                                              attest::to_hex(attesting->module_sha256()));
+  }
   if (config.local_only) {
     server->log(broker::LogLevel::notice,
                 "Starting in local only mode. Connections will only be possible from clients "

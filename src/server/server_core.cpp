@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "attest/session/session_protocol.hpp"
 #include "config/security_files.hpp"
 #include "server/random_bytes.hpp"
 #include "server/reactor.hpp"
@@ -26,17 +27,37 @@ auto update_outbox(std::vector<std::unique_ptr<Reactor>>& reactors, broker::Conn
   return result;
 }
 
+// The listeners' policies as the engine runs them: those of the configuration, plus the
+// attested-session method on every TLS listener that offers it while a provider is set.
+std::vector<broker::ListenerPolicy> engine_policies(std::vector<broker::ListenerPolicy> policies,
+                                                    const config::BrokerConfig& config,
+                                                    bool attesting) {
+  for (std::size_t i = 0; i < policies.size() && i < config.listeners.size(); ++i) {
+    const config::ListenerConfig& listener = config.listeners[i];
+    if (attesting && listener.tls.enabled() && listener.attestation_auth)
+      policies[i].authentication_methods = {std::string(attest::session::kAuthenticationMethod)};
+  }
+  return policies;
+}
+
+broker::Settings engine_settings(const config::BrokerConfig& config, bool attesting) {
+  broker::Settings settings = config.settings;
+  settings.listeners = engine_policies(std::move(settings.listeners), config, attesting);
+  return settings;
+}
+
 }  // namespace
 
 ServerCore::ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logger> logger,
-                       unsigned threads)
+                       unsigned threads, std::unique_ptr<AttestedSessions> attested)
     : config_(config),
       threaded_(threads > 1),
       logger_(std::move(logger)),
+      attested_(std::move(attested)),
       engine_mutex_(threaded_),
       connection_counts_(std::make_unique<std::atomic<std::int32_t>[]>(config.listeners.size())),
       tls_contexts_(threaded_),
-      engine_(std::make_unique<broker::Engine>(*this, config.settings)) {}
+      engine_(std::make_unique<broker::Engine>(*this, engine_settings(config, attested_ != nullptr))) {}
 
 ServerCore::~ServerCore() = default;
 
@@ -44,7 +65,10 @@ void ServerCore::register_outbox(broker::ConnId conn, std::shared_ptr<Outbox> ou
   outboxes_.emplace(conn, std::move(outbox));
 }
 
-void ServerCore::unregister_outbox(broker::ConnId conn) { outboxes_.erase(conn); }
+void ServerCore::unregister_outbox(broker::ConnId conn) {
+  outboxes_.erase(conn);
+  if (password_workers_) password_workers_->cancel(conn);  // a login that will not be answered
+}
 
 std::uint64_t ServerCore::now_ms() {
   const auto since_boot = std::chrono::steady_clock::now().time_since_epoch();
@@ -97,7 +121,8 @@ void ServerCore::reload_security_files() {
     return;
   }
   with_engine([&](broker::Engine& engine) {
-    engine.update_listener_policies(std::move(reread.settings.listeners));
+    engine.update_listener_policies(
+        engine_policies(std::move(reread.settings.listeners), config_, attested_ != nullptr));
   });
   log_parts(broker::LogLevel::notice, "Reloaded the password and ACL files (",
             std::to_string(files), files == 1 ? " file)." : " files).");
@@ -105,14 +130,19 @@ void ServerCore::reload_security_files() {
 
 void ServerCore::log(broker::LogLevel level, std::string_view line) { logger_->log(level, line); }
 
+void ServerCore::authentication_step(broker::ConnId conn, broker::AuthenticationStep step) {
+  reactors_[reactor_of(conn)]->run_authentication_step(conn, std::move(step));
+}
+
 void ServerCore::check_password(broker::ConnId conn, broker::PasswordCheck check) {
-  // Two workers: a second login is not queued behind one slow hash, and hashing never takes
-  // both cores of a small machine from the reactors.
-  constexpr unsigned kPasswordWorkers = 2;
+  // Waiting checks beyond this are refused with Server busy: a flood of logins costs bounded
+  // memory, and a genuine login is not queued behind minutes of hashing.
+  constexpr std::size_t kMaxQueuedPasswordChecks = 256;
   if (!password_workers_) {
     password_workers_ = std::make_unique<PasswordWorkers>(
-        kPasswordWorkers, [this](broker::ConnId checked, bool valid) {
-          reactors_[reactor_of(checked)]->deliver_password_verdict(checked, valid);
+        PasswordWorkers::default_threads(), kMaxQueuedPasswordChecks,
+        [this](broker::ConnId checked, broker::PasswordVerdict verdict) {
+          reactors_[reactor_of(checked)]->deliver_password_verdict(checked, verdict);
         });
   }
   password_workers_->submit(conn, std::move(check));

@@ -17,6 +17,7 @@
 #include "broker/engine.hpp"
 #include "broker/host.hpp"
 #include "config/broker_config.hpp"
+#include "server/attested_sessions.hpp"
 #include "server/logger.hpp"
 #include "server/optional_mutex.hpp"
 #include "server/outbox.hpp"
@@ -30,7 +31,9 @@ class Reactor;
 
 class ServerCore final : public broker::Host {
  public:
-  ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logger> logger, unsigned threads);
+  // `attested`: the attested-session host when a TEE provider is configured, else null.
+  ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logger> logger, unsigned threads,
+             std::unique_ptr<AttestedSessions> attested);
   ~ServerCore() override;
 
   // Runs `action(engine)` with the engine lock held.
@@ -49,6 +52,9 @@ class ServerCore final : public broker::Host {
   bool random(std::span<std::uint8_t> out) override;
   void log(broker::LogLevel level, std::string_view line) override;
   void check_password(broker::ConnId conn, broker::PasswordCheck check) override;
+  void authentication_step(broker::ConnId conn, broker::AuthenticationStep step) override;
+  // Null without a TEE provider: no listener then offers an authentication method.
+  AttestedSessions* attested_sessions() { return attested_.get(); }
   std::uint64_t send(broker::ConnId conn, std::span<const std::uint8_t> bytes) override;
   void close(broker::ConnId conn) override;
 
@@ -91,6 +97,7 @@ class ServerCore final : public broker::Host {
   const config::BrokerConfig config_;
   const bool threaded_;
   std::unique_ptr<Logger> logger_;
+  std::unique_ptr<AttestedSessions> attested_;
   OptionalMutex engine_mutex_;
   std::unordered_map<broker::ConnId, std::shared_ptr<Outbox>> outboxes_;  // engine lock
   std::vector<std::unique_ptr<Reactor>> reactors_;

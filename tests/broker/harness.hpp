@@ -47,11 +47,17 @@ class RecordingHost : public Host {
   void check_password(ConnId conn, PasswordCheck check) override {
     password_checks.emplace_back(conn, std::move(check));
   }
+  // Enhanced authentication steps wait for the test to answer them.
+  void authentication_step(ConnId conn, AuthenticationStep step) override {
+    authentication_steps.emplace_back(conn, std::move(step));
+  }
   void answer_password_checks() {
     while (!password_checks.empty()) {
       auto [conn, check] = std::move(password_checks.front());
       password_checks.pop_front();
-      engine->password_checked(conn, check.passwords->verify(check.username, check.password));
+      engine->password_checked(conn, check.passwords->verify(check.username, check.password)
+                                         ? PasswordVerdict::valid
+                                         : PasswordVerdict::invalid);
     }
   }
 
@@ -67,6 +73,7 @@ class RecordingHost : public Host {
   std::set<ConnId> closed_conns;
   std::vector<std::string> logs;
   std::deque<std::pair<ConnId, PasswordCheck>> password_checks;
+  std::deque<std::pair<ConnId, AuthenticationStep>> authentication_steps;
   bool hold_password_checks = false;  // leave them for the test to answer
   std::uint64_t clock_ms = 5'000'000;
   std::uint32_t random_counter = 0;

@@ -102,3 +102,12 @@ VerificationResult verify_evidence_message(std::span<const std::uint8_t> evidenc
                                            const Expectation& expectation);
 
 }  // namespace attestmq::attest::session
+
+namespace attestmq::attest::session {
+
+// Section 5.1 keys 5 and 6 from what a TLS session knows: the SPKI hash of the certificate the
+// attester authenticated with, or the PSK identity the client used (hashed here).
+TlsIdentity tls_identity(const std::optional<std::array<std::uint8_t, 32>>& certificate_key_sha256,
+                         std::string_view psk_identity);
+
+}  // namespace attestmq::attest::session

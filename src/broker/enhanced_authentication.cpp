@@ -1,0 +1,121 @@
+// Enhanced authentication (MQTT 5.0 section 4.12): CONNECT names a method and carries its
+// first Authentication Data, the host runs the method (Host::authentication_step) and the
+// engine carries its AUTH packets until the host says success (CONNACK) or failure. After
+// CONNACK, AUTH 0x19 starts a re-authentication on the live connection (section 4.12.1). The
+// engine knows no method: the attested-session protocol of docs/attestation.md is one the
+// native server offers.
+#include <algorithm>
+#include <string>
+
+#include "broker/engine_impl.hpp"
+
+namespace attestmq::broker {
+
+bool Engine::Impl::offers_method(const Connection& conn, std::string_view method) const {
+  const auto& methods = settings.listeners[conn.info.listener].authentication_methods;
+  return std::find(methods.begin(), methods.end(), method) != methods.end();
+}
+
+void Engine::Impl::start_authentication(Connection& conn, const mqtt::Connect& packet) {
+  conn.pending_connect.assign(current_packet.begin(), current_packet.end());
+  conn.state = ConnectionState::authenticating;
+  conn.auth_method.assign(*packet.properties.authentication_method);
+  conn.auth_exchange = Connection::AuthExchange::awaiting_host;
+  AuthenticationStep step;
+  step.method = conn.auth_method;
+  if (packet.properties.authentication_data)
+    step.data.assign(packet.properties.authentication_data->begin(),
+                     packet.properties.authentication_data->end());
+  step.starts_exchange = true;
+  host.authentication_step(conn.id, std::move(step));
+}
+
+void Engine::Impl::send_auth(Connection& conn, mqtt::ReasonCode code,
+                             std::span<const std::uint8_t> data) {
+  mqtt::Auth auth;
+  auth.reason = code;
+  // Section 3.15.2.2.2: every AUTH names the method of the exchange.
+  auth.properties.authentication_method = conn.auth_method;
+  if (!data.empty()) auth.properties.authentication_data = mqtt::Bytes(data.data(), data.size());
+  send_packet(conn, auth);
+}
+
+void Engine::Impl::refuse_during_authentication(Connection& conn, mqtt::ReasonCode code,
+                                                std::string_view why) {
+  conn.auth_exchange = Connection::AuthExchange::idle;
+  if (conn.state == ConnectionState::authenticating) {
+    // docs/attestation.md section 9.1: the refusal says why in a Reason String too.
+    refuse(conn, conn.version, code, why, true);
+    return;
+  }
+  log_line(LogLevel::notice, "Client " + conn.client_id + " (" + conn.info.peer +
+                                 ") re-authentication failed: " + std::string(why) + " (" +
+                                 std::string(mqtt::to_string(code)) + "), disconnecting.");
+  disconnect(conn, code);
+}
+
+void Engine::Impl::on_auth(Connection& conn, const mqtt::Auth& packet) {
+  using Exchange = Connection::AuthExchange;
+  const auto& method = packet.properties.authentication_method;
+  // Sections 4.12 and 3.15.2.2.2: an AUTH belongs to an exchange that CONNECT started and
+  // names its method; without a method in CONNECT it is a Protocol Error, with another method
+  // a Bad authentication method.
+  if (conn.auth_method.empty() || !method || *method != conn.auth_method) {
+    refuse_during_authentication(conn,
+                                 conn.auth_method.empty() ? mqtt::ReasonCode::ProtocolError
+                                                          : mqtt::ReasonCode::BadAuthenticationMethod,
+                                 "AUTH without the Authentication Method of CONNECT "
+                                 "(MQTT 5.0 section 4.12)");
+    return;
+  }
+  const bool continues = packet.reason == mqtt::ReasonCode::ContinueAuthentication &&
+                         conn.auth_exchange == Exchange::awaiting_client;
+  // Section 4.12.1: re-authentication only after CONNACK, and one exchange at a time.
+  const bool restarts = packet.reason == mqtt::ReasonCode::ReAuthenticate &&
+                        conn.state == ConnectionState::connected &&
+                        conn.auth_exchange == Exchange::idle;
+  if (!continues && !restarts) {
+    refuse_during_authentication(conn, mqtt::ReasonCode::ProtocolError,
+                                 "AUTH " + std::string(mqtt::to_string(packet.reason)) +
+                                     " out of turn (MQTT 5.0 section 4.12)");
+    return;
+  }
+  conn.auth_exchange = Exchange::awaiting_host;
+  AuthenticationStep step;
+  step.method = conn.auth_method;
+  if (packet.properties.authentication_data)
+    step.data.assign(packet.properties.authentication_data->begin(),
+                     packet.properties.authentication_data->end());
+  step.starts_exchange = restarts;
+  step.reauthentication = conn.state == ConnectionState::connected;
+  host.authentication_step(conn.id, std::move(step));
+}
+
+void Engine::Impl::on_authentication_answered(Connection& conn, AuthenticationOutcome outcome) {
+  using Exchange = Connection::AuthExchange;
+  using Kind = AuthenticationOutcome::Kind;
+  if (conn.auth_exchange != Exchange::awaiting_host) return;  // closed, or never asked
+  const bool initial = conn.state == ConnectionState::authenticating;
+  switch (outcome.kind) {
+    case Kind::continue_with:
+      conn.auth_exchange = Exchange::awaiting_client;
+      send_auth(conn, mqtt::ReasonCode::ContinueAuthentication, outcome.data);
+      // What arrived while the host worked may hold the client's reply.
+      if (initial && !conn.inbox.empty()) input(conn, {});
+      return;
+    case Kind::success:
+      conn.auth_exchange = Exchange::idle;
+      if (!initial) {
+        send_auth(conn, mqtt::ReasonCode::Success, {});
+        return;
+      }
+      conn.enhanced_auth_done = true;
+      continue_connect(conn);
+      return;
+    case Kind::failure:
+      refuse_during_authentication(conn, outcome.code, outcome.reason);
+      return;
+  }
+}
+
+}  // namespace attestmq::broker

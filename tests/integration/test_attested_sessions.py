@@ -1,0 +1,148 @@
+"""Attested sessions, transport B (docs/attestation.md section 7), end to end with real
+processes on 127.0.0.1: `attestmq broker --tee sim` on a TLS 1.3 listener, and the client side
+as `attestmq attest` and `attestmq pub/sub --attest`. The sim TEE is SIMULATED: it proves the
+protocol, not a platform. AttestMQ's own protocol: these run against AttestMQ only."""
+import hashlib
+import json
+import subprocess
+
+import pytest
+
+from reference_mosquitto import attestmq_binary
+from tls_pki import readable_pki
+
+TIMEOUT_S = 30
+
+
+@pytest.fixture(autouse=True)
+def attestmq_only(broker_kind):
+    if broker_kind != "attestmq":
+        pytest.skip("AttestMQ's attested sessions")
+
+
+@pytest.fixture(scope="module")
+def pki():
+    with readable_pki() as made:
+        yield made
+
+
+@pytest.fixture
+def attested_broker(start_broker, pki, tmp_path):
+    return start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tls_version="tlsv1.3",
+                        tee="sim", tee_sim_key_file=tmp_path / "sim-key.pem")
+
+
+@pytest.fixture
+def sim_root(attested_broker, tmp_path):
+    """The sim platform's public key, which a verifier pins as it would pin Intel's root."""
+    path = tmp_path / "sim-platform.pem"
+    subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "sim-key.pem"), "-pubout", "-out",
+                    str(path)], check=True, timeout=TIMEOUT_S)
+    return path
+
+
+def module_hash():
+    """The native broker measures itself: the SHA-256 of the attestmq binary."""
+    with open(attestmq_binary(), "rb") as binary:
+        return hashlib.sha256(binary.read()).hexdigest()
+
+
+def attestmq(*arguments):
+    return subprocess.run([attestmq_binary(), *map(str, arguments)], capture_output=True,
+                          text=True, timeout=TIMEOUT_S)
+
+
+def attest(broker, pki, *arguments):
+    return attestmq("attest", f"127.0.0.1:{broker.port}", "--cafile", pki.ca, *arguments)
+
+
+def policy_file(tmp_path, sim_root, **keys):
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps({"pinned_roots": {"sim": str(sim_root)}, **keys}))
+    return path
+
+
+def test_verified_with_a_policy_that_allows_sim_and_names_the_module(attested_broker, pki, sim_root):
+    result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated",
+                    "--expect-module", module_hash(), "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    verdict = json.loads(result.stdout)
+    passed = {check["name"] for check in verdict["checks"] if check["passed"]}
+    for name in ("session.binder", "session.nonce", "session.tls_key", "envelope.report_data"):
+        assert name in passed, name
+    assert "SIMULATED" in attested_broker.output()
+
+
+def test_rejected_by_the_default_policy(attested_broker, pki, sim_root):
+    result = attest(attested_broker, pki, "--root", sim_root)
+    assert result.returncode == 1
+    assert "policy.allow_simulated" in result.stdout + result.stderr
+
+
+def test_rejected_for_another_module_hash(attested_broker, pki, sim_root):
+    result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated",
+                    "--expect-module", "00" * 32)
+    assert result.returncode == 1
+    assert "policy.module_hash" in result.stdout + result.stderr
+
+
+def test_each_session_gets_its_own_binder(attested_broker, pki, sim_root):
+    """The prototype's flaw was a binder that depended on the nonce only: here two sessions
+    give two binders (and two nonces, drawn fresh)."""
+    binders = set()
+    for _ in range(2):
+        result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated", "--json")
+        assert result.returncode == 0, result.stdout + result.stderr
+        binders.add(json.loads(result.stdout)["claims"]["binder"])
+    assert len(binders) == 2
+
+
+def test_pub_and_sub_verify_before_they_publish_or_subscribe(attested_broker, pki, tmp_path,
+                                                             sim_root):
+    policy = policy_file(tmp_path, sim_root, allow_simulated=True,
+                         accepted_module_hashes=[module_hash()])
+    common = ["-h", "127.0.0.1", "-p", attested_broker.port, "--cafile", pki.ca, "-V", "5",
+              "--attest", policy]
+    subscriber = subprocess.Popen([attestmq_binary(), "sub", *map(str, common), "-t", "attested/#",
+                                   "-C", "1", "-W", "20"], stdout=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):  # until the subscriber's subscription is in place
+            published = attestmq("pub", *common, "-t", "attested/1", "-m", "hello")
+            assert published.returncode == 0, published.stderr
+            try:
+                out, _ = subscriber.communicate(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        assert out.strip() == "hello"
+    finally:
+        subscriber.kill()
+        subscriber.wait()
+
+
+def test_pub_refuses_to_publish_to_a_broker_its_policy_rejects(attested_broker, pki, tmp_path,
+                                                               sim_root):
+    policy = policy_file(tmp_path, sim_root)  # otherwise default: simulated evidence refused
+    result = attestmq("pub", "-h", "127.0.0.1", "-p", attested_broker.port, "--cafile", pki.ca,
+                      "-V", "5", "--attest", policy, "-t", "guarded", "-m", "never", "-r")
+    assert result.returncode != 0
+    assert "policy.allow_simulated" in result.stdout + result.stderr
+    retained = attestmq("sub", "-h", "127.0.0.1", "-p", attested_broker.port, "--cafile", pki.ca,
+                        "-t", "guarded", "-C", "1", "-W", "1", "-V", "5")
+    assert retained.stdout == "", "nothing was published"
+
+
+def test_clients_that_do_not_ask_are_served_as_before(attested_broker, pki):
+    """Debian's mosquitto_pub on the same listener: no Authentication Method, no evidence."""
+    result = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(attested_broker.port),
+                             "--cafile", str(pki.ca), "-V", "mqttv5", "-t", "t", "-m", "plain"],
+                            capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_listener_without_a_provider_refuses_the_method(start_broker, pki):
+    broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tls_version="tlsv1.3")
+    result = attest(broker, pki, "--allow-simulated")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "0x8c" in (result.stdout + result.stderr).lower() or \
+        "bad authentication method" in (result.stdout + result.stderr).lower()
