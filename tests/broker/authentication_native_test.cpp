@@ -172,6 +172,24 @@ TEST_P(AuthenticationTest, AVerdictForAClosedConnectionIsIgnored) {
   EXPECT_EQ(broker.engine->stats().clients_connected, 0u);
 }
 
+// A verdict from a password_file that SIGHUP replaced meanwhile is not trusted: the password is
+// checked again against the new file (here alice's password changed).
+TEST_P(AuthenticationTest, AVerdictFromAReplacedPasswordFileIsAskedAgain) {
+  Broker broker(password_settings(false));
+  broker.host.hold_password_checks = true;
+  TestClient client(broker, GetParam());
+  send_connect(client, "c1", {"alice", "secret"});
+  ASSERT_EQ(broker.host.password_checks.size(), 1u);
+  std::vector<ListenerPolicy> reloaded = password_settings(false).listeners;
+  reloaded.front().passwords = password_file("alice", "changed");
+  broker.engine->update_listener_policies(reloaded);
+  broker.host.answer_password_checks();  // the old file's verdict: valid
+  EXPECT_TRUE(client.idle()) << "no CONNACK on the old file's word";
+  ASSERT_EQ(broker.host.password_checks.size(), 1u) << "asked again";
+  broker.host.answer_password_checks();
+  EXPECT_EQ(client.take<mqtt::Connack>().reason, ReasonCode::BadUserNameOrPassword);
+}
+
 INSTANTIATE_TEST_SUITE_P(BothVersions, AuthenticationTest, both_versions(), version_name);
 
 }  // namespace

@@ -51,8 +51,9 @@ class RecordingHost : public Host {
   void authentication_step(ConnId conn, AuthenticationStep step) override {
     authentication_steps.emplace_back(conn, std::move(step));
   }
+  // Answers the checks waiting now; one an answer starts waits for the next call.
   void answer_password_checks() {
-    while (!password_checks.empty()) {
+    for (std::size_t waiting = password_checks.size(); waiting > 0; --waiting) {
       auto [conn, check] = std::move(password_checks.front());
       password_checks.pop_front();
       engine->password_checked(conn, check.passwords->verify(check.username, check.password)

@@ -26,6 +26,31 @@ TEST(Mqtt31, MQIsdpLevel3IsServedAs311) {
   EXPECT_EQ(client.take<mqtt::Puback>().packet_id, 2);
 }
 
+// MQTT V3.1's CONNACK has no Session Present flag: the byte is reserved, so it stays 0 even
+// when a persistent session resumes.
+TEST(Mqtt31, ConnackNeverSaysSessionPresent) {
+  Broker broker;
+  {
+    TestClient first(broker, Version::v311);
+    mqtt::Connect packet;
+    packet.version = Version::v311;
+    packet.mqtt31 = true;
+    packet.clean_start = false;
+    packet.client_id = "legacy";
+    first.send(packet);
+    first.take<mqtt::Connack>();
+    first.send(mqtt::Disconnect{});
+  }
+  TestClient again(broker, Version::v311);
+  mqtt::Connect packet;
+  packet.version = Version::v311;
+  packet.mqtt31 = true;
+  packet.clean_start = false;
+  packet.client_id = "legacy";
+  again.send(packet);
+  EXPECT_FALSE(again.take<mqtt::Connack>().session_present);
+}
+
 // MQTT V3.1 section 3.1: a client identifier of 1 to 23 characters, else return code 2.
 TEST(Mqtt31, ClientIdentifierOutside1To23IsRefusedWith2) {
   for (const std::string_view id : {std::string_view(""), std::string_view("abcdefghijklmnopqrstuvwx")}) {

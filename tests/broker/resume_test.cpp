@@ -192,6 +192,21 @@ TEST_P(TakeOverWillTest, TheWillIsPublishedOnlyWhenTheSessionEnds) {
   EXPECT_EQ(topics, clean_start ? std::vector<std::string>{"wills/dev"} : std::vector<std::string>{});
 }
 
+// A session that ends when its connection does (3.1.1 clean session, 5.0 expiry 0) does not
+// continue into the new connection, whatever it asks: the will is published.
+TEST_P(TakeOverWillTest, TakingOverASessionThatEndsPublishesTheWill) {
+  const Version version = std::get<0>(GetParam());
+  Broker broker;
+  TestClient watcher(broker, Version::v5);
+  watcher.connect("watcher");
+  watcher.subscribe("wills/#", 0);
+  TestClient first(broker, version);
+  first.connect("dev", ConnectOptions().with_will(will_to("wills/dev")));
+  TestClient second(broker, version);
+  EXPECT_FALSE(second.connect("dev", persistent()).session_present);
+  EXPECT_EQ(publishes(watcher).size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(VersionsAndCleanStart, TakeOverWillTest,
                          ::testing::Combine(both_versions(), ::testing::Bool()),
                          [](const auto& info) {
