@@ -104,6 +104,7 @@ struct Engine::Impl {
   // enhanced_authentication.cpp (MQTT 5.0 section 4.12)
   bool offers_method(const Connection& conn, std::string_view method) const;
   void start_authentication(Connection& conn, const mqtt::Connect& packet);
+  void ask_host(Connection& conn, const mqtt::Properties& properties, bool starts_exchange);
   void on_auth(Connection& conn, const mqtt::Auth& packet);
   void on_authentication_answered(Connection& conn, AuthenticationOutcome outcome);
   void send_auth(Connection& conn, mqtt::ReasonCode code, std::span<const std::uint8_t> data);

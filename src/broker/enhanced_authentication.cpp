@@ -20,13 +20,18 @@ void Engine::Impl::start_authentication(Connection& conn, const mqtt::Connect& p
   conn.pending_connect.assign(current_packet.begin(), current_packet.end());
   conn.state = ConnectionState::authenticating;
   conn.auth_method.assign(*packet.properties.authentication_method);
+  ask_host(conn, packet.properties, true);
+}
+
+void Engine::Impl::ask_host(Connection& conn, const mqtt::Properties& properties,
+                            bool starts_exchange) {
   conn.auth_exchange = Connection::AuthExchange::awaiting_host;
   AuthenticationStep step;
   step.method = conn.auth_method;
-  if (packet.properties.authentication_data)
-    step.data.assign(packet.properties.authentication_data->begin(),
-                     packet.properties.authentication_data->end());
-  step.starts_exchange = true;
+  if (properties.authentication_data)
+    step.data.assign(properties.authentication_data->begin(), properties.authentication_data->end());
+  step.starts_exchange = starts_exchange;
+  step.reauthentication = conn.state == ConnectionState::connected;
   host.authentication_step(conn.id, std::move(step));
 }
 
@@ -80,15 +85,7 @@ void Engine::Impl::on_auth(Connection& conn, const mqtt::Auth& packet) {
                                      " out of turn (MQTT 5.0 section 4.12)");
     return;
   }
-  conn.auth_exchange = Exchange::awaiting_host;
-  AuthenticationStep step;
-  step.method = conn.auth_method;
-  if (packet.properties.authentication_data)
-    step.data.assign(packet.properties.authentication_data->begin(),
-                     packet.properties.authentication_data->end());
-  step.starts_exchange = restarts;
-  step.reauthentication = conn.state == ConnectionState::connected;
-  host.authentication_step(conn.id, std::move(step));
+  ask_host(conn, packet.properties, restarts);
 }
 
 void Engine::Impl::on_authentication_answered(Connection& conn, AuthenticationOutcome outcome) {

@@ -57,6 +57,26 @@ TEST(ConfigOptions, MosquittoParityAndMemoryBounds) {
   EXPECT_FALSE(s.listeners[1].use_username_as_clientid);
 }
 
+// Issue #9: the attestation provider and which TLS listeners offer attested sessions.
+TEST(ConfigOptions, AttestationProvider) {
+  const auto config = parse_ok(
+      "tee sim\n"
+      "tee_sim_key_file /var/lib/attestmq/sim.pem\n"
+      "listener 8883\n"
+      "attestation_auth false\n");
+  EXPECT_EQ(config.tee, "sim");
+  EXPECT_EQ(config.tee_sim_key_file, "/var/lib/attestmq/sim.pem");
+  ASSERT_EQ(config.listeners.size(), 1u);
+  EXPECT_FALSE(config.listeners[0].attestation_auth);
+  EXPECT_EQ(parse_ok("").tee, "none");
+  EXPECT_TRUE(parse_ok("listener 1883\n").listeners[0].attestation_auth);
+  CommandLine command_line;
+  command_line.tee = "none";  // --tee replaces the file's
+  EXPECT_EQ(parse_ok("tee sim\n", command_line).tee, "none");
+  EXPECT_EQ(testing::parse_error("tee sgx\n"),
+            "test.conf:1: tee: expected none, sim, sgx-gramine or tsm, got 'sgx'");
+}
+
 TEST(ConfigOptions, DefaultsFollowMosquitto) {
   const auto config = parse_ok("");
   const broker::Settings defaults;
