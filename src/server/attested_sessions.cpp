@@ -3,7 +3,7 @@
 #include <openssl/evp.h>
 
 #include <fstream>
-#include <iterator>
+#include <memory>
 #include <vector>
 
 #include "attest/session/session_protocol.hpp"
@@ -66,14 +66,18 @@ AuthenticationOutcome AttestedSessions::evidence_for(const tls::Session* tls,
 
 std::optional<std::array<std::uint8_t, 32>> own_executable_sha256(std::string& error) {
   std::ifstream file("/proc/self/exe", std::ios::binary);
-  if (!file) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!file || !context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) {
     error = "cannot read /proc/self/exe to measure the broker";
     return std::nullopt;
   }
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::vector<char> chunk(1 << 20);  // streamed: a sanitized build is over 100 MB
+  while (file.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || file.gcount() > 0) {
+    EVP_DigestUpdate(context.get(), chunk.data(), static_cast<std::size_t>(file.gcount()));
+  }
   std::array<std::uint8_t, 32> digest{};
   unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  EVP_DigestFinal_ex(context.get(), digest.data(), &length);
   return digest;
 }
 
