@@ -146,3 +146,14 @@ def test_a_listener_without_a_provider_refuses_the_method(start_broker, pki):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "0x8c" in (result.stdout + result.stderr).lower() or \
         "bad authentication method" in (result.stdout + result.stderr).lower()
+
+
+def test_downgrade_to_tls12_fails_closed(start_broker, pki, tmp_path):
+    """A broker (or a man in the middle) offering only TLS 1.2: the client insists on 1.3,
+    where the exporter binds the whole handshake (docs/attestation.md section 7.1), and fails
+    rather than fall back to an unattested session."""
+    broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tls_version="tlsv1.2",
+                          tee="sim", tee_sim_key_file=tmp_path / "sim-key.pem")
+    result = attest(broker, pki, "--allow-simulated")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "verified" not in result.stdout.lower()
