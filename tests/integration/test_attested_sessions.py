@@ -4,7 +4,9 @@ as `attestmq attest` and `attestmq pub/sub --attest`. The sim TEE is SIMULATED: 
 protocol, not a platform. AttestMQ's own protocol: these run against AttestMQ only."""
 import hashlib
 import json
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -157,3 +159,34 @@ def test_downgrade_to_tls12_fails_closed(start_broker, pki, tmp_path):
     result = attest(broker, pki, "--allow-simulated")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "verified" not in result.stdout.lower()
+
+
+def test_a_passive_observer_sees_no_evidence_nonce_or_claims(attested_broker, pki, sim_root,
+                                                             tmp_path):
+    """tshark's dumpcap on the loopback port during an attested session: the nonce, the
+    binder, the module hash, the method name and the sim report travel only inside TLS
+    records (docs/attestation.md section 10.4)."""
+    capture = tmp_path / "session.pcapng"
+    dumpcap = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", f"tcp port {attested_broker.port}",
+                                "-w", str(capture)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not (capture.exists() and capture.stat().st_size > 0):  # the header is written once capturing
+            assert dumpcap.poll() is None, dumpcap.stderr.read()
+            assert time.monotonic() < deadline, "dumpcap did not start"
+            time.sleep(0.05)
+        result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated", "--json")
+        assert result.returncode == 0, result.stdout + result.stderr
+        time.sleep(0.5)  # let the last segments reach the capture
+    finally:
+        dumpcap.send_signal(signal.SIGTERM)
+        dumpcap.wait(timeout=20)
+    wire_bytes = capture.read_bytes()
+    assert b"\x16\x03\x01" in wire_bytes, "the capture holds the TLS handshake"
+    claims = json.loads(result.stdout)["claims"]
+    secrets = {"nonce": bytes.fromhex(claims["nonce"]), "binder": bytes.fromhex(claims["binder"]),
+               "module hash": bytes.fromhex(module_hash()), "method": b"attestmq-attest-v1",
+               "sim report magic": b"AMQS"}
+    for name, secret in secrets.items():
+        assert secret not in wire_bytes, f"the {name} is visible on the wire"
