@@ -5,7 +5,10 @@ protocol, not a platform. AttestMQ's own protocol: these run against AttestMQ on
 import hashlib
 import json
 import signal
+import socket
+import ssl
 import subprocess
+import threading
 import time
 
 import pytest
@@ -190,3 +193,59 @@ def test_a_passive_observer_sees_no_evidence_nonce_or_claims(attested_broker, pk
                "sim report magic": b"AMQS"}
     for name, secret in secrets.items():
         assert secret not in wire_bytes, f"the {name} is visible on the wire"
+
+
+class TlsRelay:
+    """A man in the middle holding a valid certificate for the broker's name (here the
+    broker's own, the strongest case): it ends the client's TLS session, opens its own to the
+    genuine broker, and copies the MQTT bytes both ways, evidence included."""
+
+    def __init__(self, pki, broker_port):
+        self.server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.server.load_cert_chain(pki.server_cert, pki.server_key)
+        self.client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        self.client.load_verify_locations(pki.ca)
+        self.broker_port = broker_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        plain, _ = self.listener.accept()
+        with self.server.wrap_socket(plain, server_side=True) as victim, \
+                self.client.wrap_socket(socket.create_connection(("127.0.0.1", self.broker_port)),
+                                        server_hostname="localhost") as genuine:
+            copier = threading.Thread(target=self._copy, args=(genuine, victim), daemon=True)
+            copier.start()
+            self._copy(victim, genuine)
+            copier.join(timeout=10)
+
+    @staticmethod
+    def _copy(source, destination):
+        try:
+            while data := source.recv(65536):
+                destination.sendall(data)
+        except (OSError, ssl.SSLError):
+            pass
+        try:
+            destination.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self):
+        self.listener.close()
+        self.thread.join(timeout=10)
+
+
+def test_relayed_evidence_fails_the_binder(attested_broker, pki, sim_root):
+    """The prototype's relay attack (PAPER.md): the genuine broker's evidence is bound to the
+    relay's TLS session with it, not to the client's, so the client refuses it."""
+    relay = TlsRelay(pki, attested_broker.port)
+    try:
+        result = attestmq("attest", f"127.0.0.1:{relay.port}", "--cafile", pki.ca, "--root",
+                          sim_root, "--allow-simulated")
+    finally:
+        relay.close()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "session.binder" in result.stdout + result.stderr
