@@ -206,6 +206,7 @@ class TlsRelay:
         self.client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         self.client.load_verify_locations(pki.ca)
         self.broker_port = broker_port
+        self.from_broker = bytearray()  # what the genuine broker sent, evidence included
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -216,15 +217,17 @@ class TlsRelay:
         with self.server.wrap_socket(plain, server_side=True) as victim, \
                 self.client.wrap_socket(socket.create_connection(("127.0.0.1", self.broker_port)),
                                         server_hostname="localhost") as genuine:
-            copier = threading.Thread(target=self._copy, args=(genuine, victim), daemon=True)
+            copier = threading.Thread(target=self._copy, args=(genuine, victim, self.from_broker),
+                                      daemon=True)
             copier.start()
-            self._copy(victim, genuine)
+            self._copy(victim, genuine, bytearray())
             copier.join(timeout=10)
 
     @staticmethod
-    def _copy(source, destination):
+    def _copy(source, destination, record):
         try:
             while data := source.recv(65536):
+                record += data
                 destination.sendall(data)
         except (OSError, ssl.SSLError):
             pass
@@ -247,5 +250,88 @@ def test_relayed_evidence_fails_the_binder(attested_broker, pki, sim_root):
                           sim_root, "--allow-simulated")
     finally:
         relay.close()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "session.binder" in result.stdout + result.stderr
+
+
+class FakeBroker:
+    """A TLS server with a valid certificate that answers one client with canned MQTT
+    packets: what an attacker between client and broker can do to the exchange."""
+
+    def __init__(self, pki, answers):
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(pki.server_cert, pki.server_key)
+        self.answers = answers
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        plain, _ = self.listener.accept()
+        with self.context.wrap_socket(plain, server_side=True) as client:
+            client.recv(65536)  # the CONNECT with its REQUEST
+            for answer in self.answers:
+                client.sendall(answer)
+            try:
+                client.recv(65536)  # the client's reaction (a DISCONNECT), then its close
+            except (OSError, ssl.SSLError):
+                pass
+
+    def close(self):
+        self.listener.close()
+        self.thread.join(timeout=10)
+
+
+METHOD = b"attestmq-attest-v1"
+CONNACK_WITHOUT_METHOD = bytes([0x20, 0x03, 0x00, 0x00, 0x00])
+# CONNACK 0x00 naming the method (property 0x15), as if the exchange had happened.
+CONNACK_NAMING_METHOD = bytes([0x20, 6 + len(METHOD), 0x00, 0x00, 3 + len(METHOD), 0x15, 0x00,
+                               len(METHOD)]) + METHOD
+
+
+@pytest.mark.parametrize("connack", [CONNACK_WITHOUT_METHOD, CONNACK_NAMING_METHOD],
+                         ids=["without-method", "naming-method"])
+def test_stripped_exchange_fails_closed(pki, connack):
+    """Stripping: the attacker answers CONNECT with CONNACK 0x00 and no AUTH at all, with or
+    without the method's name. The client refuses a session whose evidence it never verified."""
+    fake = FakeBroker(pki, [connack])
+    try:
+        result = attestmq("attest", f"127.0.0.1:{fake.port}", "--cafile", pki.ca, "--allow-simulated")
+    finally:
+        fake.close()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Protocol error" in result.stdout + result.stderr
+
+
+def first_packet(stream):
+    """The first MQTT packet of a byte stream (MQTT 5.0 section 2.1: fixed header, length)."""
+    length, shift, position = 0, 0, 1
+    while True:
+        byte = stream[position]
+        position += 1
+        length |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return bytes(stream[:position + length])
+
+
+def test_replayed_evidence_fails_in_another_session(attested_broker, pki, sim_root):
+    """Replay: evidence a genuine broker sent in one session (recorded by a relay) is presented
+    to a client in another session. Its binder names the session it came from."""
+    relay = TlsRelay(pki, attested_broker.port)
+    try:
+        attestmq("attest", f"127.0.0.1:{relay.port}", "--cafile", pki.ca, "--root", sim_root,
+                 "--allow-simulated")
+    finally:
+        relay.close()
+    recorded_auth = first_packet(relay.from_broker)
+    assert recorded_auth[0] == 0xF0, "the genuine broker's first answer is AUTH"
+    fake = FakeBroker(pki, [recorded_auth])
+    try:
+        result = attestmq("attest", f"127.0.0.1:{fake.port}", "--cafile", pki.ca, "--root",
+                          sim_root, "--allow-simulated")
+    finally:
+        fake.close()
     assert result.returncode == 1, result.stdout + result.stderr
     assert "session.binder" in result.stdout + result.stderr
