@@ -125,13 +125,15 @@ def test_hostile_connections_memory_is_bounded(start_broker, pki, kind):
 
 
 def test_bystander_is_served_while_wrong_passwords_are_hashed(start_broker, tmp_path):
-    """A user hashed with 10^6 PBKDF2 iterations: each wrong password costs a noticeable
+    """A user hashed with 300,000 PBKDF2 iterations: each wrong password costs a noticeable
     fraction of a second of hashing. A bystander's round trips all complete before the first
     of those CONNECTs is answered: the hash does not run where the engine runs."""
     passwords = tmp_path / "passwords"
-    subprocess.run([attestmq_binary(), "passwd", "-c", "-b", "-I", "1000000", str(passwords),
+    subprocess.run([attestmq_binary(), "passwd", "-c", "-b", "-I", "300000", str(passwords),
                     "alice", "secret"], check=True, timeout=60)
-    broker = start_broker(password_file=passwords)  # anonymous clients still allowed
+    # Anonymous clients are still allowed. The hashes run one after another at a low priority
+    # (one worker on two cores): give them time, so that only the order is under test.
+    broker = start_broker(password_file=passwords, connect_timeout=120)
     bystander = wire.RawClient(broker.port)
     assert bystander.connect("bystander").reason == 0
     attackers = []
@@ -144,7 +146,7 @@ def test_bystander_is_served_while_wrong_passwords_are_hashed(start_broker, tmp_
         answered = select.select([a.sock for a in attackers], [], [], 0)[0]
         assert not answered, f"a wrong-password CONNECT was answered before round trip {n + 1}"
     for attacker in attackers:
-        assert attacker.recv_kind(wire.CONNACK, timeout=60).reason == BAD_USER_NAME_OR_PASSWORD
+        assert attacker.recv_kind(wire.CONNACK, timeout=120).reason == BAD_USER_NAME_OR_PASSWORD
     good = wire.RawClient(broker.port)
     assert good.connect("alice-1", username="alice", password="secret").reason == 0
     broker.assert_running()
