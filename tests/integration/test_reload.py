@@ -66,6 +66,10 @@ def reload_lines(broker):
 
 def sighup(broker):
     """SIGHUP, then wait until the broker logged that the reload is done."""
+    # The port opens before the signal handlers are installed; both brokers log "running"
+    # once they are, and a SIGHUP before that would end the process (a sanitized build is
+    # slow enough to show it).
+    wait_for(lambda: " running" in broker.output(), RELOAD_TIMEOUT_S, "the broker to be running")
     before = reload_lines(broker)
     broker.process.send_signal(signal.SIGHUP)
     wait_for(lambda: reload_lines(broker) > before, RELOAD_TIMEOUT_S, "the reload's log line")
