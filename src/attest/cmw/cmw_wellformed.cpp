@@ -53,6 +53,12 @@ bool check_cbor_well_formed(std::span<const std::uint8_t> bytes, std::size_t max
       argument = 0;
       for (std::size_t i = 0; i < width; ++i) argument = argument << 8 | bytes[offset + 1 + i];
       head += width;
+      // RFC 8949 section 4.2.1: deterministic CBOR takes the shortest head. A longer one would
+      // parse here yet re-encode differently (and libcbor loads some short forms only).
+      // Major type 7 with 2 to 8 bytes holds a float, whose shortest form is another matter.
+      const std::uint64_t shortest_limit = width == 1 ? 24 : std::uint64_t{1} << (4 * width);
+      if ((major != kSimple || width == 1) && argument < shortest_limit)
+        return fail("argument not in its shortest form (not canonical CBOR)");
     } else if (info >= 28 && info <= 30) {
       return fail("reserved additional information");
     } else if (info == 31) {
