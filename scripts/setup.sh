@@ -18,7 +18,7 @@ packages=(
   # the sanitizer build and the fuzzers: clang-19 with its ASan, UBSan and libFuzzer runtimes
   libclang-rt-19-dev
   # the Wasm build: clang-19 for wasm32-wasi, its libc and C++ runtime, node's WASI, wasm2c
-  clang-19 lld-19 wasi-libc libc++-19-dev-wasm32 libc++abi-19-dev-wasm32
+  clang-19 lld-19 llvm-19 wasi-libc libc++-19-dev-wasm32 libc++abi-19-dev-wasm32
   libclang-rt-19-dev-wasm32 nodejs wabt
 )
 
