@@ -195,18 +195,14 @@ def test_a_passive_observer_sees_no_evidence_nonce_or_claims(attested_broker, pk
         assert secret not in wire_bytes, f"the {name} is visible on the wire"
 
 
-class TlsRelay:
-    """A man in the middle holding a valid certificate for the broker's name (here the
-    broker's own, the strongest case): it ends the client's TLS session, opens its own to the
-    genuine broker, and copies the MQTT bytes both ways, evidence included."""
+class Impostor:
+    """A TLS server with a valid certificate for the broker's name (here the broker's own, the
+    strongest case), between the client and the broker; it serves one client with
+    `handle(victim)` on a thread of its own."""
 
-    def __init__(self, pki, broker_port):
+    def __init__(self, pki):
         self.server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.server.load_cert_chain(pki.server_cert, pki.server_key)
-        self.client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        self.client.load_verify_locations(pki.ca)
-        self.broker_port = broker_port
-        self.from_broker = bytearray()  # what the genuine broker sent, evidence included
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -214,9 +210,28 @@ class TlsRelay:
 
     def _serve(self):
         plain, _ = self.listener.accept()
-        with self.server.wrap_socket(plain, server_side=True) as victim, \
-                self.client.wrap_socket(socket.create_connection(("127.0.0.1", self.broker_port)),
-                                        server_hostname="localhost") as genuine:
+        with self.server.wrap_socket(plain, server_side=True) as victim:
+            self.handle(victim)
+
+    def close(self):
+        self.listener.close()
+        self.thread.join(timeout=10)
+
+
+class TlsRelay(Impostor):
+    """A man in the middle: it ends the client's TLS session, opens its own to the genuine
+    broker, and copies the MQTT bytes both ways, evidence included."""
+
+    def __init__(self, pki, broker_port):
+        self.client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        self.client.load_verify_locations(pki.ca)
+        self.broker_port = broker_port
+        self.from_broker = bytearray()  # what the genuine broker sent, evidence included
+        super().__init__(pki)
+
+    def handle(self, victim):
+        with self.client.wrap_socket(socket.create_connection(("127.0.0.1", self.broker_port)),
+                                     server_hostname="localhost") as genuine:
             copier = threading.Thread(target=self._copy, args=(genuine, victim, self.from_broker),
                                       daemon=True)
             copier.start()
@@ -236,10 +251,6 @@ class TlsRelay:
         except OSError:
             pass
 
-    def close(self):
-        self.listener.close()
-        self.thread.join(timeout=10)
-
 
 def test_relayed_evidence_fails_the_binder(attested_broker, pki, sim_root):
     """The prototype's relay attack (PAPER.md): the genuine broker's evidence is bound to the
@@ -254,33 +265,22 @@ def test_relayed_evidence_fails_the_binder(attested_broker, pki, sim_root):
     assert "session.binder" in result.stdout + result.stderr
 
 
-class FakeBroker:
-    """A TLS server with a valid certificate that answers one client with canned MQTT
-    packets: what an attacker between client and broker can do to the exchange."""
+class FakeBroker(Impostor):
+    """Answers one client with canned MQTT packets: what an attacker between client and broker
+    can do to the exchange."""
 
     def __init__(self, pki, answers):
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.context.load_cert_chain(pki.server_cert, pki.server_key)
         self.answers = answers
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__(pki)
 
-    def _serve(self):
-        plain, _ = self.listener.accept()
-        with self.context.wrap_socket(plain, server_side=True) as client:
-            client.recv(65536)  # the CONNECT with its REQUEST
-            for answer in self.answers:
-                client.sendall(answer)
-            try:
-                client.recv(65536)  # the client's reaction (a DISCONNECT), then its close
-            except (OSError, ssl.SSLError):
-                pass
-
-    def close(self):
-        self.listener.close()
-        self.thread.join(timeout=10)
+    def handle(self, client):
+        client.recv(65536)  # the CONNECT with its REQUEST
+        for answer in self.answers:
+            client.sendall(answer)
+        try:
+            client.recv(65536)  # the client's reaction (a DISCONNECT), then its close
+        except (OSError, ssl.SSLError):
+            pass
 
 
 METHOD = b"attestmq-attest-v1"
