@@ -68,10 +68,10 @@ TEST(ClaimsParsing, RoundTripAndStrictness) {
 
   auto unknown_key = encoded;
   unknown_key[0] = 0xa5;
-  unknown_key.push_back(0x08);
+  unknown_key.push_back(0x0a);
   unknown_key.push_back(0x00);
   EXPECT_FALSE(parse_claims(unknown_key, error));
-  EXPECT_NE(error.find("unknown key 8"), std::string::npos) << error;
+  EXPECT_NE(error.find("unknown key 10"), std::string::npos) << error;
 
   std::string missing_nonce_hex = to_hex(encoded).substr(0, to_hex(encoded).size() - 36);
   missing_nonce_hex[1] = '3';  // a4 -> a3: three pairs

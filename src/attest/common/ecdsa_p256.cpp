@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <string_view>
 
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
@@ -33,6 +34,15 @@ EvpPkeyPtr p256_key_from_raw(std::span<const std::uint8_t> xy) {
       EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr), EVP_PKEY_CTX_free);
   if (!check || EVP_PKEY_public_check(check.get()) != 1) return nullptr;
   return owned;
+}
+
+bool is_p256_key(EVP_PKEY* key) {
+  char group[64] = {};
+  size_t length = 0;
+  return EVP_PKEY_is_a(key, "EC") &&
+         EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                        &length) == 1 &&
+         std::string_view(group, length) == "prime256v1";
 }
 
 bool verify_ecdsa_sha256_raw(EVP_PKEY* key, std::span<const std::uint8_t> data,

@@ -19,6 +19,9 @@ using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
 // Builds a P-256 public key from x || y; null if the point is not on the curve.
 EvpPkeyPtr p256_key_from_raw(std::span<const std::uint8_t> xy);
 
+// True if `key` is an EC key on P-256 (prime256v1).
+bool is_p256_key(EVP_PKEY* key);
+
 // True if `signature` (r || s) is a valid ECDSA-SHA256 signature of `data` under `key`.
 bool verify_ecdsa_sha256_raw(EVP_PKEY* key, std::span<const std::uint8_t> data,
                              std::span<const std::uint8_t> signature);

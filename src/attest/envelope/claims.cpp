@@ -12,7 +12,7 @@ namespace attestmq::attest {
 
 namespace {
 // docs/attestation.md section 5.1: keys 5 and 6 name the attester's TLS credential; key 7 is
-// reserved for issue #10.
+// reserved for issue #10; keys 8 and 9 are cached mode's session key and quote time.
 enum ClaimKey : std::uint64_t {
   kEvidenceType = 1,
   kModuleSha256 = 2,
@@ -21,6 +21,8 @@ enum ClaimKey : std::uint64_t {
   kTlsCertificateKey = 5,
   kPskIdentity = 6,
   kReservedConfigurationDigest = 7,
+  kSessionPublicKey = 8,
+  kIssuedAt = 9,
 };
 constexpr std::size_t kMaxClaimsBytes = 1024;
 
@@ -42,7 +44,8 @@ std::optional<std::vector<std::uint8_t>> encode_claims(const Claims& claims) {
     return std::nullopt;
   }
   CborWriter out;
-  out.map(4 + (claims.tls_certificate_key_sha256 ? 1 : 0) + (claims.psk_identity_sha256 ? 1 : 0));
+  out.map(4 + (claims.tls_certificate_key_sha256 ? 1 : 0) + (claims.psk_identity_sha256 ? 1 : 0) +
+          (claims.session_public_key ? 1 : 0) + (claims.issued_at ? 1 : 0));
   out.unsigned_int(kEvidenceType);
   out.text(to_string(claims.evidence_type));
   out.unsigned_int(kModuleSha256);
@@ -58,6 +61,14 @@ std::optional<std::vector<std::uint8_t>> encode_claims(const Claims& claims) {
   if (claims.psk_identity_sha256) {
     out.unsigned_int(kPskIdentity);
     out.bytes(*claims.psk_identity_sha256);
+  }
+  if (claims.session_public_key) {
+    out.unsigned_int(kSessionPublicKey);
+    out.bytes(*claims.session_public_key);
+  }
+  if (claims.issued_at) {
+    out.unsigned_int(kIssuedAt);
+    out.unsigned_int(*claims.issued_at);
   }
   return out.take();
 }
@@ -77,12 +88,12 @@ std::optional<Claims> parse_claims(std::span<const std::uint8_t> bytes, std::str
   const cbor_pair* pairs = cbor_map_handle(root.get());
   const std::size_t size = cbor_map_size(root.get());
   Claims claims;
-  bool seen[kPskIdentity + 1] = {};
+  bool seen[kIssuedAt + 1] = {};
   for (std::size_t i = 0; i < size; ++i) {
     if (!cbor_isa_uint(pairs[i].key)) return fail("keys must be unsigned integers");
     const std::uint64_t key = cbor_get_int(pairs[i].key);
     if (key == kReservedConfigurationDigest) return fail("key 7 is reserved");
-    if (key < kEvidenceType || key > kPskIdentity) return fail(fmt::format("unknown key {}", key));
+    if (key < kEvidenceType || key > kIssuedAt) return fail(fmt::format("unknown key {}", key));
     if (seen[key]) return fail(fmt::format("duplicate key {}", key));
     seen[key] = true;
     cbor_item_t* value = pairs[i].value;
@@ -93,6 +104,11 @@ std::optional<Claims> parse_claims(std::span<const std::uint8_t> bytes, std::str
       const auto type = evidence_type_from_string(name);
       if (!type) return fail(fmt::format("unknown evidence type '{}'", name));
       claims.evidence_type = *type;
+      continue;
+    }
+    if (key == kIssuedAt) {
+      if (!cbor_isa_uint(value)) return fail("key 9 (issued at) must be an unsigned integer");
+      claims.issued_at = cbor_get_int(value);
       continue;
     }
     if (!cbor_isa_bytestring(value)) return fail(fmt::format("key {} must be bytes", key));
@@ -107,6 +123,8 @@ std::optional<Claims> parse_claims(std::span<const std::uint8_t> bytes, std::str
       if (data.size() != 32) return fail(fmt::format("key {} is not a 32-byte SHA-256", key));
       digest.emplace();
       std::copy(data.begin(), data.end(), digest->begin());
+    } else if (key == kSessionPublicKey) {
+      claims.session_public_key.emplace(data.begin(), data.end());
     } else if (key == kBinder) {
       if (data.size() > kMaxBinderBytes) return fail("binder longer than 64 bytes");
       claims.binder.assign(data.begin(), data.end());

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "attest/common/ecdsa_p256.hpp"
+
 namespace attestmq::attest {
 
 namespace {
@@ -27,15 +29,6 @@ struct SigDeleter {
 struct MdCtxDeleter {
   void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
-
-bool is_p256(EVP_PKEY* key) {
-  char group[64] = {};
-  size_t length = 0;
-  return EVP_PKEY_is_a(key, "EC") &&
-         EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-                                        &length) == 1 &&
-         std::string_view(group, length) == "prime256v1";
-}
 
 SimKeyPtr create_key_file(const std::filesystem::path& path, std::string& error) {
   SimKeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
@@ -74,7 +67,7 @@ SimKeyPtr load_or_create_sim_key(const std::filesystem::path& path, std::string&
     return nullptr;
   }
   SimKeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key || !is_p256(key.get())) {
+  if (!key || !is_p256_key(key.get())) {
     error = fmt::format("sim key {}: not a PEM P-256 private key", path.string());
     return nullptr;
   }
@@ -92,7 +85,7 @@ std::string sim_public_key_pem(EVP_PKEY* key) {
 SimKeyPtr parse_sim_public_key(const std::string& pem, std::string& error) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   SimKeyPtr key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
-  if (!key || !is_p256(key.get())) {
+  if (!key || !is_p256_key(key.get())) {
     error = "pinned sim key is not a PEM P-256 public key";
     return nullptr;
   }
