@@ -128,8 +128,8 @@ TEST(SessionRequest, LengthsPastTheEnd) {
 }
 
 TEST(SessionEvidence, RoundTripsWithAndWithoutTheBrokersRequest) {
-  EvidenceMessage plain{EvidenceBlock{Bytes(100, 0xa1)}, std::nullopt};
-  EvidenceMessage mutual{EvidenceBlock{Bytes(1, 0xa1)},
+  EvidenceMessage plain{EvidenceBlock{Bytes(100, 0xa1), std::nullopt}, std::nullopt};
+  EvidenceMessage mutual{EvidenceBlock{Bytes(1, 0xa1), std::nullopt},
                          Request{kWantCollateral, counting(32), {EvidenceType::sim}}};
   for (const auto& message : {plain, mutual}) {
     const auto encoded = encode_evidence(message);
@@ -191,11 +191,18 @@ TEST(SessionEvidence, SizeLimitOfSection35) {
   EXPECT_EQ(evidence_error(over), "EVIDENCE: 65536 bytes (at most 65,535)");
 }
 
-TEST(SessionEvidence, CachedModeIsParsedThenRefused) {
+TEST(SessionEvidence, CachedModeRoundTripsWithExactLengths) {
   const Bytes head{0x02, 0x01};
-  EXPECT_EQ(evidence_error(cat({head, block_bytes(0x02, 0, 4), cached_tail(3)})),
-            kCachedEvidenceUnsupported);
-  // Its lengths are checked like any other's first.
+  const auto bytes = cat({head, block_bytes(0x02, 0, 4), cached_tail(3)});
+  std::string error;
+  const auto parsed = parse_evidence(bytes, error);
+  ASSERT_TRUE(parsed) << error;
+  ASSERT_TRUE(parsed->block.cached);
+  EXPECT_EQ(parsed->block.cached->session_claims, Bytes(3, 0xa0));
+  EXPECT_EQ(Bytes(parsed->block.cached->signature.begin(), parsed->block.cached->signature.end()),
+            Bytes(64, 0x5c));
+  EXPECT_EQ(encode_evidence(*parsed), bytes);
+  // Its lengths are checked like any other's.
   EXPECT_EQ(evidence_error(cat({head, block_bytes(0x02, 0, 4)})),
             "EVIDENCE: session claims length needs 2 bytes, 0 remain");
   EXPECT_EQ(evidence_error(cat({head, block_bytes(0x02, 0, 4), cached_tail(0)})),
@@ -216,7 +223,7 @@ TEST(SessionAnswer, RoundTrips) {
   ASSERT_TRUE(parsed_empty) << error;
   EXPECT_FALSE(*parsed_empty);
 
-  const EvidenceBlock block{Bytes(50, 0xa1)};
+  const EvidenceBlock block{Bytes(50, 0xa1), std::nullopt};
   const auto with_block = encode_answer(block);
   EXPECT_EQ(with_block, cat({{0x03, 0x01}, block_bytes(0x01, 0, 50)}));
   const auto parsed = parse_answer(with_block, error);
@@ -239,8 +246,8 @@ TEST(SessionAnswer, EveryMalformedCaseHasItsOwnError) {
             "ANSWER: mode 0x05 is reserved (0x01 per-session, 0x02 cached)");
   EXPECT_EQ(answer_error(cat({{0x03, 0x01}, block_bytes(0x01, 0, 4), {0x00}})),
             "ANSWER: 1 trailing bytes");
-  EXPECT_EQ(answer_error(cat({{0x03, 0x01}, block_bytes(0x02, 0, 4), cached_tail(1)})),
-            kCachedEvidenceUnsupported);
+  EXPECT_EQ(answer_error(cat({{0x03, 0x01}, block_bytes(0x02, 0, 4), cached_tail(0)})),
+            "ANSWER: session claims length 0 (1..1,024)");
   EXPECT_EQ(answer_error(cat({{0x03, 0x01}, block_bytes(0x01, 0, kMaxMessageBytes - 7)})),
             "ANSWER: 65536 bytes (at most 65,535)");
 }

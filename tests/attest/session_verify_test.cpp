@@ -1,76 +1,12 @@
 // The session protocol end to end with the real sim provider (SIMULATED, NO SECURITY):
 // produce_evidence on the attester's side, verify_evidence_message on the verifier's
 // (docs/attestation.md sections 7.4 and 7.5). 32 random bytes stand in for the TLS exporter.
-#include <gtest/gtest.h>
-#include <openssl/rand.h>
-
 #include "attest/common/hex.hpp"
 #include "attest/envelope/envelope.hpp"
-#include "attest/session/session_protocol.hpp"
-#include "attest/sim/sim_provider.hpp"
-#include "provider_test_support.hpp"
+#include "session_fixture.hpp"
 
 namespace attestmq::attest::session {
 namespace {
-
-using Bytes = std::vector<std::uint8_t>;
-
-Bytes random_bytes(std::size_t size) {
-  Bytes out(size);
-  EXPECT_EQ(RAND_bytes(out.data(), static_cast<int>(out.size())), 1);
-  return out;
-}
-
-std::array<std::uint8_t, 32> random_digest() {
-  std::array<std::uint8_t, 32> out{};
-  EXPECT_EQ(RAND_bytes(out.data(), static_cast<int>(out.size())), 1);
-  return out;
-}
-
-class SessionRoundTrip : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ProviderConfig config;
-    config.kind = "sim";
-    config.sim_key_file = dir_.path() / "sim-platform.pem";
-    config.sim_measurement.fill(0x5a);
-    std::string error;
-    auto provider = make_provider(config, error);
-    ASSERT_TRUE(provider) << error;
-    provider_.reset(static_cast<SimProvider*>(provider.release()));
-    module_.fill(0x11);
-    request_ = Request{0, random_bytes(32), {EvidenceType::sgx, EvidenceType::sim}};
-    identity_.certificate_key_sha256 = random_digest();
-    expectation_.request = encode_request(request_);
-    expectation_.binder = random_bytes(kBinderBytes);
-    expectation_.peer = identity_;
-    expectation_.verify.root_pem = provider_->public_key_pem();
-    expectation_.verify.policy.allow_simulated = true;
-  }
-
-  Bytes produce(std::span<const std::uint8_t> binder, const TlsIdentity& identity,
-                const std::optional<Request>& for_receiver = std::nullopt) {
-    std::string error;
-    auto message =
-        produce_evidence(*provider_, request_, binder, identity, module_, error, for_receiver);
-    EXPECT_TRUE(message) << error;
-    return message.value_or(Bytes{});
-  }
-  Bytes produce() { return produce(expectation_.binder, identity_); }
-
-  std::string first_failure(std::span<const std::uint8_t> message) const {
-    const auto result = verify_evidence_message(message, expectation_);
-    const Check* failure = result.first_failure();
-    return failure ? failure->name : "";
-  }
-
-  testing::ScratchDir dir_;
-  std::unique_ptr<SimProvider> provider_;
-  std::array<std::uint8_t, 32> module_{};
-  Request request_;
-  TlsIdentity identity_;
-  Expectation expectation_;
-};
 
 TEST_F(SessionRoundTrip, VerifiesWithEveryCheckInOrder) {
   const auto message = produce();
@@ -180,21 +116,6 @@ TEST_F(SessionRoundTrip, EveryFlippedByteIsRejected) {
   }
 }
 
-TEST_F(SessionRoundTrip, CachedModeFailsTheModeCheck) {
-  const auto message = produce();
-  auto cached = message;
-  cached[2] = kModeCached;
-  cached.insert(cached.end(), {0x00, 0x01, 0xa0});
-  cached.insert(cached.end(), 64, 0x5c);
-  request_.flags = kCachedOk;
-  expectation_.request = encode_request(request_);
-  const auto result = verify_evidence_message(cached, expectation_);
-  ASSERT_NE(result.first_failure(), nullptr);
-  EXPECT_EQ(result.first_failure()->name, "session.mode");
-  EXPECT_EQ(result.first_failure()->detail, "cached evidence is not supported yet");
-  EXPECT_TRUE(result.checks.front().passed);  // session.message: it parsed
-}
-
 TEST_F(SessionRoundTrip, AttestYourselfNeedsCanAttest) {
   const Request broker_request{0, random_bytes(16), {EvidenceType::sim}};
   const auto message = produce(expectation_.binder, identity_, broker_request);
@@ -224,7 +145,7 @@ TEST_F(SessionRoundTrip, ARawReportInsteadOfAnEnvelopeIsRefused) {
   ASSERT_TRUE(parsed) << error;
   const auto envelope = parse_envelope(parsed->block.envelope, error);
   ASSERT_TRUE(envelope) << error;
-  const auto raw = encode_evidence({EvidenceBlock{envelope->evidence}, std::nullopt});
+  const auto raw = encode_evidence({EvidenceBlock{envelope->evidence, std::nullopt}, std::nullopt});
   EXPECT_EQ(first_failure(raw), "envelope.format");
 }
 

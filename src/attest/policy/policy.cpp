@@ -224,22 +224,26 @@ std::optional<Policy> parse_policy(std::string_view json_text,
   PolicyReader reader(error);
   Policy policy;
   std::optional<std::uint32_t> max_age_seconds;
+  std::optional<std::uint32_t> max_quote_age_seconds;
   const bool ok =
       reader.only_known(
           root, "",
           {"accepted_types", "allow_simulated", "accepted_tcb_statuses", "accepted_module_hashes",
-           "pinned_roots", "max_collateral_age_seconds", "revocation", "sgx", "tdx", "snp"}) &&
+           "pinned_roots", "max_collateral_age_seconds", "max_quote_age_seconds", "revocation",
+           "sgx", "tdx", "snp"}) &&
       read_types(reader, root, policy) &&
       reader.boolean(root, "", "allow_simulated", policy.allow_simulated) &&
       reader.strings(root, "", "accepted_tcb_statuses", policy.accepted_tcb_statuses) &&
       reader.digests(root, "", "accepted_module_hashes", 32, policy.accepted_module_hashes) &&
       read_roots(reader, root, base_dir, policy) &&
       reader.integer(root, "", "max_collateral_age_seconds", max_age_seconds) &&
+      reader.integer(root, "", "max_quote_age_seconds", max_quote_age_seconds) &&
       read_revocation(reader, root, policy) &&
       read_sgx(reader, root, policy.sgx) && read_tdx(reader, root, policy.tdx) &&
       read_snp(reader, root, policy.snp);
   if (!ok) return std::nullopt;
   if (max_age_seconds) policy.max_collateral_age_seconds = *max_age_seconds;
+  if (max_quote_age_seconds) policy.max_quote_age_seconds = *max_quote_age_seconds;
   return policy;
 }
 

@@ -22,16 +22,19 @@ struct SgxPolicy {
   std::optional<std::uint16_t> isv_prod_id;
   std::optional<std::uint16_t> min_isv_svn;
   bool allow_debug = false;
+  bool operator==(const SgxPolicy&) const = default;
 };
 
 struct TdxPolicy {
   std::vector<std::string> mrtd;
   std::array<std::vector<std::string>, 4> rtmr;
   bool allow_debug = false;
+  bool operator==(const TdxPolicy&) const = default;
 };
 
 struct SnpMinTcb {
   std::optional<std::uint32_t> bootloader, tee, snp, microcode;
+  bool operator==(const SnpMinTcb&) const = default;
 };
 
 struct SnpPolicy {
@@ -40,6 +43,7 @@ struct SnpPolicy {
   std::uint64_t required_policy_bits = 0;   // guest policy bits that must be set
   SnpMinTcb min_tcb;                        // against the report's REPORTED_TCB
   bool allow_debug = false;
+  bool operator==(const SnpPolicy&) const = default;
 };
 
 struct Policy {
@@ -50,11 +54,14 @@ struct Policy {
   std::vector<std::string> accepted_module_hashes;  // empty = key left out: any (raw evidence too)
   std::map<EvidenceType, std::filesystem::path> pinned_roots;
   std::optional<std::int64_t> max_collateral_age_seconds;
+  // docs/attestation.md section 6.2: how old a cached-mode quote may be (`cached.quote_age`).
+  std::int64_t max_quote_age_seconds = 86400;
   // "required" | "skip-insecure": whether a missing CRL fails (docs/policy.md, "Revocation").
   RevocationMode revocation = RevocationMode::required;
   SgxPolicy sgx;
   TdxPolicy tdx;
   SnpPolicy snp;
+  bool operator==(const Policy&) const = default;
 };
 
 // `base_dir` resolves relative pinned root paths. Errors name the offending key.

@@ -25,7 +25,6 @@ constexpr std::size_t kMaxAcceptedTypes = 4;
 // Section 3.3.
 constexpr std::size_t kMaxEnvelopeBytes = 65536;
 constexpr std::size_t kMaxSessionClaimsBytes = 1024;
-constexpr std::size_t kSessionSignatureBytes = 64;
 
 // Section 3.1: the wire codes, in code order (0x01..0x04).
 constexpr EvidenceType kTypeByCode[] = {EvidenceType::sgx, EvidenceType::tdx, EvidenceType::snp,
@@ -149,17 +148,14 @@ std::optional<Request> read_request(Reader& in) {
   return request;
 }
 
-// Section 3.3, evidence block. A cached-mode block is parsed to its end (so that its lengths
-// are checked like any other) and reported through `cached`.
-std::optional<EvidenceBlock> read_block(Reader& in, std::uint8_t allowed_flags,
-                                        std::uint8_t& flags, bool& cached) {
+// Section 3.3, evidence block.
+std::optional<EvidenceBlock> read_block(Reader& in, std::uint8_t allowed_flags, std::uint8_t& flags) {
   const auto mode = in.number(1, "mode");
   if (!mode) return std::nullopt;
   if (*mode != kModePerSession && *mode != kModeCached) {
     in.fail(fmt::format("mode 0x{:02x} is reserved (0x01 per-session, 0x02 cached)", *mode));
     return std::nullopt;
   }
-  cached = *mode == kModeCached;
   const auto block_flags = in.number(1, "evidence block flags");
   if (!block_flags) return std::nullopt;
   if ((*block_flags & ~allowed_flags) != 0) {
@@ -175,27 +171,38 @@ std::optional<EvidenceBlock> read_block(Reader& in, std::uint8_t allowed_flags,
   }
   const auto envelope = in.take(*length, "envelope");
   if (!envelope) return std::nullopt;
-  if (cached) {
+  EvidenceBlock block{std::vector<std::uint8_t>(envelope->begin(), envelope->end()), std::nullopt};
+  if (*mode == kModeCached) {
     const auto claims_length = in.number(2, "session claims length");
     if (!claims_length) return std::nullopt;
     if (*claims_length == 0 || *claims_length > kMaxSessionClaimsBytes) {
       in.fail(fmt::format("session claims length {} (1..1,024)", *claims_length));
       return std::nullopt;
     }
-    if (!in.take(*claims_length, "session claims") ||
-        !in.take(kSessionSignatureBytes, "session signature")) {
-      return std::nullopt;
-    }
+    const auto claims = in.take(*claims_length, "session claims");
+    if (!claims) return std::nullopt;
+    const auto signature = in.take(kSessionSignatureBytes, "session signature");
+    if (!signature) return std::nullopt;
+    CachedSession& cached = block.cached.emplace();
+    cached.session_claims.assign(claims->begin(), claims->end());
+    std::copy(signature->begin(), signature->end(), cached.signature.begin());
   }
-  return EvidenceBlock{std::vector<std::uint8_t>(envelope->begin(), envelope->end())};
+  return block;
 }
 
 void write_block(std::vector<std::uint8_t>& out, const EvidenceBlock& block, std::uint8_t flags) {
   const auto length = static_cast<std::uint32_t>(block.envelope.size());
-  out.insert(out.end(), {kModePerSession, flags, static_cast<std::uint8_t>(length >> 24),
+  out.insert(out.end(), {block.cached ? kModeCached : kModePerSession, flags,
+                         static_cast<std::uint8_t>(length >> 24),
                          static_cast<std::uint8_t>(length >> 16),
                          static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)});
   out.insert(out.end(), block.envelope.begin(), block.envelope.end());
+  if (!block.cached) return;
+  const auto claims_length = static_cast<std::uint16_t>(block.cached->session_claims.size());
+  out.insert(out.end(), {static_cast<std::uint8_t>(claims_length >> 8),
+                         static_cast<std::uint8_t>(claims_length)});
+  out.insert(out.end(), block.cached->session_claims.begin(), block.cached->session_claims.end());
+  out.insert(out.end(), block.cached->signature.begin(), block.cached->signature.end());
 }
 
 }  // namespace
@@ -230,8 +237,7 @@ std::optional<EvidenceMessage> parse_evidence(std::span<const std::uint8_t> byte
   Reader in(bytes, "EVIDENCE", error);
   if (!in.header(kEvidenceType)) return std::nullopt;
   std::uint8_t flags = 0;
-  bool cached = false;
-  auto block = read_block(in, kAttestYourself, flags, cached);
+  auto block = read_block(in, kAttestYourself, flags);
   if (!block) return std::nullopt;
   EvidenceMessage message{std::move(*block), std::nullopt};
   if ((flags & kAttestYourself) != 0) {
@@ -244,10 +250,6 @@ std::optional<EvidenceMessage> parse_evidence(std::span<const std::uint8_t> byte
       return std::nullopt;
     }
   } else if (!in.at_end()) {
-    return std::nullopt;
-  }
-  if (cached) {
-    error = kCachedEvidenceUnsupported;
     return std::nullopt;
   }
   return message;
@@ -281,13 +283,8 @@ std::optional<std::optional<EvidenceBlock>> parse_answer(std::span<const std::ui
     return std::optional<EvidenceBlock>();
   }
   std::uint8_t flags = 0;
-  bool cached = false;
-  auto block = read_block(in, 0, flags, cached);
+  auto block = read_block(in, 0, flags);
   if (!block || !in.at_end()) return std::nullopt;
-  if (cached) {
-    error = kCachedEvidenceUnsupported;
-    return std::nullopt;
-  }
   return std::optional<EvidenceBlock>(std::move(*block));
 }
 

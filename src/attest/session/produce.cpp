@@ -1,5 +1,6 @@
-// The attester's side of a session, docs/attestation.md section 7.4 steps 4 and 5, per-session
-// mode (section 6.1): session claims (section 5.1), REPORTDATA over them, one envelope.
+// The attester's side of a session, docs/attestation.md section 7.4 steps 4 and 5: session
+// claims (section 5.1), and REPORTDATA over them signed by the platform in one envelope
+// (per-session, section 6.1) or by the cached key K next to the cached envelope (section 6.2).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -19,12 +20,26 @@ std::string type_list(std::span<const EvidenceType> types) {
   return out;
 }
 
+// Section 6.2: the cached envelope, the session claims and K's signature over their REPORTDATA.
+std::optional<EvidenceBlock> cached_block(const CachedEvidence& cached, const Claims& claims,
+                                          std::string& error) {
+  const auto encoded = encode_claims(claims);
+  const auto report_data = compute_report_data(claims);
+  const auto signature = report_data ? cached.sign(*report_data) : std::nullopt;
+  if (!encoded || !signature) {
+    error = "cached mode: the session signature failed";
+    return std::nullopt;
+  }
+  return EvidenceBlock{cached.envelope(), CachedSession{*encoded, *signature}};
+}
+
 }  // namespace
 
 std::optional<std::vector<std::uint8_t>> produce_evidence(
     Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
     const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
-    std::string& error, const std::optional<Request>& request_for_receiver) {
+    std::string& error, const std::optional<Request>& request_for_receiver,
+    const CachedEvidence* cached) {
   const EvidenceType offered = provider.type();
   if (std::find(request.accepted_types.begin(), request.accepted_types.end(), offered) ==
       request.accepted_types.end()) {
@@ -48,9 +63,14 @@ std::optional<std::vector<std::uint8_t>> produce_evidence(
   claims.nonce = request.nonce;
   claims.tls_certificate_key_sha256 = identity.certificate_key_sha256;
   claims.psk_identity_sha256 = identity.psk_identity_sha256;
-  auto envelope = produce_envelope(provider, std::move(claims), error);
-  if (!envelope) return std::nullopt;
-  auto message = encode_evidence({EvidenceBlock{std::move(*envelope)}, request_for_receiver});
+  std::optional<EvidenceBlock> block;
+  if (cached != nullptr && (request.flags & kCachedOk) != 0) {
+    block = cached_block(*cached, claims, error);
+  } else if (auto envelope = produce_envelope(provider, std::move(claims), error)) {
+    block = EvidenceBlock{std::move(*envelope), std::nullopt};
+  }
+  if (!block) return std::nullopt;
+  auto message = encode_evidence({std::move(*block), request_for_receiver});
   // Section 3.5: fail rather than truncate.
   if (message.size() > kMaxMessageBytes) {
     error = fmt::format("EVIDENCE of {} bytes exceeds 65,535", message.size());

@@ -1,6 +1,6 @@
 #pragma once
 // The attested-session protocol of docs/attestation.md, version 1, transport B (MQTT 5 enhanced
-// authentication) with per-session evidence: its three messages (section 3), the claims a
+// authentication) with per-session and cached evidence (section 6): its three messages (section 3), the claims a
 // session adds (section 5), and the attester's and verifier's procedures (sections 7.4, 7.5).
 // Pure functions: the TLS exporter value and the TLS identity come from the caller, which
 // owns the TLS session (the broker's reactor, the client's transport).
@@ -14,6 +14,8 @@
 
 #include "attest/common/verification.hpp"
 #include "attest/provider/provider.hpp"
+#include "attest/session/cached_evidence.hpp"
+#include "attest/session/envelope_cache.hpp"
 #include "attest/verifier.hpp"
 
 namespace attestmq::attest::session {
@@ -34,10 +36,7 @@ inline constexpr std::uint8_t kCanAttest = 0x04;
 inline constexpr std::uint8_t kModePerSession = 0x01;
 inline constexpr std::uint8_t kModeCached = 0x02;
 inline constexpr std::uint8_t kAttestYourself = 0x01;
-// parse_evidence's and parse_answer's error for a well-formed cached-mode block (section 6.2),
-// which this implementation does not verify yet; the verifier reports it as `session.mode`.
-inline constexpr std::string_view kCachedEvidenceUnsupported =
-    "session.mode: cached evidence is not supported yet";
+inline constexpr std::size_t kSessionSignatureBytes = 64;
 // Section 3.5: MQTT Authentication Data and a TLS extension body are at most 65,535 bytes.
 inline constexpr std::size_t kMaxMessageBytes = 65535;
 
@@ -54,9 +53,16 @@ struct Request {
 std::vector<std::uint8_t> encode_request(const Request& request);
 std::optional<Request> parse_request(std::span<const std::uint8_t> bytes, std::string& error);
 
-// Section 3.3: an evidence block (per-session mode only in this implementation: mode 0x01).
+// Section 3.3, cached mode: the session claims and K's signature over their REPORTDATA.
+struct CachedSession {
+  std::vector<std::uint8_t> session_claims;  // canonical CBOR, 1..1,024 bytes
+  std::array<std::uint8_t, kSessionSignatureBytes> signature{};  // r || s
+  bool operator==(const CachedSession&) const = default;
+};
+// Section 3.3: an evidence block, mode 0x01 (no `cached`) or 0x02.
 struct EvidenceBlock {
   std::vector<std::uint8_t> envelope;  // docs/evidence.md section 1
+  std::optional<CachedSession> cached;
   bool operator==(const EvidenceBlock&) const = default;
 };
 // Section 3.3: EVIDENCE (attester to verifier).
@@ -81,13 +87,16 @@ struct TlsIdentity {
 
 // Section 7.4 step 5: the EVIDENCE answering `request` on a session whose exporter gave
 // `binder`, with `request_for_receiver` (ATTEST_YOURSELF) when the broker asks the client to
-// attest. nullopt with `error` when no evidence type in common, the binder is not 32 bytes,
-// the identity names both a certificate and a PSK, the provider fails, or the message would
-// exceed 65,535 bytes (section 3.5).
+// attest. With `cached` (section 6.2) and a request that set CACHED_OK: mode 0x02, the cached
+// envelope and K's signature over the session claims; otherwise per-session evidence (6.1).
+// nullopt with `error` when no evidence type in common, the binder is not 32 bytes, the
+// identity names both a certificate and a PSK, the provider or the signature fails, or the
+// message would exceed 65,535 bytes (section 3.5).
 std::optional<std::vector<std::uint8_t>> produce_evidence(
     Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
     const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
-    std::string& error, const std::optional<Request>& request_for_receiver = std::nullopt);
+    std::string& error, const std::optional<Request>& request_for_receiver = std::nullopt,
+    const CachedEvidence* cached = nullptr);
 
 // Section 7.5: what the verifier knows of its own session.
 struct Expectation {
@@ -95,9 +104,12 @@ struct Expectation {
   std::vector<std::uint8_t> binder;   // TLS-Exporter(label, request, 32), computed on its side
   TlsIdentity peer;                   // the key the peer authenticated with in this handshake
   VerifyRequest verify;               // policy, roots, collateral, time
+  // Section 6.2, client cache: cached-mode platform evidence verified earlier; null: none.
+  VerifiedEnvelopeCache* cache = nullptr;
 };
 
-// Section 7.5, checks 1 to 11, each under its stable name; the first failure decides.
+// Section 7.5, checks 1 to 11 (with section 6.2's in cached mode), each under its stable name;
+// the first failure decides.
 VerificationResult verify_evidence_message(std::span<const std::uint8_t> evidence_message,
                                            const Expectation& expectation);
 

@@ -1,6 +1,6 @@
 // The verifier's side of a session, docs/attestation.md section 7.5: checks 1 to 11 in order,
-// each under its stable name; the first failure decides. Per-session mode only: cached
-// evidence (section 6.2) fails `session.mode`.
+// each under its stable name; the first failure decides. In cached mode (section 6.2) the
+// platform evidence is checked over the platform claims and the session claims under K.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,14 +8,11 @@
 #include "attest/common/hex.hpp"
 #include "attest/envelope/envelope.hpp"
 #include "attest/session/session_protocol.hpp"
+#include "attest/session/verify_cached.hpp"
 
 namespace attestmq::attest::session {
 
 namespace {
-
-// The `session.mode` detail: the parser's error without its check-name prefix.
-constexpr std::string_view kCachedModeDetail =
-    kCachedEvidenceUnsupported.substr(kCachedEvidenceUnsupported.find(": ") + 2);
 
 // Check 1: the EVIDENCE parses exactly and asks for client evidence only if the client offered
 // it. The verifier's own REQUEST is parsed too: its nonce and accepted types are what the
@@ -31,12 +28,7 @@ bool check_message(std::span<const std::uint8_t> evidence_message, const Expecta
   }
   request = *sent;
   message = parse_evidence(evidence_message, error);
-  if (!message) {
-    // A well-formed cached-mode message is the next check's business.
-    return result.check("session.message", error == kCachedEvidenceUnsupported,
-                        error == kCachedEvidenceUnsupported ? "EVIDENCE parses (section 3.3)"
-                                                            : error);
-  }
+  if (!message) return result.check("session.message", false, error);
   if (message->request_for_receiver && (request.flags & kCanAttest) == 0) {
     return result.check("session.message", false,
                         "the broker asks this client to attest (ATTEST_YOURSELF), but the "
@@ -88,9 +80,22 @@ bool check_session_claims(const Claims& claims, const Request& request,
                     tls_key_detail(expectation.peer, claims))) {
     return false;
   }
-  // Section 5.1: key 7 (reserved) and the cached-mode keys 8 and 9 never reach this point,
-  // the claims parser refuses them.
-  return result.check("session.claims", true, "no key 7, 8 or 9 in the session claims");
+  // Section 5.1: key 7 (reserved) never reaches this point, the claims parser refuses it; keys
+  // 8 and 9 belong in cached mode's platform claims only.
+  const bool session_only = !claims.session_public_key && !claims.issued_at;
+  return result.check("session.claims", session_only,
+                      session_only ? "no key 7, 8 or 9 in the session claims"
+                                   : "the session claims carry a platform claim (key 8 or 9)");
+}
+
+// Check 2: mode 0x01, or 0x02 if this verifier set CACHED_OK.
+bool check_mode(const EvidenceBlock& block, const Request& request, VerificationResult& result) {
+  if (!block.cached) return result.check("session.mode", true, "per-session evidence (mode 0x01)");
+  const bool accepted = (request.flags & kCachedOk) != 0;
+  return result.check("session.mode", accepted,
+                      accepted ? "cached evidence (mode 0x02), which this client accepts"
+                               : "cached evidence (mode 0x02), but this client did not set "
+                                 "CACHED_OK");
 }
 
 }  // namespace
@@ -101,37 +106,37 @@ VerificationResult verify_evidence_message(std::span<const std::uint8_t> evidenc
   Request request;
   std::optional<EvidenceMessage> message;
   if (!check_message(evidence_message, expectation, request, message, result)) return result;
-  if (!result.check("session.mode", message.has_value(),
-                    message ? "per-session evidence (mode 0x01)" : std::string(kCachedModeDetail))) {
-    return result;
-  }
+  const EvidenceBlock& block = message->block;
+  if (!check_mode(block, request, result)) return result;
   // The block must hold an envelope (a CMW collection, so a CBOR map the dispatcher detects
   // as one): raw evidence would carry no claims to bind.
-  const auto& envelope_bytes = message->block.envelope;
   std::string error;
-  const auto envelope = parse_envelope(envelope_bytes, error);
+  const auto envelope = parse_envelope(block.envelope, error);
   if (!envelope) {
     result.check("envelope.format", false, error);
     return result;
   }
-  // Checks 3 and 4. `session.binder` and `session.nonce` take over from `envelope.binder`
+  // Checks 3 to 5. `session.binder` and `session.nonce` take over from `envelope.binder`
   // and `envelope.nonce` (section 7.5), so the dispatcher is not asked for them.
-  VerifyRequest platform = expectation.verify;
-  platform.expected_binder.reset();
-  platform.expected_nonce.reset();
-  VerificationResult verified = verify_evidence_before_policy(envelope_bytes, platform);
-  result.type = verified.type;
-  result.checks.insert(result.checks.end(), verified.checks.begin(), verified.checks.end());
-  result.claims.merge(verified.claims);
-  if (!result.valid()) return result;
-  const Claims& claims = envelope->claims;
-  if (claims.tls_certificate_key_sha256) {
-    result.claims["tls_certificate_key_sha256"] = to_hex(*claims.tls_certificate_key_sha256);
+  std::optional<Claims> claims;
+  if (block.cached) {
+    claims = verify_cached(*envelope, block, expectation, result);
+  } else if (absorb(result, verify_platform(block.envelope, expectation))) {
+    claims = envelope->claims;
   }
-  if (claims.psk_identity_sha256) {
-    result.claims["psk_identity_sha256"] = to_hex(*claims.psk_identity_sha256);
+  if (!claims) return result;
+  result.claims["evidence_mode"] = block.cached ? "cached" : "per-session";
+  // In cached mode the envelope's binder and nonce are the platform claims'; the session's
+  // are these.
+  result.claims["binder"] = to_hex(claims->binder);
+  result.claims["nonce"] = to_hex(claims->nonce);
+  if (claims->tls_certificate_key_sha256) {
+    result.claims["tls_certificate_key_sha256"] = to_hex(*claims->tls_certificate_key_sha256);
   }
-  if (!check_session_claims(claims, request, expectation, result)) return result;
+  if (claims->psk_identity_sha256) {
+    result.claims["psk_identity_sha256"] = to_hex(*claims->psk_identity_sha256);
+  }
+  if (!check_session_claims(*claims, request, expectation, result)) return result;
   apply_request_policy(expectation.verify, result);
   return result;
 }
