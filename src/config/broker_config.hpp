@@ -46,6 +46,11 @@ struct ListenerConfig {
   // AttestMQ's attestation_auth: with a TEE provider (`tee`), this TLS listener offers attested
   // sessions by MQTT 5 enhanced authentication (docs/attestation.md, transport B).
   bool attestation_auth = true;
+  // AttestMQ's attestation_mode and attestation_quote_period (docs/attestation.md section 6):
+  // a quote per request, or a cached quote over a session key K, refreshed every period.
+  enum class AttestationMode : std::uint8_t { per_session, cached };
+  AttestationMode attestation_mode = AttestationMode::per_session;
+  std::uint32_t attestation_quote_period_s = 3600;
 };
 
 // Mosquitto's log_type values that AttestMQ produces, as a bit mask.

@@ -65,6 +65,9 @@ constexpr IntegerOption kIntegerOptions[] = {
      [](ParseState& s, std::int64_t v) { s.config.settings.connect_timeout_ms = static_cast<std::uint32_t>(v * 1000); }},
     {"max_connection_rate", 0, UINT32_MAX,
      [](ParseState& s, std::int64_t v) { current_listener(s).config.max_connection_rate = static_cast<std::uint32_t>(v); }},
+    // docs/attestation.md section 6.2: at most a week, well past any sensible quote age.
+    {"attestation_quote_period", 1, 604800,
+     [](ParseState& s, std::int64_t v) { current_listener(s).config.attestation_quote_period_s = static_cast<std::uint32_t>(v); }},
 };
 
 // Options whose value is true or false.
@@ -274,6 +277,16 @@ Outcome handle_tee(ParseState& state, const Line& line) {
   return std::nullopt;
 }
 
+Outcome handle_attestation_mode(ParseState& state, const Line& line) {
+  using Mode = ListenerConfig::AttestationMode;
+  const std::string_view mode = line.args[0];
+  if (mode != "per-session" && mode != "cached") {
+    return "expected per-session or cached, got " + in_quotes(mode);
+  }
+  current_listener(state).config.attestation_mode = mode == "cached" ? Mode::cached : Mode::per_session;
+  return std::nullopt;
+}
+
 Outcome handle_tee_sim_key_file(ParseState& state, const Line& line) {
   state.config.tee_sim_key_file = std::string(line.args[0]);
   return std::nullopt;
@@ -314,6 +327,7 @@ constexpr Handler kHandlers[] = {
     {"log_timestamp_format", 1, kRestOfLine, handle_log_timestamp_format},
     {"tee", 1, 1, handle_tee},
     {"tee_sim_key_file", 1, 1, handle_tee_sim_key_file},
+    {"attestation_mode", 1, 1, handle_attestation_mode},
 };
 
 Outcome check_arity(const Line& line, std::size_t min_args, std::size_t max_args) {

@@ -1,6 +1,10 @@
 #include "server/server.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "attest/common/hex.hpp"
 #include "server/listen_sockets.hpp"
@@ -12,6 +16,13 @@
 
 namespace attestmq::server {
 namespace {
+
+// Whether `listener` serves cached evidence (docs/attestation.md section 6.2) once a provider
+// is set: only TLS listeners that offer attestation do.
+bool offers_cached_evidence(const config::ListenerConfig& listener) {
+  return listener.tls.enabled() && listener.attestation_auth &&
+         listener.attestation_mode == config::ListenerConfig::AttestationMode::cached;
+}
 
 // The attested-session host for `tee` (DESIGN.md section 4), or null for `none`.
 std::variant<std::unique_ptr<AttestedSessions>, std::string> make_attested_sessions(
@@ -27,7 +38,15 @@ std::variant<std::unique_ptr<AttestedSessions>, std::string> make_attested_sessi
   provider_config.sim_measurement = *module;
   auto provider = attest::make_provider(provider_config, error);
   if (!provider) return "tee " + config.tee + ": " + error;
-  return std::make_unique<AttestedSessions>(std::move(provider), *module);
+  std::vector<std::optional<std::chrono::seconds>> quote_periods;
+  for (const auto& listener : config.listeners) {
+    const bool cached = offers_cached_evidence(listener);
+    quote_periods.push_back(cached ? std::optional(std::chrono::seconds(listener.attestation_quote_period_s))
+                                   : std::nullopt);
+  }
+  auto sessions = AttestedSessions::create(std::move(provider), *module, std::move(quote_periods), error);
+  if (!sessions) return "tee " + config.tee + ": " + error;
+  return sessions;
 }
 
 }  // namespace
@@ -35,7 +54,10 @@ std::variant<std::unique_ptr<AttestedSessions>, std::string> make_attested_sessi
 std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::BrokerConfig& config) {
   const unsigned threads = reactor_threads(config.threads, std::thread::hardware_concurrency());
   const OpenFileLimit file_limit = raise_open_file_limit();
-  auto logger = Logger::open(config.log, threads > 1);
+  // Cached attestation evidence is refreshed, and its failures logged, on a thread of its own.
+  const bool refresher_logs = config.tee != "none" &&
+      std::any_of(config.listeners.begin(), config.listeners.end(), offers_cached_evidence);
+  auto logger = Logger::open(config.log, threads > 1 || refresher_logs);
   if (auto* error = std::get_if<std::string>(&logger)) return std::move(*error);
   // The provider before the sockets: nobody can connect to a broker that is not ready to attest.
   auto attested = make_attested_sessions(config);
@@ -63,6 +85,15 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
     server->log(broker::LogLevel::notice, attesting->provider().description());
     server->log(broker::LogLevel::notice, "Module SHA-256 in every piece of evidence: " +
                                               attest::to_hex(attesting->module_sha256()));
+    for (const auto& listener : config.listeners) {
+      if (!offers_cached_evidence(listener)) continue;
+      server->log(broker::LogLevel::notice,
+                  "Listener " + listener.origin + ": cached attestation evidence, quote refreshed every " +
+                      std::to_string(listener.attestation_quote_period_s) + " s.");
+    }
+    attesting->start_refreshing([core = server->core_.get()](broker::LogLevel level, std::string_view line) {
+      core->log(level, line);
+    });
   }
   if (config.local_only) {
     server->log(broker::LogLevel::notice,

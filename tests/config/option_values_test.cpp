@@ -77,6 +77,25 @@ TEST(ConfigOptions, AttestationProvider) {
             "test.conf:1: tee: expected none, sim, sgx-gramine or tsm, got 'sgx'");
 }
 
+// Issue #9, docs/attestation.md section 6.2: cached evidence per listener, and its period.
+TEST(ConfigOptions, AttestationModeAndQuotePeriod) {
+  using Mode = ListenerConfig::AttestationMode;
+  const auto config = parse_ok(
+      "listener 8883\n"
+      "attestation_mode cached\n"
+      "attestation_quote_period 600\n"
+      "listener 8884\n");
+  ASSERT_EQ(config.listeners.size(), 2u);
+  EXPECT_EQ(config.listeners[0].attestation_mode, Mode::cached);
+  EXPECT_EQ(config.listeners[0].attestation_quote_period_s, 600u);
+  EXPECT_EQ(config.listeners[1].attestation_mode, Mode::per_session);
+  EXPECT_EQ(config.listeners[1].attestation_quote_period_s, 3600u);
+  EXPECT_EQ(testing::parse_error("listener 8883\nattestation_mode sometimes\n"),
+            "test.conf:2: attestation_mode: expected per-session or cached, got 'sometimes'");
+  EXPECT_EQ(testing::parse_error("listener 8883\nattestation_quote_period 0\n"),
+            "test.conf:2: attestation_quote_period: expected an integer from 1 to 604800, got '0'");
+}
+
 TEST(ConfigOptions, DefaultsFollowMosquitto) {
   const auto config = parse_ok("");
   const broker::Settings defaults;

@@ -1,0 +1,31 @@
+#pragma once
+// One listener's cached evidence (docs/attestation.md section 6.2): the current key K and
+// cached envelope, replaced whole by each successful refresh and kept on a failed one. Read by
+// every reactor thread, refreshed by the attested sessions' refresher thread.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "attest/provider/provider.hpp"
+#include "attest/session/cached_evidence.hpp"
+
+namespace attestmq::server {
+
+class CachedQuote {
+ public:
+  // The pair to sign sessions with; null before the first successful refresh.
+  std::shared_ptr<const attest::session::CachedEvidence> current() const;
+
+  // Section 6.2 steps 1 and 2 at `issued_at` (seconds since 1970): a new K and a new quote.
+  // On failure the previous pair stays current and `error` says why.
+  bool refresh(attest::Provider& provider, const std::array<std::uint8_t, 32>& module_sha256,
+               std::uint64_t issued_at, std::string& error);
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const attest::session::CachedEvidence> current_;
+};
+
+}  // namespace attestmq::server
