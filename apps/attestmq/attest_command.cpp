@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "attest/common/iso8601.hpp"
 #include "attest/verifier.hpp"
 #include "client/attestation.hpp"
 #include "client/tls_arguments.hpp"
@@ -107,7 +108,7 @@ int attest_main(int argc, char** argv) {
       "Connect to a broker with MQTT 5 over TLS 1.3, request attestation evidence bound to the "
       "session (docs/attestation.md), verify it and print the established claims.",
       "attestmq attest"};
-  std::string target, policy_path, root_path, expect_module, transport = "auth";
+  std::string target, policy_path, root_path, expect_module, transport = "auth", at_text;
   std::string username, password;
   bool allow_simulated = false, json_output = false;
   client::TlsArguments tls_arguments;
@@ -125,6 +126,9 @@ int attest_main(int argc, char** argv) {
                                             "only to authenticated clients");
   app.add_option("-P,--pw", password, "password");
   app.add_flag("--json", json_output, "print the verdict, claims and checks as JSON");
+  app.add_option("--at", at_text,
+                 "verification time, ISO 8601 UTC (default: now): judge the evidence's age "
+                 "(cached.quote_age, collateral) as of then");
   client::add_tls_options(app, tls_arguments);
   app.footer("Exit status: 0 verified, 1 rejected (the failed check is printed), 2 usage.");
   try {
@@ -172,6 +176,14 @@ int attest_main(int argc, char** argv) {
                                      expect_module));
     }
     verify.policy.accepted_module_hashes = {lower(expect_module)};
+  }
+  if (!at_text.empty()) {
+    const auto at = attest::parse_iso8601_utc(at_text);
+    if (!at) {
+      return usage_error(
+          fmt::format("--at '{}': not ISO 8601 UTC (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)", at_text));
+    }
+    verify.at_unix = *at;
   }
   if (!root_path.empty()) {
     const auto pem = read_file(root_path, kMaxRootBytes);

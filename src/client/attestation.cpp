@@ -29,6 +29,13 @@ namespace {
 // Section 3.2: the nonce is fresh CSPRNG output, never reused; 32 bytes is within 16..64.
 constexpr std::size_t kNonceBytes = 32;
 
+// Section 6.2, client cache: one per process, shared by its connections, so that reconnecting
+// to a broker in cached mode costs the session checks and one signature verification.
+session::VerifiedEnvelopeCache& verified_envelopes() {
+  static session::VerifiedEnvelopeCache cache;
+  return cache;
+}
+
 // Section 5.1 keys 5 and 6, as the broker must have claimed them for this handshake.
 session::TlsIdentity broker_identity(const tls::Session& tls) {
   return session::tls_identity(tls.peer_certificate_key_sha256(), tls.peer().psk_identity);
@@ -56,6 +63,7 @@ std::optional<std::vector<std::uint8_t>> verify(Attestation::State& state,
   expectation.binder = *binder;
   expectation.peer = broker_identity(state.tls);
   expectation.verify = state.verify;
+  expectation.cache = &verified_envelopes();
   state.result = session::verify_evidence_message(evidence, expectation);
   if (!state.result->valid()) {
     const attest::Check* failure = state.result->first_failure();
@@ -93,6 +101,9 @@ std::optional<Attestation> Attestation::over(const Transport& transport,
 
 std::vector<std::uint8_t> Attestation::next_request() {
   session::Request request;
+  // Section 6.2: cached evidence verifies as strictly as per-session evidence, and is cheaper
+  // for the broker to produce.
+  request.flags = session::kCachedOk;
   request.nonce.resize(kNonceBytes);
   // RAND_bytes fails only when OpenSSL cannot seed itself; a predictable nonce would defeat
   // freshness (section 10.3, replay), so stop rather than send one.

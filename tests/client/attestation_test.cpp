@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "attest/common/hex.hpp"
@@ -227,6 +228,34 @@ TEST_F(AttestedConnect, ReplayedEvidenceFailsReattestation) {
   EXPECT_EQ(again.kind, ErrorKind::authentication);
   EXPECT_FALSE(attestation_->verified());
   EXPECT_EQ(failed_check(), "session.binder");
+}
+
+bool has_check(const attest::VerificationResult& result, std::string_view name) {
+  return std::any_of(result.checks.begin(), result.checks.end(),
+                     [name](const attest::Check& check) { return check.name == name; });
+}
+
+// Section 6.2: the client asks for cached evidence (CACHED_OK), and a reconnect to a broker in
+// cached mode finds the platform's verdict in the process's cache: the platform checks are not
+// made again, the session checks and K's signature are.
+TEST_F(AttestedConnect, CachedEvidenceIsVerifiedOnceThenRemembered) {
+  broker_.use_cached_mode();
+  ASSERT_TRUE(attest().ok());
+  const auto first = *attestation_->result();
+  EXPECT_EQ(first.claims.at("evidence_mode"), "cached");
+  EXPECT_TRUE(has_check(first, "sim.signature"));
+  EXPECT_FALSE(has_check(first, "cached.platform"));
+  client_->disconnect();
+
+  ASSERT_TRUE(attest().ok());  // a new TLS session to the same broker
+  const auto second = *attestation_->result();
+  EXPECT_EQ(second.claims.at("evidence_mode"), "cached");
+  EXPECT_FALSE(has_check(second, "sim.signature"));
+  for (const auto* name : {"cached.platform", "cached.signature", "session.binder", "session.tls_key"}) {
+    EXPECT_TRUE(has_check(second, name)) << name;
+  }
+  EXPECT_NE(second.claims.at("binder"), first.claims.at("binder"));
+  client_->disconnect();
 }
 
 TEST(AttestationPreconditions, PlainTcpIsRefused) {

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include <atomic>
+#include <ctime>
 
 #include "../attest/provider_test_support.hpp"
 #include "attest/session/session_protocol.hpp"
@@ -42,6 +43,14 @@ class FakeBroker {
 
   std::string root_pem() const { return provider_->public_key_pem(); }
 
+  // Section 6.2: from now on, cached evidence to requests that set CACHED_OK.
+  void use_cached_mode() {
+    std::string error;
+    cached_ = session::CachedEvidence::make(*provider_, module,
+                                            static_cast<std::uint64_t>(std::time(nullptr)), error);
+    EXPECT_TRUE(cached_) << error;
+  }
+
   ScriptedServer::Responder responder() {
     return [this](std::size_t, const Bytes& bytes, const tls::Session* tls) {
       return answer(bytes, *tls);
@@ -60,6 +69,7 @@ class FakeBroker {
   Bytes answer(const Bytes& bytes, const tls::Session& tls) {
     const mqtt::Packet packet = decode_one(bytes, mqtt::Version::v5);
     if (const auto* connect = std::get_if<mqtt::Connect>(&packet)) {
+      connected_ = false;  // a new connection (a reconnect, for cached mode's test)
       if (skip_evidence) return encode_all(mqtt::Version::v5, {connack()});
       return evidence(connect->properties.authentication_data.value_or(mqtt::Bytes()), tls);
     }
@@ -102,7 +112,8 @@ class FakeBroker {
     }
     if (other_key) identity.certificate_key_sha256 = sha256("another key");
     auto message =
-        session::produce_evidence(*provider_, *request, *binder, identity, module, error);
+        session::produce_evidence(*provider_, *request, *binder, identity, module, error,
+                                  std::nullopt, cached_.get());
     EXPECT_TRUE(message) << error;
     if (!message) return {};
     if (reuse_first_evidence && !first_evidence_.empty()) *message = first_evidence_;
@@ -124,6 +135,7 @@ class FakeBroker {
 
   attest::testing::ScratchDir dir_;
   std::unique_ptr<attest::SimProvider> provider_;
+  std::shared_ptr<const session::CachedEvidence> cached_;
   bool connected_ = false;
   Bytes first_evidence_;
 };
