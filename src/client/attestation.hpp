@@ -26,8 +26,9 @@ class Attestation {
 
   // CONNECT's enhanced authentication: method attestmq-attest-v1, a fresh REQUEST (32-byte
   // nonce, the policy's accepted types, CACHED_OK), and respond() = the verifier of section
-  // 7.5 (with the process's cache of verified cached-mode envelopes, section 6.2), which answers with an empty ANSWER only when every check passed. complete() is true
-  // once the evidence for the latest REQUEST was accepted.
+  // 7.5 (with the process's cache of verified cached-mode envelopes, section 6.2), which
+  // answers with an empty ANSWER only when every check passed. complete() is true once the
+  // evidence for the latest REQUEST was accepted.
   EnhancedAuthentication authentication();
   // A fresh REQUEST for Client::reauthenticate (section 7.6); the next EVIDENCE must answer it.
   std::vector<std::uint8_t> next_request();

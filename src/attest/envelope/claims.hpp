@@ -34,7 +34,8 @@ std::optional<EvidenceType> evidence_type_from_string(std::string_view name);
 
 // {1: evidence type (text), 2: module SHA-256 (bstr 32), 3: binder (bstr), 4: nonce (bstr),
 // 5: TLS certificate key SHA-256 (bstr 32, if any), 6: PSK identity SHA-256 (bstr 32, if any),
-// 8: session public key (bstr, if any), 9: issued at (uint, if any)} in deterministic CBOR. Fails (nullopt) only if binder or nonce exceed their bounds.
+// 8: session public key (bstr, if any), 9: issued at (uint, if any)} in deterministic CBOR.
+// Fails (nullopt) only if binder or nonce exceed their bounds.
 std::optional<std::vector<std::uint8_t>> encode_claims(const Claims& claims);
 
 // Accepts only the canonical encoding: keys 1 to 4, then 5, 6, 8 and 9 if present, in order,

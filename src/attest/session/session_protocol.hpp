@@ -1,9 +1,10 @@
 #pragma once
 // The attested-session protocol of docs/attestation.md, version 1, transport B (MQTT 5 enhanced
-// authentication) with per-session and cached evidence (section 6): its three messages (section 3), the claims a
-// session adds (section 5), and the attester's and verifier's procedures (sections 7.4, 7.5).
-// Pure functions: the TLS exporter value and the TLS identity come from the caller, which
-// owns the TLS session (the broker's reactor, the client's transport).
+// authentication) with per-session and cached evidence (section 6): its three messages
+// (section 3), the claims a session adds (section 5), and the attester's and verifier's
+// procedures (sections 7.4, 7.5). Pure functions: the TLS exporter value and the TLS identity
+// come from the caller, which owns the TLS session (the broker's reactor, the client's
+// transport).
 #include <array>
 #include <cstdint>
 #include <optional>

@@ -69,10 +69,13 @@ bool check_quote_age(const Claims& platform, const VerifyRequest& verify,
   const std::uint64_t issued = *platform.issued_at;
   const std::int64_t max_age = verify.policy.max_quote_age_seconds;
   // An issue time beyond int64 is far in the future: too far ahead, never an overflow.
-  const bool representable = issued <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  constexpr auto kLatest = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  const bool representable = issued <= kLatest;
   const std::int64_t age = representable ? now - static_cast<std::int64_t>(issued)
                                          : std::numeric_limits<std::int64_t>::min();
-  if (representable) result.claims["quote_issued_at"] = format_iso8601_utc(static_cast<std::int64_t>(issued));
+  if (representable) {
+    result.claims["quote_issued_at"] = format_iso8601_utc(static_cast<std::int64_t>(issued));
+  }
   const bool fresh = age >= -kMaxClockAheadSeconds && age <= max_age;
   return result.check("cached.quote_age", fresh,
                       !representable ? fmt::format("quote issued at {}, beyond any clock", issued)
@@ -139,7 +142,8 @@ std::optional<Claims> verify_cached(const Envelope& envelope, const EvidenceBloc
   if (!check_quote_age(platform, verify, result)) return std::nullopt;
   if (expectation.cache != nullptr && !remembered) {
     // Section 6.2: until issued_at + max_quote_age_seconds, after which check 5 fails anyway.
-    const auto until = static_cast<std::int64_t>(*platform.issued_at) + verify.policy.max_quote_age_seconds + 1;
+    const auto until =
+        static_cast<std::int64_t>(*platform.issued_at) + verify.policy.max_quote_age_seconds + 1;
     expectation.cache->remember(block.envelope, verify, std::move(*verdict), until);
   }
   return session;
