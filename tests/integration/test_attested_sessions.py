@@ -485,6 +485,33 @@ def test_reattestation_in_cached_mode_gives_a_new_binder_and_signature(cached_br
     assert "cached attestation evidence, quote refreshed every 3600 s" in cached_broker.output()
 
 
+def test_the_cached_quote_and_key_are_renewed_every_period(start_broker, pki, tmp_path):
+    """attestation_quote_period: once the broker logs a refresh, sessions get a new envelope
+    (a new K and a new quote), and the new one verifies like the first."""
+    broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tls_version="tlsv1.3",
+                          tee="sim", tee_sim_key_file=tmp_path / "sim-key.pem",
+                          attestation_mode="cached", attestation_quote_period=1)
+    def refreshes():
+        return broker.output().count("Refreshed the cached attestation quote")
+
+    # A refresh may land while `before` is captured: two more refreshes make sure the pair
+    # served afterwards is newer than it.
+    seen = refreshes()
+    before = captured_cached_envelope(broker, pki)
+    deadline = time.monotonic() + TIMEOUT_S
+    while refreshes() < seen + 2:
+        assert time.monotonic() < deadline, broker.output()
+        time.sleep(0.1)
+    after = captured_cached_envelope(broker, pki)
+    assert after != before
+    root = tmp_path / "sim-platform.pem"
+    subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "sim-key.pem"), "-pubout", "-out",
+                    str(root)], check=True, timeout=TIMEOUT_S)
+    result = attest(broker, pki, "--root", root, "--allow-simulated", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["claims"]["evidence_mode"] == "cached"
+
+
 def test_without_cached_ok_a_cached_broker_sends_per_session_evidence(cached_broker, pki):
     client = PyOpenSslClient(cached_broker.port, pki.ca)
     try:
