@@ -12,6 +12,7 @@
 #include "server/open_file_limit.hpp"
 #include "server/reactor.hpp"
 #include "server/reactor_ids.hpp"
+#include "server/serialized_provider.hpp"
 #include "server/server_core.hpp"
 
 namespace attestmq::server {
@@ -44,7 +45,8 @@ std::variant<std::unique_ptr<AttestedSessions>, std::string> make_attested_sessi
     quote_periods.push_back(cached ? std::optional(std::chrono::seconds(listener.attestation_quote_period_s))
                                    : std::nullopt);
   }
-  auto sessions = AttestedSessions::create(std::move(provider), *module, std::move(quote_periods), error);
+  auto sessions = AttestedSessions::create(std::make_unique<SerializedProvider>(std::move(provider)),
+                                          *module, std::move(quote_periods), error);
   if (!sessions) return "tee " + config.tee + ": " + error;
   return sessions;
 }
