@@ -33,6 +33,7 @@ TEST(PolicyParsing, EmptyObjectGivesTheStrictDefaults) {
   EXPECT_FALSE(policy.tdx.allow_debug);
   EXPECT_FALSE(policy.snp.allow_debug);
   EXPECT_FALSE(policy.max_collateral_age_seconds);
+  EXPECT_EQ(policy.max_quote_age_seconds, 86400);  // docs/attestation.md section 6.2
 }
 
 TEST(PolicyParsing, EveryField) {
@@ -44,6 +45,7 @@ TEST(PolicyParsing, EveryField) {
                                kHash32 + R"("],
     "pinned_roots": {"sgx": "intel.pem", "snp": "/abs/ark.pem"},
     "max_collateral_age_seconds": 2592000,
+    "max_quote_age_seconds": 600,
     "sgx": {"mrenclave": [")" + kHash32 +
                                R"("], "mrsigner": [")" + kHash32 + R"("],
             "isv_prod_id": 7, "min_isv_svn": 3, "allow_debug": true},
@@ -63,6 +65,7 @@ TEST(PolicyParsing, EveryField) {
   EXPECT_EQ(policy.pinned_roots.at(EvidenceType::sgx), "/policies/intel.pem");
   EXPECT_EQ(policy.pinned_roots.at(EvidenceType::snp), "/abs/ark.pem");
   EXPECT_EQ(policy.max_collateral_age_seconds, 2592000);
+  EXPECT_EQ(policy.max_quote_age_seconds, 600);
   EXPECT_EQ(policy.sgx.mrenclave, std::vector<std::string>{std::string(64, 'a')});
   EXPECT_EQ(policy.sgx.isv_prod_id, 7);
   EXPECT_EQ(policy.sgx.min_isv_svn, 3);
@@ -102,6 +105,8 @@ TEST(PolicyParsing, ErrorsNameTheKey) {
             "policy: 'sgx.min_isv_svn' must be an integer 0..65535");
   EXPECT_EQ(parse_error(R"({"max_collateral_age_seconds": 1.5})"),
             "policy: 'max_collateral_age_seconds' must be an integer 0..4294967295");
+  EXPECT_EQ(parse_error(R"({"max_quote_age_seconds": -1})"),
+            "policy: 'max_quote_age_seconds' must be an integer 0..4294967295");
   EXPECT_EQ(parse_error(R"({"snp": {"forbidden_policy_bits": "0xZZ"}})"),
             "policy: 'snp.forbidden_policy_bits' must be a number or a \"0x...\" hex string");
   EXPECT_EQ(parse_error(R"({"pinned_roots": {"amd": "x.pem"}})"),
