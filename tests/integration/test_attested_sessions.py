@@ -335,3 +335,25 @@ def test_replayed_evidence_fails_in_another_session(attested_broker, pki, sim_ro
         fake.close()
     assert result.returncode == 1, result.stdout + result.stderr
     assert "session.binder" in result.stdout + result.stderr
+
+
+def test_the_load_generator_attests_every_connection(attested_broker, pki, tmp_path, sim_root):
+    """`attestmq bench --scenario connect --attest POLICY`, which docs/benchmarks.md uses to
+    price attested connects, really runs transport B: every counted connection verified the
+    broker's evidence, and a policy the evidence fails stops the run with the failed check."""
+    accepting = policy_file(tmp_path, sim_root, allow_simulated=True,
+                            accepted_module_hashes=[module_hash()])
+    common = ["bench", "--host", "127.0.0.1", "-p", attested_broker.port, "--tls", "--cafile",
+              pki.ca, "-n", "2", "-w", "0", "-d", "1", "--scenario"]
+    result = attestmq(*common, "connect", "--attest", accepting, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["attest"] == "auth" and report["connections"] > 0
+    assert report["verify_us_per_connection"] > 0
+    refusing = tmp_path / "refusing.json"
+    refusing.write_text(json.dumps({"pinned_roots": {"sim": str(sim_root)}}))
+    result = attestmq(*common, "connect", "--attest", refusing)
+    assert result.returncode == 1
+    assert "policy.allow_simulated" in result.stderr
+    result = attestmq(*common, "pairs", "--attest", accepting)  # no AUTH exchange there
+    assert result.returncode == 2 and "--scenario connect" in result.stderr
