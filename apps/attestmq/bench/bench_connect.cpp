@@ -300,7 +300,7 @@ nlohmann::json to_json(const Options& options, const ConnectReport& report) {
       {"scenario", "connect"},
       {"clients", options.clients},
       {"tls", options.tls},
-      {"attest", options.attest ? "auth" : nullptr},
+      {"attest", options.attest ? nlohmann::json("auth") : nlohmann::json(nullptr)},
       {"mqtt_version", options.version == mqtt::Version::v5 ? "5" : "3.1.1"},
       {"duration_s", options.duration_s},
       {"warmup_s", options.warmup_s},
