@@ -118,13 +118,60 @@ def parse_evidence_message(message):
 
 # -- evidence.md sections 1 and 2: envelope and claims -------------------------------------------
 
+MAX_NESTING = 4  # the envelope nests a record in a map: two levels
+
+
+def check_heads(data, what):
+    """Walks the CBOR heads before any decoder sees the bytes (RFC 8949 section 3): exactly one
+    item, every string length and array/map count within the bytes that remain, definite
+    lengths only, no tags, floats or simple values (neither the envelope nor the claims has
+    any), shallow nesting. So a flipped length byte can never make the decoder allocate what
+    the input does not hold."""
+    def refuse(detail):
+        raise Rejected("envelope.format", f"{what}: {detail}")
+
+    def item(position, depth):
+        if depth > MAX_NESTING or position >= len(data):
+            refuse(f"truncated or too deeply nested at byte {position}")
+        major, info = data[position] >> 5, data[position] & 0x1F
+        position += 1
+        if info < 24:
+            argument = info
+        elif info <= 27:
+            size = 1 << (info - 24)
+            if position + size > len(data):
+                refuse(f"truncated head at byte {position - 1}")
+            argument = int.from_bytes(data[position:position + size], "big")
+            position += size
+        else:
+            refuse(f"indefinite length or reserved value at byte {position - 1}")
+        if major in (2, 3):
+            if argument > len(data) - position:
+                refuse(f"string of {argument} bytes with {len(data) - position} left")
+            return position + argument
+        if major in (4, 5):
+            count = argument * (2 if major == 5 else 1)
+            if count > len(data) - position:
+                refuse(f"{count} items with {len(data) - position} bytes left")
+            for _ in range(count):
+                position = item(position, depth + 1)
+            return position
+        if major in (6, 7):
+            refuse(f"tag, float or simple value at byte {position - 1}")
+        return position
+
+    if item(0, 0) != len(data):
+        refuse("trailing bytes after the item")
+
+
 def canonical_cbor(data, what):
     """One CBOR item in deterministic encoding (RFC 8949 section 4.2.1): re-encoding what was
-    decoded gives back exactly the input, so trailing bytes, indefinite lengths and longer
-    heads than needed are all refused."""
+    decoded gives back exactly the input, so longer heads than needed and map keys out of
+    order are refused too."""
+    check_heads(data, what)
     try:
         item = cbor2.loads(data)
-    except (cbor2.CBORDecodeError, ValueError, EOFError) as error:
+    except (cbor2.CBORDecodeError, ValueError) as error:
         raise Rejected("envelope.format", f"{what}: not CBOR ({error})") from None
     if cbor2.dumps(item, canonical=True) != data:
         raise Rejected("envelope.format", f"{what}: not one item in canonical CBOR")
