@@ -1,10 +1,12 @@
 """The C API (include/attestmq/client.h, libattestmq-client.so) from python3's ctypes, as
 another language would bind it, against the real `attestmq broker --tee sim`: an attested
 connection, a subscription, a message published and received, and a rejected attestation
-that names its failed check."""
+that names its failed check. Also the C example program (examples/attested_pubsub.c), built
+against the header alone."""
 import ctypes
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,14 +26,17 @@ class ConnectOptions(ctypes.Structure):
                 ("password", ctypes.c_char_p), ("timeout_ms", ctypes.c_uint)]
 
 
-def library_path():
-    path = os.environ.get("ATTESTMQ_CLIENT_LIB")
-    if not path:
-        root = Path(__file__).resolve().parents[2]
-        path = str(root / "build" / "release" / "src" / "client" / "libattestmq-client.so")
+def built_file(variable, release_path):
+    """$variable (set by CTest), else the release build's file."""
+    path = os.environ.get(variable) or str(Path(__file__).resolve().parents[2] / "build" /
+                                           "release" / release_path)
     if not os.path.exists(path):
-        pytest.fail(f"libattestmq-client.so not found at {path} (set ATTESTMQ_CLIENT_LIB)")
+        pytest.fail(f"{path} not found (build it, or set {variable})")
     return path
+
+
+def library_path():
+    return built_file("ATTESTMQ_CLIENT_LIB", "src/client/libattestmq-client.so")
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +149,16 @@ def test_a_broker_refusal_carries_its_reason_code(lib, client, start_broker, pki
     assert result == ERROR_REFUSED, lib.attestmq_error(client)
     assert lib.attestmq_reason_code(client) == 0x8C
     assert lib.attestmq_failed_check(client) == b""
+
+
+@pytest.mark.parametrize("keys, status, output", [
+    ({"allow_simulated": True}, 0, "capi/example hello from C"),
+    ({"allow_simulated": True, "accepted_module_hashes": ["00" * 32]}, 1,
+     "rejected: policy.module_hash")], ids=["verified", "rejected"])
+def test_the_c_example_program(attested_broker, pki, sim_root, keys, status, output):
+    example = built_file("ATTESTMQ_C_EXAMPLE", "examples/attested_pubsub")
+    result = subprocess.run([example, "127.0.0.1", str(attested_broker.port), str(pki.ca),
+                             policy_json(sim_root, **keys), "capi/example", "hello from C"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == status, result.stdout + result.stderr
+    assert output in result.stdout
