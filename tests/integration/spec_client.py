@@ -389,7 +389,8 @@ class SpecClient:
             self.close()
             raise ProtocolFailure(f"CONNACK {auth.reason:#04x} {auth.prop(0x1F, '')}")
         if auth.kind != mqtt_wire.AUTH or auth.reason != CONTINUE_AUTHENTICATION or \
-                auth.prop(AUTHENTICATION_METHOD) != METHOD or auth.prop(AUTHENTICATION_DATA) is None:
+                auth.prop(AUTHENTICATION_METHOD) != METHOD or \
+                auth.prop(AUTHENTICATION_DATA) is None:
             self._fail(PROTOCOL_ERROR, ProtocolFailure(f"expected AUTH 0x18 with EVIDENCE: {auth}"))
         evidence = tamper(auth.prop(AUTHENTICATION_DATA))
         self.exchange = (evidence, self._expected(sent_request))

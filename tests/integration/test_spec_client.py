@@ -32,9 +32,10 @@ def test_completes_transport_b_and_exchanges_a_message(attested_broker, pki, sim
         assert claims[1] == "sim"
         assert claims[2].hex() == module_hash()
         assert client.subscribe("spec/#") == [0]
-        client.publish("spec/1", b"verified by a second implementation")
+        payload = b"verified by a second implementation"
+        client.publish("spec/1", payload)
         message = client.receive()
-        assert (message.topic, message.payload) == ("spec/1", b"verified by a second implementation")
+        assert (message.topic, message.payload) == ("spec/1", payload)
     finally:
         client.close()
     attested_broker.assert_running()
@@ -88,6 +89,19 @@ def test_evidence_of_another_session_fails_the_binder(attested_broker, pki, sim_
     with pytest.raises(Rejected) as rejected:
         verify(first_evidence, second_session, policy)
     assert rejected.value.check == "session.binder"
+
+
+def test_evidence_of_a_platform_the_policy_does_not_name_fails(attested_broker, start_broker,
+                                                                 pki, sim_root, tmp_path):
+    """Diversion, as test_attested_sessions.py shows it for the CLI: a second genuine sim
+    platform's evidence, correctly bound to this session, fails the pinned key."""
+    second = start_broker(certfile=pki.server_cert, keyfile=pki.server_key,
+                          tls_version="tlsv1.3", tee="sim",
+                          tee_sim_key_file=tmp_path / "second-sim-key.pem")
+    client = SpecClient("127.0.0.1", second.port, pki.ca)
+    with pytest.raises(Rejected) as rejected:
+        client.attest(accepting_policy(sim_root))
+    assert rejected.value.check == "sim.signature"
 
 
 def test_a_tampered_exchange_gets_no_connack(attested_broker, pki, sim_root):
