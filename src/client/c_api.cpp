@@ -218,8 +218,10 @@ attestmq_result attestmq_publish(attestmq_client* client, const char* topic, con
     }
     client::OutgoingMessage message;
     message.topic = topic;
-    const auto* bytes = static_cast<const std::uint8_t*>(payload);
-    message.payload.assign(bytes, bytes + length);
+    if (length != 0) {
+      const auto* bytes = static_cast<const std::uint8_t*>(payload);
+      message.payload.assign(bytes, bytes + length);
+    }
     message.qos = static_cast<std::uint8_t>(qos);
     message.retain = retain != 0;
     return record(handle, handle.session->publish(message));

@@ -106,6 +106,13 @@ def test_attests_subscribes_publishes_and_receives(lib, client, attested_broker,
         assert lib.attestmq_message_qos(message) == 1
     finally:
         lib.attestmq_message_free(message)
+    assert lib.attestmq_publish(client, b"capi/empty", None, 0, 0, 0) == OK, \
+        lib.attestmq_error(client)
+    assert lib.attestmq_receive(client, 10000, ctypes.byref(message)) == OK
+    length = ctypes.c_size_t(1)
+    lib.attestmq_message_payload(message, ctypes.byref(length))
+    assert (lib.attestmq_message_topic(message), length.value) == (b"capi/empty", 0)
+    lib.attestmq_message_free(message)
     assert lib.attestmq_disconnect(client) == OK
     assert lib.attestmq_publish(client, b"capi/1", b"x", 1, 0, 0) == ERROR_INVALID
     assert b"Not connected" in lib.attestmq_error(client)
