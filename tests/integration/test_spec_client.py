@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import wait_for
-from attestation_vectors import fixed_vectors
+from attestation_vectors import fixed_vectors, live_exporter
 from spec_client import Policy, ProtocolFailure, Rejected, SpecClient, verify
 # The broker, its PKI and sim key, and the module hash it attests: shared with the CLI's tests.
 from test_attested_sessions import (attested_broker, attestmq_only, module_hash,  # noqa: F401
@@ -138,3 +138,9 @@ def test_the_specification_quotes_what_the_reference_script_computes():
         where = "evidence.md section 3" if name.startswith("docs/evidence.md") else \
             "attestation.md section 12.2"
         assert value.hex() in re.sub(r"\s", "", quoted[where]), f"{where} lacks the {name}"
+
+
+def test_the_exporter_by_hand_equals_pyopenssls():
+    """Section 12.3, part 2: a live TLS 1.3 handshake in memory, the exporter computed from the
+    key log's EXPORTER_SECRET with hashlib and hmac equals export_keying_material."""
+    live_exporter()
