@@ -15,6 +15,14 @@ import pytest
 from test_attested_sessions import (attested_broker, attestmq_only, module_hash,  # noqa: F401
                                     pki, sim_root)
 
+# Under the asan preset CTest starts this python3 with the ASan runtime preloaded and leak
+# checks off, for ctypes to load the sanitized library (tests/integration/CMakeLists.txt).
+# The brokers and the example program this file starts link their own runtime, which refuses
+# a second one, and are leak-checked as usual: they get the environment without both.
+if "libclang_rt.asan" in os.environ.get("LD_PRELOAD", ""):
+    del os.environ["LD_PRELOAD"]
+    os.environ["ASAN_OPTIONS"] = os.environ["ASAN_OPTIONS"].removesuffix(":detect_leaks=0")
+
 OK, ERROR_INVALID, ERROR_REFUSED, ERROR_ATTESTATION = 0, 1, 7, 10
 RESULT = ctypes.c_int
 
