@@ -6,12 +6,14 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "attest/common/ecdsa_p256.hpp"
 #include "attest/common/verification.hpp"
 #include "attest/envelope/claims.hpp"
 #include "attest/verifier.hpp"
@@ -23,6 +25,9 @@ class VerifiedEnvelopeCache {
   struct Verdict {
     VerificationResult platform;  // the platform checks, envelope.report_data and their claims
     Claims platform_claims;
+    // K from key 8, parsed and checked once (cached.session_key): decoding a public key
+    // through OpenSSL 3 costs several signature checks, and a hit is meant to cost one.
+    std::shared_ptr<EVP_PKEY> session_key;
   };
 
   explicit VerifiedEnvelopeCache(std::size_t capacity = 16) : capacity_(capacity) {}

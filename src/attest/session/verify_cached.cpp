@@ -124,11 +124,19 @@ std::optional<Claims> verify_cached(const Envelope& envelope, const EvidenceBloc
                              "{}), remembered within max_quote_age_seconds",
                              sha256_hex(block.envelope)));
   } else {
-    verdict = VerifiedEnvelopeCache::Verdict{verify_platform(block.envelope, expectation), platform};
+    verdict = VerifiedEnvelopeCache::Verdict{verify_platform(block.envelope, expectation), platform,
+                                             nullptr};
     if (!absorb(result, verdict->platform)) return std::nullopt;
   }
-  const EvpPkeyPtr key = check_session_key(platform, result);
-  if (!key) return std::nullopt;
+  std::shared_ptr<EVP_PKEY> key;
+  if (remembered) {
+    key = verdict->session_key;
+    result.check("cached.session_key", true, "session key K: remembered with the platform verdict");
+  } else {
+    key = check_session_key(platform, result);
+    if (!key) return std::nullopt;
+    verdict->session_key = key;
+  }
   auto session = check_signature(key.get(), *block.cached, result);
   if (!session) return std::nullopt;
   const bool same = session->evidence_type == platform.evidence_type &&
