@@ -199,6 +199,7 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
   Session& session = *sessions[id];
   session.listener = conn.info.listener;
   session.username = auth.username;
+  session.attested = conn.attested;
   resolve_access(session);
 
   conn.state = ConnectionState::connected;
