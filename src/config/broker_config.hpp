@@ -46,6 +46,12 @@ struct ListenerConfig {
   // AttestMQ's attestation_auth: with a TEE provider (`tee`), this TLS listener offers attested
   // sessions by MQTT 5 enhanced authentication (docs/attestation.md, transport B).
   bool attestation_auth = true;
+  // AttestMQ's attestation_require_client_auth: evidence only to a client that authenticated
+  // with a certificate, a PSK or a password (docs/attestation.md section 7.4 step 3).
+  bool attestation_require_client_auth = false;
+  // AttestMQ's attestation_client_policy: mutual attestation (docs/attestation.md section 7.7),
+  // the client's evidence verified against this policy file (docs/policy.md); empty = none.
+  std::string attestation_client_policy;
 };
 
 // Mosquitto's log_type values that AttestMQ produces, as a bit mask.

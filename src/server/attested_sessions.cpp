@@ -1,9 +1,8 @@
 #include "server/attested_sessions.hpp"
 
-#include <openssl/evp.h>
+#include <openssl/rand.h>
 
-#include <fstream>
-#include <memory>
+#include <algorithm>
 #include <vector>
 
 #include "attest/session/session_protocol.hpp"
@@ -15,26 +14,101 @@ using broker::AuthenticationOutcome;
 using mqtt::ReasonCode;
 namespace session = attest::session;
 
+// Section 3.2: a fresh nonce of 16..64 bytes from a CSPRNG, as the client's.
+constexpr std::size_t kNonceBytes = 32;
+// Section 3.2: at most 4 accepted types.
+constexpr std::size_t kMaxAcceptedTypes = 4;
+
 AuthenticationOutcome refusal(ReasonCode code, std::string why) {
-  return {AuthenticationOutcome::Kind::failure, {}, code, "attestation: " + std::move(why)};
+  return {AuthenticationOutcome::Kind::failure, {}, code, "attestation: " + std::move(why), {}, {}};
+}
+
+// Section 7.4 step 3: a certificate or PSK this handshake verified, or a checked password.
+bool client_authenticated(const tls::Session& tls, const broker::AuthenticationStep& step) {
+  return step.password_authenticated || tls.peer_certificate_key_sha256().has_value() ||
+         !tls.peer().psk_identity.empty();
+}
+
+// Section 7.7: the broker's REQUEST for the client's evidence, with the types the client
+// policy accepts (CAN_ATTEST 0; no CACHED_OK: cached evidence is not verified yet).
+std::optional<session::Request> client_request(const attest::Policy& policy) {
+  session::Request request;
+  request.nonce.resize(kNonceBytes);
+  if (RAND_bytes(request.nonce.data(), static_cast<int>(request.nonce.size())) != 1)
+    return std::nullopt;
+  for (const attest::EvidenceType type : policy.accepted_types) {
+    if (request.accepted_types.size() < kMaxAcceptedTypes &&
+        std::find(request.accepted_types.begin(), request.accepted_types.end(), type) ==
+            request.accepted_types.end()) {
+      request.accepted_types.push_back(type);
+    }
+  }
+  return request;
+}
+
+// What the client proved, as acl_file rules name it: the type's own measurement register.
+broker::AttestedClaims attested_claims(const attest::VerificationResult& result) {
+  const auto claim = [&](const char* name) {
+    const auto it = result.claims.find(name);
+    return it == result.claims.end() ? std::string() : it->second;
+  };
+  const char* measurement = result.type == attest::EvidenceType::sgx   ? "mrenclave"
+                            : result.type == attest::EvidenceType::tdx ? "mrtd"
+                                                                       : "measurement";
+  return {std::string(attest::to_string(result.type)), claim(measurement), claim("module_sha256")};
 }
 
 }  // namespace
 
 AttestedSessions::AttestedSessions(std::unique_ptr<attest::Provider> provider,
-                                   std::array<std::uint8_t, 32> module_sha256)
-    : provider_(std::move(provider)), module_sha256_(module_sha256) {}
+                                   std::array<std::uint8_t, 32> module_sha256,
+                                   std::vector<AttestationListener> listeners)
+    : provider_(std::move(provider)), module_sha256_(module_sha256), listeners_(std::move(listeners)) {}
+
+const AttestationListener& AttestedSessions::listener(std::uint32_t index) const {
+  static const AttestationListener kNothingMore;
+  return index < listeners_.size() ? listeners_[index] : kNothingMore;
+}
 
 AuthenticationOutcome AttestedSessions::step(const tls::Session* tls,
                                              const broker::AuthenticationStep& step) {
   if (step.starts_exchange) return evidence_for(tls, step);
-  // Section 7.4 step 8: the client's ANSWER. This broker does not ask clients to attest, so the
-  // only well-formed answer is the empty one.
+  return answered(tls, step);
+}
+
+// Section 7.4 step 8: the client's ANSWER, with its evidence when this broker asked for it
+// (the exchange's context is then the REQUEST it sent).
+AuthenticationOutcome AttestedSessions::answered(const tls::Session* tls,
+                                                 const broker::AuthenticationStep& step) {
   std::string error;
   const auto answer = session::parse_answer(step.data, error);
   if (!answer) return refusal(ReasonCode::MalformedPacket, "ANSWER: " + error);
-  if (*answer) return refusal(ReasonCode::MalformedPacket, "ANSWER carries evidence nobody asked for");
-  return {AuthenticationOutcome::Kind::success, {}, ReasonCode::Success, {}};
+  const auto& client_policy = listener(step.listener).client_policy;
+  if (!client_policy || step.context.empty()) {
+    if (*answer) return refusal(ReasonCode::MalformedPacket, "ANSWER carries evidence nobody asked for");
+    return {AuthenticationOutcome::Kind::success, {}, ReasonCode::Success, {}, {}, {}};
+  }
+  // Section 9.1: a client that sends no evidence where it is required is not authorized.
+  if (!*answer) return refusal(ReasonCode::NotAuthorized, "this listener requires client attestation");
+  // Section 7.7: section 7.5 with the roles swapped: the client label, this broker's REQUEST,
+  // the client's certificate or PSK identity (or neither), the listener's client policy.
+  const auto binder =
+      tls->export_keying_material(session::kClientBinderLabel, step.context, session::kBinderBytes);
+  if (!binder) return refusal(ReasonCode::ImplementationSpecificError, "the TLS session has no exporter");
+  session::Expectation expectation;
+  expectation.request = step.context;
+  expectation.binder = *binder;
+  expectation.peer = session::tls_identity(tls->peer_certificate_key_sha256(), tls->peer().psk_identity);
+  expectation.verify = *client_policy;
+  const auto result =
+      session::verify_evidence_message(session::encode_evidence({**answer, std::nullopt}), expectation);
+  if (!result.valid()) {
+    const attest::Check* failure = result.first_failure();
+    return refusal(ReasonCode::NotAuthorized,
+                   "client evidence: " + (failure != nullptr ? failure->name + ": " + failure->detail
+                                                             : std::string("no check was made")));
+  }
+  return {AuthenticationOutcome::Kind::success, {}, ReasonCode::Success, {}, {}, attested_claims(result)};
 }
 
 AuthenticationOutcome AttestedSessions::evidence_for(const tls::Session* tls,
@@ -47,13 +121,26 @@ AuthenticationOutcome AttestedSessions::evidence_for(const tls::Session* tls,
   std::string error;
   const auto request = session::parse_request(step.data, error);
   if (!request) return refusal(ReasonCode::MalformedPacket, "REQUEST: " + error);
+  // Section 7.4 step 3: nothing about the TEE goes to a client this listener does not know,
+  // or to one that cannot attest where attesting is required.
+  const AttestationListener& rules = listener(step.listener);
+  if (rules.require_client_auth && !client_authenticated(*tls, step))
+    return refusal(ReasonCode::NotAuthorized, "evidence is released to authenticated clients only");
+  if (rules.client_policy && (request->flags & session::kCanAttest) == 0)
+    return refusal(ReasonCode::NotAuthorized, "this listener requires client attestation");
+  std::optional<session::Request> for_client;
+  if (rules.client_policy) {
+    for_client = client_request(rules.client_policy->policy);
+    if (!for_client) return refusal(ReasonCode::ImplementationSpecificError, "no random bytes for a nonce");
+  }
   // Section 4.1: the binder is the exporter over this handshake, with the REQUEST as context.
   const auto binder = tls->export_keying_material(session::kBrokerBinderLabel, step.data,
                                                   session::kBinderBytes);
   if (!binder) return refusal(ReasonCode::ImplementationSpecificError, "the TLS session has no exporter");
   const session::TlsIdentity identity =
       session::tls_identity(tls->local_certificate_key_sha256(), tls->peer().psk_identity);
-  auto evidence = session::produce_evidence(*provider_, *request, *binder, identity, module_sha256_, error);
+  auto evidence = session::produce_evidence(*provider_, *request, *binder, identity, module_sha256_,
+                                            error, for_client);
   if (!evidence) {
     // Section 9.1: no type in common is the method failing; anything else is the provider's.
     const bool no_common_type = error.starts_with("no evidence type in common");
@@ -61,24 +148,11 @@ AuthenticationOutcome AttestedSessions::evidence_for(const tls::Session* tls,
                                   : ReasonCode::ImplementationSpecificError,
                    (no_common_type ? "" : "evidence unavailable: ") + error);
   }
-  return {AuthenticationOutcome::Kind::continue_with, std::move(*evidence), ReasonCode::Success, {}};
-}
-
-std::optional<std::array<std::uint8_t, 32>> own_executable_sha256(std::string& error) {
-  std::ifstream file("/proc/self/exe", std::ios::binary);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!file || !context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) {
-    error = "cannot read /proc/self/exe to measure the broker";
-    return std::nullopt;
-  }
-  std::vector<char> chunk(1 << 20);  // streamed: a sanitized build is over 100 MB
-  while (file.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || file.gcount() > 0) {
-    EVP_DigestUpdate(context.get(), chunk.data(), static_cast<std::size_t>(file.gcount()));
-  }
-  std::array<std::uint8_t, 32> digest{};
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(context.get(), digest.data(), &length);
-  return digest;
+  // The REQUEST the client's evidence must answer comes back with its ANSWER.
+  std::vector<std::uint8_t> context = for_client ? session::encode_request(*for_client)
+                                                 : std::vector<std::uint8_t>{};
+  return {AuthenticationOutcome::Kind::continue_with, std::move(*evidence), ReasonCode::Success, {},
+          std::move(context), {}};
 }
 
 }  // namespace attestmq::server

@@ -2,25 +2,42 @@
 // The broker's side of the attested-session protocol, transport B (docs/attestation.md section
 // 7.4): the engine carries MQTT 5 enhanced authentication with the method
 // "attestmq-attest-v1"; each step comes here with the connection's TLS session, and is answered
-// with evidence from the TEE provider bound to that session, or with a refusal.
+// with evidence from the TEE provider bound to that session, or with a refusal. With mutual
+// attestation (section 7.7) the broker also asks the client for evidence and verifies it.
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "attest/provider/provider.hpp"
+#include "attest/verifier.hpp"
 #include "broker/engine.hpp"
 #include "broker/host.hpp"
 #include "tls/session.hpp"
 
 namespace attestmq::server {
 
+// What one listener asks of attested sessions (docs/attestation.md section 13).
+struct AttestationListener {
+  // attestation_require_client_auth: evidence only to a client that authenticated with a
+  // certificate, a PSK or a password (section 7.4 step 3).
+  bool require_client_auth = false;
+  // attestation_client_policy: the client must attest itself and pass this (section 7.7).
+  std::optional<attest::VerifyRequest> client_policy;
+};
+
 class AttestedSessions {
  public:
   // `module_sha256`: what the broker runs (the native binary here; the Wasm module later).
-  AttestedSessions(std::unique_ptr<attest::Provider> provider, std::array<std::uint8_t, 32> module_sha256);
+  // `listeners`: indexed like broker::Settings::listeners; a missing entry asks nothing more.
+  AttestedSessions(std::unique_ptr<attest::Provider> provider, std::array<std::uint8_t, 32> module_sha256,
+                   std::vector<AttestationListener> listeners = {});
 
   // One step of the exchange on a connection whose TLS session is `tls` (null: plain TCP).
+  // Runs on the connection's reactor, like evidence production: the verifier is called only
+  // for an ANSWER to a REQUEST this broker sent, at most once per exchange.
   broker::AuthenticationOutcome step(const tls::Session* tls, const broker::AuthenticationStep& step);
 
   const attest::Provider& provider() const { return *provider_; }
@@ -29,12 +46,13 @@ class AttestedSessions {
  private:
   broker::AuthenticationOutcome evidence_for(const tls::Session* tls,
                                              const broker::AuthenticationStep& step);
+  broker::AuthenticationOutcome answered(const tls::Session* tls,
+                                         const broker::AuthenticationStep& step);
+  const AttestationListener& listener(std::uint32_t index) const;
 
   std::unique_ptr<attest::Provider> provider_;
   const std::array<std::uint8_t, 32> module_sha256_;
+  const std::vector<AttestationListener> listeners_;
 };
-
-// The SHA-256 of this process's executable (/proc/self/exe): the native broker's measurement.
-std::optional<std::array<std::uint8_t, 32>> own_executable_sha256(std::string& error);
 
 }  // namespace attestmq::server

@@ -181,7 +181,7 @@ void Reactor::answer_authentication_steps() {
           attested ? attested->step(it->second.tls.get(), step)
                    : broker::AuthenticationOutcome{broker::AuthenticationOutcome::Kind::failure, {},
                                                    mqtt::ReasonCode::BadAuthenticationMethod,
-                                                   "no attestation provider"};
+                                                   "no attestation provider", {}, {}};
       core_.with_engine([&](broker::Engine& engine) { engine.authentication_answered(conn, outcome); });
     }
   }

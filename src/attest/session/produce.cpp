@@ -1,5 +1,6 @@
-// The attester's side of a session, docs/attestation.md section 7.4 steps 4 and 5, per-session
-// mode (section 6.1): session claims (section 5.1), REPORTDATA over them, one envelope.
+// The attester's side of a session, docs/attestation.md section 7.4 steps 4 and 5 (and the
+// client's in section 7.7), per-session mode (section 6.1): session claims (section 5.1),
+// REPORTDATA over them, one envelope.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -21,10 +22,11 @@ std::string type_list(std::span<const EvidenceType> types) {
 
 }  // namespace
 
-std::optional<std::vector<std::uint8_t>> produce_evidence(
-    Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
-    const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
-    std::string& error, const std::optional<Request>& request_for_receiver) {
+std::optional<EvidenceBlock> produce_evidence_block(Provider& provider, const Request& request,
+                                                   std::span<const std::uint8_t> binder,
+                                                   const TlsIdentity& identity,
+                                                   const std::array<std::uint8_t, 32>& module_sha256,
+                                                   std::string& error) {
   const EvidenceType offered = provider.type();
   if (std::find(request.accepted_types.begin(), request.accepted_types.end(), offered) ==
       request.accepted_types.end()) {
@@ -50,7 +52,16 @@ std::optional<std::vector<std::uint8_t>> produce_evidence(
   claims.psk_identity_sha256 = identity.psk_identity_sha256;
   auto envelope = produce_envelope(provider, std::move(claims), error);
   if (!envelope) return std::nullopt;
-  auto message = encode_evidence({EvidenceBlock{std::move(*envelope)}, request_for_receiver});
+  return EvidenceBlock{std::move(*envelope)};
+}
+
+std::optional<std::vector<std::uint8_t>> produce_evidence(
+    Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
+    const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
+    std::string& error, const std::optional<Request>& request_for_receiver) {
+  auto block = produce_evidence_block(provider, request, binder, identity, module_sha256, error);
+  if (!block) return std::nullopt;
+  auto message = encode_evidence({std::move(*block), request_for_receiver});
   // Section 3.5: fail rather than truncate.
   if (message.size() > kMaxMessageBytes) {
     error = fmt::format("EVIDENCE of {} bytes exceeds 65,535", message.size());
