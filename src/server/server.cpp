@@ -28,6 +28,11 @@ std::variant<std::vector<AttestationListener>, std::string> attestation_listener
     if (config.tee == "none") {
       return listener.origin + ": attestation_client_policy needs a TEE provider (tee or --tee)";
     }
+    // Without the method on this listener nobody could attest, and nobody would be refused.
+    if (!listener.tls.enabled() || !listener.attestation_auth) {
+      return listener.origin +
+             ": attestation_client_policy needs a TLS listener with attestation_auth true";
+    }
     std::string error;
     auto policy = attest::load_policy(listener.attestation_client_policy, error);
     if (!policy) {

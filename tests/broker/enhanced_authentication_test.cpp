@@ -227,6 +227,23 @@ TEST_F(EnhancedAuthentication, TheHostsContextComesBackWithTheClientsReply) {
   EXPECT_TRUE(take_step().context.empty()) << "a new exchange starts without it";
 }
 
+// docs/attestation.md section 7.7: where the method is required, a client naming none is
+// refused whatever its version, and the host is never asked.
+TEST(EnhancedAuthenticationWithout, ARequiredMethodRefusesAClientNamingNone) {
+  Settings settings = offering_the_method();
+  settings.listeners.front().authentication_required = true;
+  Broker broker(std::move(settings));
+  TestClient v5(broker, Version::v5);
+  const auto connack = v5.connect("plain");
+  EXPECT_EQ(connack.reason, ReasonCode::NotAuthorized);
+  EXPECT_EQ(connack.properties.reason_string,
+            "client id 'plain': this listener requires enhanced authentication (test-method)");
+  EXPECT_TRUE(v5.closed());
+  TestClient v311(broker, Version::v311);
+  EXPECT_EQ(v311.connect("old").reason, ReasonCode::NotAuthorized);
+  EXPECT_TRUE(broker.host.authentication_steps.empty());
+}
+
 TEST(EnhancedAuthenticationWithout, AClientTheTransportNamedIsPasswordAuthenticated) {
   Broker broker(offering_the_method());
   ConnectionInfo info = connection_info(0, "127.0.0.1:1");

@@ -148,6 +148,19 @@ def test_a_client_that_does_not_attest_is_not_authorized(mutual_broker, pki, pol
     assert "this listener requires client attestation" in mutual_broker.output()
 
 
+@pytest.mark.parametrize("version", ["mqttv311", "mqttv5"])
+def test_a_client_that_does_not_ask_is_not_authorized(mutual_broker, pki, version):
+    """Debian's mosquitto_pub names no authentication method (and in 3.1.1 cannot): on a
+    listener that requires client evidence it is refused (0x87, 3.1.1 return code 5)."""
+    result = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(mutual_broker.port),
+                             "--cafile", str(pki.ca), "-V", version, "-t", "open/1", "-m", "x"],
+                            capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert result.returncode != 0
+    assert "not authori" in (result.stdout + result.stderr).lower(), result.stderr
+    assert "this listener requires enhanced authentication (attestmq-attest-v1)" in \
+        mutual_broker.output()
+
+
 def test_reflected_evidence_fails_the_binder(mutual_broker, pki):
     """Reflection: a client that cannot attest sends the broker's own evidence back as its
     ANSWER. The platform, the module and the policy all pass (it is genuine evidence from the
@@ -233,21 +246,23 @@ def test_an_unanswered_first_exchange_is_closed_without_connack(start_broker, pk
     assert "closed: its enhanced authentication not completed within 1000 ms" in broker.output()
 
 
-@pytest.mark.parametrize("tee,policy_text,error", [
-    ("none", "{}", "attestation_client_policy needs a TEE provider"),
-    ("sim", "{\"allow_simulated\": \"yes\"}", "attestation_client_policy"),
-], ids=["without-tee", "invalid-policy"])
-def test_a_client_policy_the_broker_cannot_apply_stops_it(tmp_path, pki, tee, policy_text, error):
+@pytest.mark.parametrize("tee,listener_tls,policy_text,error", [
+    ("none", True, "{}", "attestation_client_policy needs a TEE provider"),
+    ("sim", False, "{}", "attestation_client_policy needs a TLS listener"),
+    ("sim", True, "{\"allow_simulated\": \"yes\"}", "attestation_client_policy"),
+], ids=["without-tee", "plain-listener", "invalid-policy"])
+def test_a_client_policy_the_broker_cannot_apply_stops_it(tmp_path, pki, tee, listener_tls,
+                                                          policy_text, error):
     """Fail closed at startup: a listener that should require client evidence never runs
     without it."""
     policy = tmp_path / "clients.json"
     policy.write_text(policy_text)
     config = tmp_path / "broker.conf"
+    tls = f"certfile {pki.server_cert}\nkeyfile {pki.server_key}\n" if listener_tls else ""
     config.write_text(f"tee {tee}\ntee_sim_key_file {tmp_path / 'sim-key.pem'}\n"
-                      f"listener 0 127.0.0.1\ncertfile {pki.server_cert}\nkeyfile {pki.server_key}\n"
-                      f"attestation_client_policy {policy}\n")
+                      f"listener 0 127.0.0.1\n{tls}attestation_client_policy {policy}\n")
     result = subprocess.run([attestmq_binary(), "broker", "-c", str(config)], capture_output=True,
                             text=True, timeout=TIMEOUT_S)
     assert result.returncode != 0
     assert error in result.stdout + result.stderr
-    assert str(policy) in result.stdout + result.stderr or tee == "none"
+    assert "broker.conf:3" in result.stdout + result.stderr, "the listener's line"
