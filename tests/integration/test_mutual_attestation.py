@@ -5,6 +5,7 @@ attested measurement; clients as `attestmq pub/sub --attest POLICY --tee sim` an
 test needs byte-level control, a raw MQTT 5 client over TLS 1.3 (mqtt_wire). The sim TEE is
 SIMULATED: it proves the protocol, not a platform."""
 import json
+import re
 import socket
 import ssl
 import subprocess
@@ -12,6 +13,7 @@ import subprocess
 import pytest
 
 import mqtt_wire
+from conftest import wait_for
 from mqtt_wire import AUTH, CONNACK, DISCONNECT
 from reference_mosquitto import attestmq_binary
 # The attested-session fixtures and helpers (pki, the attestmq-only guard, the module hash).
@@ -137,6 +139,27 @@ def test_mutual_attestation_grants_the_attested_measurement_its_topics(mutual_br
         subscriber.wait()
     assert "attested: sim (SIMULATED, NO SECURITY), module " + module_hash() in \
         mutual_broker.output()
+
+
+def test_reattestation_attests_the_client_again(mutual_broker, pki, policy, sim_platform):
+    """Section 7.6: each AUTH 0x19 of `sub --attest-every 1` gets EVIDENCE asking the client
+    again, and the client's fresh evidence keeps its attested topics."""
+    tee = ["--tee", "sim", "--tee-sim-key-file", sim_platform[0]]
+    common = client_arguments(mutual_broker, pki, policy, *tee)
+    subscriber = subprocess.Popen([attestmq_binary(), "sub", *map(str, common), "-i", "renewed",
+                                   "-t", "secure/#", "-C", "1", "-W", "30", "--attest-every", "1"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # The first exchange is logged by address (no client id yet), a re-attestation by id.
+        wait_for(lambda: re.search(r"Client renewed \(\S+\) attested: sim", mutual_broker.output()),
+                 TIMEOUT_S, "the subscriber's re-attestation")
+        published = attestmq("pub", *common, "-t", "secure/after", "-m", "still attested")
+        assert published.returncode == 0, published.stderr
+        out, err = subscriber.communicate(timeout=TIMEOUT_S)
+    finally:
+        subscriber.kill()
+        subscriber.wait()
+    assert out.strip() == "still attested", err
 
 
 def test_a_client_that_does_not_attest_is_not_authorized(mutual_broker, pki, policy):
