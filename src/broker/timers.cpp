@@ -81,11 +81,12 @@ void Engine::Impl::connection_deadline_passed(Connection& conn) {
   if (conn.state != ConnectionState::connected) {
     // No CONNECT, its password not yet checked, or its enhanced authentication (the attested
     // session's exchange) not finished: nothing is answered, the connection ends.
-    const std::string_view what = conn.state != ConnectionState::authenticating ? "no CONNECT"
-                                  : conn.auth_method.empty() ? "its password not checked"
-                                                             : "its enhanced authentication not completed";
-    log_line(LogLevel::notice,
-             "Client " + conn.info.peer + " closed: " + std::string(what) + " within " + timeout + " ms.");
+    const std::string_view what =
+        conn.state != ConnectionState::authenticating ? "no CONNECT"
+        : conn.auth_method.empty()                    ? "its password not checked"
+                                                      : "its enhanced authentication not completed";
+    log_line(LogLevel::notice, "Client " + conn.info.peer + " closed: " + std::string(what) +
+                                   " within " + timeout + " ms.");
     end_connection(conn);
     return;
   }

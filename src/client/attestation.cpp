@@ -46,8 +46,8 @@ std::optional<session::EvidenceBlock> attest_self(Attestation::State& state,
     error = "client evidence: the TLS session offers no exporter";
     return std::nullopt;
   }
-  const session::TlsIdentity own =
-      session::tls_identity(state.tls.local_certificate_key_sha256(), state.tls.peer().psk_identity);
+  const session::TlsIdentity own = session::tls_identity(
+      state.tls.local_certificate_key_sha256(), state.tls.peer().psk_identity);
   auto block = session::produce_evidence_block(*state.self->provider, request, *binder, own,
                                                state.self->module_sha256, error);
   if (!block) error = "client evidence: " + error;

@@ -63,7 +63,9 @@ broker::AttestedClaims attested_claims(const attest::VerificationResult& result)
 AttestedSessions::AttestedSessions(std::unique_ptr<attest::Provider> provider,
                                    std::array<std::uint8_t, 32> module_sha256,
                                    std::vector<AttestationListener> listeners)
-    : provider_(std::move(provider)), module_sha256_(module_sha256), listeners_(std::move(listeners)) {}
+    : provider_(std::move(provider)),
+      module_sha256_(module_sha256),
+      listeners_(std::move(listeners)) {}
 
 const AttestationListener& AttestedSessions::listener(std::uint32_t index) const {
   static const AttestationListener kNothingMore;
@@ -85,30 +87,36 @@ AuthenticationOutcome AttestedSessions::answered(const tls::Session* tls,
   if (!answer) return refusal(ReasonCode::MalformedPacket, "ANSWER: " + error);
   const auto& client_policy = listener(step.listener).client_policy;
   if (!client_policy || step.context.empty()) {
-    if (*answer) return refusal(ReasonCode::MalformedPacket, "ANSWER carries evidence nobody asked for");
+    if (*answer)
+      return refusal(ReasonCode::MalformedPacket, "ANSWER carries evidence nobody asked for");
     return {AuthenticationOutcome::Kind::success, {}, ReasonCode::Success, {}, {}, {}};
   }
   // Section 9.1: a client that sends no evidence where it is required is not authorized.
-  if (!*answer) return refusal(ReasonCode::NotAuthorized, "this listener requires client attestation");
+  if (!*answer)
+    return refusal(ReasonCode::NotAuthorized, "this listener requires client attestation");
+  if (tls == nullptr) return refusal(ReasonCode::ProtocolError, "ANSWER outside a TLS session");
   // Section 7.7: section 7.5 with the roles swapped: the client label, this broker's REQUEST,
   // the client's certificate or PSK identity (or neither), the listener's client policy.
   const auto binder =
       tls->export_keying_material(session::kClientBinderLabel, step.context, session::kBinderBytes);
-  if (!binder) return refusal(ReasonCode::ImplementationSpecificError, "the TLS session has no exporter");
+  if (!binder)
+    return refusal(ReasonCode::ImplementationSpecificError, "the TLS session has no exporter");
   session::Expectation expectation;
   expectation.request = step.context;
   expectation.binder = *binder;
-  expectation.peer = session::tls_identity(tls->peer_certificate_key_sha256(), tls->peer().psk_identity);
+  expectation.peer =
+      session::tls_identity(tls->peer_certificate_key_sha256(), tls->peer().psk_identity);
   expectation.verify = *client_policy;
-  const auto result =
-      session::verify_evidence_message(session::encode_evidence({**answer, std::nullopt}), expectation);
+  const auto result = session::verify_evidence_message(
+      session::encode_evidence({**answer, std::nullopt}), expectation);
   if (!result.valid()) {
     const attest::Check* failure = result.first_failure();
-    return refusal(ReasonCode::NotAuthorized,
-                   "client evidence: " + (failure != nullptr ? failure->name + ": " + failure->detail
-                                                             : std::string("no check was made")));
+    const std::string why = failure != nullptr ? failure->name + ": " + failure->detail
+                                               : std::string("no check was made");
+    return refusal(ReasonCode::NotAuthorized, "client evidence: " + why);
   }
-  return {AuthenticationOutcome::Kind::success, {}, ReasonCode::Success, {}, {}, attested_claims(result)};
+  return {AuthenticationOutcome::Kind::success, {}, ReasonCode::Success, {}, {},
+          attested_claims(result)};
 }
 
 AuthenticationOutcome AttestedSessions::evidence_for(const tls::Session* tls,
@@ -131,7 +139,8 @@ AuthenticationOutcome AttestedSessions::evidence_for(const tls::Session* tls,
   std::optional<session::Request> for_client;
   if (rules.client_policy) {
     for_client = client_request(rules.client_policy->policy);
-    if (!for_client) return refusal(ReasonCode::ImplementationSpecificError, "no random bytes for a nonce");
+    if (!for_client)
+      return refusal(ReasonCode::ImplementationSpecificError, "no random bytes for a nonce");
   }
   // Section 4.1: the binder is the exporter over this handshake, with the REQUEST as context.
   const auto binder = tls->export_keying_material(session::kBrokerBinderLabel, step.data,

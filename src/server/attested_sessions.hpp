@@ -32,7 +32,8 @@ class AttestedSessions {
  public:
   // `module_sha256`: what the broker runs (the native binary here; the Wasm module later).
   // `listeners`: indexed like broker::Settings::listeners; a missing entry asks nothing more.
-  AttestedSessions(std::unique_ptr<attest::Provider> provider, std::array<std::uint8_t, 32> module_sha256,
+  AttestedSessions(std::unique_ptr<attest::Provider> provider,
+                   std::array<std::uint8_t, 32> module_sha256,
                    std::vector<AttestationListener> listeners = {});
 
   // One step of the exchange on a connection whose TLS session is `tls` (null: plain TCP).

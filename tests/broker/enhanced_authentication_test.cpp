@@ -51,8 +51,9 @@ class ExchangeTest : public ::testing::Test {
   void answer(AuthenticationOutcome::Kind kind, std::string_view data = {},
               mqtt::ReasonCode code = ReasonCode::NotAuthorized, std::string_view context = {},
               std::optional<AttestedClaims> attested = std::nullopt) {
-    broker.engine->authentication_answered(
-        client.id(), {kind, bytes(data), code, "refused by the test", bytes(context), std::move(attested)});
+    broker.engine->authentication_answered(client.id(), {kind, bytes(data), code,
+                                                         "refused by the test", bytes(context),
+                                                         std::move(attested)});
   }
   // CONNECT, one round of AUTH, success (with what the client proved): a connected client.
   void complete_exchange(std::optional<AttestedClaims> attested = std::nullopt) {
@@ -205,7 +206,8 @@ TEST(EnhancedAuthenticationWithout, AnswerForAClosedConnectionIsIgnored) {
     client.send(packet);
   }
   broker.engine->closed(id);
-  broker.engine->authentication_answered(id, {AuthenticationOutcome::Kind::success, {}, {}, {}, {}, {}});
+  broker.engine->authentication_answered(
+      id, {AuthenticationOutcome::Kind::success, {}, {}, {}, {}, {}});
   EXPECT_EQ(broker.engine->stats().clients_connected, 0u);
 }
 
@@ -264,7 +266,8 @@ const AttestedClaims kProved{"sim", std::string(64, 'c'), std::string(64, 'a')};
 Settings granting_the_proved_measurement() {
   Settings settings = offering_the_method();
   auto acl = std::make_shared<AccessControl>();
-  acl->add_attested_rule(AttestedKey::measurement, kProved.measurement, {AclAccess::write, "secure/#"});
+  acl->add_attested_rule(AttestedKey::measurement, kProved.measurement,
+                         {AclAccess::write, "secure/#"});
   settings.listeners.front().acl = std::move(acl);
   settings.connect_timeout_ms = 1000;
   return settings;
@@ -328,7 +331,8 @@ TEST_F(AttestedClients, AnUnansweredFirstExchangeClosesWithoutConnack) {
   broker.advance(1000);
   EXPECT_TRUE(client.closed());
   EXPECT_TRUE(client.idle()) << "no CONNACK: nothing was granted";
-  EXPECT_TRUE(broker.host.logged("closed: its enhanced authentication not completed within 1000 ms."));
+  EXPECT_TRUE(
+      broker.host.logged("closed: its enhanced authentication not completed within 1000 ms."));
 }
 
 TEST_F(AttestedClients, AReattestationThatEndsInTimeKeepsTheConnection) {

@@ -258,7 +258,8 @@ class MutualAttestation : public AttestedConnect {
     const mqtt::Packet first = decode_one(packets[0], Version::v5);
     const auto* auth = std::get_if<mqtt::Auth>(&first);
     EXPECT_NE(auth, nullptr);
-    const auto data = auth ? auth->properties.authentication_data.value_or(mqtt::Bytes()) : mqtt::Bytes();
+    if (auth == nullptr) return {};
+    const auto data = auth->properties.authentication_data.value_or(mqtt::Bytes());
     return Bytes(data.begin(), data.end());
   }
 
@@ -284,8 +285,8 @@ TEST_F(MutualAttestation, TheClientOffersToAttestAndAnswersWithEvidenceForTheBro
   expectation.verify.root_pem = client_root_;
   expectation.verify.policy.allow_simulated = true;
   expectation.verify.policy.accepted_module_hashes = {attest::to_hex(self_.module_sha256)};
-  const auto result =
-      session::verify_evidence_message(session::encode_evidence({**answer, std::nullopt}), expectation);
+  const auto result = session::verify_evidence_message(
+      session::encode_evidence({**answer, std::nullopt}), expectation);
   ASSERT_TRUE(result.valid()) << (result.first_failure() ? result.first_failure()->name : "");
   std::array<std::uint8_t, 32> measurement{};
   measurement.fill(0xc1);

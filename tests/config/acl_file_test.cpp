@@ -103,7 +103,8 @@ TEST(AclFile, Errors) {
 
 // AttestMQ's extension: `attested measurement|module HEX` starts a section, as `user` does.
 const std::string kModule(64, 'a');
-const std::string kMeasurement = std::string(48, 'B') + std::string(48, 'c');  // 48 bytes (TDX, SNP)
+// 48 bytes (TDX, SNP), written partly in upper case.
+const std::string kMeasurement = std::string(48, 'B') + std::string(48, 'c');
 
 TEST(AclFile, AttestedLinesStartSectionsKeyedOnWhatTheClientProved) {
   const auto acl = parse_ok(
@@ -149,7 +150,8 @@ TEST(AclFile, AttestedErrors) {
             "acl:1: attested measurement: expected 64 or 96 hex digits (32 or 48 bytes), got '" +
                 std::string(66, 'a') + "'");
   EXPECT_EQ(parse_error("attested module " + kModule + " extra\n"),
-            "acl:1: attested module: expected 64 hex digits (SHA-256), got '" + kModule + " extra'");
+            "acl:1: attested module: expected 64 hex digits (SHA-256), got '" + kModule +
+                " extra'");
 }
 
 TEST(AclFile, LoadNamesTheFileItCannotRead) {

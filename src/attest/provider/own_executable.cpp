@@ -10,7 +10,8 @@ namespace attestmq::attest {
 
 std::optional<std::array<std::uint8_t, 32>> own_executable_sha256(std::string& error) {
   std::ifstream file("/proc/self/exe", std::ios::binary);
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
+                                                                  EVP_MD_CTX_free);
   if (!file || !context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) {
     error = "cannot read /proc/self/exe to measure this program";
     return std::nullopt;

@@ -22,11 +22,10 @@ std::string type_list(std::span<const EvidenceType> types) {
 
 }  // namespace
 
-std::optional<EvidenceBlock> produce_evidence_block(Provider& provider, const Request& request,
-                                                   std::span<const std::uint8_t> binder,
-                                                   const TlsIdentity& identity,
-                                                   const std::array<std::uint8_t, 32>& module_sha256,
-                                                   std::string& error) {
+std::optional<EvidenceBlock> produce_evidence_block(
+    Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
+    const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
+    std::string& error) {
   const EvidenceType offered = provider.type();
   if (std::find(request.accepted_types.begin(), request.accepted_types.end(), offered) ==
       request.accepted_types.end()) {

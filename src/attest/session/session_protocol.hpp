@@ -91,11 +91,10 @@ std::optional<std::vector<std::uint8_t>> produce_evidence(
 
 // Section 7.7: the client's evidence block for the broker's `request` (the ANSWER's content),
 // with the same checks and errors as produce_evidence.
-std::optional<EvidenceBlock> produce_evidence_block(Provider& provider, const Request& request,
-                                                   std::span<const std::uint8_t> binder,
-                                                   const TlsIdentity& identity,
-                                                   const std::array<std::uint8_t, 32>& module_sha256,
-                                                   std::string& error);
+std::optional<EvidenceBlock> produce_evidence_block(
+    Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
+    const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
+    std::string& error);
 
 // Section 7.5: what the verifier knows of its own session.
 struct Expectation {
