@@ -3,19 +3,26 @@
 // Input: a byte of options, then records. Options bit 0: the host reports a closed connection
 // from inside Host::close() (else after the engine call returns); bit 1: a small output
 // allowance, so slow-consumer paths run; bit 2: $SYS topics every 5 s (off otherwise: they
-// cost half of a run). A record is [op][n]...: op bits 0-1 pick the connection (3 wraps to
-// 0), bits 2-3 the action:
+// cost half of a run); bit 3: the listener authenticates (no anonymous clients, a password
+// file, and the enhanced authentication method "fuzz-auth", MQTT 5.0 section 4.12), so the
+// paths that wait for the host run. A record is [op][n]...: op bits 0-1 pick the connection
+// (3 wraps to 0), bits 2-3 the action:
 //   0  n bytes follow and arrive on the connection;
 //   1  the clock advances by n * 250 ms and the engine ticks;
 //   2  the peer goes away;
-//   3  the host's output backlog drains (Engine::writable).
+//   3  the host's output backlog drains (Engine::writable), and the host answers the password
+//      check or authentication step it holds for the connection, if any: password "good" is
+//      valid, a username starting with 'x' finds the queue full, others are invalid; a step
+//      whose data starts with 0 continues (AUTH 0x18), with 1 succeeds, otherwise fails.
+//      Answers may thus come after the peer went away, as a worker thread's do.
 // A fresh connection takes the place of each one that is gone, closed by either side.
 // Oracles, beyond "no crash, no sanitizer report":
 // - the engine never sends to a connection after asking to close it;
 // - it closes a connection whose input breaks MQTT framing or decoding, does not start with
 //   CONNECT, repeats CONNECT (MQTT 5.0 section 3.1, [MQTT-3.1.0-2]) or carries a packet only a
-//   server sends (section 2.1.2); a shadow decoder per connection, using the public codec,
-//   tells when that must have happened;
+//   server sends (section 2.1.2), at once or, when the input came while the host was checking
+//   the client's login, once the host answered; a shadow decoder per connection, using the
+//   public codec, tells when that must have happened;
 // - what it sends to a client whose CONNECT decoded is a sequence of whole packets that
 //   decode in that client's version, and no PUBLISH is larger than the client's Maximum
 //   Packet Size (MQTT 5.0 section 3.1.2.11.4: such a message is discarded). Other packets
@@ -27,7 +34,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -142,10 +151,49 @@ class RecordingHost final : public attestmq::broker::Host {
   void log(attestmq::broker::LogLevel, std::string_view line) override {
     require(!line.empty());
   }
-  // The fuzzed broker has no password_file (anonymous clients), so nothing is ever checked.
-  void check_password(ConnId, attestmq::broker::PasswordCheck) override { require(false); }
-  // Nor does it offer any enhanced authentication method.
-  void authentication_step(ConnId, attestmq::broker::AuthenticationStep) override { require(false); }
+  // The engine asks for one check or step at a time per connection (it waits for the answer).
+  void check_password(ConnId conn, attestmq::broker::PasswordCheck check) override {
+    require(authenticating && !waiting(conn));
+    pending_passwords[conn] = std::move(check);
+  }
+  void authentication_step(ConnId conn, attestmq::broker::AuthenticationStep step) override {
+    require(authenticating && !waiting(conn));
+    require(step.method == kMethod);
+    pending_steps[conn] = std::move(step);
+  }
+
+  // Answers what is held for `conn` (action 3), as a worker thread would, later.
+  void answer(ConnId conn) {
+    if (auto found = pending_passwords.find(conn); found != pending_passwords.end()) {
+      const attestmq::broker::PasswordCheck check = std::move(found->second);
+      pending_passwords.erase(found);
+      engine->password_checked(conn, check.username.starts_with('x')
+                                         ? attestmq::broker::PasswordVerdict::unavailable
+                                     : check.password == "good"
+                                         ? attestmq::broker::PasswordVerdict::valid
+                                         : attestmq::broker::PasswordVerdict::invalid);
+    }
+    if (auto found = pending_steps.find(conn); found != pending_steps.end()) {
+      const attestmq::broker::AuthenticationStep step = std::move(found->second);
+      pending_steps.erase(found);
+      attestmq::broker::AuthenticationOutcome outcome;
+      using Kind = attestmq::broker::AuthenticationOutcome::Kind;
+      const int first = step.data.empty() ? 1 : step.data.front();
+      outcome.kind = first == 0 ? Kind::continue_with : first == 1 ? Kind::success : Kind::failure;
+      outcome.data.assign(step.data.rbegin(), step.data.rend());
+      outcome.reason = "fuzzed refusal";
+      engine->authentication_answered(conn, std::move(outcome));
+    }
+  }
+
+  bool waiting(ConnId conn) const {
+    return pending_passwords.contains(conn) || pending_steps.contains(conn);
+  }
+
+  static constexpr std::string_view kMethod = "fuzz-auth";
+  bool authenticating = false;
+  std::map<ConnId, attestmq::broker::PasswordCheck> pending_passwords;
+  std::map<ConnId, attestmq::broker::AuthenticationStep> pending_steps;
 
   void report_gone(ConnId conn) {
     Peer& peer = peers.at(conn);
@@ -165,10 +213,11 @@ struct Client {
 
 class FuzzedBroker {
  public:
-  FuzzedBroker(bool close_reentrantly, bool small_output, bool sys_topics)
-      : engine_(host_, settings(small_output, sys_topics)) {
+  FuzzedBroker(bool close_reentrantly, bool small_output, bool sys_topics, bool authenticating)
+      : engine_(host_, settings(small_output, sys_topics, authenticating)) {
     host_.engine = &engine_;
     host_.close_reentrantly = close_reentrantly;
+    host_.authenticating = authenticating;
     for (std::size_t i = 0; i < kConnections; ++i) open(i);
   }
 
@@ -176,8 +225,10 @@ class FuzzedBroker {
     const ConnId id = clients_[index].id;
     const bool must_close = clients_[index].shadow.take(bytes);
     engine_.input(id, bytes);
+    // Input that arrives while the host checks a password or an authentication step is held
+    // until the answer (MQTT 5.0 section 4.12): the close is owed from then on.
+    if (must_close) owed_closes_.insert(id);
     settle();
-    require(!must_close || host_.peers.at(id).close_requested);
   }
 
   void advance(std::uint64_t ms) {
@@ -196,6 +247,8 @@ class FuzzedBroker {
     host_.peers.at(id).unsent = 0;
     engine_.writable(id);
     settle();
+    host_.answer(id);
+    settle();
   }
 
   void finish() {
@@ -204,9 +257,23 @@ class FuzzedBroker {
   }
 
  private:
-  static attestmq::broker::Settings settings(bool small_output, bool sys_topics) {
+  // Present so that the engine asks the host; the host's answers decide (RecordingHost::answer).
+  class UnusedCredentials final : public attestmq::broker::Credentials {
+   public:
+    bool verify(std::string_view, std::string_view) const override {
+      require(false);
+      return false;
+    }
+  };
+
+  static attestmq::broker::Settings settings(bool small_output, bool sys_topics,
+                                             bool authenticating) {
     attestmq::broker::Settings s;
-    s.listeners[0].allow_anonymous = true;
+    s.listeners[0].allow_anonymous = !authenticating;
+    if (authenticating) {
+      s.listeners[0].passwords = std::make_shared<UnusedCredentials>();
+      s.listeners[0].authentication_methods = {std::string(RecordingHost::kMethod)};
+    }
     s.max_queued_messages = 8;
     s.max_client_output_bytes = small_output ? 256 : 64 * 1024;
     s.sys_interval_s = sys_topics ? 5 : 0;
@@ -217,6 +284,12 @@ class FuzzedBroker {
   // Before the next record: output is checked, connections the engine asked to close go
   // away, and a fresh connection takes the place of each one gone.
   void settle() {
+    std::erase_if(owed_closes_, [this](ConnId id) {
+      const RecordingHost::Peer& peer = host_.peers.at(id);
+      if (peer.close_requested || peer.gone) return true;
+      require(host_.waiting(id));
+      return false;
+    });
     for (std::size_t index = 0; index < kConnections; ++index) {
       const Client& client = clients_[index];
       RecordingHost::Peer& peer = host_.peers.at(client.id);
@@ -263,6 +336,7 @@ class FuzzedBroker {
   RecordingHost host_;
   attestmq::broker::Engine engine_;
   std::array<Client, kConnections> clients_{};
+  std::set<ConnId> owed_closes_;  // broke a rule while the host was busy with their login
   ConnId next_id_ = 0;
 };
 
@@ -270,7 +344,8 @@ class FuzzedBroker {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  FuzzedBroker broker((data[0] & 1) != 0, (data[0] & 2) != 0, (data[0] & 4) != 0);
+  FuzzedBroker broker((data[0] & 1) != 0, (data[0] & 2) != 0, (data[0] & 4) != 0,
+                      (data[0] & 8) != 0);
   std::span<const std::uint8_t> rest(data + 1, size - 1);
   while (rest.size() >= 2) {
     const std::uint8_t op = rest[0];

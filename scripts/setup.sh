@@ -13,6 +13,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # integration tests: real peers, and plots of benchmark results
   mosquitto mosquitto-clients python3 python3-pytest python3-paho-mqtt python3-matplotlib
+  # the second implementation of attested sessions (tests/integration/spec_client.py)
+  python3-openssl python3-cbor2 python3-cryptography
   tshark
   openssl procps util-linux iproute2
   # the sanitizer build and the fuzzers: clang-19 with its ASan, UBSan and libFuzzer runtimes

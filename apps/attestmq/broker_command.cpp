@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,8 @@ int broker_main(int argc, char** argv) {
     std::fprintf(stderr, "attestmq broker: %s\n", error->to_string().c_str());
     return kExitConfigError;
   }
+  std::optional<server::HoldStopSignals> held_signals;
+  held_signals.emplace();
   auto created = server::Server::create(std::get<config::BrokerConfig>(loaded));
   if (const auto* error = std::get_if<std::string>(&created)) {
     std::fprintf(stderr, "attestmq broker: %s\n", error->c_str());
@@ -102,6 +105,7 @@ int broker_main(int argc, char** argv) {
     return kExitConfigError;
   }
   const server::StopOnSignals stop_on_signals(server);
+  held_signals.reset();
   server.run();
   return 0;
 }

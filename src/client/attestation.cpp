@@ -54,11 +54,26 @@ std::optional<session::EvidenceBlock> attest_self(Attestation::State& state,
   return block;
 }
 
+// Section 7.1: attestation needs a TLS 1.3 session established by a full handshake.
+bool qualifies(const tls::Session& tls, std::string& error) {
+  if (tls.peer().protocol != "TLSv1.3") {
+    error = fmt::format("attestation needs TLS 1.3, the server negotiated {}", tls.peer().protocol);
+    return false;
+  }
+  if (tls.resumed()) {
+    error = "attestation needs a full TLS handshake, this session was resumed";
+    return false;
+  }
+  return true;
+}
+
 // Section 7.5: checks 1 to 11 on one EVIDENCE. Returns the ANSWER, or nullopt with `error`
 // naming the first failed check.
 std::optional<std::vector<std::uint8_t>> verify(Attestation::State& state,
                                                 std::span<const std::uint8_t> evidence,
                                                 std::string& error) {
+  // Checked again here for an Attestation made before the handshake had completed.
+  if (!qualifies(state.tls, error)) return std::nullopt;
   // One EVIDENCE answers one REQUEST: a second in the same exchange is refused.
   if (state.answered) {
     error = "session.message: a second EVIDENCE for the same REQUEST";
@@ -103,18 +118,15 @@ std::optional<Attestation> Attestation::over(const Transport& transport,
             "(docs/attestation.md section 7.1); give --cafile or --psk";
     return std::nullopt;
   }
-  if (tls->peer().protocol != "TLSv1.3") {
-    error = fmt::format("attestation needs TLS 1.3, the server negotiated {}",
-                        tls->peer().protocol);
-    return std::nullopt;
-  }
-  if (tls->resumed()) {
-    error = "attestation needs a full TLS handshake, this session was resumed";
-    return std::nullopt;
-  }
-  auto state = std::shared_ptr<State>(
-      new State{*tls, std::move(verify), {}, false, false, {}, std::move(self)});
-  return Attestation(std::move(state));
+  if (!qualifies(*tls, error)) return std::nullopt;
+  Attestation attestation = before_handshake(*tls, std::move(verify));
+  attestation.state_->self = std::move(self);
+  return attestation;
+}
+
+Attestation Attestation::before_handshake(const tls::Session& tls, attest::VerifyRequest verify) {
+  return Attestation(
+      std::shared_ptr<State>(new State{tls, std::move(verify), {}, false, false, {}, {}}));
 }
 
 std::vector<std::uint8_t> Attestation::next_request() {

@@ -34,6 +34,10 @@ class Attestation {
   static std::optional<Attestation> over(const Transport& transport, attest::VerifyRequest verify,
                                          std::string& error,
                                          std::optional<SelfAttestation> self = std::nullopt);
+  // For a client that queues its CONNECT while the handshake runs (the load generator): `tls`
+  // must come from a context that offers only TLS 1.3 and no resumption; section 7.1 is
+  // checked when the EVIDENCE arrives, and fails it then.
+  static Attestation before_handshake(const tls::Session& tls, attest::VerifyRequest verify);
 
   // CONNECT's enhanced authentication: method attestmq-attest-v1, a fresh REQUEST (32-byte
   // nonce, the policy's accepted types, CAN_ATTEST with a TEE of its own), and respond() = the

@@ -74,4 +74,19 @@ class StopOnSignals {
   struct sigaction previous_pipe_ {};
 };
 
+// While alive, the calling thread holds SIGINT, SIGTERM and SIGHUP pending instead of taking
+// their default action (which ends the process). Created before Server::create and dropped
+// once StopOnSignals is in place, it keeps a signal that arrives while the listen sockets are
+// already open from killing the broker instead of stopping or reloading it.
+class HoldStopSignals {
+ public:
+  HoldStopSignals();
+  ~HoldStopSignals();  // the held signals are delivered now
+  HoldStopSignals(const HoldStopSignals&) = delete;
+  HoldStopSignals& operator=(const HoldStopSignals&) = delete;
+
+ private:
+  sigset_t previous_{};
+};
+
 }  // namespace attestmq::server

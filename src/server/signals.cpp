@@ -1,6 +1,6 @@
 // SIGINT/SIGTERM stop the server gracefully and SIGHUP reloads the TLS certificates and keys,
-// the password files and the ACL files (Mosquitto reloads the latter two too); SIGPIPE is ignored, a peer that went away is noticed by send()
-// instead.
+// the password files and the ACL files (Mosquitto reloads the latter two too); SIGPIPE is
+// ignored, a peer that went away is noticed by send() instead.
 #include <atomic>
 
 #include "server/server.hpp"
@@ -44,5 +44,16 @@ StopOnSignals::~StopOnSignals() {
   sigaction(SIGPIPE, &previous_pipe_, nullptr);
   g_server.store(nullptr);
 }
+
+HoldStopSignals::HoldStopSignals() {
+  sigset_t held;
+  sigemptyset(&held);
+  sigaddset(&held, SIGINT);
+  sigaddset(&held, SIGTERM);
+  sigaddset(&held, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &held, &previous_);
+}
+
+HoldStopSignals::~HoldStopSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
 
 }  // namespace attestmq::server

@@ -251,13 +251,17 @@ def decode(first_byte, body, version):
 
 
 class RawClient:
-    """A blocking socket client; every read has a deadline."""
+    """A blocking socket client; every read has a deadline. `sock` is an already connected
+    stream with sendall, recv and settimeout (a TLS connection, say) to use instead of a new
+    TCP connection to 127.0.0.1:port."""
 
-    def __init__(self, port, version=MQTT_5, timeout=10.0):
+    def __init__(self, port, version=MQTT_5, timeout=10.0, sock=None):
         self.version = version
         self.timeout = timeout
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if sock is None:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = sock
         self._buffer = bytearray()
 
     def send(self, data):

@@ -91,6 +91,23 @@ def test_rejected_for_another_module_hash(attested_broker, pki, sim_root):
     assert "policy.module_hash" in result.stdout + result.stderr
 
 
+def test_evidence_of_a_platform_the_policy_does_not_name_fails(attested_broker, start_broker,
+                                                                 pki, sim_root, tmp_path):
+    """Diversion (docs/attestation.md section 10.3): a second genuine sim platform, with its own
+    platform key, runs the same module behind a certificate the client accepts; its evidence is
+    correctly bound to the client's session with it, and the policy, which pins the first
+    platform's key, refuses it."""
+    second_key = tmp_path / "second-sim-key.pem"
+    second = start_broker(certfile=pki.server_cert, keyfile=pki.server_key,
+                          tls_version="tlsv1.3", tee="sim", tee_sim_key_file=second_key)
+    assert second_key.read_bytes() != (tmp_path / "sim-key.pem").read_bytes(), "two platforms"
+    arguments = ["--root", sim_root, "--allow-simulated", "--expect-module", module_hash()]
+    assert attest(attested_broker, pki, *arguments).returncode == 0, "the named platform passes"
+    result = attest(second, pki, *arguments)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "sim.signature" in result.stdout + result.stderr
+
+
 def test_each_session_gets_its_own_binder(attested_broker, pki, sim_root):
     """The prototype's flaw was a binder that depended on the nonce only: here two sessions
     give two binders (and two nonces, drawn fresh)."""
@@ -335,3 +352,25 @@ def test_replayed_evidence_fails_in_another_session(attested_broker, pki, sim_ro
         fake.close()
     assert result.returncode == 1, result.stdout + result.stderr
     assert "session.binder" in result.stdout + result.stderr
+
+
+def test_the_load_generator_attests_every_connection(attested_broker, pki, tmp_path, sim_root):
+    """`attestmq bench --scenario connect --attest POLICY`, which docs/benchmarks.md uses to
+    price attested connects, really runs transport B: every counted connection verified the
+    broker's evidence, and a policy the evidence fails stops the run with the failed check."""
+    accepting = policy_file(tmp_path, sim_root, allow_simulated=True,
+                            accepted_module_hashes=[module_hash()])
+    common = ["bench", "--host", "127.0.0.1", "-p", attested_broker.port, "--tls", "--cafile",
+              pki.ca, "-n", "2", "-w", "0", "-d", "1", "--scenario"]
+    result = attestmq(*common, "connect", "--attest", accepting, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["attest"] == "auth" and report["connections"] > 0
+    assert report["verify_us_per_connection"] > 0
+    refusing = tmp_path / "refusing.json"
+    refusing.write_text(json.dumps({"pinned_roots": {"sim": str(sim_root)}}))
+    result = attestmq(*common, "connect", "--attest", refusing)
+    assert result.returncode == 1
+    assert "policy.allow_simulated" in result.stderr
+    result = attestmq(*common, "pairs", "--attest", accepting)  # no AUTH exchange there
+    assert result.returncode == 2 and "--scenario connect" in result.stderr

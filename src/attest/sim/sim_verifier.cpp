@@ -9,7 +9,22 @@ namespace attestmq::attest {
 
 namespace {
 constexpr const char* kWarning = "SIMULATED, NO SECURITY";
+
+// Decoding a PEM key through OpenSSL 3's decoders costs about ten times the signature check,
+// and a verifier of live sessions meets the same pinned key every time: the last key decoded
+// is kept per thread, keyed by its exact text.
+EVP_PKEY* pinned_key(const std::string& pem, std::string& error) {
+  thread_local std::string decoded_pem;
+  thread_local SimKeyPtr decoded_key;
+  if (!decoded_key || decoded_pem != pem) {
+    SimKeyPtr key = parse_sim_public_key(pem, error);
+    if (!key) return nullptr;
+    decoded_key = std::move(key);
+    decoded_pem = pem;
+  }
+  return decoded_key.get();
 }
+}  // namespace
 
 VerificationResult verify_sim_report(std::span<const std::uint8_t> bytes,
                                      const std::optional<std::string>& pinned_public_pem) {
@@ -30,10 +45,10 @@ VerificationResult verify_sim_report(std::span<const std::uint8_t> bytes,
                                         "pinned_roots.sim); sim has no built-in root")) {
     return result;
   }
-  const auto key = parse_sim_public_key(*pinned_public_pem, error);
+  EVP_PKEY* key = pinned_key(*pinned_public_pem, error);
   if (!result.check("sim.root", key != nullptr, key ? "P-256 public key" : error)) return result;
   const bool signed_by_key =
-      verify_ecdsa_sha256_raw(key.get(), sim_signed_bytes(*report), report->signature);
+      verify_ecdsa_sha256_raw(key, sim_signed_bytes(*report), report->signature);
   result.check("sim.signature", signed_by_key,
                signed_by_key
                    ? std::string("ECDSA P-256 signature by the pinned sim key (") + kWarning + ")"

@@ -2,8 +2,10 @@
 // What one `attestmq bench` run does, as parsed from its command line.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "attest/verifier.hpp"
 #include "mqtt/packet.hpp"
 #include "tls/context.hpp"
 
@@ -35,6 +37,11 @@ struct Options {
   bool tls = false;
   tls::ClientTlsOptions tls_options;
   std::shared_ptr<const tls::Context> tls_context;
+  // --attest POLICY (connect scenario): every connection attests the broker by transport B
+  // (docs/attestation.md section 7) and verifies its evidence against the policy, as
+  // `attestmq pub --attest` does.
+  std::string attest_policy;
+  std::optional<attest::VerifyRequest> attest;
 
   unsigned publisher_count() const { return scenario == Scenario::pairs ? clients : 1; }
   unsigned subscriber_count() const { return clients; }

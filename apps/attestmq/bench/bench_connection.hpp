@@ -30,6 +30,8 @@ class Connection {
             const std::shared_ptr<const tls::Context>& tls, std::string& error);
   void close();
   bool is_open() const { return fd_ >= 0; }
+  // The TLS session of the current connection (nullptr without TLS), valid until close().
+  const tls::Session* tls_session() const { return session_.get(); }
 
   template <typename PacketType>
   void queue(const PacketType& packet, mqtt::Version version) {

@@ -15,6 +15,7 @@
 
 #include "bench_connection.hpp"
 #include "bench_peers.hpp"
+#include "client/attestation.hpp"
 
 namespace attestmq::app::bench {
 
@@ -30,6 +31,10 @@ struct Connector {
   std::string client_id;
   Connection connection;
   std::int64_t opened_ns = 0;
+  // --attest: this connection's verifier, and the REQUEST its CONNECT carries.
+  std::optional<client::Attestation> attestation;
+  std::optional<client::EnhancedAuthentication> authentication;
+  std::uint64_t verify_ns = 0;  // spent verifying for this connection
 };
 
 // The CPU samples at the window's edges, taken by loop 0.
@@ -54,6 +59,7 @@ class ConnectLoop {
   bool run(const Timeline& timeline, CpuSamples* samples, std::string& error);
 
   std::uint64_t completed() const { return completed_; }
+  std::uint64_t verify_ns() const { return verify_ns_; }
   const LatencyHistogram& latency() const { return latency_; }
 
  private:
@@ -61,6 +67,8 @@ class ConnectLoop {
   // Handles one epoll event; sets `done` when the CONNACK came and the connection is closed.
   bool on_event(Connector& connector, std::uint32_t events, const Timeline& timeline, bool& done,
                 std::string& error);
+  // Transport B: the broker's EVIDENCE in AUTH 0x18, verified and answered (section 7.2).
+  bool on_auth(Connector& connector, const mqtt::Auth& auth, std::string& error);
   void sample(CpuTime& generator, std::optional<CpuTime>& broker) const;
 
   const Options& options_;
@@ -70,6 +78,7 @@ class ConnectLoop {
   int epoll_fd_ = -1;
   std::deque<Connector> connectors_;  // a deque: epoll events point at its elements
   std::uint64_t completed_ = 0;
+  std::uint64_t verify_ns_ = 0;
   LatencyHistogram latency_;
 };
 
@@ -129,7 +138,36 @@ bool ConnectLoop::open(Connector& connector, std::string& error) {
                                  options_.tls_context, error)) {
     return false;
   }
-  connector.connection.queue(make_connect(options_, connector.client_id), options_.version);
+  mqtt::Connect connect = make_connect(options_, connector.client_id);
+  if (options_.attest) {
+    connector.attestation = client::Attestation::before_handshake(
+        *connector.connection.tls_session(), *options_.attest);
+    connector.authentication = connector.attestation->authentication();
+    connector.verify_ns = 0;
+    connect.properties.authentication_method = std::string_view(connector.authentication->method);
+    connect.properties.authentication_data = mqtt::Bytes(connector.authentication->data);
+  }
+  connector.connection.queue(connect, options_.version);
+  return true;
+}
+
+bool ConnectLoop::on_auth(Connector& connector, const mqtt::Auth& auth, std::string& error) {
+  if (!connector.authentication || auth.reason != mqtt::ReasonCode::ContinueAuthentication ||
+      !auth.properties.authentication_data) {
+    return unexpected(mqtt::Packet(auth), connector.client_id, error);
+  }
+  const std::int64_t start = monotonic_ns();
+  auto answer = connector.authentication->respond(*auth.properties.authentication_data, error);
+  connector.verify_ns += static_cast<std::uint64_t>(monotonic_ns() - start);
+  if (!answer) {
+    error = connector.client_id + ": attestation refused: " + error;
+    return false;
+  }
+  mqtt::Auth reply;
+  reply.reason = mqtt::ReasonCode::ContinueAuthentication;
+  reply.properties.authentication_method = auth.properties.authentication_method;
+  reply.properties.authentication_data = mqtt::Bytes(*answer);
+  connector.connection.queue(reply, options_.version);
   return true;
 }
 
@@ -142,6 +180,9 @@ bool ConnectLoop::on_event(Connector& connector, std::uint32_t events, const Tim
   const bool ok = connection.receive(
       options_.version,
       [&](const mqtt::Packet& packet) {
+        if (const auto* auth = std::get_if<mqtt::Auth>(&packet)) {
+          return on_auth(connector, *auth, error);
+        }
         const auto* connack = std::get_if<mqtt::Connack>(&packet);
         if (!connack) return unexpected(packet, connector.client_id, error);
         if (!check_connack(*connack, connector.client_id, error)) return false;
@@ -153,12 +194,16 @@ bool ConnectLoop::on_event(Connector& connector, std::uint32_t events, const Tim
   const std::int64_t now = monotonic_ns();
   if (timeline.in_window(now)) {
     ++completed_;
+    verify_ns_ += connector.verify_ns;
     latency_.record(static_cast<std::uint64_t>(now - connector.opened_ns));
   }
   // MQTT 5.0 section 3.14: a normal DISCONNECT, so the broker discards no will and logs no error.
   std::string ignored;
   connection.queue(mqtt::Disconnect{}, options_.version);
   connection.flush(ignored);
+  // Both refer to the TLS session that close() ends.
+  connector.authentication.reset();
+  connector.attestation.reset();
   connection.close();
   error.clear();
   return true;
@@ -211,6 +256,7 @@ bool run_connect_scenario(const Options& options, const sockaddr_storage& addres
   }
   for (const auto& loop : loops) {
     report.completed += loop->completed();
+    report.verify_ns += loop->verify_ns();
     report.latency.merge(loop->latency());
   }
   report.per_s = static_cast<double>(report.completed) / options.duration_s;
@@ -223,7 +269,7 @@ bool run_connect_scenario(const Options& options, const sockaddr_storage& addres
 
 void print_text(const Options& options, const ConnectReport& report, std::FILE* out) {
   std::fprintf(out, "scenario   connect: %u client(s) reconnecting in a loop, %s, MQTT %s\n",
-               options.clients, options.tls ? "TLS" : "plain TCP",
+               options.clients, options.attest ? "TLS, attested (transport B)" : options.tls ? "TLS" : "plain TCP",
                options.version == mqtt::Version::v5 ? "5" : "3.1.1");
   std::fprintf(out, "window     %.1f s measured after %.1f s warmup\n", options.duration_s,
                options.warmup_s);
@@ -233,6 +279,10 @@ void print_text(const Options& options, const ConnectReport& report, std::FILE* 
                microseconds(report.latency.value_at(0.50)),
                microseconds(report.latency.value_at(0.99)),
                microseconds(report.latency.value_at(1.0)));
+  if (options.attest) {
+    std::fprintf(out, "verify us  %.1f per connection (the broker's evidence, section 7.5)\n",
+                 report.completed ? microseconds(report.verify_ns) / report.completed : 0.0);
+  }
   std::fprintf(out, "generator  %.2f CPU s\n", report.generator_cpu.total());
   if (report.broker_cpu) {
     std::fprintf(out, "broker     %.2f CPU s, %.1f us per connection\n", report.broker_cpu->total(),
@@ -250,6 +300,7 @@ nlohmann::json to_json(const Options& options, const ConnectReport& report) {
       {"scenario", "connect"},
       {"clients", options.clients},
       {"tls", options.tls},
+      {"attest", options.attest ? nlohmann::json("auth") : nlohmann::json(nullptr)},
       {"mqtt_version", options.version == mqtt::Version::v5 ? "5" : "3.1.1"},
       {"duration_s", options.duration_s},
       {"warmup_s", options.warmup_s},
@@ -264,6 +315,10 @@ nlohmann::json to_json(const Options& options, const ConnectReport& report) {
         {"samples", report.latency.count()}}},
       {"generator_cpu", cpu(report.generator_cpu)},
   };
+  if (options.attest) {
+    result["verify_us_per_connection"] =
+        report.completed ? microseconds(report.verify_ns) / report.completed : 0.0;
+  }
   result["broker_cpu"] = report.broker_cpu ? cpu(*report.broker_cpu) : nlohmann::json(nullptr);
   return result;
 }

@@ -19,6 +19,7 @@
 #include "bench_peers.hpp"
 #include "bench_report.hpp"
 #include "bench_worker.hpp"
+#include "attest/policy/policy.hpp"
 #include "commands.hpp"
 
 namespace attestmq::app {
@@ -90,6 +91,27 @@ void add_options(CLI::App& app, Options& options, std::string& version) {
                   ->check(CLI::ExistingFile);
   cert->needs(key);
   key->needs(cert);
+  app.add_option("--attest", options.attest_policy,
+                 "connect scenario: attest the broker on every connection by MQTT 5 enhanced "
+                 "authentication (docs/attestation.md), verifying against this policy file")
+      ->needs(tls_flag)
+      ->check(CLI::ExistingFile);
+}
+
+// --attest: the policy, and a TLS context that offers what section 7.1 requires.
+bool load_attestation(Options& options, std::string& error) {
+  if (options.attest_policy.empty()) return true;
+  if (options.scenario != bench::Scenario::connect || options.version != mqtt::Version::v5) {
+    error = "needs --scenario connect and MQTT 5 (-V 5): transport B is MQTT 5 enhanced "
+            "authentication";
+    return false;
+  }
+  auto policy = attest::load_policy(options.attest_policy, error);
+  if (!policy) return false;
+  options.attest.emplace();
+  options.attest->policy = std::move(*policy);
+  options.tls_options.tls_version = "tlsv1.3";
+  return true;
 }
 
 // The TLS context every connection shares; the broker's name is checked against --host.
@@ -224,6 +246,10 @@ int bench_main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   options.version = version == "311" ? mqtt::Version::v311 : mqtt::Version::v5;
+  if (std::string error; !load_attestation(options, error)) {
+    std::fprintf(stderr, "attestmq bench: --attest: %s\n", error.c_str());
+    return 2;
+  }
   return run(options);
 }
 
