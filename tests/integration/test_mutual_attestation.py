@@ -74,9 +74,11 @@ def client_arguments(broker, pki, policy, *extra):
 class TlsClient(mqtt_wire.RawClient):
     """mqtt_wire's raw MQTT client over TLS 1.3, verifying the broker's certificate."""
 
-    def __init__(self, port, pki, timeout=10.0):
+    def __init__(self, port, pki, timeout=10.0, certificate=None):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.load_verify_locations(pki.ca)
+        if certificate:
+            context.load_cert_chain(*certificate)
         context.minimum_version = ssl.TLSVersion.TLSv1_3
         self.version = mqtt_wire.MQTT_5
         self.timeout = timeout
@@ -212,18 +214,20 @@ def password_file(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("credentials,released", [
-    ({}, False),
-    ({"username": "alice", "password": "s3cret"}, True),
-], ids=["anonymous", "password"])
+@pytest.mark.parametrize("credentials,certificate,released", [
+    ({}, None, False),
+    ({"username": "alice", "password": "s3cret"}, None, True),
+    ({}, "good", True),
+], ids=["anonymous", "password", "certificate"])
 def test_evidence_only_for_authenticated_clients(start_broker, pki, sim_platform, password_file,
-                                                 credentials, released):
+                                                 credentials, certificate, released):
     """attestation_require_client_auth: an anonymous client (allowed on the listener) gets
     CONNACK 0x87 as the broker's first and only answer, so no evidence byte went out; a client
-    whose password checked gets the EVIDENCE."""
+    whose password checked, or whose certificate the handshake verified, gets the EVIDENCE."""
     broker = sim_broker(start_broker, pki, sim_platform, attestation_require_client_auth="true",
-                        password_file=password_file)
-    client = TlsClient(broker.port, pki)
+                        password_file=password_file, cafile=pki.ca)
+    client = TlsClient(broker.port, pki,
+                       certificate=pki.client(certificate) if certificate else None)
     try:
         first = connect_attesting(client, **credentials)
     finally:
