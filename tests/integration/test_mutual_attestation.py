@@ -17,7 +17,8 @@ from conftest import wait_for
 from mqtt_wire import AUTH, CONNACK, DISCONNECT
 from reference_mosquitto import attestmq_binary
 # The attested-session fixtures and helpers (pki, the attestmq-only guard, the module hash).
-from test_attested_sessions import TIMEOUT_S, attestmq, attestmq_only, module_hash, pki  # noqa: F401
+from test_attested_sessions import (TIMEOUT_S, attestmq, attestmq_only,  # noqa: F401
+                                    module_hash, pki)
 
 METHOD = "attestmq-attest-v1"
 AUTHENTICATION_METHOD, AUTHENTICATION_DATA = 0x15, 0x16
