@@ -1,8 +1,8 @@
 // The acl_file parser (src/config/acl_file) and the rule evaluation it feeds
 // (src/broker/access_control), on arbitrary text.
 // Each of the first lines' last word is also a probe: as a topic name it is checked against the
-// parsed rules for an anonymous client and for each user the file names, and as a filter it is
-// related to the other probes.
+// parsed rules for an anonymous client, for each user the file names and for a client attested
+// with each `attested` line's value, and as a filter it is related to the other probes.
 // Oracles, beyond "no crash, no sanitizer report":
 // - an error names the file and a line that exists;
 // - a client that may read a topic may subscribe to it (the topic is a filter matching only
@@ -37,6 +37,7 @@ constexpr std::size_t kMaxProbes = 12;
 struct Probes {
   std::vector<std::string_view> words;      // last word of a line
   std::vector<std::string_view> usernames;  // NAME of `user NAME` lines
+  std::vector<std::string_view> attested;   // HEX of `attested measurement|module HEX` lines
 };
 
 Probes probes_of(std::string_view text) {
@@ -50,6 +51,7 @@ Probes probes_of(std::string_view text) {
     if (word.empty()) continue;
     probes.words.push_back(word);
     if (line.starts_with("user ")) probes.usernames.push_back(word);
+    if (line.starts_with("attested ")) probes.attested.push_back(word);
   }
   return probes;
 }
@@ -96,6 +98,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_client(*rules->for_client("fuzz-client", std::nullopt), probes.words);
   for (const auto username : probes.usernames) {
     check_client(*rules->for_client("fuzz-client", username), probes.words);
+  }
+  for (const auto hex : probes.attested) {
+    const broker::AttestedClaims claims{"sim", std::string(hex), std::string(hex)};
+    check_client(*rules->for_client("fuzz-client", std::nullopt, &claims), probes.words);
   }
   return 0;
 }

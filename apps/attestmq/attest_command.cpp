@@ -12,6 +12,7 @@
 #include "attest/verifier.hpp"
 #include "client/attestation.hpp"
 #include "client/tls_arguments.hpp"
+#include "client/tee_arguments.hpp"
 #include "client/tls_transport.hpp"
 #include "commands.hpp"
 #include "verification_report.hpp"
@@ -130,6 +131,8 @@ int attest_main(int argc, char** argv) {
                  "verification time, ISO 8601 UTC (default: now): judge the evidence's age "
                  "(cached.quote_age, collateral) as of then");
   client::add_tls_options(app, tls_arguments);
+  client::TeeArguments tee_arguments;
+  client::add_tee_options(app, tee_arguments);
   app.footer("Exit status: 0 verified, 1 rejected (the failed check is printed), 2 usage.");
   try {
     app.parse(argc, argv);
@@ -191,6 +194,11 @@ int attest_main(int argc, char** argv) {
     verify.root_pem = std::string(pem->begin(), pem->end());
   }
 
+  std::optional<client::SelfAttestation> self;
+  if (std::string error; !client::self_attestation(tee_arguments, self, error)) {
+    return usage_error(error);
+  }
+
   client::ConnectOptions options;
   options.version = mqtt::Version::v5;
   options.timeout = kNetworkTimeout;
@@ -206,7 +214,7 @@ int attest_main(int argc, char** argv) {
   std::optional<client::Attestation> attestation;
   const attest::Policy policy = verify.policy;
   const client::Status connected =
-      client::connect_attested(session, std::move(verify), options, attestation);
+      client::connect_attested(session, std::move(verify), options, attestation, std::move(self));
   const int verdict = report(connected, attestation, policy, json_output);
   if (connected.ok()) session.disconnect();
   return verdict;

@@ -1,7 +1,8 @@
 // Evaluation of acl_file rules as Mosquitto 2.0's default ACL check does it (mosquitto.conf(5)
 // "acl_file"): anonymous clients get the rules before the first `user` line, a user the
 // rules of its `user` section, everyone the `pattern` rules; anything not allowed is denied
-// and a matching deny rule wins over every allow.
+// and a matching deny rule wins over every allow. AttestMQ adds `attested` sections, whose
+// rules a client gets on top of those when its mutual attestation established their key.
 #include "broker/access_control.hpp"
 
 #include "mqtt/topic.hpp"
@@ -110,8 +111,14 @@ void AccessControl::add_topic_rule(const std::optional<std::string>& username, A
 
 void AccessControl::add_pattern_rule(AclRule rule) { pattern_rules_.push_back(std::move(rule)); }
 
+void AccessControl::add_attested_rule(AttestedKey key, const std::string& hex, AclRule rule) {
+  auto& rules = key == AttestedKey::measurement ? measurement_rules_ : module_rules_;
+  rules[hex].push_back(std::move(rule));
+}
+
 std::shared_ptr<const ClientAccess> AccessControl::for_client(
-    std::string_view client_id, std::optional<std::string_view> username) const {
+    std::string_view client_id, std::optional<std::string_view> username,
+    const AttestedClaims* attested) const {
   auto access = std::make_shared<ClientAccess>();
   auto add = [&](AclAccess kind, std::string filter) {
     if (kind == AclAccess::deny)
@@ -126,6 +133,14 @@ std::shared_ptr<const ClientAccess> AccessControl::for_client(
   }
   if (own) {
     for (const AclRule& rule : *own) add(rule.access, rule.filter);
+  }
+  if (attested) {
+    for (const auto& [rules, value] : {std::pair{&measurement_rules_, &attested->measurement},
+                                       std::pair{&module_rules_, &attested->module_sha256}}) {
+      const auto it = rules->find(*value);
+      if (it == rules->end()) continue;
+      for (const AclRule& rule : it->second) add(rule.access, rule.filter);
+    }
   }
   // Mosquitto grants nothing by pattern to a client whose id or username holds '+' or '#':
   // substituted into a filter they would reach other clients' topics. Deny patterns stay,

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/attested_client.hpp"
+
 namespace attestmq::broker {
 
 // The access a rule names; deny is Mosquitto's MOSQ_ACL_NONE and forbids both directions.
@@ -23,6 +25,10 @@ struct AclRule {
 
 class ClientAccess;
 
+// AttestMQ's extension: what an `attested` section of the acl_file is keyed on
+// (docs/configuration.md "acl_file").
+enum class AttestedKey : std::uint8_t { measurement, module };
+
 class AccessControl {
  public:
   // `topic` lines: before any `user` line (username nullopt) they apply to anonymous
@@ -30,15 +36,23 @@ class AccessControl {
   void add_topic_rule(const std::optional<std::string>& username, AclRule rule);
   // `pattern` lines apply to every client.
   void add_pattern_rule(AclRule rule);
+  // `topic` lines after `attested measurement HEX` or `attested module HEX` apply, besides
+  // its user's or the anonymous rules, to a client whose mutual attestation established that
+  // value (lower-case hex).
+  void add_attested_rule(AttestedKey key, const std::string& hex, AclRule rule);
 
-  // The rules that apply to this client, substituted. username nullopt = anonymous.
+  // The rules that apply to this client, substituted. username nullopt = anonymous;
+  // attested null = the client proved nothing about itself.
   std::shared_ptr<const ClientAccess> for_client(std::string_view client_id,
-                                                 std::optional<std::string_view> username) const;
+                                                 std::optional<std::string_view> username,
+                                                 const AttestedClaims* attested = nullptr) const;
 
  private:
   std::vector<AclRule> anonymous_rules_;
   std::map<std::string, std::vector<AclRule>, std::less<>> user_rules_;
   std::vector<AclRule> pattern_rules_;
+  std::map<std::string, std::vector<AclRule>, std::less<>> measurement_rules_;
+  std::map<std::string, std::vector<AclRule>, std::less<>> module_rules_;
 };
 
 class ClientAccess {

@@ -168,8 +168,19 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
            "client id '" + client_id + "', username " + username + ": " + std::string(auth.refusal));
     return;
   }
+  const bool names_method = v5 && packet.properties.authentication_method.has_value();
+  if (!names_method && settings.listeners[conn.info.listener].authentication_required) {
+    std::string methods;
+    for (const auto& method : settings.listeners[conn.info.listener].authentication_methods)
+      methods += (methods.empty() ? "" : ", ") + method;
+    refuse(conn, version, mqtt::ReasonCode::NotAuthorized,
+           "client id '" + client_id + "': this listener requires enhanced authentication (" +
+               methods + ")",
+           true);
+    return;
+  }
   // Enhanced authentication follows the password (docs/attestation.md section 7.4 step 3).
-  if (v5 && packet.properties.authentication_method && !conn.enhanced_auth_done) {
+  if (names_method && !conn.enhanced_auth_done) {
     start_authentication(conn, packet);
     return;
   }
@@ -199,6 +210,7 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
   Session& session = *sessions[id];
   session.listener = conn.info.listener;
   session.username = auth.username;
+  session.attested = conn.attested;
   resolve_access(session);
 
   conn.state = ConnectionState::connected;

@@ -52,6 +52,10 @@ struct Connection {
   AuthExchange auth_exchange = AuthExchange::idle;
   std::string auth_method;          // from CONNECT; every AUTH must name it (MQTT-4.12.0-5)
   bool enhanced_auth_done = false;  // the CONNECT's exchange succeeded, CONNACK may follow
+  bool password_authenticated = false;       // AuthenticationStep::password_authenticated
+  std::vector<std::uint8_t> auth_context;    // AuthenticationOutcome::context, for the next step
+  std::optional<AttestedClaims> attested;    // the last successful exchange's client claims
+  std::uint64_t reauthentication_started_ms = 0;  // the AUTH 0x19 of an outstanding exchange
 
   // Deadlines (timers.cpp): when the connection opened (connect_timeout), when the packet now
   // waiting in `inbox` began (partial packets with keep alive 0), and the due time of this

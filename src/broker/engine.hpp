@@ -7,7 +7,8 @@
 #include <span>
 #include <string>
 #include <vector>
-#include <vector>
+
+#include "broker/attested_client.hpp"
 
 #include "broker/host.hpp"
 #include "broker/settings.hpp"
@@ -48,6 +49,11 @@ struct AuthenticationOutcome {
   std::vector<std::uint8_t> data;
   mqtt::ReasonCode code = mqtt::ReasonCode::NotAuthorized;
   std::string reason;  // for the log line and the Reason String
+  // continue_with: handed back as AuthenticationStep::context with the client's reply.
+  std::vector<std::uint8_t> context;
+  // success: what the client proved about itself (mutual attestation), for acl_file rules;
+  // nullopt when it proved nothing.
+  std::optional<AttestedClaims> attested;
 };
 
 class Engine {

@@ -107,6 +107,7 @@ struct Engine::Impl {
   void ask_host(Connection& conn, const mqtt::Properties& properties, bool starts_exchange);
   void on_auth(Connection& conn, const mqtt::Auth& packet);
   void on_authentication_answered(Connection& conn, AuthenticationOutcome outcome);
+  void log_attested(const Connection& conn);
   void send_auth(Connection& conn, mqtt::ReasonCode code, std::span<const std::uint8_t> data);
   void refuse_during_authentication(Connection& conn, mqtt::ReasonCode code, std::string_view why);
   static bool waiting_for_host(const Connection& conn) {
@@ -187,6 +188,7 @@ struct Engine::Impl {
   void tick();
   std::uint64_t next_tick_ms();
   std::optional<std::uint64_t> connection_deadline(const Connection& conn) const;
+  std::optional<std::uint64_t> reauthentication_deadline(const Connection& conn) const;
   void arm_timer(Connection& conn);
   void partial_packet_started(Connection& conn);
   void expire_connection_timers(std::uint64_t now_ms);

@@ -20,6 +20,9 @@ void Engine::Impl::start_authentication(Connection& conn, const mqtt::Connect& p
   conn.pending_connect.assign(current_packet.begin(), current_packet.end());
   conn.state = ConnectionState::authenticating;
   conn.auth_method.assign(*packet.properties.authentication_method);
+  // The password (if any) was checked before the exchange started (on_connect).
+  conn.password_authenticated = conn.info.transport_username.has_value() ||
+                                conn.password_verdict == PasswordVerdict::valid;
   ask_host(conn, packet.properties, true);
 }
 
@@ -32,6 +35,15 @@ void Engine::Impl::ask_host(Connection& conn, const mqtt::Properties& properties
     step.data.assign(properties.authentication_data->begin(), properties.authentication_data->end());
   step.starts_exchange = starts_exchange;
   step.reauthentication = conn.state == ConnectionState::connected;
+  step.listener = conn.info.listener;
+  step.password_authenticated = conn.password_authenticated;
+  if (!starts_exchange) step.context = std::move(conn.auth_context);
+  conn.auth_context.clear();
+  if (starts_exchange && step.reauthentication) {
+    // The whole re-authentication is bounded by connect_timeout (timers.cpp).
+    conn.reauthentication_started_ms = now();
+    arm_timer(conn);
+  }
   host.authentication_step(conn.id, std::move(step));
 }
 
@@ -88,6 +100,17 @@ void Engine::Impl::on_auth(Connection& conn, const mqtt::Auth& packet) {
   ask_host(conn, packet.properties, restarts);
 }
 
+// docs/attestation.md section 9.1: a client that attested itself is logged at notice level.
+void Engine::Impl::log_attested(const Connection& conn) {
+  const AttestedClaims& claims = *conn.attested;
+  const std::string name = conn.client_id.empty() ? conn.info.peer
+                                                  : conn.client_id + " (" + conn.info.peer + ")";
+  log_line(LogLevel::notice,
+           "Client " + name + " attested: " + claims.evidence_type +
+               (claims.evidence_type == "sim" ? " (SIMULATED, NO SECURITY)" : "") + ", module " +
+               claims.module_sha256 + ", measurement " + claims.measurement + ".");
+}
+
 void Engine::Impl::on_authentication_answered(Connection& conn, AuthenticationOutcome outcome) {
   using Exchange = Connection::AuthExchange;
   using Kind = AuthenticationOutcome::Kind;
@@ -96,13 +119,20 @@ void Engine::Impl::on_authentication_answered(Connection& conn, AuthenticationOu
   switch (outcome.kind) {
     case Kind::continue_with:
       conn.auth_exchange = Exchange::awaiting_client;
+      conn.auth_context = std::move(outcome.context);
       send_auth(conn, mqtt::ReasonCode::ContinueAuthentication, outcome.data);
       // What arrived while the host worked may hold the client's reply.
       if (initial && !conn.inbox.empty()) input(conn, {});
       return;
     case Kind::success:
       conn.auth_exchange = Exchange::idle;
+      conn.attested = std::move(outcome.attested);
+      if (conn.attested) log_attested(conn);
       if (!initial) {
+        // The ACL follows what the client proved in this exchange (docs/attestation.md 7.6).
+        Session& session = session_of(conn);
+        session.attested = conn.attested;
+        resolve_access(session);
         send_auth(conn, mqtt::ReasonCode::Success, {});
         return;
       }

@@ -21,6 +21,14 @@ struct AuthenticationStep {
   std::vector<std::uint8_t> data;   // Authentication Data of CONNECT, AUTH 0x18 or AUTH 0x19
   bool starts_exchange = false;     // CONNECT or AUTH 0x19: a new exchange begins
   bool reauthentication = false;    // after CONNACK (AUTH 0x19 and what follows it)
+  std::uint32_t listener = 0;       // the connection's listener (Settings::listeners index)
+  // CONNECT's password was verified against the password_file, or the transport named the
+  // user (use_identity_as_username): docs/attestation.md section 7.4 step 3.
+  bool password_authenticated = false;
+  // What the host's previous outcome in this exchange asked to keep
+  // (AuthenticationOutcome::context), so that a method needs no state of its own per
+  // connection; empty when an exchange starts.
+  std::vector<std::uint8_t> context;
 };
 
 // What the host found when it verified a password (Host::check_password).

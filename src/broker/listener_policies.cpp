@@ -9,9 +9,13 @@
 namespace attestmq::broker {
 
 void Engine::Impl::resolve_access(Session& session) {
-  // The acl_file's rules for this client id and username, substituted once (access_control).
+  // The acl_file's rules for this client id, username and attested claims, substituted once
+  // (access_control).
   const auto& acl = settings.listeners[session.listener].acl;
-  session.access = acl ? acl->for_client(session.client_id, session.username) : nullptr;
+  session.access =
+      acl ? acl->for_client(session.client_id, session.username,
+                            session.attested ? &*session.attested : nullptr)
+          : nullptr;
 }
 
 void Engine::Impl::update_listener_policies(std::vector<ListenerPolicy> policies) {

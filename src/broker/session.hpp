@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/attested_client.hpp"
 #include "broker/inflight_window.hpp"
 #include "broker/lazy_deque.hpp"
 #include "broker/message.hpp"
@@ -51,6 +52,8 @@ struct Session {
   std::shared_ptr<const ClientAccess> access;
   std::uint32_t listener = 0;
   std::optional<std::string> username;
+  // What the client of the last CONNECT (or re-authentication) proved by mutual attestation.
+  std::optional<AttestedClaims> attested;
 
   // Section 3.1.3.2: the will and when a delayed will is due.
   std::shared_ptr<Message> will;

@@ -30,6 +30,10 @@ struct ListenerPolicy {
   // MQTT 5.0 section 4.12: the enhanced authentication methods the host runs on this listener
   // (Host::authentication_step); a CONNECT naming another is refused with 0x8C.
   std::vector<std::string> authentication_methods;
+  // Every client must complete one of those methods: a CONNECT naming none (every MQTT 3.1.1
+  // CONNECT) is refused with 0x87 Not authorized (3.1.1: 5). Mutual attestation
+  // (docs/attestation.md section 7.7) sets it.
+  bool authentication_required = false;
   std::shared_ptr<const Credentials> passwords;  // password_file; null: none
   std::shared_ptr<const AccessControl> acl;      // acl_file; null: every topic allowed
 };

@@ -30,16 +30,31 @@ std::optional<std::uint64_t> Engine::Impl::connection_deadline(const Connection&
     case ConnectionState::authenticating:  // the host's password check is bounded by it too
       if (timeout == 0) return std::nullopt;
       return conn.opened_ms + timeout;
-    case ConnectionState::connected:
-      if (conn.keep_alive_s != 0) return conn.last_packet_ms + std::uint64_t{conn.keep_alive_s} * 1500;
-      // Keep alive 0 lets a client stay silent forever (section 3.1.2.10), but not hold half a
-      // packet forever: that is a slowloris pinning its buffer. It gets connect_timeout.
-      if (!conn.inbox.empty() && timeout != 0) return conn.partial_since_ms + timeout;
-      return std::nullopt;
+    case ConnectionState::connected: {
+      std::optional<std::uint64_t> deadline;
+      if (conn.keep_alive_s != 0) {
+        deadline = conn.last_packet_ms + std::uint64_t{conn.keep_alive_s} * 1500;
+      } else if (!conn.inbox.empty() && timeout != 0) {
+        // Keep alive 0 lets a client stay silent forever (section 3.1.2.10), but not hold half
+        // a packet forever: that is a slowloris pinning its buffer. It gets connect_timeout.
+        deadline = conn.partial_since_ms + timeout;
+      }
+      if (const auto reauthentication = reauthentication_deadline(conn))
+        deadline = deadline ? std::min(*deadline, *reauthentication) : *reauthentication;
+      return deadline;
+    }
     case ConnectionState::closing:
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+std::optional<std::uint64_t> Engine::Impl::reauthentication_deadline(const Connection& conn) const {
+  // docs/attestation.md section 9.1: a re-authentication (AUTH 0x19) the client leaves
+  // unanswered must not hold the connection under its previous attestation forever.
+  if (conn.auth_exchange == Connection::AuthExchange::idle || settings.connect_timeout_ms == 0)
+    return std::nullopt;
+  return conn.reauthentication_started_ms + settings.connect_timeout_ms;
 }
 
 void Engine::Impl::arm_timer(Connection& conn) {
@@ -64,12 +79,22 @@ void Engine::Impl::partial_packet_started(Connection& conn) {
 void Engine::Impl::connection_deadline_passed(Connection& conn) {
   const std::string timeout = std::to_string(settings.connect_timeout_ms);
   if (conn.state != ConnectionState::connected) {
-    // No CONNECT, or its password not yet checked: nothing is answered, the connection ends.
-    const bool checking = conn.state == ConnectionState::authenticating;
-    log_line(LogLevel::notice, "Client " + conn.info.peer + " closed: " +
-                                   (checking ? "its password not checked" : "no CONNECT") +
+    // No CONNECT, its password not yet checked, or its enhanced authentication (the attested
+    // session's exchange) not finished: nothing is answered, the connection ends.
+    const std::string_view what =
+        conn.state != ConnectionState::authenticating ? "no CONNECT"
+        : conn.auth_method.empty()                    ? "its password not checked"
+                                                      : "its enhanced authentication not completed";
+    log_line(LogLevel::notice, "Client " + conn.info.peer + " closed: " + std::string(what) +
                                    " within " + timeout + " ms.");
     end_connection(conn);
+    return;
+  }
+  if (const auto reauthentication = reauthentication_deadline(conn);
+      reauthentication && *reauthentication <= now()) {
+    refuse_during_authentication(conn, mqtt::ReasonCode::NotAuthorized,
+                                 "re-authentication not completed within " + timeout +
+                                     " ms (connect_timeout)");
     return;
   }
   if (conn.keep_alive_s != 0) {

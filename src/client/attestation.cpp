@@ -22,6 +22,7 @@ struct Attestation::State {
   bool answered = false;              // an EVIDENCE for it arrived (accepted or not)
   bool accepted = false;
   std::optional<attest::VerificationResult> result;
+  std::optional<SelfAttestation> self;
 };
 
 namespace {
@@ -39,6 +40,25 @@ session::VerifiedEnvelopeCache& verified_envelopes() {
 // Section 5.1 keys 5 and 6, as the broker must have claimed them for this handshake.
 session::TlsIdentity broker_identity(const tls::Session& tls) {
   return session::tls_identity(tls.peer_certificate_key_sha256(), tls.peer().psk_identity);
+}
+
+// Section 7.7: this client's evidence for the broker's REQUEST, bound by the client label to
+// this TLS session and naming the credential this client authenticated with, if any.
+std::optional<session::EvidenceBlock> attest_self(Attestation::State& state,
+                                                  const session::Request& request,
+                                                  std::string& error) {
+  const auto binder = state.tls.export_keying_material(
+      session::kClientBinderLabel, session::encode_request(request), session::kBinderBytes);
+  if (!binder) {
+    error = "client evidence: the TLS session offers no exporter";
+    return std::nullopt;
+  }
+  const session::TlsIdentity own = session::tls_identity(
+      state.tls.local_certificate_key_sha256(), state.tls.peer().psk_identity);
+  auto block = session::produce_evidence_block(*state.self->provider, request, *binder, own,
+                                               state.self->module_sha256, error);
+  if (!block) error = "client evidence: " + error;
+  return block;
 }
 
 // Section 7.1: attestation needs a TLS 1.3 session established by a full handshake.
@@ -87,14 +107,19 @@ std::optional<std::vector<std::uint8_t>> verify(Attestation::State& state,
     return std::nullopt;
   }
   state.accepted = true;
-  // Section 3.4: the broker did not ask us to attest (we never set CAN_ATTEST).
-  return session::encode_answer(std::nullopt);
+  // Check 1 passed: the message parses, and asks for evidence only if we set CAN_ATTEST.
+  const auto message = session::parse_evidence(evidence, error);
+  if (!message || !message->request_for_receiver) return session::encode_answer(std::nullopt);
+  auto own = attest_self(state, *message->request_for_receiver, error);
+  if (!own) return std::nullopt;
+  return session::encode_answer(std::move(*own));
 }
 
 }  // namespace
 
 std::optional<Attestation> Attestation::over(const Transport& transport,
-                                             attest::VerifyRequest verify, std::string& error) {
+                                             attest::VerifyRequest verify, std::string& error,
+                                             std::optional<SelfAttestation> self) {
   const tls::Session* tls = transport.tls_session();
   if (tls == nullptr) {
     error = "attestation needs TLS: the evidence is bound to a TLS 1.3 session "
@@ -102,11 +127,14 @@ std::optional<Attestation> Attestation::over(const Transport& transport,
     return std::nullopt;
   }
   if (!qualifies(*tls, error)) return std::nullopt;
-  return before_handshake(*tls, std::move(verify));
+  Attestation attestation = before_handshake(*tls, std::move(verify));
+  attestation.state_->self = std::move(self);
+  return attestation;
 }
 
 Attestation Attestation::before_handshake(const tls::Session& tls, attest::VerifyRequest verify) {
-  return Attestation(std::shared_ptr<State>(new State{tls, std::move(verify), {}, false, false, {}}));
+  return Attestation(
+      std::shared_ptr<State>(new State{tls, std::move(verify), {}, false, false, {}, {}}));
 }
 
 std::vector<std::uint8_t> Attestation::next_request() {
@@ -114,6 +142,7 @@ std::vector<std::uint8_t> Attestation::next_request() {
   // Section 6.2: cached evidence verifies as strictly as per-session evidence, and is cheaper
   // for the broker to produce.
   request.flags = session::kCachedOk;
+  if (state_->self) request.flags |= session::kCanAttest;  // section 7.7
   request.nonce.resize(kNonceBytes);
   // RAND_bytes fails only when OpenSSL cannot seed itself; a predictable nonce would defeat
   // freshness (section 10.3, replay), so stop rather than send one.
@@ -158,9 +187,10 @@ const std::optional<attest::VerificationResult>& Attestation::result() const {
 bool Attestation::verified() const { return state_->accepted; }
 
 Status connect_attested(Client& client, attest::VerifyRequest verify, ConnectOptions options,
-                        std::optional<Attestation>& attestation) {
+                        std::optional<Attestation>& attestation,
+                        std::optional<SelfAttestation> self) {
   std::string error;
-  attestation = Attestation::over(client.transport(), std::move(verify), error);
+  attestation = Attestation::over(client.transport(), std::move(verify), error, std::move(self));
   if (!attestation) {
     client.abort();
     return Status::failure(ErrorKind::invalid_request, "Cannot attest the broker: " + error + ".");

@@ -2,13 +2,16 @@
 // The client's side of attested sessions, docs/attestation.md transport B: a REQUEST with a
 // fresh nonce in CONNECT (or AUTH 0x19), the broker's EVIDENCE verified against this very
 // TLS session (section 7.5), and an ANSWER only once it passed. Plugs into the client as an
-// EnhancedAuthentication method (MQTT 5.0 section 4.12).
+// EnhancedAuthentication method (MQTT 5.0 section 4.12). With a TEE of its own the client
+// offers to attest itself (CAN_ATTEST) and answers a broker that asks (section 7.7).
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "attest/common/verification.hpp"
+#include "attest/provider/provider.hpp"
 #include "attest/verifier.hpp"
 #include "client/client.hpp"
 #include "client/session_options.hpp"
@@ -16,23 +19,32 @@
 
 namespace attestmq::client {
 
+// What this client proves about itself when the broker asks (mutual attestation, section 7.7).
+struct SelfAttestation {
+  std::shared_ptr<attest::Provider> provider;
+  std::array<std::uint8_t, 32> module_sha256{};  // claims key 2: the code this client runs
+};
+
 class Attestation {
  public:
   // Section 7.1: attestation needs a TLS 1.3 session established by a full handshake.
   // nullopt with `error` otherwise. `transport` (normally owned by the Client that connects
   // over it) must outlive every use of this object and of what authentication() returns.
+  // With `self`, the client sets CAN_ATTEST and attests itself when the broker asks.
   static std::optional<Attestation> over(const Transport& transport, attest::VerifyRequest verify,
-                                         std::string& error);
+                                         std::string& error,
+                                         std::optional<SelfAttestation> self = std::nullopt);
   // For a client that queues its CONNECT while the handshake runs (the load generator): `tls`
   // must come from a context that offers only TLS 1.3 and no resumption; section 7.1 is
   // checked when the EVIDENCE arrives, and fails it then.
   static Attestation before_handshake(const tls::Session& tls, attest::VerifyRequest verify);
 
   // CONNECT's enhanced authentication: method attestmq-attest-v1, a fresh REQUEST (32-byte
-  // nonce, the policy's accepted types, CACHED_OK), and respond() = the verifier of section
-  // 7.5 (with the process's cache of verified cached-mode envelopes, section 6.2), which
-  // answers with an empty ANSWER only when every check passed. complete() is true once the
-  // evidence for the latest REQUEST was accepted.
+  // nonce, the policy's accepted types, CACHED_OK, and CAN_ATTEST with a TEE of its own), and
+  // respond() = the verifier of section 7.5 (with the process's cache of verified cached-mode
+  // envelopes, section 6.2), which answers only when every check passed: with the client's own
+  // evidence when the broker asked for it (section 7.7), else empty. complete() is true once
+  // the evidence for the latest REQUEST was accepted.
   EnhancedAuthentication authentication();
   // A fresh REQUEST for Client::reauthenticate (section 7.6); the next EVIDENCE must answer it.
   std::vector<std::uint8_t> next_request();
@@ -55,7 +67,8 @@ class Attestation {
 // the verdict (result()) whatever the outcome; a refused EVIDENCE fails with
 // ErrorKind::authentication, a transport that cannot carry attestation with invalid_request.
 Status connect_attested(Client& client, attest::VerifyRequest verify, ConnectOptions options,
-                        std::optional<Attestation>& attestation);
+                        std::optional<Attestation>& attestation,
+                        std::optional<SelfAttestation> self = std::nullopt);
 
 // Why attesting failed, for an error line: the first failed check of the latest EVIDENCE
 // ("session.tls_key: evidence names another TLS key"), else the failure's message.

@@ -90,6 +90,7 @@ CommandLine::CommandLine(std::string program, const std::string& description,
   app_.add_option("--attest-transport", c.attest_transport,
                   "auth (MQTT 5 enhanced authentication, the default) or handshake")
       ->check(CLI::IsMember({"auth", "handshake"}));
+  add_tee_options(app_, c.tee);
 }
 
 std::optional<int> CommandLine::parse(int argc, char** argv) {
@@ -124,6 +125,8 @@ std::optional<int> CommandLine::parse_attestation() {
   auto& c = common_;
   if (!was_given("--attest")) {
     if (was_given("--attest-transport")) return usage_error("--attest-transport needs --attest.");
+    // Section 7.7: a client attests itself only inside the exchange that attests the broker.
+    if (was_given("--tee")) return usage_error("--tee needs --attest.");
     return std::nullopt;
   }
   const auto attest_usage_error = [this](const std::string& message) {
@@ -149,6 +152,7 @@ std::optional<int> CommandLine::parse_attestation() {
   if (!policy) return usage_error("--attest: " + error);
   attest_.emplace();
   attest_->policy = std::move(*policy);
+  if (!self_attestation(c.tee, self_, error)) return usage_error(error);
   return std::nullopt;
 }
 
@@ -248,7 +252,7 @@ std::optional<int> CommandLine::open_session(const ConnectOptions& options,
       std::fflush(stdout);
     });
   }
-  Status session = attest_ ? connect_attested(*client, *attest_, options, attestation_)
+  Status session = attest_ ? connect_attested(*client, *attest_, options, attestation_, self_)
                           : client->connect(options);
   if (session.ok()) return std::nullopt;
   if (session.kind == ErrorKind::authentication) {

@@ -10,6 +10,7 @@
 
 #include "attest/verifier.hpp"
 #include "client/attestation.hpp"
+#include "client/tee_arguments.hpp"
 #include "client/client.hpp"
 #include "client/property_arguments.hpp"
 #include "client/session_options.hpp"
@@ -45,6 +46,7 @@ struct CommonArguments {
   TlsArguments tls;
   std::string attest_policy;             // --attest POLICY
   std::string attest_transport = "auth";  // --attest-transport
+  TeeArguments tee;                        // --tee, --tee-sim-key-file (mutual attestation)
 };
 
 // Exit status of a usage error about attestation, as `attestmq attest` and
@@ -93,7 +95,7 @@ class CommandLine {
   bool was_given(const std::string& option) const { return app_.count(option) > 0; }
 
  private:
-  // --attest and --attest-transport, after the TLS options.
+  // --attest, --attest-transport and --tee, after the TLS options.
   std::optional<int> parse_attestation();
 
   std::string program_;
@@ -102,6 +104,7 @@ class CommandLine {
   CommonArguments common_;
   std::optional<tls::ClientTlsOptions> tls_;
   std::optional<attest::VerifyRequest> attest_;  // --attest: what the evidence must satisfy
+  std::optional<SelfAttestation> self_;          // --tee: what this client proves when asked
   std::optional<Attestation> attestation_;
 };
 

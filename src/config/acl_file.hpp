@@ -3,6 +3,10 @@
 //   topic [read|write|readwrite|deny] FILTER    before any `user` line: anonymous clients
 //   user NAME                                   starts the rules of that user
 //   pattern [read|write|readwrite|deny] FILTER  every client, %c = client id, %u = username
+// and AttestMQ's extension (docs/configuration.md "acl_file"):
+//   attested measurement HEX | attested module HEX
+//                                starts rules for clients whose mutual attestation
+//                                (docs/attestation.md section 7.7) established that value
 // The access defaults to readwrite; FILTER is the rest of the line and may hold spaces
 // (then the access must be given). Blank lines and lines whose first non-blank character is
 // '#' are ignored.

@@ -51,6 +51,12 @@ struct ListenerConfig {
   enum class AttestationMode : std::uint8_t { per_session, cached };
   AttestationMode attestation_mode = AttestationMode::per_session;
   std::uint32_t attestation_quote_period_s = 3600;
+  // AttestMQ's attestation_require_client_auth: evidence only to a client that authenticated
+  // with a certificate, a PSK or a password (docs/attestation.md section 7.4 step 3).
+  bool attestation_require_client_auth = false;
+  // AttestMQ's attestation_client_policy: mutual attestation (docs/attestation.md section 7.7),
+  // the client's evidence verified against this policy file (docs/policy.md); empty = none.
+  std::string attestation_client_policy;
 };
 
 // Mosquitto's log_type values that AttestMQ produces, as a bit mask.

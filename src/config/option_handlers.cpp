@@ -85,6 +85,8 @@ constexpr BoolOption kBoolOptions[] = {
      [](ParseState& s, bool v) { current_listener(s).config.use_username_as_clientid = v; }},
     {"attestation_auth",
      [](ParseState& s, bool v) { current_listener(s).config.attestation_auth = v; }},
+    {"attestation_require_client_auth",
+     [](ParseState& s, bool v) { current_listener(s).config.attestation_require_client_auth = v; }},
     {"log_timestamp", [](ParseState& s, bool v) { s.config.log.timestamp = v; }},
 };
 
@@ -292,6 +294,13 @@ Outcome handle_tee_sim_key_file(ParseState& state, const Line& line) {
   return std::nullopt;
 }
 
+// Read with the TEE provider at startup (a policy needs the verifier, which this layer does not
+// link); the path is taken as given, like tee_sim_key_file.
+Outcome handle_attestation_client_policy(ParseState& state, const Line& line) {
+  current_listener(state).config.attestation_client_policy = std::string(line.args[0]);
+  return std::nullopt;
+}
+
 Outcome handle_log_timestamp_format(ParseState& state, const Line& line) {
   state.config.log.timestamp_format = std::string(line.rest);
   return std::nullopt;
@@ -328,6 +337,7 @@ constexpr Handler kHandlers[] = {
     {"tee", 1, 1, handle_tee},
     {"tee_sim_key_file", 1, 1, handle_tee_sim_key_file},
     {"attestation_mode", 1, 1, handle_attestation_mode},
+    {"attestation_client_policy", 1, 1, handle_attestation_client_policy},
 };
 
 Outcome check_arity(const Line& line, std::size_t min_args, std::size_t max_args) {

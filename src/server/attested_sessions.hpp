@@ -2,7 +2,8 @@
 // The broker's side of the attested-session protocol, transport B (docs/attestation.md section
 // 7.4): the engine carries MQTT 5 enhanced authentication with the method
 // "attestmq-attest-v1"; each step comes here with the connection's TLS session, and is answered
-// with evidence from the TEE provider bound to that session, or with a refusal.
+// with evidence from the TEE provider bound to that session, or with a refusal. With mutual
+// attestation (section 7.7) the broker also asks the client for evidence and verifies it.
 #include <array>
 #include <chrono>
 #include <condition_variable>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "attest/provider/provider.hpp"
+#include "attest/verifier.hpp"
 #include "broker/engine.hpp"
 #include "broker/host.hpp"
 #include "server/cached_quote.hpp"
@@ -23,17 +25,30 @@
 
 namespace attestmq::server {
 
+// What one listener asks of attested sessions (docs/attestation.md section 13).
+struct AttestationListener {
+  // attestation_require_client_auth: evidence only to a client that authenticated with a
+  // certificate, a PSK or a password (section 7.4 step 3).
+  bool require_client_auth = false;
+  // attestation_client_policy: the client must attest itself and pass this (section 7.7).
+  std::optional<attest::VerifyRequest> client_policy;
+  // attestation_mode cached: the refresh period of its cached evidence (section 6.2); nullopt
+  // for per-session evidence.
+  std::optional<std::chrono::seconds> quote_period;
+};
+
 class AttestedSessions {
  public:
   using Log = std::function<void(broker::LogLevel, std::string_view)>;
 
   // `module_sha256`: what the broker runs (the native binary here; the Wasm module later).
-  // `quote_periods`: per listener, the refresh period of its cached evidence (section 6.2),
-  // or nullopt for per-session evidence. Cached listeners get their first quote here:
-  // nullptr and `error` if the provider cannot make it.
-  static std::unique_ptr<AttestedSessions> create(
-      std::unique_ptr<attest::Provider> provider, std::array<std::uint8_t, 32> module_sha256,
-      std::vector<std::optional<std::chrono::seconds>> quote_periods, std::string& error);
+  // `listeners`: indexed like broker::Settings::listeners; a missing entry asks nothing more.
+  // Cached listeners get their first quote here: nullptr and `error` if the provider cannot
+  // make it.
+  static std::unique_ptr<AttestedSessions> create(std::unique_ptr<attest::Provider> provider,
+                                                  std::array<std::uint8_t, 32> module_sha256,
+                                                  std::vector<AttestationListener> listeners,
+                                                  std::string& error);
   ~AttestedSessions();
   AttestedSessions(const AttestedSessions&) = delete;
   AttestedSessions& operator=(const AttestedSessions&) = delete;
@@ -42,10 +57,10 @@ class AttestedSessions {
   // so that a slow quote never stalls a connection; each failure is logged through `log`.
   void start_refreshing(Log log);
 
-  // One step of the exchange on a connection of `listener` whose TLS session is `tls` (null:
-  // plain TCP).
-  broker::AuthenticationOutcome step(const tls::Session* tls, std::uint32_t listener,
-                                     const broker::AuthenticationStep& step);
+  // One step of the exchange on a connection whose TLS session is `tls` (null: plain TCP).
+  // Runs on the connection's reactor, like evidence production: the verifier is called only
+  // for an ANSWER to a REQUEST this broker sent, at most once per exchange.
+  broker::AuthenticationOutcome step(const tls::Session* tls, const broker::AuthenticationStep& step);
 
   const attest::Provider& provider() const { return *provider_; }
   const std::array<std::uint8_t, 32>& module_sha256() const { return module_sha256_; }
@@ -58,22 +73,25 @@ class AttestedSessions {
     std::chrono::steady_clock::time_point next_refresh;
   };
 
-  AttestedSessions(std::unique_ptr<attest::Provider> provider, std::array<std::uint8_t, 32> module_sha256);
-  broker::AuthenticationOutcome evidence_for(const tls::Session* tls, std::uint32_t listener,
+  AttestedSessions(std::unique_ptr<attest::Provider> provider,
+                   std::array<std::uint8_t, 32> module_sha256,
+                   std::vector<AttestationListener> listeners);
+  broker::AuthenticationOutcome evidence_for(const tls::Session* tls,
                                              const broker::AuthenticationStep& step);
+  broker::AuthenticationOutcome answered(const tls::Session* tls,
+                                         const broker::AuthenticationStep& step);
+  const AttestationListener& listener(std::uint32_t index) const;
   bool refresh(CachedListener& cached, std::string& error);
   void refresh_loop(Log log);
 
   std::unique_ptr<attest::Provider> provider_;
   const std::array<std::uint8_t, 32> module_sha256_;
+  const std::vector<AttestationListener> listeners_;
   std::vector<std::unique_ptr<CachedListener>> cached_;  // fixed after create()
   std::mutex refresher_mutex_;
   std::condition_variable refresher_wake_;
   bool stopping_ = false;  // under refresher_mutex_
   std::thread refresher_;
 };
-
-// The SHA-256 of this process's executable (/proc/self/exe): the native broker's measurement.
-std::optional<std::array<std::uint8_t, 32>> own_executable_sha256(std::string& error);
 
 }  // namespace attestmq::server

@@ -178,10 +178,10 @@ void Reactor::answer_authentication_steps() {
       if (it == connections_.end()) continue;  // gone: the engine has forgotten it too
       AttestedSessions* attested = core_.attested_sessions();
       const broker::AuthenticationOutcome outcome =
-          attested ? attested->step(it->second.tls.get(), it->second.listener, step)
+          attested ? attested->step(it->second.tls.get(), step)
                    : broker::AuthenticationOutcome{broker::AuthenticationOutcome::Kind::failure, {},
                                                    mqtt::ReasonCode::BadAuthenticationMethod,
-                                                   "no attestation provider"};
+                                                   "no attestation provider", {}, {}};
       core_.with_engine([&](broker::Engine& engine) { engine.authentication_answered(conn, outcome); });
     }
   }

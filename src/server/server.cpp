@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "attest/common/hex.hpp"
+#include "attest/policy/policy.hpp"
+#include "attest/provider/own_executable.hpp"
 #include "server/listen_sockets.hpp"
 #include "server/logger.hpp"
 #include "server/open_file_limit.hpp"
@@ -25,12 +27,47 @@ bool offers_cached_evidence(const config::ListenerConfig& listener) {
          listener.attestation_mode == config::ListenerConfig::AttestationMode::cached;
 }
 
+// What each listener asks of attested sessions; a client policy that does not load is an
+// error naming the listener and the file.
+std::variant<std::vector<AttestationListener>, std::string> attestation_listeners(
+    const config::BrokerConfig& config) {
+  std::vector<AttestationListener> listeners;
+  for (const config::ListenerConfig& listener : config.listeners) {
+    AttestationListener& rules = listeners.emplace_back();
+    rules.require_client_auth = listener.attestation_require_client_auth;
+    if (offers_cached_evidence(listener)) {
+      rules.quote_period = std::chrono::seconds(listener.attestation_quote_period_s);
+    }
+    if (listener.attestation_client_policy.empty()) continue;
+    // docs/attestation.md section 7.7: the client proves itself inside the broker's exchange.
+    if (config.tee == "none") {
+      return listener.origin + ": attestation_client_policy needs a TEE provider (tee or --tee)";
+    }
+    // Without the method on this listener nobody could attest, and nobody would be refused.
+    if (!listener.tls.enabled() || !listener.attestation_auth) {
+      return listener.origin +
+             ": attestation_client_policy needs a TLS listener with attestation_auth true";
+    }
+    std::string error;
+    auto policy = attest::load_policy(listener.attestation_client_policy, error);
+    if (!policy) {
+      return listener.origin + ": attestation_client_policy " + listener.attestation_client_policy +
+             ": " + error;
+    }
+    rules.client_policy.emplace();
+    rules.client_policy->policy = std::move(*policy);
+  }
+  return listeners;
+}
+
 // The attested-session host for `tee` (DESIGN.md section 4), or null for `none`.
 std::variant<std::unique_ptr<AttestedSessions>, std::string> make_attested_sessions(
     const config::BrokerConfig& config) {
+  auto listeners = attestation_listeners(config);
+  if (auto* error = std::get_if<std::string>(&listeners)) return std::move(*error);
   if (config.tee == "none") return std::unique_ptr<AttestedSessions>();
   std::string error;
-  const auto module = own_executable_sha256(error);
+  const auto module = attest::own_executable_sha256(error);
   if (!module) return "tee " + config.tee + ": " + error;
   attest::ProviderConfig provider_config;
   provider_config.kind = config.tee;
@@ -39,14 +76,8 @@ std::variant<std::unique_ptr<AttestedSessions>, std::string> make_attested_sessi
   provider_config.sim_measurement = *module;
   auto provider = attest::make_provider(provider_config, error);
   if (!provider) return "tee " + config.tee + ": " + error;
-  std::vector<std::optional<std::chrono::seconds>> quote_periods;
-  for (const auto& listener : config.listeners) {
-    const bool cached = offers_cached_evidence(listener);
-    quote_periods.push_back(cached ? std::optional(std::chrono::seconds(listener.attestation_quote_period_s))
-                                   : std::nullopt);
-  }
   auto sessions = AttestedSessions::create(std::make_unique<SerializedProvider>(std::move(provider)),
-                                          *module, std::move(quote_periods), error);
+                                          *module, std::get<0>(std::move(listeners)), error);
   if (!sessions) return "tee " + config.tee + ": " + error;
   return sessions;
 }

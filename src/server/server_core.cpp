@@ -34,8 +34,11 @@ std::vector<broker::ListenerPolicy> engine_policies(std::vector<broker::Listener
                                                     bool attesting) {
   for (std::size_t i = 0; i < policies.size() && i < config.listeners.size(); ++i) {
     const config::ListenerConfig& listener = config.listeners[i];
-    if (attesting && listener.tls.enabled() && listener.attestation_auth)
+    if (attesting && listener.tls.enabled() && listener.attestation_auth) {
       policies[i].authentication_methods = {std::string(attest::session::kAuthenticationMethod)};
+      // docs/attestation.md section 7.7: a client that did not attest gets CONNACK 0x87.
+      policies[i].authentication_required = !listener.attestation_client_policy.empty();
+    }
   }
   return policies;
 }

@@ -2,6 +2,7 @@
 // the host runs, AUTH 0x18 in both directions until the host decides, CONNACK naming the
 // method, only AUTH or DISCONNECT before CONNACK [MQTT-3.1.2-30], and re-authentication with
 // AUTH 0x19 on a live connection (section 4.12.1). The host here is the test.
+#include "broker/access_control.hpp"
 #include "harness.hpp"
 
 namespace attestmq::broker::testing {
@@ -17,7 +18,9 @@ Settings offering_the_method() {
 
 std::vector<std::uint8_t> bytes(std::string_view text) { return {text.begin(), text.end()}; }
 
-class EnhancedAuthentication : public ::testing::Test {
+// A client and a broker whose listener 0 offers kMethod, with the settings `make` gives.
+template <Settings (*make)()>
+class ExchangeTest : public ::testing::Test {
  protected:
   void send_connect(std::string_view method, std::string_view data) {
     mqtt::Connect packet;
@@ -46,25 +49,30 @@ class EnhancedAuthentication : public ::testing::Test {
     return step;
   }
   void answer(AuthenticationOutcome::Kind kind, std::string_view data = {},
-              mqtt::ReasonCode code = ReasonCode::NotAuthorized) {
-    broker.engine->authentication_answered(client.id(), {kind, bytes(data), code, "refused by the test"});
+              mqtt::ReasonCode code = ReasonCode::NotAuthorized, std::string_view context = {},
+              std::optional<AttestedClaims> attested = std::nullopt) {
+    broker.engine->authentication_answered(client.id(), {kind, bytes(data), code,
+                                                         "refused by the test", bytes(context),
+                                                         std::move(attested)});
   }
-  // CONNECT, one round of AUTH, success: a connected client.
-  void complete_exchange() {
+  // CONNECT, one round of AUTH, success (with what the client proved): a connected client.
+  void complete_exchange(std::optional<AttestedClaims> attested = std::nullopt) {
     send_connect(kMethod, "request");
     take_step();
     answer(AuthenticationOutcome::Kind::continue_with, "evidence");
     client.take<mqtt::Auth>();
     send_auth(ReasonCode::ContinueAuthentication, "answer");
     take_step();
-    answer(AuthenticationOutcome::Kind::success);
+    answer(AuthenticationOutcome::Kind::success, {}, ReasonCode::Success, {}, std::move(attested));
     ASSERT_EQ(client.take<mqtt::Connack>().reason, ReasonCode::Success);
   }
 
-  Broker broker{offering_the_method()};
+  Broker broker{make()};
   TestClient client{broker, Version::v5};
   std::vector<std::uint8_t> data_;
 };
+
+class EnhancedAuthentication : public ExchangeTest<offering_the_method> {};
 
 TEST_F(EnhancedAuthentication, AMethodTheListenerDoesNotOfferIsRefused) {
   send_connect("other-method", "x");
@@ -198,8 +206,150 @@ TEST(EnhancedAuthenticationWithout, AnswerForAClosedConnectionIsIgnored) {
     client.send(packet);
   }
   broker.engine->closed(id);
-  broker.engine->authentication_answered(id, {AuthenticationOutcome::Kind::success, {}, {}, {}});
+  broker.engine->authentication_answered(
+      id, {AuthenticationOutcome::Kind::success, {}, {}, {}, {}, {}});
   EXPECT_EQ(broker.engine->stats().clients_connected, 0u);
+}
+
+// The method keeps what it needs between steps (the REQUEST it sent the client, for mutual
+// attestation) in the outcome's context; the engine hands it back with the client's reply only.
+TEST_F(EnhancedAuthentication, TheHostsContextComesBackWithTheClientsReply) {
+  send_connect(kMethod, "request");
+  const AuthenticationStep first = take_step();
+  EXPECT_TRUE(first.context.empty());
+  EXPECT_EQ(first.listener, 0u);
+  EXPECT_FALSE(first.password_authenticated) << "an anonymous client";
+  answer(AuthenticationOutcome::Kind::continue_with, "evidence", ReasonCode::Success, "kept");
+  client.take<mqtt::Auth>();
+  send_auth(ReasonCode::ContinueAuthentication, "answer");
+  EXPECT_EQ(take_step().context, bytes("kept"));
+  answer(AuthenticationOutcome::Kind::success);
+  EXPECT_EQ(client.take<mqtt::Connack>().reason, ReasonCode::Success);
+  send_auth(ReasonCode::ReAuthenticate, "new request");
+  EXPECT_TRUE(take_step().context.empty()) << "a new exchange starts without it";
+}
+
+// docs/attestation.md section 7.7: where the method is required, a client naming none is
+// refused whatever its version, and the host is never asked.
+TEST(EnhancedAuthenticationWithout, ARequiredMethodRefusesAClientNamingNone) {
+  Settings settings = offering_the_method();
+  settings.listeners.front().authentication_required = true;
+  Broker broker(std::move(settings));
+  TestClient v5(broker, Version::v5);
+  const auto connack = v5.connect("plain");
+  EXPECT_EQ(connack.reason, ReasonCode::NotAuthorized);
+  EXPECT_EQ(connack.properties.reason_string,
+            "client id 'plain': this listener requires enhanced authentication (test-method)");
+  EXPECT_TRUE(v5.closed());
+  TestClient v311(broker, Version::v311);
+  EXPECT_EQ(v311.connect("old").reason, ReasonCode::NotAuthorized);
+  EXPECT_TRUE(broker.host.authentication_steps.empty());
+}
+
+TEST(EnhancedAuthenticationWithout, AClientTheTransportNamedIsPasswordAuthenticated) {
+  Broker broker(offering_the_method());
+  ConnectionInfo info = connection_info(0, "127.0.0.1:1");
+  info.transport_username = "device-1";
+  TestClient client(broker, Version::v5, info);
+  mqtt::Connect packet;
+  packet.version = Version::v5;
+  packet.client_id = "c";
+  packet.properties.authentication_method = kMethod;
+  client.send(packet);
+  ASSERT_EQ(broker.host.authentication_steps.size(), 1u);
+  EXPECT_TRUE(broker.host.authentication_steps.front().second.password_authenticated);
+}
+
+// docs/attestation.md section 7.7: acl_file rules keyed on what the client proved.
+const AttestedClaims kProved{"sim", std::string(64, 'c'), std::string(64, 'a')};
+
+Settings granting_the_proved_measurement() {
+  Settings settings = offering_the_method();
+  auto acl = std::make_shared<AccessControl>();
+  acl->add_attested_rule(AttestedKey::measurement, kProved.measurement,
+                         {AclAccess::write, "secure/#"});
+  settings.listeners.front().acl = std::move(acl);
+  settings.connect_timeout_ms = 1000;
+  return settings;
+}
+
+class AttestedClients : public ExchangeTest<granting_the_proved_measurement> {};
+
+TEST_F(AttestedClients, OnlyAnAttestedClientGetsTheAttestedRules) {
+  complete_exchange(kProved);
+  EXPECT_TRUE(broker.host.logged("Client 127.0.0.1:40001 attested: sim (SIMULATED, NO SECURITY), "
+                                 "module " + kProved.module_sha256 + ", measurement " +
+                                 kProved.measurement + "."));
+  client.publish("secure/a", "granted", 1, false, 1);
+  // Accepted (nobody subscribes): not 0x87 Not authorized.
+  EXPECT_EQ(client.take<mqtt::Puback>().reason, ReasonCode::NoMatchingSubscribers);
+
+  TestClient plain(broker, Version::v5);
+  plain.connect("plain");
+  plain.publish("secure/a", "refused", 1, false, 2);
+  EXPECT_EQ(plain.take<mqtt::Puback>().reason, ReasonCode::NotAuthorized);
+}
+
+TEST_F(AttestedClients, ReattestationReplacesWhatTheClientProved) {
+  complete_exchange(kProved);
+  send_auth(ReasonCode::ReAuthenticate, "new request");
+  take_step();
+  answer(AuthenticationOutcome::Kind::continue_with, "fresh evidence");
+  client.take<mqtt::Auth>();
+  send_auth(ReasonCode::ContinueAuthentication, "answer");
+  take_step();
+  AttestedClaims other = kProved;
+  other.measurement = std::string(64, 'd');
+  answer(AuthenticationOutcome::Kind::success, {}, ReasonCode::Success, {}, other);
+  EXPECT_EQ(client.take<mqtt::Auth>().reason, ReasonCode::Success);
+  client.publish("secure/a", "no longer", 1, false, 3);
+  EXPECT_EQ(client.take<mqtt::Puback>().reason, ReasonCode::NotAuthorized);
+}
+
+// docs/attestation.md section 9.1: a re-attestation left unanswered ends the connection
+// (connect_timeout, 1000 ms here) with DISCONNECT 0x87.
+TEST_F(AttestedClients, AnUnansweredReattestationDisconnects) {
+  complete_exchange(kProved);
+  send_auth(ReasonCode::ReAuthenticate, "new request");
+  take_step();
+  answer(AuthenticationOutcome::Kind::continue_with, "fresh evidence");
+  client.take<mqtt::Auth>();
+  broker.advance(999);
+  EXPECT_TRUE(client.idle());
+  EXPECT_FALSE(client.closed());
+  broker.advance(1);
+  EXPECT_EQ(client.take<mqtt::Disconnect>().reason, ReasonCode::NotAuthorized);
+  EXPECT_TRUE(client.closed());
+  EXPECT_TRUE(broker.host.logged("re-authentication not completed within 1000 ms"));
+}
+
+TEST_F(AttestedClients, AnUnansweredFirstExchangeClosesWithoutConnack) {
+  send_connect(kMethod, "request");
+  take_step();
+  answer(AuthenticationOutcome::Kind::continue_with, "evidence");
+  client.take<mqtt::Auth>();
+  broker.advance(1000);
+  EXPECT_TRUE(client.closed());
+  EXPECT_TRUE(client.idle()) << "no CONNACK: nothing was granted";
+  EXPECT_TRUE(
+      broker.host.logged("closed: its enhanced authentication not completed within 1000 ms."));
+}
+
+TEST_F(AttestedClients, AReattestationThatEndsInTimeKeepsTheConnection) {
+  complete_exchange(kProved);
+  send_auth(ReasonCode::ReAuthenticate, "new request");
+  take_step();
+  answer(AuthenticationOutcome::Kind::continue_with, "fresh evidence");
+  client.take<mqtt::Auth>();
+  broker.advance(500);
+  send_auth(ReasonCode::ContinueAuthentication, "answer");
+  take_step();
+  answer(AuthenticationOutcome::Kind::success, {}, ReasonCode::Success, {}, kProved);
+  EXPECT_EQ(client.take<mqtt::Auth>().reason, ReasonCode::Success);
+  broker.advance(5000);
+  EXPECT_FALSE(client.closed());
+  client.publish("secure/a", "still granted", 1, false, 4);
+  EXPECT_EQ(client.take<mqtt::Puback>().reason, ReasonCode::NoMatchingSubscribers);
 }
 
 }  // namespace

@@ -59,12 +59,13 @@ class AttestedConnect : public ::testing::Test {
  protected:
   // Connects through a TLS client over `listener` to the fake broker and attests.
   Status attest(const tls::ServerTlsOptions& listener = certificate_listener(),
-                const tls::ClientTlsOptions& client_tls = trusting_client()) {
+                const tls::ClientTlsOptions& client_tls = trusting_client(),
+                std::optional<SelfAttestation> self = std::nullopt) {
     server_ = std::make_unique<ScriptedServer>(broker_.responder(), context(listener));
     client_ = server_->client(context(client_tls));
     if (!client_) return Status::failure(ErrorKind::tls, "TLS handshake failed");
     std::string error;
-    attestation_ = Attestation::over(client_->transport(), verify_, error);
+    attestation_ = Attestation::over(client_->transport(), verify_, error, std::move(self));
     if (!attestation_) return Status::failure(ErrorKind::invalid_request, error);
     ConnectOptions options;
     options.version = Version::v5;
@@ -256,6 +257,75 @@ TEST_F(AttestedConnect, CachedEvidenceIsVerifiedOnceThenRemembered) {
   }
   EXPECT_NE(second.claims.at("binder"), first.claims.at("binder"));
   client_->disconnect();
+}
+
+// Section 7.7: a client with a TEE of its own (a second sim platform here).
+class MutualAttestation : public AttestedConnect {
+ protected:
+  MutualAttestation() {
+    attest::ProviderConfig config;
+    config.kind = "sim";
+    config.sim_key_file = dir_.path() / "client-platform.pem";
+    config.sim_measurement.fill(0xc1);
+    std::string error;
+    auto provider = attest::make_provider(config, error);
+    EXPECT_TRUE(provider) << error;
+    client_root_ = static_cast<attest::SimProvider&>(*provider).public_key_pem();
+    self_.provider = std::move(provider);
+    self_.module_sha256.fill(0xc2);
+    session::Request ask;
+    ask.nonce.assign(16, 0x77);
+    ask.accepted_types = {attest::EvidenceType::sim};
+    broker_.ask_client = ask;
+  }
+
+  // The client's ANSWER, the first packet it sent after CONNECT.
+  Bytes answer_sent() {
+    const auto packets = server_->packets_from_client();
+    EXPECT_FALSE(packets.empty());
+    if (packets.empty()) return {};
+    const mqtt::Packet first = decode_one(packets[0], Version::v5);
+    const auto* auth = std::get_if<mqtt::Auth>(&first);
+    EXPECT_NE(auth, nullptr);
+    if (auth == nullptr) return {};
+    const auto data = auth->properties.authentication_data.value_or(mqtt::Bytes());
+    return Bytes(data.begin(), data.end());
+  }
+
+  attest::testing::ScratchDir dir_;
+  std::string client_root_;
+  SelfAttestation self_;
+};
+
+TEST_F(MutualAttestation, TheClientOffersToAttestAndAnswersWithEvidenceForTheBrokersRequest) {
+  const Status status = attest(certificate_listener(), trusting_client(), self_);
+  ASSERT_TRUE(status.ok()) << status.message;
+  ASSERT_TRUE(client_->disconnect().ok());
+  std::string error;
+  const auto sent = session::parse_request(broker_.request_received, error);
+  ASSERT_TRUE(sent) << error;
+  EXPECT_EQ(sent->flags & session::kCanAttest, session::kCanAttest);
+  const auto answer = session::parse_answer(answer_sent(), error);
+  ASSERT_TRUE(answer && *answer) << error;
+  // The broker's verification (section 7.5 with the roles swapped) accepts it.
+  session::Expectation expectation;
+  expectation.request = session::encode_request(*broker_.ask_client);
+  expectation.binder = broker_.expected_client_binder;
+  expectation.verify.root_pem = client_root_;
+  expectation.verify.policy.allow_simulated = true;
+  expectation.verify.policy.accepted_module_hashes = {attest::to_hex(self_.module_sha256)};
+  const auto result = session::verify_evidence_message(
+      session::encode_evidence({**answer, std::nullopt}), expectation);
+  ASSERT_TRUE(result.valid()) << (result.first_failure() ? result.first_failure()->name : "");
+  std::array<std::uint8_t, 32> measurement{};
+  measurement.fill(0xc1);
+  EXPECT_EQ(result.claims.at("measurement"), attest::to_hex(measurement)) << "the client's TEE";
+  EXPECT_EQ(result.claims.at("nonce"), std::string(32, '7')) << "the broker's nonce";
+}
+
+TEST_F(MutualAttestation, WithoutATeeTheClientRefusesABrokerThatAsks) {
+  EXPECT_EQ(attest().kind, ErrorKind::authentication);
+  EXPECT_EQ(failed_check(), "session.message");
 }
 
 TEST(AttestationPreconditions, PlainTcpIsRefused) {

@@ -63,7 +63,12 @@ class FakeBroker {
   bool skip_evidence = false;    // stripping: CONNACK at once
   bool reuse_first_evidence = false;  // replay within the connection
   bool corrupt_message_type = false;  // an EVIDENCE that does not parse
+  // Mutual attestation (section 7.7): the REQUEST appended with ATTEST_YOURSELF, and the
+  // client binder this broker's side of the session expects for it.
+  std::optional<session::Request> ask_client;
+  Bytes expected_client_binder;
   std::atomic<int> evidence_sent{0};
+  Bytes request_received;  // the client's REQUEST in CONNECT
 
  private:
   Bytes answer(const Bytes& bytes, const tls::Session& tls) {
@@ -71,7 +76,9 @@ class FakeBroker {
     if (const auto* connect = std::get_if<mqtt::Connect>(&packet)) {
       connected_ = false;  // a new connection (a reconnect, for cached mode's test)
       if (skip_evidence) return encode_all(mqtt::Version::v5, {connack()});
-      return evidence(connect->properties.authentication_data.value_or(mqtt::Bytes()), tls);
+      const auto request = connect->properties.authentication_data.value_or(mqtt::Bytes());
+      request_received.assign(request.begin(), request.end());
+      return evidence(request, tls);
     }
     // SUBSCRIBE is granted QoS 0 for each filter, so attestmq sub can run against it.
     if (const auto* subscribe = std::get_if<mqtt::Subscribe>(&packet)) {
@@ -111,9 +118,12 @@ class FakeBroker {
       identity.psk_identity_sha256 = sha256(tls.peer().psk_identity);
     }
     if (other_key) identity.certificate_key_sha256 = sha256("another key");
-    auto message =
-        session::produce_evidence(*provider_, *request, *binder, identity, module, error,
-                                  std::nullopt, cached_.get());
+    if (ask_client) {
+      expected_client_binder = *tls.export_keying_material(
+          session::kClientBinderLabel, session::encode_request(*ask_client), session::kBinderBytes);
+    }
+    auto message = session::produce_evidence(*provider_, *request, *binder, identity, module,
+                                              error, ask_client, cached_.get());
     EXPECT_TRUE(message) << error;
     if (!message) return {};
     if (reuse_first_evidence && !first_evidence_.empty()) *message = first_evidence_;

@@ -96,9 +96,62 @@ TEST(AclFile, Errors) {
   EXPECT_EQ(parse_error("topic read a/#/b\n"), "acl:1: topic: invalid topic filter 'a/#/b'");
   EXPECT_EQ(parse_error("pattern write a+/%c\n"), "acl:1: pattern: invalid topic filter 'a+/%c'");
   EXPECT_EQ(parse_error("ok\ntopic x\n"),
-            "acl:1: unknown rule 'ok', expected topic, pattern or user");
+            "acl:1: unknown rule 'ok', expected topic, pattern, user or attested");
   EXPECT_EQ(parse_error("topic x\nTopic y\n"),
-            "acl:2: unknown rule 'Topic', expected topic, pattern or user");
+            "acl:2: unknown rule 'Topic', expected topic, pattern, user or attested");
+}
+
+// AttestMQ's extension: `attested measurement|module HEX` starts a section, as `user` does.
+const std::string kModule(64, 'a');
+// 48 bytes (TDX, SNP), written partly in upper case.
+const std::string kMeasurement = std::string(48, 'B') + std::string(48, 'c');
+
+TEST(AclFile, AttestedLinesStartSectionsKeyedOnWhatTheClientProved) {
+  const auto acl = parse_ok(
+      "topic read public/#\n"
+      "attested module " + kModule + "\n"
+      "topic write secure/#\n"
+      "topic deny secure/admin\n"
+      "attested measurement " + kMeasurement + "\n"
+      "topic readwrite measured/#\n"
+      "user alice\n"
+      "topic alice/#\n");
+  const broker::AttestedClaims module_only{"sim", std::string(64, '0'), kModule};
+  // The measurement was written in upper and lower case: the section matches lower-case hex.
+  const broker::AttestedClaims measured{"tdx", std::string(48, 'b') + std::string(48, 'c'),
+                                        std::string(64, '1')};
+  const auto anonymous = acl->for_client("c", std::nullopt);
+  EXPECT_FALSE(anonymous->may_write("secure/x")) << "not attested";
+  const auto attested = acl->for_client("c", std::nullopt, &module_only);
+  EXPECT_TRUE(attested->may_write("secure/x"));
+  EXPECT_FALSE(attested->may_write("secure/admin")) << "a deny in the section";
+  EXPECT_TRUE(attested->may_read("public/x")) << "the anonymous rules still apply";
+  EXPECT_FALSE(attested->may_write("measured/x"));
+  EXPECT_TRUE(acl->for_client("c", std::nullopt, &measured)->may_write("measured/x"));
+  EXPECT_FALSE(acl->for_client("c", std::nullopt, &measured)->may_write("secure/x"));
+  // `user` after `attested` starts that user's section again.
+  const auto alice = acl->for_client("c", "alice", &module_only);
+  EXPECT_TRUE(alice->may_write("alice/x"));
+  EXPECT_TRUE(alice->may_write("secure/x"));
+  EXPECT_FALSE(alice->may_read("public/x"));
+  EXPECT_FALSE(acl->for_client("c", "alice")->may_write("secure/x"));
+}
+
+TEST(AclFile, AttestedErrors) {
+  EXPECT_EQ(parse_error("attested\n"), "acl:1: attested: expected measurement or module, got ''");
+  EXPECT_EQ(parse_error("attested mrenclave " + kModule + "\n"),
+            "acl:1: attested: expected measurement or module, got 'mrenclave'");
+  EXPECT_EQ(parse_error("attested module abc\n"),
+            "acl:1: attested module: expected 64 hex digits (SHA-256), got 'abc'");
+  EXPECT_EQ(parse_error("attested module " + std::string(63, 'a') + "g\n"),
+            "acl:1: attested module: expected 64 hex digits (SHA-256), got '" +
+                std::string(63, 'a') + "g'");
+  EXPECT_EQ(parse_error("attested measurement " + std::string(66, 'a') + "\n"),
+            "acl:1: attested measurement: expected 64 or 96 hex digits (32 or 48 bytes), got '" +
+                std::string(66, 'a') + "'");
+  EXPECT_EQ(parse_error("attested module " + kModule + " extra\n"),
+            "acl:1: attested module: expected 64 hex digits (SHA-256), got '" + kModule +
+                " extra'");
 }
 
 TEST(AclFile, LoadNamesTheFileItCannotRead) {

@@ -96,6 +96,25 @@ TEST(ConfigOptions, AttestationModeAndQuotePeriod) {
             "test.conf:2: attestation_quote_period: expected an integer from 1 to 604800, got '0'");
 }
 
+// docs/attestation.md section 13: what a listener asks of the clients it attests to.
+TEST(ConfigOptions, AttestationClientOptionsArePerListener) {
+  const auto config = parse_ok(
+      "tee sim\n"
+      "listener 8883\n"
+      "attestation_require_client_auth true\n"
+      "attestation_client_policy /etc/attestmq/clients.json\n"
+      "listener 8884\n");
+  ASSERT_EQ(config.listeners.size(), 2u);
+  EXPECT_TRUE(config.listeners[0].attestation_require_client_auth);
+  EXPECT_EQ(config.listeners[0].attestation_client_policy, "/etc/attestmq/clients.json");
+  EXPECT_FALSE(config.listeners[1].attestation_require_client_auth);
+  EXPECT_EQ(config.listeners[1].attestation_client_policy, "");
+  EXPECT_EQ(testing::parse_error("listener 8883\nattestation_require_client_auth maybe\n"),
+            "test.conf:2: attestation_require_client_auth: expected true or false, got 'maybe'");
+  EXPECT_EQ(testing::parse_error("listener 8883\nattestation_client_policy\n"),
+            "test.conf:2: attestation_client_policy: expected a value");
+}
+
 TEST(ConfigOptions, DefaultsFollowMosquitto) {
   const auto config = parse_ok("");
   const broker::Settings defaults;

@@ -1,6 +1,7 @@
-// The attester's side of a session, docs/attestation.md section 7.4 steps 4 and 5: session
-// claims (section 5.1), and REPORTDATA over them signed by the platform in one envelope
-// (per-session, section 6.1) or by the cached key K next to the cached envelope (section 6.2).
+// The attester's side of a session, docs/attestation.md section 7.4 steps 4 and 5 (and the
+// client's in section 7.7): session claims (section 5.1), and REPORTDATA over them signed by
+// the platform in one envelope (per-session, section 6.1) or by the cached key K next to the
+// cached envelope (section 6.2).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -35,11 +36,10 @@ std::optional<EvidenceBlock> cached_block(const CachedEvidence& cached, const Cl
 
 }  // namespace
 
-std::optional<std::vector<std::uint8_t>> produce_evidence(
+std::optional<EvidenceBlock> produce_evidence_block(
     Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
     const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
-    std::string& error, const std::optional<Request>& request_for_receiver,
-    const CachedEvidence* cached) {
+    std::string& error, const CachedEvidence* cached) {
   const EvidenceType offered = provider.type();
   if (std::find(request.accepted_types.begin(), request.accepted_types.end(), offered) ==
       request.accepted_types.end()) {
@@ -63,12 +63,21 @@ std::optional<std::vector<std::uint8_t>> produce_evidence(
   claims.nonce = request.nonce;
   claims.tls_certificate_key_sha256 = identity.certificate_key_sha256;
   claims.psk_identity_sha256 = identity.psk_identity_sha256;
-  std::optional<EvidenceBlock> block;
   if (cached != nullptr && (request.flags & kCachedOk) != 0) {
-    block = cached_block(*cached, claims, error);
-  } else if (auto envelope = produce_envelope(provider, std::move(claims), error)) {
-    block = EvidenceBlock{std::move(*envelope), std::nullopt};
+    return cached_block(*cached, claims, error);
   }
+  auto envelope = produce_envelope(provider, std::move(claims), error);
+  if (!envelope) return std::nullopt;
+  return EvidenceBlock{std::move(*envelope), std::nullopt};
+}
+
+std::optional<std::vector<std::uint8_t>> produce_evidence(
+    Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
+    const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
+    std::string& error, const std::optional<Request>& request_for_receiver,
+    const CachedEvidence* cached) {
+  auto block =
+      produce_evidence_block(provider, request, binder, identity, module_sha256, error, cached);
   if (!block) return std::nullopt;
   auto message = encode_evidence({std::move(*block), request_for_receiver});
   // Section 3.5: fail rather than truncate.

@@ -99,6 +99,13 @@ std::optional<std::vector<std::uint8_t>> produce_evidence(
     std::string& error, const std::optional<Request>& request_for_receiver = std::nullopt,
     const CachedEvidence* cached = nullptr);
 
+// Section 7.7: the client's evidence block for the broker's `request` (the ANSWER's content),
+// with the same checks and errors as produce_evidence.
+std::optional<EvidenceBlock> produce_evidence_block(
+    Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
+    const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
+    std::string& error, const CachedEvidence* cached = nullptr);
+
 // Section 7.5: what the verifier knows of its own session.
 struct Expectation {
   std::vector<std::uint8_t> request;  // the REQUEST bytes it sent
