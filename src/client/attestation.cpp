@@ -29,6 +29,30 @@ namespace {
 // Section 3.2: the nonce is fresh CSPRNG output, never reused; 32 bytes is within 16..64.
 constexpr std::size_t kNonceBytes = 32;
 
+// Section 3.2: a REQUEST with a fresh nonce and the policy's evidence types, no flags.
+std::vector<std::uint8_t> fresh_request(const attest::Policy& policy) {
+  session::Request request;
+  request.nonce.resize(kNonceBytes);
+  // RAND_bytes fails only when OpenSSL cannot seed itself; a predictable nonce would defeat
+  // freshness (section 10.3, replay), so stop rather than send one.
+  if (RAND_bytes(request.nonce.data(), static_cast<int>(request.nonce.size())) != 1) std::abort();
+  // Section 3.2: distinct codes, most preferred first (the policy's order).
+  for (const attest::EvidenceType type : policy.accepted_types) {
+    if (std::find(request.accepted_types.begin(), request.accepted_types.end(), type) ==
+        request.accepted_types.end()) {
+      request.accepted_types.push_back(type);
+    }
+  }
+  return session::encode_request(request);
+}
+
+// "session.tls_key: evidence names another TLS key": the first failed check.
+std::string first_failure_text(const attest::VerificationResult& result) {
+  const attest::Check* failure = result.first_failure();
+  return failure != nullptr ? fmt::format("{}: {}", failure->name, failure->detail)
+                            : "no check was made";
+}
+
 // Section 5.1 keys 5 and 6, as the broker must have claimed them for this handshake.
 session::TlsIdentity broker_identity(const tls::Session& tls) {
   return session::tls_identity(tls.peer_certificate_key_sha256(), tls.peer().psk_identity);
@@ -58,9 +82,7 @@ std::optional<std::vector<std::uint8_t>> verify(Attestation::State& state,
   expectation.verify = state.verify;
   state.result = session::verify_evidence_message(evidence, expectation);
   if (!state.result->valid()) {
-    const attest::Check* failure = state.result->first_failure();
-    error = failure != nullptr ? fmt::format("{}: {}", failure->name, failure->detail)
-                               : "no check was made";
+    error = first_failure_text(*state.result);
     return std::nullopt;
   }
   state.accepted = true;
@@ -92,19 +114,7 @@ std::optional<Attestation> Attestation::over(const Transport& transport,
 }
 
 std::vector<std::uint8_t> Attestation::next_request() {
-  session::Request request;
-  request.nonce.resize(kNonceBytes);
-  // RAND_bytes fails only when OpenSSL cannot seed itself; a predictable nonce would defeat
-  // freshness (section 10.3, replay), so stop rather than send one.
-  if (RAND_bytes(request.nonce.data(), static_cast<int>(request.nonce.size())) != 1) std::abort();
-  // Section 3.2: distinct codes, most preferred first (the policy's order).
-  for (const attest::EvidenceType type : state_->verify.policy.accepted_types) {
-    if (std::find(request.accepted_types.begin(), request.accepted_types.end(), type) ==
-        request.accepted_types.end()) {
-      request.accepted_types.push_back(type);
-    }
-  }
-  state_->request = session::encode_request(request);
+  state_->request = fresh_request(state_->verify.policy);
   state_->answered = false;
   state_->accepted = false;
   return state_->request;
@@ -135,6 +145,66 @@ const std::optional<attest::VerificationResult>& Attestation::result() const {
 }
 
 bool Attestation::verified() const { return state_->accepted; }
+
+struct HandshakeAttestation::State {
+  attest::VerifyRequest verify;
+  std::uint16_t codepoint;
+  std::optional<attest::VerificationResult> result;
+  std::string refusal;
+};
+
+namespace {
+
+// Section 8.6: the checks of 7.5 on the EncryptedExtensions EVIDENCE, with the binder of 4.2;
+// the alerts of section 9.3.
+std::optional<tls::HandshakeRefusal> judge_in_handshake(
+    HandshakeAttestation::State& state, const tls::HandshakeBinding& binding,
+    std::optional<std::span<const std::uint8_t>> answer) {
+  if (!answer) {
+    state.refusal = "session.message: the broker did not answer the attestation extension "
+                    "(not offered there, or stripped on the way)";
+    return tls::HandshakeRefusal{tls::Alert::missing_extension, state.refusal};
+  }
+  session::Expectation expectation;
+  expectation.request.assign(binding.request.begin(), binding.request.end());
+  expectation.binder.assign(binding.binder.begin(), binding.binder.end());
+  expectation.peer = session::tls_identity(binding.certificate_key_sha256, binding.psk_identity);
+  expectation.verify = state.verify;
+  state.result = session::verify_evidence_message(*answer, expectation);
+  if (state.result->valid()) return std::nullopt;
+  state.refusal = first_failure_text(*state.result);
+  const attest::Check* failure = state.result->first_failure();
+  const bool policy = failure != nullptr && failure->name.starts_with("policy.");
+  return tls::HandshakeRefusal{policy ? tls::Alert::access_denied : tls::Alert::bad_certificate,
+                               state.refusal};
+}
+
+}  // namespace
+
+HandshakeAttestation::HandshakeAttestation(attest::VerifyRequest verify, std::uint16_t codepoint)
+    : state_(std::make_shared<State>(State{std::move(verify), codepoint, {}, {}})) {}
+
+tls::ClientHandshakeAttestation HandshakeAttestation::tls_side() const {
+  tls::ClientHandshakeAttestation side;
+  side.codepoint = state_->codepoint;
+  side.binder_label = std::string(session::kHandshakeBinderLabel);
+  side.next_request = [state = state_] { return fresh_request(state->verify.policy); };
+  side.judge = [state = state_](const tls::HandshakeBinding& binding,
+                                std::optional<std::span<const std::uint8_t>> answer) {
+    return judge_in_handshake(*state, binding, answer);
+  };
+  return side;
+}
+
+const std::optional<attest::VerificationResult>& HandshakeAttestation::result() const {
+  return state_->result;
+}
+
+bool HandshakeAttestation::verified() const {
+  return state_->result && state_->result->valid() && state_->refusal.empty();
+}
+
+const std::string& HandshakeAttestation::refusal() const { return state_->refusal; }
 
 Status connect_attested(Client& client, attest::VerifyRequest verify, ConnectOptions options,
                         std::optional<Attestation>& attestation) {

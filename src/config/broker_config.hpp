@@ -46,6 +46,11 @@ struct ListenerConfig {
   // AttestMQ's attestation_auth: with a TEE provider (`tee`), this TLS listener offers attested
   // sessions by MQTT 5 enhanced authentication (docs/attestation.md, transport B).
   bool attestation_auth = true;
+  // attestation_handshake: with a provider, this TLS listener also answers the transport A
+  // ClientHello extension (docs/attestation.md section 8), whose ExtensionType is
+  // attestation_extension_codepoint.
+  bool attestation_handshake = false;
+  std::uint16_t attestation_extension_codepoint = 0xFF5A;
 };
 
 // Mosquitto's log_type values that AttestMQ produces, as a bit mask.

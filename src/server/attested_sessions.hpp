@@ -7,10 +7,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "attest/provider/provider.hpp"
 #include "broker/engine.hpp"
 #include "broker/host.hpp"
+#include "tls/handshake_attestation.hpp"
 #include "tls/session.hpp"
 
 namespace attestmq::server {
@@ -22,6 +25,12 @@ class AttestedSessions {
 
   // One step of the exchange on a connection whose TLS session is `tls` (null: plain TCP).
   broker::AuthenticationOutcome step(const tls::Session* tls, const broker::AuthenticationStep& step);
+
+  // Transport A (docs/attestation.md section 8.5): the EncryptedExtensions EVIDENCE answering
+  // the ClientHello's REQUEST, or the alert of section 9.3. Called inside the handshake, on the
+  // connection's reactor.
+  std::variant<std::vector<std::uint8_t>, tls::HandshakeRefusal> handshake_evidence(
+      const tls::HandshakeBinding& binding);
 
   const attest::Provider& provider() const { return *provider_; }
   const std::array<std::uint8_t, 32>& module_sha256() const { return module_sha256_; }

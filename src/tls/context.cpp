@@ -196,8 +196,11 @@ bool Context::install_handshake_attestation(Context& context, Attestation attest
                              : install_client_handshake_attestation(context.ctx_, codepoint);
   if (!installed) {
     ERR_clear_error();
-    error = "attestation extension codepoint " + std::to_string(codepoint) +
-            ": OpenSSL refuses it (already in use?)";
+    // 0xFF01, for one, is renegotiation_info (RFC 5746), which OpenSSL handles itself.
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%04X", codepoint);
+    error = std::string("attestation extension codepoint ") + hex +
+            ": OpenSSL already handles this extension type";
     return false;
   }
   if constexpr (std::is_same_v<Attestation, ServerHandshakeAttestation>) {

@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include <charconv>
 #include <cstring>
 #include <string_view>
 
@@ -185,6 +186,21 @@ int client_verify_certificate(X509_STORE_CTX* store, void* /*arg*/) {
 
 HandshakeAttestationNotes::~HandshakeAttestationNotes() {
   OPENSSL_cleanse(server_handshake_secret.data(), server_handshake_secret.size());
+}
+
+std::optional<std::uint16_t> parse_private_extension_type(std::string_view text) {
+  int base = 10;
+  if (text.starts_with("0x") || text.starts_with("0X")) {
+    text.remove_prefix(2);
+    base = 16;
+  }
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 0xFF00 ||
+      value > 0xFFFF) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(value);
 }
 
 std::optional<std::vector<std::uint8_t>> hkdf_expand_label(std::span<const std::uint8_t> secret,

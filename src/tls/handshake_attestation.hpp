@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -75,6 +76,10 @@ struct HandshakeAttestationNotes {
   std::optional<HandshakeRefusal> refusal;  // why this side aborted
   ~HandshakeAttestationNotes();
 };
+
+// Section 8.1: a private-use TLS ExtensionType (RFC 8447, 0xFF00..0xFFFF), written 0xFF5A or
+// 65370; nullopt for anything else.
+std::optional<std::uint16_t> parse_private_extension_type(std::string_view text);
 
 // HKDF-Expand-Label(secret, label, context, length) of RFC 8446 section 7.1 with the hash
 // `digest_name` ("SHA256", "SHA384"); nullopt if OpenSSL refuses.

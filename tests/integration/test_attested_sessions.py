@@ -1,6 +1,8 @@
-"""Attested sessions, transport B (docs/attestation.md section 7), end to end with real
-processes on 127.0.0.1: `attestmq broker --tee sim` on a TLS 1.3 listener, and the client side
-as `attestmq attest` and `attestmq pub/sub --attest`. The sim TEE is SIMULATED: it proves the
+"""Attested sessions by both transports, end to end with real processes on 127.0.0.1:
+`attestmq broker --tee sim` on a TLS 1.3 listener that offers transport B (MQTT 5 AUTH,
+docs/attestation.md section 7) and transport A (a ClientHello extension, section 8), and the
+client side as `attestmq attest` and `attestmq pub/sub --attest`. Tests whose behaviour is the
+same for both transports run for each (the `transport` parameter). The sim TEE is SIMULATED: it proves the
 protocol, not a platform. AttestMQ's own protocol: these run against AttestMQ only."""
 import hashlib
 import json
@@ -13,6 +15,7 @@ import time
 
 import pytest
 
+from conftest import wait_for
 from reference_mosquitto import attestmq_binary
 from tls_pki import readable_pki
 
@@ -34,7 +37,14 @@ def pki():
 @pytest.fixture
 def attested_broker(start_broker, pki, tmp_path):
     return start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tls_version="tlsv1.3",
-                        tee="sim", tee_sim_key_file=tmp_path / "sim-key.pem")
+                        tee="sim", tee_sim_key_file=tmp_path / "sim-key.pem",
+                        attestation_handshake="true")
+
+
+@pytest.fixture(params=["auth", "handshake"])
+def transport(request):
+    """Transport B (auth) or A (handshake): `attestmq attest --transport`, `--attest-transport`."""
+    return request.param
 
 
 @pytest.fixture
@@ -57,8 +67,9 @@ def attestmq(*arguments):
                           text=True, timeout=TIMEOUT_S)
 
 
-def attest(broker, pki, *arguments):
-    return attestmq("attest", f"127.0.0.1:{broker.port}", "--cafile", pki.ca, *arguments)
+def attest(broker, pki, *arguments, transport="auth"):
+    return attestmq("attest", f"127.0.0.1:{broker.port}", "--cafile", pki.ca, "--transport",
+                    transport, *arguments)
 
 
 def policy_file(tmp_path, sim_root, **keys):
@@ -67,9 +78,10 @@ def policy_file(tmp_path, sim_root, **keys):
     return path
 
 
-def test_verified_with_a_policy_that_allows_sim_and_names_the_module(attested_broker, pki, sim_root):
+def test_verified_with_a_policy_that_allows_sim_and_names_the_module(attested_broker, pki, sim_root,
+                                                                     transport):
     result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated",
-                    "--expect-module", module_hash(), "--json")
+                    "--expect-module", module_hash(), "--json", transport=transport)
     assert result.returncode == 0, result.stdout + result.stderr
     verdict = json.loads(result.stdout)
     passed = {check["name"] for check in verdict["checks"] if check["passed"]}
@@ -78,36 +90,41 @@ def test_verified_with_a_policy_that_allows_sim_and_names_the_module(attested_br
     assert "SIMULATED" in attested_broker.output()
 
 
-def test_rejected_by_the_default_policy(attested_broker, pki, sim_root):
-    result = attest(attested_broker, pki, "--root", sim_root)
+def test_rejected_by_the_default_policy(attested_broker, pki, sim_root, transport):
+    result = attest(attested_broker, pki, "--root", sim_root, transport=transport)
     assert result.returncode == 1
     assert "policy.allow_simulated" in result.stdout + result.stderr
 
 
-def test_rejected_for_another_module_hash(attested_broker, pki, sim_root):
+def test_rejected_for_another_module_hash(attested_broker, pki, sim_root, transport):
     result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated",
-                    "--expect-module", "00" * 32)
+                    "--expect-module", "00" * 32, transport=transport)
     assert result.returncode == 1
     assert "policy.module_hash" in result.stdout + result.stderr
 
 
-def test_each_session_gets_its_own_binder(attested_broker, pki, sim_root):
+def test_each_session_gets_its_own_binder(attested_broker, pki, sim_root, transport):
     """The prototype's flaw was a binder that depended on the nonce only: here two sessions
-    give two binders (and two nonces, drawn fresh)."""
+    give two binders (and two nonces, drawn fresh). The same REQUEST in two handshakes giving
+    two transport A binders is tests/tls/handshake_attestation_test.cpp's."""
     binders = set()
     for _ in range(2):
-        result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated", "--json")
+        result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated", "--json",
+                        transport=transport)
         assert result.returncode == 0, result.stdout + result.stderr
         binders.add(json.loads(result.stdout)["claims"]["binder"])
     assert len(binders) == 2
 
 
+@pytest.mark.parametrize("transport, version", [("auth", "5"), ("handshake", "5"),
+                                                ("handshake", "311")])
 def test_pub_and_sub_verify_before_they_publish_or_subscribe(attested_broker, pki, tmp_path,
-                                                             sim_root):
+                                                             sim_root, transport, version):
+    """Transport A is below MQTT: it is the one MQTT 3.1.1 clients have (section 9.3)."""
     policy = policy_file(tmp_path, sim_root, allow_simulated=True,
                          accepted_module_hashes=[module_hash()])
-    common = ["-h", "127.0.0.1", "-p", attested_broker.port, "--cafile", pki.ca, "-V", "5",
-              "--attest", policy]
+    common = ["-h", "127.0.0.1", "-p", attested_broker.port, "--cafile", pki.ca, "-V", version,
+              "--attest", policy, "--attest-transport", transport]
     subscriber = subprocess.Popen([attestmq_binary(), "sub", *map(str, common), "-t", "attested/#",
                                    "-C", "1", "-W", "20"], stdout=subprocess.PIPE, text=True)
     try:
@@ -126,21 +143,24 @@ def test_pub_and_sub_verify_before_they_publish_or_subscribe(attested_broker, pk
 
 
 def test_pub_refuses_to_publish_to_a_broker_its_policy_rejects(attested_broker, pki, tmp_path,
-                                                               sim_root):
+                                                               sim_root, transport):
     policy = policy_file(tmp_path, sim_root)  # otherwise default: simulated evidence refused
     result = attestmq("pub", "-h", "127.0.0.1", "-p", attested_broker.port, "--cafile", pki.ca,
-                      "-V", "5", "--attest", policy, "-t", "guarded", "-m", "never", "-r")
-    assert result.returncode != 0
+                      "-V", "5", "--attest", policy, "--attest-transport", transport,
+                      "-t", "guarded", "-m", "never", "-r")
+    assert result.returncode == 1
     assert "policy.allow_simulated" in result.stdout + result.stderr
     retained = attestmq("sub", "-h", "127.0.0.1", "-p", attested_broker.port, "--cafile", pki.ca,
                         "-t", "guarded", "-C", "1", "-W", "1", "-V", "5")
     assert retained.stdout == "", "nothing was published"
 
 
-def test_clients_that_do_not_ask_are_served_as_before(attested_broker, pki):
-    """Debian's mosquitto_pub on the same listener: no Authentication Method, no evidence."""
+@pytest.mark.parametrize("version", ["mqttv5", "mqttv311"])
+def test_clients_that_do_not_ask_are_served_as_before(attested_broker, pki, version):
+    """Debian's mosquitto_pub on the same listener, which offers both transports: no
+    Authentication Method, no ClientHello extension, no evidence."""
     result = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(attested_broker.port),
-                             "--cafile", str(pki.ca), "-V", "mqttv5", "-t", "t", "-m", "plain"],
+                             "--cafile", str(pki.ca), "-V", version, "-t", "t", "-m", "plain"],
                             capture_output=True, text=True, timeout=TIMEOUT_S)
     assert result.returncode == 0, result.stderr
 
@@ -153,22 +173,23 @@ def test_a_listener_without_a_provider_refuses_the_method(start_broker, pki):
         "bad authentication method" in (result.stdout + result.stderr).lower()
 
 
-def test_downgrade_to_tls12_fails_closed(start_broker, pki, tmp_path):
+def test_downgrade_to_tls12_fails_closed(start_broker, pki, tmp_path, transport):
     """A broker (or a man in the middle) offering only TLS 1.2: the client insists on 1.3,
-    where the exporter binds the whole handshake (docs/attestation.md section 7.1), and fails
-    rather than fall back to an unattested session."""
+    where the binders exist (docs/attestation.md sections 7.1 and 8.2), and fails rather than
+    fall back to an unattested session."""
     broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tls_version="tlsv1.2",
                           tee="sim", tee_sim_key_file=tmp_path / "sim-key.pem")
-    result = attest(broker, pki, "--allow-simulated")
+    result = attest(broker, pki, "--allow-simulated", transport=transport)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "verified" not in result.stdout.lower()
 
 
 def test_a_passive_observer_sees_no_evidence_nonce_or_claims(attested_broker, pki, sim_root,
-                                                             tmp_path):
-    """tshark's dumpcap on the loopback port during an attested session: the nonce, the
-    binder, the module hash, the method name and the sim report travel only inside TLS
-    records (docs/attestation.md section 10.4)."""
+                                                             tmp_path, transport):
+    """tshark's dumpcap on the loopback port during an attested session: the binder, the
+    module hash, the method name and the sim report travel only inside TLS records
+    (docs/attestation.md section 10.4). So does transport B's nonce; transport A's is in the
+    cleartext ClientHello, as section 8.7 says."""
     capture = tmp_path / "session.pcapng"
     dumpcap = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", f"tcp port {attested_broker.port}",
                                 "-w", str(capture)], stdout=subprocess.DEVNULL,
@@ -179,7 +200,8 @@ def test_a_passive_observer_sees_no_evidence_nonce_or_claims(attested_broker, pk
             assert dumpcap.poll() is None, dumpcap.stderr.read()
             assert time.monotonic() < deadline, "dumpcap did not start"
             time.sleep(0.05)
-        result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated", "--json")
+        result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated", "--json",
+                        transport=transport)
         assert result.returncode == 0, result.stdout + result.stderr
         time.sleep(0.5)  # let the last segments reach the capture
     finally:
@@ -188,11 +210,19 @@ def test_a_passive_observer_sees_no_evidence_nonce_or_claims(attested_broker, pk
     wire_bytes = capture.read_bytes()
     assert b"\x16\x03\x01" in wire_bytes, "the capture holds the TLS handshake"
     claims = json.loads(result.stdout)["claims"]
-    secrets = {"nonce": bytes.fromhex(claims["nonce"]), "binder": bytes.fromhex(claims["binder"]),
+    nonce = bytes.fromhex(claims["nonce"])
+    secrets = {"binder": bytes.fromhex(claims["binder"]),
                "module hash": bytes.fromhex(module_hash()), "method": b"attestmq-attest-v1",
                "sim report magic": b"AMQS"}
     for name, secret in secrets.items():
         assert secret not in wire_bytes, f"the {name} is visible on the wire"
+    if transport == "auth":
+        assert nonce not in wire_bytes, "the nonce is visible on the wire"
+    else:
+        # Section 8.2: the REQUEST, nonce included, is the body of extension 0xFF5A in the
+        # ClientHello: type, length, then message type 1, version 1, flags 0, nonce length 32.
+        at = wire_bytes.find(b"\x01\x01\x00\x20" + nonce)
+        assert at >= 4 and wire_bytes[at - 4:at - 2] == b"\xff\x5a", "the nonce is in the ClientHello"
 
 
 class Impostor:
@@ -335,3 +365,125 @@ def test_replayed_evidence_fails_in_another_session(attested_broker, pki, sim_ro
         fake.close()
     assert result.returncode == 1, result.stdout + result.stderr
     assert "session.binder" in result.stdout + result.stderr
+
+
+# Transport A only (docs/attestation.md section 8).
+
+def test_handshake_listener_codepoint_must_match_the_clients(start_broker, pki, tmp_path):
+    """A listener on another codepoint ignores the client's extension like any unknown one;
+    the client, which asked, finds no answer in EncryptedExtensions and aborts (section 8.6).
+    With the listener's codepoint it verifies."""
+    broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tee="sim",
+                          tee_sim_key_file=tmp_path / "sim-key.pem", attestation_handshake="true",
+                          attestation_extension_codepoint="0xFF10")
+    root = tmp_path / "sim-platform.pem"
+    subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "sim-key.pem"), "-pubout", "-out",
+                    str(root)], check=True, timeout=TIMEOUT_S)
+    unanswered = attest(broker, pki, "--root", root, "--allow-simulated", transport="handshake")
+    assert unanswered.returncode == 1, unanswered.stdout + unanswered.stderr
+    assert "did not answer the attestation extension" in unanswered.stderr
+    answered = attest(broker, pki, "--root", root, "--allow-simulated", "--codepoint", "0xff10",
+                      transport="handshake")
+    assert answered.returncode == 0, answered.stdout + answered.stderr
+
+
+def test_handshake_stripped_answer_fails_closed(start_broker, pki, tmp_path):
+    """A listener without transport A (the default) is what a client sees when the answer is
+    stripped: no extension in EncryptedExtensions. The client aborts the handshake before it
+    sends any MQTT packet, and the broker sees the client's alert."""
+    broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tee="sim",
+                          tee_sim_key_file=tmp_path / "sim-key.pem")
+    result = attest(broker, pki, "--allow-simulated", transport="handshake")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "did not answer the attestation extension" in result.stderr
+    wait_for(lambda: "handshake failure" in broker.output(), TIMEOUT_S, "the broker's log line")
+
+
+def test_broker_that_cannot_answer_sends_an_alert(attested_broker, pki, tmp_path):
+    """No evidence type in common (the client accepts SGX only, the broker has sim): the broker
+    aborts with handshake_failure rather than stay silent (section 9.3), and logs why."""
+    policy = tmp_path / "sgx-only.json"
+    policy.write_text(json.dumps({"accepted_types": ["sgx"]}))
+    result = attest(attested_broker, pki, "--policy", policy, transport="handshake")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "handshake failure" in result.stderr
+    wait_for(lambda: "attestation: no evidence type in common" in attested_broker.output(),
+             TIMEOUT_S, "the broker's log line")
+
+
+def _client_hello_without(record, extension_type):
+    """A ClientHello record with one extension removed and every length fixed up
+    (RFC 8446 sections 4.1.2 and 5.1)."""
+    body = bytearray(record[9:])
+    at = 2 + 32  # legacy_version, random
+    at += 1 + body[at]  # legacy_session_id
+    at += 2 + int.from_bytes(body[at:at + 2], "big")  # cipher_suites
+    at += 1 + body[at]  # legacy_compression_methods
+    extensions_at, end = at, at + 2 + int.from_bytes(body[at:at + 2], "big")
+    at += 2
+    kept = bytearray()
+    while at < end:
+        kind, length = int.from_bytes(body[at:at + 2], "big"), int.from_bytes(body[at + 2:at + 4], "big")
+        if kind != extension_type:
+            kept += body[at:at + 4 + length]
+        at += 4 + length
+    assert len(kept) < end - extensions_at - 2, "the ClientHello carried the extension"
+    body = body[:extensions_at] + len(kept).to_bytes(2, "big") + kept + body[end:]
+    handshake = bytes([0x01]) + len(body).to_bytes(3, "big") + body
+    return record[:3] + len(handshake).to_bytes(2, "big") + handshake
+
+
+class ExtensionStripper:
+    """A TCP proxy that removes extension 0xFF5A from the ClientHello, then copies bytes."""
+
+    def __init__(self, broker_port):
+        self.broker_port = broker_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        client, _ = self.listener.accept()
+        broker = socket.create_connection(("127.0.0.1", self.broker_port))
+        with client, broker:
+            record = bytearray()
+            while len(record) < 5 or len(record) < 5 + int.from_bytes(record[3:5], "big"):
+                record += client.recv(65536)
+            broker.sendall(_client_hello_without(bytes(record), 0xFF5A))
+            copier = threading.Thread(target=TlsRelay._copy, args=(broker, client, bytearray()),
+                                      daemon=True)
+            copier.start()
+            TlsRelay._copy(client, broker, bytearray())
+            copier.join(timeout=10)
+
+    def close(self):
+        self.listener.close()
+        self.thread.join(timeout=10)
+
+
+def test_extension_stripped_from_the_client_hello_fails_closed(attested_broker, pki, sim_root):
+    """Stripping the request: the broker sees a ClientHello without the extension and answers
+    none. The client never gets as far as noticing the missing answer: the ClientHello is in
+    the transcript that the handshake traffic keys derive from, so the two ends hold different
+    keys and the client cannot even decrypt EncryptedExtensions. Either way it fails closed."""
+    stripper = ExtensionStripper(attested_broker.port)
+    try:
+        result = attestmq("attest", f"127.0.0.1:{stripper.port}", "--cafile", pki.ca, "--root",
+                          sim_root, "--allow-simulated", "--transport", "handshake")
+    finally:
+        stripper.close()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "TLS handshake failed" in result.stderr
+    assert "session." not in result.stdout, "no evidence reached the verifier"
+
+
+def test_attestation_handshake_needs_a_provider(tmp_path, pki):
+    config = tmp_path / "broker.conf"
+    config.write_text(f"listener 0 127.0.0.1\ncertfile {pki.server_cert}\n"
+                      f"keyfile {pki.server_key}\nattestation_handshake true\n")
+    result = subprocess.run([attestmq_binary(), "broker", "-c", str(config)], capture_output=True,
+                            text=True, timeout=TIMEOUT_S)
+    assert result.returncode != 0
+    assert f"listener {config}:1: attestation_handshake needs a TEE provider" in \
+        result.stdout + result.stderr
