@@ -250,6 +250,8 @@ void note_server_handshake_secret(const SSL* ssl, const char* line) {
   if (!context.server_attestation() && !context.client_attestation()) return;
   const std::string_view text(line);
   if (!text.starts_with(kServerHandshakeSecret)) return;
+  // A server keeps the secret only for a ClientHello that asked (it comes after ClientHello).
+  if (SSL_is_server(ssl) && !notes_of(ssl).attestation.requested) return;
   // "SERVER_HANDSHAKE_TRAFFIC_SECRET <client random hex> <secret hex>"
   const auto space = text.find(' ', kServerHandshakeSecret.size());
   if (space == std::string_view::npos) return;
