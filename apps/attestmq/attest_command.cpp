@@ -1,7 +1,7 @@
 // `attestmq attest HOST[:PORT]`: connect with MQTT 5 over TLS 1.3, ask the broker for evidence
 // bound to this very session (docs/attestation.md transport B, or with --transport handshake
-// transport A), verify it and print the established claims and every check. Exit 0 verified, 1 rejected (the failed check named),
-// 2 usage (DESIGN.md section 4).
+// transport A), verify it and print the established claims and every check. Exit 0 verified,
+// 1 rejected (the failed check named), 2 usage (DESIGN.md section 4).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>

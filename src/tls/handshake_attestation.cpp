@@ -88,8 +88,11 @@ std::optional<HandshakeRefusal> server_answer(SSL* ssl, HandshakeNotes& notes) {
   binding.binder = *binder;
   // Section 8.4: key 5 names the certificate this server is about to send; it is chosen
   // before ServerHello (DESIGN.md section 2).
-  if (!external_psk) binding.certificate_key_sha256 = certificate_key_sha256(SSL_get_certificate(ssl));
-  if (external_psk) binding.psk_identity = notes.psk_identity;
+  if (external_psk) {
+    binding.psk_identity = notes.psk_identity;
+  } else {
+    binding.certificate_key_sha256 = certificate_key_sha256(SSL_get_certificate(ssl));
+  }
   auto answer = attestation.answer(binding);
   if (auto* refusal = std::get_if<HandshakeRefusal>(&answer)) return std::move(*refusal);
   auto& body = std::get<std::vector<std::uint8_t>>(answer);

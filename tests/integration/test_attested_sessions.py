@@ -2,8 +2,9 @@
 `attestmq broker --tee sim` on a TLS 1.3 listener that offers transport B (MQTT 5 AUTH,
 docs/attestation.md section 7) and transport A (a ClientHello extension, section 8), and the
 client side as `attestmq attest` and `attestmq pub/sub --attest`. Tests whose behaviour is the
-same for both transports run for each (the `transport` parameter). The sim TEE is SIMULATED: it proves the
-protocol, not a platform. AttestMQ's own protocol: these run against AttestMQ only."""
+same for both transports run for each (the `transport` parameter). The sim TEE is SIMULATED:
+it proves the protocol, not a platform. AttestMQ's own protocol: these run against AttestMQ
+only."""
 import hashlib
 import json
 import signal
@@ -222,7 +223,7 @@ def test_a_passive_observer_sees_no_evidence_nonce_or_claims(attested_broker, pk
         # Section 8.2: the REQUEST, nonce included, is the body of extension 0xFF5A in the
         # ClientHello: type, length, then message type 1, version 1, flags 0, nonce length 32.
         at = wire_bytes.find(b"\x01\x01\x00\x20" + nonce)
-        assert at >= 4 and wire_bytes[at - 4:at - 2] == b"\xff\x5a", "the nonce is in the ClientHello"
+        assert at >= 4 and wire_bytes[at - 4:at - 2] == b"\xff\x5a", "nonce in the ClientHello"
 
 
 class Impostor:
@@ -423,7 +424,8 @@ def _client_hello_without(record, extension_type):
     at += 2
     kept = bytearray()
     while at < end:
-        kind, length = int.from_bytes(body[at:at + 2], "big"), int.from_bytes(body[at + 2:at + 4], "big")
+        kind = int.from_bytes(body[at:at + 2], "big")
+        length = int.from_bytes(body[at + 2:at + 4], "big")
         if kind != extension_type:
             kept += body[at:at + 4 + length]
         at += 4 + length
