@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include <cstdio>
 #include <thread>
 
 #include "attest/common/hex.hpp"
@@ -63,6 +64,15 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
     server->log(broker::LogLevel::notice, attesting->provider().description());
     server->log(broker::LogLevel::notice, "Module SHA-256 in every piece of evidence: " +
                                               attest::to_hex(attesting->module_sha256()));
+    // Transport A is off by default (docs/attestation.md section 8): say where it is on.
+    for (const auto& listener : config.listeners) {
+      if (!listener.attestation_handshake) continue;
+      char codepoint[8];
+      std::snprintf(codepoint, sizeof codepoint, "0x%04X", listener.attestation_extension_codepoint);
+      server->log(broker::LogLevel::notice, "Listener " + listener.origin +
+                                                " also attests in the TLS handshake (extension " +
+                                                codepoint + ").");
+    }
   }
   if (config.local_only) {
     server->log(broker::LogLevel::notice,

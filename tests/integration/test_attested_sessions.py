@@ -380,6 +380,7 @@ def test_handshake_listener_codepoint_must_match_the_clients(start_broker, pki, 
     root = tmp_path / "sim-platform.pem"
     subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "sim-key.pem"), "-pubout", "-out",
                     str(root)], check=True, timeout=TIMEOUT_S)
+    assert "also attests in the TLS handshake (extension 0xFF10)" in broker.output()
     unanswered = attest(broker, pki, "--root", root, "--allow-simulated", transport="handshake")
     assert unanswered.returncode == 1, unanswered.stdout + unanswered.stderr
     assert "did not answer the attestation extension" in unanswered.stderr
