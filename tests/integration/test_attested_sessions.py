@@ -5,8 +5,10 @@ client side as `attestmq attest` and `attestmq pub/sub --attest`. Tests whose be
 same for both transports run for each (the `transport` parameter). The sim TEE is SIMULATED:
 it proves the protocol, not a platform. AttestMQ's own protocol: these run against AttestMQ
 only."""
+import contextlib
 import hashlib
 import json
+import re
 import signal
 import socket
 import ssl
@@ -48,13 +50,37 @@ def transport(request):
     return request.param
 
 
-@pytest.fixture
-def sim_root(attested_broker, tmp_path):
-    """The sim platform's public key, which a verifier pins as it would pin Intel's root."""
+def sim_platform_root(tmp_path):
+    """The public key of the sim platform whose key a broker keeps in tmp_path/sim-key.pem."""
     path = tmp_path / "sim-platform.pem"
     subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "sim-key.pem"), "-pubout", "-out",
                     str(path)], check=True, timeout=TIMEOUT_S)
     return path
+
+
+@pytest.fixture
+def sim_root(attested_broker, tmp_path):
+    """The sim platform's public key, which a verifier pins as it would pin Intel's root."""
+    return sim_platform_root(tmp_path)
+
+
+@contextlib.contextmanager
+def loopback_capture(port, capture):
+    """dumpcap on the loopback port into `capture` while the body runs."""
+    dumpcap = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", f"tcp port {port}",
+                                "-w", str(capture)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not (capture.exists() and capture.stat().st_size > 0):  # the header is written once capturing
+            assert dumpcap.poll() is None, dumpcap.stderr.read()
+            assert time.monotonic() < deadline, "dumpcap did not start"
+            time.sleep(0.05)
+        yield
+        time.sleep(0.5)  # let the last segments reach the capture
+    finally:
+        dumpcap.send_signal(signal.SIGTERM)
+        dumpcap.wait(timeout=20)
 
 
 def module_hash():
@@ -192,22 +218,10 @@ def test_a_passive_observer_sees_no_evidence_nonce_or_claims(attested_broker, pk
     (docs/attestation.md section 10.4). So does transport B's nonce; transport A's is in the
     cleartext ClientHello, as section 8.7 says."""
     capture = tmp_path / "session.pcapng"
-    dumpcap = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", f"tcp port {attested_broker.port}",
-                                "-w", str(capture)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 20
-        while not (capture.exists() and capture.stat().st_size > 0):  # the header is written once capturing
-            assert dumpcap.poll() is None, dumpcap.stderr.read()
-            assert time.monotonic() < deadline, "dumpcap did not start"
-            time.sleep(0.05)
+    with loopback_capture(attested_broker.port, capture):
         result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated", "--json",
                         transport=transport)
         assert result.returncode == 0, result.stdout + result.stderr
-        time.sleep(0.5)  # let the last segments reach the capture
-    finally:
-        dumpcap.send_signal(signal.SIGTERM)
-        dumpcap.wait(timeout=20)
     wire_bytes = capture.read_bytes()
     assert b"\x16\x03\x01" in wire_bytes, "the capture holds the TLS handshake"
     claims = json.loads(result.stdout)["claims"]
@@ -377,9 +391,7 @@ def test_handshake_listener_codepoint_must_match_the_clients(start_broker, pki, 
     broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tee="sim",
                           tee_sim_key_file=tmp_path / "sim-key.pem", attestation_handshake="true",
                           attestation_extension_codepoint="0xFF10")
-    root = tmp_path / "sim-platform.pem"
-    subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "sim-key.pem"), "-pubout", "-out",
-                    str(root)], check=True, timeout=TIMEOUT_S)
+    root = sim_platform_root(tmp_path)
     assert "also attests in the TLS handshake (extension 0xFF10)" in broker.output()
     unanswered = attest(broker, pki, "--root", root, "--allow-simulated", transport="handshake")
     assert unanswered.returncode == 1, unanswered.stdout + unanswered.stderr
@@ -490,3 +502,34 @@ def test_attestation_handshake_needs_a_provider(tmp_path, pki):
     assert result.returncode != 0
     assert f"listener {config}:1: attestation_handshake needs a TEE provider" in \
         result.stdout + result.stderr
+
+
+# RFC 8446 section 4.1.3: a HelloRetryRequest is a ServerHello with this random.
+HELLO_RETRY_REQUEST_RANDOM = bytes.fromhex(
+    "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+
+
+def test_handshake_hello_retry_request_gets_a_fresh_nonce(start_broker, pki, tmp_path,
+                                                          monkeypatch):
+    """Section 8.3 between real processes: the broker's OpenSSL is limited to P-256 through
+    OPENSSL_CONF, so the client's first key share (X25519) draws a HelloRetryRequest. It carries
+    the extension empty, the second ClientHello a new nonce, and the evidence answers that one."""
+    openssl_conf = tmp_path / "openssl-p256.cnf"
+    openssl_conf.write_text("openssl_conf = default_conf\n[default_conf]\nssl_conf = ssl_sect\n"
+                            "[ssl_sect]\nsystem_default = groups_sect\n"
+                            "[groups_sect]\nGroups = P-256\n")
+    monkeypatch.setenv("OPENSSL_CONF", str(openssl_conf))
+    broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tee="sim",
+                          tee_sim_key_file=tmp_path / "sim-key.pem", attestation_handshake="true")
+    monkeypatch.delenv("OPENSSL_CONF")  # the client keeps OpenSSL's default groups
+    capture = tmp_path / "hrr.pcapng"
+    with loopback_capture(broker.port, capture):
+        result = attest(broker, pki, "--root", sim_platform_root(tmp_path), "--allow-simulated",
+                        "--json", transport="handshake")
+        assert result.returncode == 0, result.stdout + result.stderr
+    wire_bytes = capture.read_bytes()
+    assert HELLO_RETRY_REQUEST_RANDOM in wire_bytes, "the broker sent a HelloRetryRequest"
+    assert b"\xff\x5a\x00\x00" in wire_bytes, "the HelloRetryRequest's extension is empty"
+    nonces = re.findall(rb"\xff\x5a\x00.\x01\x01\x00\x20(.{32})", wire_bytes, re.DOTALL)
+    assert len(nonces) == 2 and nonces[0] != nonces[1], "a fresh nonce in each ClientHello"
+    assert json.loads(result.stdout)["claims"]["nonce"] == nonces[1].hex()
