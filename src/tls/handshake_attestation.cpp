@@ -129,6 +129,13 @@ int server_add(SSL* ssl, unsigned int /*type*/, unsigned int context, const unsi
   return 1;
 }
 
+// OpenSSL has copied the EVIDENCE into EncryptedExtensions: up to 64 KiB that an idle
+// connection should not keep.
+void server_free(SSL* ssl, unsigned int /*type*/, unsigned int /*context*/,
+                 const unsigned char* /*out*/, void* /*arg*/) {
+  notes_of(ssl).attestation.answer.reset();
+}
+
 // ---- client ----
 
 // Section 8.3: a fresh REQUEST in the first ClientHello and after a HelloRetryRequest that
@@ -271,8 +278,8 @@ void note_server_handshake_secret(const SSL* ssl, const char* line) {
 }
 
 bool install_server_handshake_attestation(SSL_CTX* ctx, std::uint16_t codepoint) {
-  return SSL_CTX_add_custom_ext(ctx, codepoint, kExtensionContexts, server_add, nullptr, nullptr,
-                                server_parse, nullptr) == 1;
+  return SSL_CTX_add_custom_ext(ctx, codepoint, kExtensionContexts, server_add, server_free,
+                                nullptr, server_parse, nullptr) == 1;
 }
 
 bool install_client_handshake_attestation(SSL_CTX* ctx, std::uint16_t codepoint) {

@@ -69,7 +69,9 @@ struct HandshakeAttestationNotes {
   std::vector<std::uint8_t> request;  // the extension body received (server) or last sent (client)
   bool requested = false;             // server: this ClientHello carried the extension
   bool retry_echoed = false;          // client: a HelloRetryRequest carried it (empty)
-  std::optional<std::vector<std::uint8_t>> answer;  // client: the EncryptedExtensions body
+  // The EncryptedExtensions body: the client's until judged, the server's until OpenSSL
+  // copied it.
+  std::optional<std::vector<std::uint8_t>> answer;
   // SERVER_HANDSHAKE_TRAFFIC_SECRET from the key log callback; wiped once the binder is made.
   std::vector<std::uint8_t> server_handshake_secret;
   bool judged = false;                // client: the judge ran (it runs once)
