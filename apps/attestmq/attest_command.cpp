@@ -1,7 +1,7 @@
 // `attestmq attest HOST[:PORT]`: connect with MQTT 5 over TLS 1.3, ask the broker for evidence
-// bound to this very session (docs/attestation.md transport B), verify it and print the
-// established claims and every check. Exit 0 verified, 1 rejected (the failed check named),
-// 2 usage (DESIGN.md section 4).
+// bound to this very session (docs/attestation.md transport B, or with --transport handshake
+// transport A), verify it and print the established claims and every check. Exit 0 verified,
+// 1 rejected (the failed check named), 2 usage (DESIGN.md section 4).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -75,12 +75,32 @@ std::string lower(std::string text) {
   return text;
 }
 
+// What the verifier concluded, by either transport.
+struct Verdict {
+  bool verified = false;
+  const attest::VerificationResult* result = nullptr;  // null: no evidence arrived
+  std::string rejection;  // the failed check, or the connection's failure
+};
+
+Verdict verdict_of(const client::Status& status,
+                   const std::optional<client::Attestation>& attestation) {
+  return {status.ok() && attestation && attestation->verified(),
+          attestation && attestation->result() ? &*attestation->result() : nullptr,
+          client::rejection_reason(attestation, status)};
+}
+
+Verdict verdict_of(const client::Status& status, const client::HandshakeAttestation& attestation) {
+  return {status.ok() && attestation.verified(),
+          attestation.result() ? &*attestation.result() : nullptr,
+          attestation.refusal().empty() ? status.message : attestation.refusal()};
+}
+
 // What the verdict was and why: the verifier's report when evidence arrived, the connection's
 // failure otherwise (refused by the broker, stripped, no TLS 1.3).
-int report(const client::Status& status, const std::optional<client::Attestation>& attestation,
-           const attest::Policy& policy, bool json) {
-  const bool verified = status.ok() && attestation && attestation->verified();
-  const auto* result = attestation && attestation->result() ? &*attestation->result() : nullptr;
+int report(const client::Status& status, const Verdict& verdict, const attest::Policy& policy,
+           bool json) {
+  const bool verified = verdict.verified;
+  const auto* result = verdict.result;
   if (json) {
     nlohmann::json out = result != nullptr ? verification_json(*result, policy)
                                            : nlohmann::json{{"valid", false}};
@@ -96,10 +116,29 @@ int report(const client::Status& status, const std::optional<client::Attestation
     fmt::print(stderr, "rejected: the broker refused the connection: {}\n", status.message);
   } else {
     fmt::print(stderr, "rejected: {}\n",
-               status.ok() ? "no evidence was verified"
-                           : client::rejection_reason(attestation, status));
+               status.ok() ? "no evidence was verified" : verdict.rejection);
   }
   return kRejected;
+}
+
+// Transport A (section 8.6): the evidence is judged inside the TLS handshake; only then does
+// the client send its MQTT CONNECT, which shows that the broker serves the attested session.
+int attest_in_handshake(const std::string& host, std::uint16_t port,
+                        const tls::ClientTlsOptions& tls_options,
+                        const attest::VerifyRequest& verify, std::uint16_t codepoint,
+                        const client::ConnectOptions& options, bool json) {
+  client::HandshakeAttestation attestation(verify, codepoint);
+  std::unique_ptr<client::Transport> transport;
+  client::Status status = client::open_transport(host, port, tls_options, kNetworkTimeout,
+                                                 transport, attestation.tls_side());
+  std::optional<client::Client> session;
+  if (status.ok() && attestation.verified()) {
+    session.emplace(std::move(transport));
+    status = session->connect(options);
+  }
+  const int verdict = report(status, verdict_of(status, attestation), verify.policy, json);
+  if (session && status.ok()) session->disconnect();
+  return verdict;
 }
 
 }  // namespace
@@ -110,6 +149,7 @@ int attest_main(int argc, char** argv) {
       "session (docs/attestation.md), verify it and print the established claims.",
       "attestmq attest"};
   std::string target, policy_path, root_path, expect_module, transport = "auth", at_text;
+  std::string codepoint_text = "0xFF5A";
   std::string username, password;
   bool allow_simulated = false, json_output = false;
   client::TlsArguments tls_arguments;
@@ -121,8 +161,11 @@ int attest_main(int argc, char** argv) {
                  "the only module hash (SHA-256, 64 hex digits) to accept");
   app.add_option("--root", root_path,
                  "PEM root to pin (Intel SGX Root CA, AMD ARK, or the sim platform key)");
-  app.add_option("--transport", transport, "auth (MQTT 5 AUTH, the default) or handshake")
+  app.add_option("--transport", transport,
+                 "auth (MQTT 5 AUTH, the default) or handshake (a TLS ClientHello extension)")
       ->check(CLI::IsMember({"auth", "handshake"}));
+  app.add_option("--codepoint", codepoint_text,
+                 "the handshake transport's TLS extension type, 0xFF00..0xFFFF (default 0xFF5A)");
   app.add_option("-u,--username", username, "user name, for brokers that release evidence "
                                             "only to authenticated clients");
   app.add_option("-P,--pw", password, "password");
@@ -143,7 +186,16 @@ int attest_main(int argc, char** argv) {
     return kUsage;
   }
 
-  if (transport == "handshake") return usage_error("transport A is not implemented yet");
+  const bool in_handshake = transport == "handshake";
+  const auto codepoint = tls::parse_private_extension_type(codepoint_text);
+  if (!codepoint) {
+    return usage_error(fmt::format(
+        "--codepoint '{}': expected a private-use TLS extension type, 0xFF00..0xFFFF",
+        codepoint_text));
+  }
+  if (app.count("--codepoint") > 0 && !in_handshake) {
+    return usage_error("--codepoint needs --transport handshake");
+  }
   std::string host;
   std::uint16_t port = 0;
   if (!parse_target(target, host, port)) {
@@ -204,18 +256,24 @@ int attest_main(int argc, char** argv) {
   options.timeout = kNetworkTimeout;
   if (app.count("-u") > 0) options.username = username;
   if (app.count("-P") > 0) options.password = password;
+  if (in_handshake) {
+    // Section 8.7: transport A has no mutual attestation.
+    if (self) return usage_error("--tee needs --transport auth: the handshake transport has no "
+                                 "mutual attestation");
+    return attest_in_handshake(host, port, tls_options, verify, *codepoint, options, json_output);
+  }
+  const attest::Policy policy = verify.policy;
   std::unique_ptr<client::Transport> transport_stream;
   if (client::Status opened =
           client::open_transport(host, port, tls_options, kNetworkTimeout, transport_stream);
       !opened.ok()) {
-    return report(opened, std::nullopt, verify.policy, json_output);
+    return report(opened, verdict_of(opened, std::nullopt), policy, json_output);
   }
   client::Client session(std::move(transport_stream));
   std::optional<client::Attestation> attestation;
-  const attest::Policy policy = verify.policy;
   const client::Status connected =
       client::connect_attested(session, std::move(verify), options, attestation, std::move(self));
-  const int verdict = report(connected, attestation, policy, json_output);
+  const int verdict = report(connected, verdict_of(connected, attestation), policy, json_output);
   if (connected.ok()) session.disconnect();
   return verdict;
 }

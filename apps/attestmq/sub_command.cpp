@@ -130,6 +130,10 @@ int run(client::CommandLine& cli, const SubArguments& args) {
   if (args.attest_every_seconds > 0 && !cli.was_given("--attest")) {
     return cli.usage_error("--attest-every needs --attest.");
   }
+  // docs/attestation.md section 8.7: transport A cannot re-attest a live connection.
+  if (args.attest_every_seconds > 0 && cli.attests_in_handshake()) {
+    return cli.usage_error("--attest-every needs --attest-transport auth.");
+  }
   client::ConnectOptions options;
   if (auto exit_code = cli.connect_options(options)) return *exit_code;
 

@@ -37,6 +37,31 @@ session::VerifiedEnvelopeCache& verified_envelopes() {
   return cache;
 }
 
+// Section 3.2: a REQUEST with `flags`, a fresh nonce and the policy's evidence types.
+std::vector<std::uint8_t> fresh_request(const attest::Policy& policy, std::uint8_t flags) {
+  session::Request request;
+  request.flags = flags;
+  request.nonce.resize(kNonceBytes);
+  // RAND_bytes fails only when OpenSSL cannot seed itself; a predictable nonce would defeat
+  // freshness (section 10.3, replay), so stop rather than send one.
+  if (RAND_bytes(request.nonce.data(), static_cast<int>(request.nonce.size())) != 1) std::abort();
+  // Section 3.2: distinct codes, most preferred first (the policy's order).
+  for (const attest::EvidenceType type : policy.accepted_types) {
+    if (std::find(request.accepted_types.begin(), request.accepted_types.end(), type) ==
+        request.accepted_types.end()) {
+      request.accepted_types.push_back(type);
+    }
+  }
+  return session::encode_request(request);
+}
+
+// "session.tls_key: evidence names another TLS key": the first failed check.
+std::string first_failure_text(const attest::VerificationResult& result) {
+  const attest::Check* failure = result.first_failure();
+  return failure != nullptr ? fmt::format("{}: {}", failure->name, failure->detail)
+                            : "no check was made";
+}
+
 // Section 5.1 keys 5 and 6, as the broker must have claimed them for this handshake.
 session::TlsIdentity broker_identity(const tls::Session& tls) {
   return session::tls_identity(tls.peer_certificate_key_sha256(), tls.peer().psk_identity);
@@ -101,9 +126,7 @@ std::optional<std::vector<std::uint8_t>> verify(Attestation::State& state,
   expectation.cache = &verified_envelopes();
   state.result = session::verify_evidence_message(evidence, expectation);
   if (!state.result->valid()) {
-    const attest::Check* failure = state.result->first_failure();
-    error = failure != nullptr ? fmt::format("{}: {}", failure->name, failure->detail)
-                               : "no check was made";
+    error = first_failure_text(*state.result);
     return std::nullopt;
   }
   state.accepted = true;
@@ -138,23 +161,11 @@ Attestation Attestation::before_handshake(const tls::Session& tls, attest::Verif
 }
 
 std::vector<std::uint8_t> Attestation::next_request() {
-  session::Request request;
   // Section 6.2: cached evidence verifies as strictly as per-session evidence, and is cheaper
-  // for the broker to produce.
-  request.flags = session::kCachedOk;
-  if (state_->self) request.flags |= session::kCanAttest;  // section 7.7
-  request.nonce.resize(kNonceBytes);
-  // RAND_bytes fails only when OpenSSL cannot seed itself; a predictable nonce would defeat
-  // freshness (section 10.3, replay), so stop rather than send one.
-  if (RAND_bytes(request.nonce.data(), static_cast<int>(request.nonce.size())) != 1) std::abort();
-  // Section 3.2: distinct codes, most preferred first (the policy's order).
-  for (const attest::EvidenceType type : state_->verify.policy.accepted_types) {
-    if (std::find(request.accepted_types.begin(), request.accepted_types.end(), type) ==
-        request.accepted_types.end()) {
-      request.accepted_types.push_back(type);
-    }
-  }
-  state_->request = session::encode_request(request);
+  // for the broker to produce. Section 7.7: CAN_ATTEST with a TEE of its own.
+  state_->request = fresh_request(
+      state_->verify.policy,
+      static_cast<std::uint8_t>(session::kCachedOk | (state_->self ? session::kCanAttest : 0)));
   state_->answered = false;
   state_->accepted = false;
   return state_->request;
@@ -185,6 +196,67 @@ const std::optional<attest::VerificationResult>& Attestation::result() const {
 }
 
 bool Attestation::verified() const { return state_->accepted; }
+
+struct HandshakeAttestation::State {
+  attest::VerifyRequest verify;
+  std::uint16_t codepoint;
+  std::optional<attest::VerificationResult> result;
+  std::string refusal;
+};
+
+namespace {
+
+// Section 8.6: the checks of 7.5 on the EncryptedExtensions EVIDENCE, with the binder of 4.2;
+// the alerts of section 9.3.
+std::optional<tls::HandshakeRefusal> judge_in_handshake(
+    HandshakeAttestation::State& state, const tls::HandshakeBinding& binding,
+    std::optional<std::span<const std::uint8_t>> answer) {
+  if (!answer) {
+    state.refusal = "session.message: the broker did not answer the attestation extension "
+                    "(not offered there, or stripped on the way)";
+    return tls::HandshakeRefusal{tls::Alert::missing_extension, state.refusal};
+  }
+  session::Expectation expectation;
+  expectation.request.assign(binding.request.begin(), binding.request.end());
+  expectation.binder.assign(binding.binder.begin(), binding.binder.end());
+  expectation.peer = session::tls_identity(binding.certificate_key_sha256, binding.psk_identity);
+  expectation.verify = state.verify;
+  state.result = session::verify_evidence_message(*answer, expectation);
+  if (state.result->valid()) return std::nullopt;
+  state.refusal = first_failure_text(*state.result);
+  const attest::Check* failure = state.result->first_failure();
+  const bool policy = failure != nullptr && failure->name.starts_with("policy.");
+  return tls::HandshakeRefusal{policy ? tls::Alert::access_denied : tls::Alert::bad_certificate,
+                               state.refusal};
+}
+
+}  // namespace
+
+HandshakeAttestation::HandshakeAttestation(attest::VerifyRequest verify, std::uint16_t codepoint)
+    : state_(std::make_shared<State>(State{std::move(verify), codepoint, {}, {}})) {}
+
+tls::ClientHandshakeAttestation HandshakeAttestation::tls_side() const {
+  tls::ClientHandshakeAttestation side;
+  side.codepoint = state_->codepoint;
+  side.binder_label = std::string(session::kHandshakeBinderLabel);
+  // Section 8.2: CAN_ATTEST 0 (no mutual attestation in the handshake); per-session evidence.
+  side.next_request = [state = state_] { return fresh_request(state->verify.policy, 0); };
+  side.judge = [state = state_](const tls::HandshakeBinding& binding,
+                                std::optional<std::span<const std::uint8_t>> answer) {
+    return judge_in_handshake(*state, binding, answer);
+  };
+  return side;
+}
+
+const std::optional<attest::VerificationResult>& HandshakeAttestation::result() const {
+  return state_->result;
+}
+
+bool HandshakeAttestation::verified() const {
+  return state_->result && state_->result->valid() && state_->refusal.empty();
+}
+
+const std::string& HandshakeAttestation::refusal() const { return state_->refusal; }
 
 Status connect_attested(Client& client, attest::VerifyRequest verify, ConnectOptions options,
                         std::optional<Attestation>& attestation,

@@ -1,9 +1,11 @@
 #pragma once
-// The client's side of attested sessions, docs/attestation.md transport B: a REQUEST with a
+// The client's side of attested sessions, docs/attestation.md. Transport B: a REQUEST with a
 // fresh nonce in CONNECT (or AUTH 0x19), the broker's EVIDENCE verified against this very
-// TLS session (section 7.5), and an ANSWER only once it passed. Plugs into the client as an
-// EnhancedAuthentication method (MQTT 5.0 section 4.12). With a TEE of its own the client
+// TLS session (section 7.5), and an ANSWER only once it passed; it plugs into the client as
+// an EnhancedAuthentication method (MQTT 5.0 section 4.12). With a TEE of its own the client
 // offers to attest itself (CAN_ATTEST) and answers a broker that asks (section 7.7).
+// Transport A (section 8): the REQUEST in a ClientHello extension and the EVIDENCE judged
+// inside the TLS handshake.
 #include <array>
 #include <memory>
 #include <optional>
@@ -16,6 +18,7 @@
 #include "client/client.hpp"
 #include "client/session_options.hpp"
 #include "client/transport.hpp"
+#include "tls/handshake_attestation.hpp"
 
 namespace attestmq::client {
 
@@ -59,6 +62,29 @@ class Attestation {
 
  private:
   explicit Attestation(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  std::shared_ptr<State> state_;
+};
+
+// Transport A (section 8.6): what a tls::Context needs to ask for evidence in the ClientHello
+// and to judge the EncryptedExtensions answer (checks of section 7.5 with the binder of 4.2)
+// before the handshake completes, and the verdict afterwards.
+class HandshakeAttestation {
+ public:
+  HandshakeAttestation(attest::VerifyRequest verify, std::uint16_t codepoint);
+
+  // For tls::Context::client; valid as long as this object or a copy lives.
+  tls::ClientHandshakeAttestation tls_side() const;
+
+  // The verdict on the EVIDENCE: nullopt if none arrived (or the handshake ended before).
+  const std::optional<attest::VerificationResult>& result() const;
+  bool verified() const;
+  // Why this client aborted the handshake ("session.binder: binder does not match this
+  // session"); empty if it did not.
+  const std::string& refusal() const;
+
+  struct State;
+
+ private:
   std::shared_ptr<State> state_;
 };
 

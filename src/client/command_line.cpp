@@ -86,11 +86,15 @@ CommandLine::CommandLine(std::string program, const std::string& description,
   add_tls_options(app_, c.tls);
   app_.add_option("--attest", c.attest_policy,
                   "verify that the broker runs in a TEE (docs/attestation.md) against this policy "
-                  "(docs/policy.md) before anything else; needs TLS 1.3 and MQTT 5");
+                  "(docs/policy.md) before anything else; needs TLS 1.3 (and MQTT 5 for the "
+                  "auth transport)");
   app_.add_option("--attest-transport", c.attest_transport,
-                  "auth (MQTT 5 enhanced authentication, the default) or handshake")
+                  "auth (MQTT 5 enhanced authentication, the default) or handshake (a TLS "
+                  "ClientHello extension, any MQTT version)")
       ->check(CLI::IsMember({"auth", "handshake"}));
   add_tee_options(app_, c.tee);
+  app_.add_option("--attest-codepoint", c.attest_codepoint,
+                  "the handshake transport's TLS extension type, 0xFF00..0xFFFF (default 0xFF5A)");
 }
 
 std::optional<int> CommandLine::parse(int argc, char** argv) {
@@ -127,19 +131,30 @@ std::optional<int> CommandLine::parse_attestation() {
     if (was_given("--attest-transport")) return usage_error("--attest-transport needs --attest.");
     // Section 7.7: a client attests itself only inside the exchange that attests the broker.
     if (was_given("--tee")) return usage_error("--tee needs --attest.");
+    if (was_given("--attest-codepoint")) return usage_error("--attest-codepoint needs --attest.");
     return std::nullopt;
   }
   const auto attest_usage_error = [this](const std::string& message) {
     usage_error(message);
     return kAttestUsageExitCode;
   };
-  if (c.attest_transport == "handshake") {
-    return attest_usage_error("transport A is not implemented yet.");
+  const bool in_handshake = c.attest_transport == "handshake";
+  if (was_given("--attest-codepoint") && !in_handshake) {
+    return attest_usage_error("--attest-codepoint needs --attest-transport handshake.");
   }
-  // docs/attestation.md section 9.2: transport B is MQTT 5 enhanced authentication.
+  if (in_handshake) {
+    codepoint_ = tls::parse_private_extension_type(c.attest_codepoint);
+    if (!codepoint_) {
+      return attest_usage_error("--attest-codepoint '" + c.attest_codepoint +
+                                "': expected a private-use TLS extension type, 0xFF00..0xFFFF.");
+    }
+  }
+  // docs/attestation.md section 9.2: transport B is MQTT 5 enhanced authentication; transport
+  // A lies below MQTT and serves 3.1.1 and 3.1 clients too.
   if (!was_given("-V")) c.protocol_version = "5";
   mqtt::Version version = mqtt::Version::v5;
-  if (parse_version(c.protocol_version, version) && version != mqtt::Version::v5) {
+  if (!in_handshake && parse_version(c.protocol_version, version) &&
+      version != mqtt::Version::v5) {
     return attest_usage_error(
         "MQTT 3.1.1 has no AUTH packet: use --attest-transport handshake");
   }
@@ -152,6 +167,11 @@ std::optional<int> CommandLine::parse_attestation() {
   if (!policy) return usage_error("--attest: " + error);
   attest_.emplace();
   attest_->policy = std::move(*policy);
+  // Section 8.7: transport A has no mutual attestation.
+  if (in_handshake && was_given("--tee")) {
+    return attest_usage_error("--tee needs --attest-transport auth: the handshake transport has "
+                              "no mutual attestation.");
+  }
   if (!self_attestation(c.tee, self_, error)) return usage_error(error);
   return std::nullopt;
 }
@@ -226,7 +246,7 @@ std::optional<int> CommandLine::connect_options(ConnectOptions& options) const {
     options.topic_alias_maximum = p.topic_alias_maximum;
     options.maximum_packet_size = p.maximum_packet_size;
     // docs/attestation.md section 7.3: room for the largest EVIDENCE.
-    if (attest_ && p.maximum_packet_size && *p.maximum_packet_size < 65536) {
+    if (attest_ && !codepoint_ && p.maximum_packet_size && *p.maximum_packet_size < 65536) {
       return usage_error("--attest needs a maximum-packet-size of at least 65536.");
     }
     options.request_problem_information = p.request_problem_information;
@@ -239,11 +259,24 @@ std::optional<int> CommandLine::connect_options(ConnectOptions& options) const {
 std::optional<int> CommandLine::open_session(const ConnectOptions& options,
                                              std::unique_ptr<Client>& client) {
   std::unique_ptr<Transport> transport;
-  if (Status opened = open_transport(common_.host, static_cast<std::uint16_t>(common_.port), tls_,
-                                     kNetworkTimeout, transport);
+  // Transport A: the evidence is judged inside the TLS handshake, before any MQTT packet.
+  std::optional<HandshakeAttestation> in_handshake;
+  if (attest_ && codepoint_) in_handshake.emplace(*attest_, *codepoint_);
+  if (Status opened = open_transport(
+          common_.host, static_cast<std::uint16_t>(common_.port), tls_, kNetworkTimeout, transport,
+          in_handshake ? std::optional(in_handshake->tls_side()) : std::nullopt);
       !opened.ok()) {
+    if (in_handshake && !in_handshake->refusal().empty()) {
+      report("Error: attestation rejected: " + in_handshake->refusal());
+      return 1;
+    }
     report("Error: " + opened.message);
     return exit_code_for(opened);
+  }
+  // Fail closed: a handshake that completed without accepted evidence carries no CONNECT.
+  if (in_handshake && !in_handshake->verified()) {
+    report("Error: attestation rejected: no evidence was verified in the TLS handshake");
+    return 1;
   }
   client = std::make_unique<Client>(std::move(transport));
   if (common_.debug) {
@@ -252,8 +285,9 @@ std::optional<int> CommandLine::open_session(const ConnectOptions& options,
       std::fflush(stdout);
     });
   }
-  Status session = attest_ ? connect_attested(*client, *attest_, options, attestation_, self_)
-                          : client->connect(options);
+  Status session = attest_ && !in_handshake
+                       ? connect_attested(*client, *attest_, options, attestation_, self_)
+                       : client->connect(options);
   if (session.ok()) return std::nullopt;
   if (session.kind == ErrorKind::authentication) {
     report("Error: attestation rejected: " + rejection_reason(attestation_, session));

@@ -47,6 +47,7 @@ struct CommonArguments {
   std::string attest_policy;             // --attest POLICY
   std::string attest_transport = "auth";  // --attest-transport
   TeeArguments tee;                        // --tee, --tee-sim-key-file (mutual attestation)
+  std::string attest_codepoint = "0xFF5A";  // --attest-codepoint (transport A)
 };
 
 // Exit status of a usage error about attestation, as `attestmq attest` and
@@ -86,8 +87,10 @@ class CommandLine {
   // failed, otherwise 1 (also for rejected evidence, naming the failed check).
   std::optional<int> open_session(const ConnectOptions& options, std::unique_ptr<Client>& client);
 
-  // Under --attest, once open_session() succeeded: the attestation, for re-attestation.
+  // Under --attest with transport B, once open_session() succeeded: the attestation, for
+  // re-attestation. Transport A has none (docs/attestation.md section 8.7).
   std::optional<Attestation>& attestation() { return attestation_; }
+  bool attests_in_handshake() const { return codepoint_.has_value(); }
 
   // DISCONNECT options from `-D disconnect ...`.
   DisconnectOptions disconnect_options() const;
@@ -106,6 +109,7 @@ class CommandLine {
   std::optional<attest::VerifyRequest> attest_;  // --attest: what the evidence must satisfy
   std::optional<SelfAttestation> self_;          // --tee: what this client proves when asked
   std::optional<Attestation> attestation_;
+  std::optional<std::uint16_t> codepoint_;  // --attest-transport handshake
 };
 
 }  // namespace attestmq::client

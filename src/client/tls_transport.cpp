@@ -135,7 +135,8 @@ Status TlsTransport::failed(const char* when) const {
 
 Status open_transport(const std::string& host, std::uint16_t port,
                       const std::optional<tls::ClientTlsOptions>& tls,
-                      std::chrono::milliseconds timeout, std::unique_ptr<Transport>& transport) {
+                      std::chrono::milliseconds timeout, std::unique_ptr<Transport>& transport,
+                      std::optional<tls::ClientHandshakeAttestation> attestation) {
   std::unique_ptr<Transport> tcp;
   if (Status connected = TcpTransport::connect(host, port, timeout, tcp); !connected.ok()) {
     return connected;
@@ -145,7 +146,7 @@ Status open_transport(const std::string& host, std::uint16_t port,
     return Status::success();
   }
   std::string error;
-  auto context = tls::Context::client(*tls, error);
+  auto context = tls::Context::client(*tls, error, std::move(attestation));
   if (!context) {
     return Status::failure(ErrorKind::invalid_request, "Problem setting TLS options: " + error);
   }

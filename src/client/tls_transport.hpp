@@ -51,8 +51,10 @@ class TlsTransport final : public Transport {
 
 // A TCP connection to host:port, under TLS with `tls` when it is set: how the CLI reaches a
 // broker. Failures say why ("Problem setting TLS options: cafile ...", the handshake's error).
+// `attestation`: transport A (docs/attestation.md section 8) in the TLS handshake.
 Status open_transport(const std::string& host, std::uint16_t port,
                       const std::optional<tls::ClientTlsOptions>& tls,
-                      std::chrono::milliseconds timeout, std::unique_ptr<Transport>& transport);
+                      std::chrono::milliseconds timeout, std::unique_ptr<Transport>& transport,
+                      std::optional<tls::ClientHandshakeAttestation> attestation = std::nullopt);
 
 }  // namespace attestmq::client

@@ -57,6 +57,11 @@ struct ListenerConfig {
   // AttestMQ's attestation_client_policy: mutual attestation (docs/attestation.md section 7.7),
   // the client's evidence verified against this policy file (docs/policy.md); empty = none.
   std::string attestation_client_policy;
+  // attestation_handshake: with a provider, this TLS listener also answers the transport A
+  // ClientHello extension (docs/attestation.md section 8), whose ExtensionType is
+  // attestation_extension_codepoint.
+  bool attestation_handshake = false;
+  std::uint16_t attestation_extension_codepoint = 0xFF5A;
 };
 
 // Mosquitto's log_type values that AttestMQ produces, as a bit mask.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/value_parsers.hpp"
+#include "tls/handshake_attestation.hpp"
 
 namespace attestmq::config {
 namespace {
@@ -87,6 +88,8 @@ constexpr BoolOption kBoolOptions[] = {
      [](ParseState& s, bool v) { current_listener(s).config.attestation_auth = v; }},
     {"attestation_require_client_auth",
      [](ParseState& s, bool v) { current_listener(s).config.attestation_require_client_auth = v; }},
+    {"attestation_handshake",
+     [](ParseState& s, bool v) { current_listener(s).config.attestation_handshake = v; }},
     {"log_timestamp", [](ParseState& s, bool v) { s.config.log.timestamp = v; }},
 };
 
@@ -125,6 +128,18 @@ Outcome handle_max_packet_size(ParseState& state, const Line& line) {
            in_quotes(line.args[0]);
   }
   state.config.settings.max_packet_size = static_cast<std::uint32_t>(*value);
+  return std::nullopt;
+}
+
+// docs/attestation.md section 8.1: a TLS ExtensionType in the private-use range (RFC 8447),
+// written 0xFF5A or 65370.
+Outcome handle_attestation_extension_codepoint(ParseState& state, const Line& line) {
+  const auto codepoint = tls::parse_private_extension_type(line.args[0]);
+  if (!codepoint) {
+    return "expected a private-use TLS extension type from 0xFF00 to 0xFFFF (RFC 8447), got " +
+           in_quotes(line.args[0]);
+  }
+  current_listener(state).config.attestation_extension_codepoint = *codepoint;
   return std::nullopt;
 }
 
@@ -338,6 +353,7 @@ constexpr Handler kHandlers[] = {
     {"tee_sim_key_file", 1, 1, handle_tee_sim_key_file},
     {"attestation_mode", 1, 1, handle_attestation_mode},
     {"attestation_client_policy", 1, 1, handle_attestation_client_policy},
+    {"attestation_extension_codepoint", 1, 1, handle_attestation_extension_codepoint},
 };
 
 Outcome check_arity(const Line& line, std::size_t min_args, std::size_t max_args) {

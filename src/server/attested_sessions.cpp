@@ -242,4 +242,33 @@ AuthenticationOutcome AttestedSessions::evidence_for(const tls::Session* tls,
           std::move(context), {}};
 }
 
+std::variant<std::vector<std::uint8_t>, tls::HandshakeRefusal> AttestedSessions::handshake_evidence(
+    const tls::HandshakeBinding& binding) {
+  using tls::Alert;
+  std::string error;
+  const auto request = session::parse_request(binding.request, error);
+  if (!request) {
+    // Section 9.3: a length that does not add up is decode_error, a wrong value illegal_parameter.
+    const bool length = error.find(" remain") != std::string::npos ||
+                        error.find("trailing bytes") != std::string::npos;
+    return tls::HandshakeRefusal{length ? Alert::decode_error : Alert::illegal_parameter,
+                                 "REQUEST: " + error};
+  }
+  // Section 3.2: there is no mutual attestation in transport A.
+  if ((request->flags & session::kCanAttest) != 0) {
+    return tls::HandshakeRefusal{Alert::illegal_parameter, "REQUEST: CAN_ATTEST in transport A"};
+  }
+  const session::TlsIdentity identity =
+      session::tls_identity(binding.certificate_key_sha256, binding.psk_identity);
+  auto evidence = session::produce_evidence(*provider_, *request, binding.binder, identity,
+                                            module_sha256_, error);
+  if (!evidence) {
+    if (error.starts_with("no evidence type in common")) {
+      return tls::HandshakeRefusal{Alert::handshake_failure, error};
+    }
+    return tls::HandshakeRefusal{Alert::internal_error, "evidence unavailable: " + error};
+  }
+  return std::move(*evidence);
+}
+
 }  // namespace attestmq::server

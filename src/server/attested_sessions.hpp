@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "attest/provider/provider.hpp"
@@ -21,6 +22,7 @@
 #include "broker/engine.hpp"
 #include "broker/host.hpp"
 #include "server/cached_quote.hpp"
+#include "tls/handshake_attestation.hpp"
 #include "tls/session.hpp"
 
 namespace attestmq::server {
@@ -61,6 +63,12 @@ class AttestedSessions {
   // Runs on the connection's reactor, like evidence production: the verifier is called only
   // for an ANSWER to a REQUEST this broker sent, at most once per exchange.
   broker::AuthenticationOutcome step(const tls::Session* tls, const broker::AuthenticationStep& step);
+
+  // Transport A (docs/attestation.md section 8.5): the EncryptedExtensions EVIDENCE answering
+  // the ClientHello's REQUEST, or the alert of section 9.3. Called inside the handshake, on the
+  // connection's reactor.
+  std::variant<std::vector<std::uint8_t>, tls::HandshakeRefusal> handshake_evidence(
+      const tls::HandshakeBinding& binding);
 
   const attest::Provider& provider() const { return *provider_; }
   const std::array<std::uint8_t, 32>& module_sha256() const { return module_sha256_; }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -127,6 +128,15 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
     attesting->start_refreshing([core = server->core_.get()](broker::LogLevel level, std::string_view line) {
       core->log(level, line);
     });
+    // Transport A is off by default (docs/attestation.md section 8): say where it is on.
+    for (const auto& listener : config.listeners) {
+      if (!listener.attestation_handshake) continue;
+      char codepoint[8];
+      std::snprintf(codepoint, sizeof codepoint, "0x%04X", listener.attestation_extension_codepoint);
+      server->log(broker::LogLevel::notice, "Listener " + listener.origin +
+                                                " also attests in the TLS handshake (extension " +
+                                                codepoint + ").");
+    }
   }
   if (config.local_only) {
     server->log(broker::LogLevel::notice,

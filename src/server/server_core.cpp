@@ -59,7 +59,7 @@ ServerCore::ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logge
       attested_(std::move(attested)),
       engine_mutex_(threaded_),
       connection_counts_(std::make_unique<std::atomic<std::int32_t>[]>(config.listeners.size())),
-      tls_contexts_(threaded_),
+      tls_contexts_(threaded_, attested_.get()),
       engine_(std::make_unique<broker::Engine>(*this, engine_settings(config, attested_ != nullptr))) {}
 
 ServerCore::~ServerCore() = default;

@@ -5,10 +5,12 @@
 // context by shared_ptr: a reload changes what new connections get, never an open session.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/broker_config.hpp"
+#include "server/attested_sessions.hpp"
 #include "server/optional_mutex.hpp"
 #include "tls/context.hpp"
 
@@ -16,18 +18,26 @@ namespace attestmq::server {
 
 class TlsContexts {
  public:
-  explicit TlsContexts(bool threaded) : mutex_(threaded) {}
+  // `attested`: the attested-session host listeners with attestation_handshake answer
+  // transport A from; null without a provider, which makes that option an error.
+  TlsContexts(bool threaded, AttestedSessions* attested) : mutex_(threaded), attested_(attested) {}
 
   // Builds a context for each listener whose tls.enabled(); plain listeners get none. On
   // failure nothing changes and the error names the listener's origin and the option:
   // "listener /etc/attestmq.conf:12: certfile /x.pem: No such file or directory".
+  // A listener with attestation_handshake also gets transport A's extension.
   bool load(const std::vector<config::ListenerConfig>& listeners, std::string& error);
 
   // The context for a new connection on `listener`; null for a plain listener. Any thread.
   std::shared_ptr<const tls::Context> current(std::uint32_t listener);
 
  private:
+  // Transport A for `listener`, or why it cannot have it; nullopt if it did not ask.
+  std::optional<tls::ServerHandshakeAttestation> handshake_attestation(
+      const config::ListenerConfig& listener, std::string& error) const;
+
   OptionalMutex mutex_;
+  AttestedSessions* attested_;
   std::vector<std::shared_ptr<const tls::Context>> contexts_;  // by listener index; mutex_
 };
 

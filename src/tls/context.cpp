@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <type_traits>
 
 #include "tls/callbacks.hpp"
 #include "tls/context.hpp"
@@ -185,6 +186,32 @@ SSL_CTX* new_ssl_ctx(const SSL_METHOD* method) {
 
 }  // namespace
 
+// Transport A: the extension and the key log callback that yields the binder's secret.
+template <typename Attestation>
+bool Context::install_handshake_attestation(Context& context, Attestation attestation,
+                                            std::string& error) {
+  const std::uint16_t codepoint = attestation.codepoint;
+  const bool installed = context.server_
+                             ? install_server_handshake_attestation(context.ctx_, codepoint)
+                             : install_client_handshake_attestation(context.ctx_, codepoint);
+  if (!installed) {
+    ERR_clear_error();
+    // 0xFF01, for one, is renegotiation_info (RFC 5746), which OpenSSL handles itself.
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%04X", codepoint);
+    error = std::string("attestation extension codepoint ") + hex +
+            ": OpenSSL already handles this extension type";
+    return false;
+  }
+  if constexpr (std::is_same_v<Attestation, ServerHandshakeAttestation>) {
+    context.server_attestation_ = std::move(attestation);
+  } else {
+    context.client_attestation_ = std::move(attestation);
+  }
+  install_keylog(context.ctx_);
+  return true;
+}
+
 Context::Context(SSL_CTX* ctx, bool server) : ctx_(ctx), server_(server) {
   SSL_CTX_set_app_data(ctx_, this);
 }
@@ -194,8 +221,9 @@ Context::~Context() {
   if (keylog_ != nullptr) std::fclose(keylog_);
 }
 
-std::shared_ptr<const Context> Context::server(const ServerTlsOptions& settings,
-                                               std::string& error) {
+std::shared_ptr<const Context> Context::server(
+    const ServerTlsOptions& settings, std::string& error,
+    std::optional<ServerHandshakeAttestation> attestation) {
   if (!settings.enabled()) {
     error = "a TLS listener needs certfile and keyfile, or psk_hint and psk_file";
     return nullptr;
@@ -228,6 +256,9 @@ std::shared_ptr<const Context> Context::server(const ServerTlsOptions& settings,
     if (!open_keylog(settings.keylog_file, context->keylog_, error)) return nullptr;
     install_keylog(ctx);
   }
+  if (attestation && !install_handshake_attestation(*context, std::move(*attestation), error)) {
+    return nullptr;
+  }
   install_client_hello_notes(ctx);
   // No NewSessionTicket, hence no resumption: an attested session needs a full handshake to
   // bind its evidence to (docs/attestation.md section 7.1), and nothing else here uses one.
@@ -235,8 +266,9 @@ std::shared_ptr<const Context> Context::server(const ServerTlsOptions& settings,
   return context;
 }
 
-std::shared_ptr<const Context> Context::client(const ClientTlsOptions& options,
-                                               std::string& error) {
+std::shared_ptr<const Context> Context::client(
+    const ClientTlsOptions& options, std::string& error,
+    std::optional<ClientHandshakeAttestation> attestation) {
   SSL_CTX* ctx = new_ssl_ctx(TLS_client_method());
   if (ctx == nullptr) {
     error = "TLS client context: " + openssl_reason();
@@ -271,6 +303,13 @@ std::shared_ptr<const Context> Context::client(const ClientTlsOptions& options,
   if (!options.keylog_file.empty()) {
     if (!open_keylog(options.keylog_file, context->keylog_, error)) return nullptr;
     install_keylog(ctx);
+  }
+  if (attestation) {
+    // Section 8.2: TLS 1.3 only, no resumption, no early data.
+    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    if (!install_handshake_attestation(*context, std::move(*attestation), error)) return nullptr;
   }
   install_certificate_request_notes(ctx);
   return context;

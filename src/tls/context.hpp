@@ -7,10 +7,12 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "tls/context_options.hpp"
+#include "tls/handshake_attestation.hpp"
 
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -27,10 +29,14 @@ class Context {
   // keylog_file: the file is opened (append, mode 0600) here and every session of this
   // context writes its secrets to it; anyone who reads it can decrypt the captured traffic,
   // so the caller must log a loud warning whenever it is set.
-  static std::shared_ptr<const Context> server(const ServerTlsOptions& settings,
-                                               std::string& error);
-  static std::shared_ptr<const Context> client(const ClientTlsOptions& options,
-                                               std::string& error);
+  // attestation: transport A (docs/attestation.md section 8) on this listener, or for this
+  // client, which then offers TLS 1.3 only and no tickets.
+  static std::shared_ptr<const Context> server(
+      const ServerTlsOptions& settings, std::string& error,
+      std::optional<ServerHandshakeAttestation> attestation = std::nullopt);
+  static std::shared_ptr<const Context> client(
+      const ClientTlsOptions& options, std::string& error,
+      std::optional<ClientHandshakeAttestation> attestation = std::nullopt);
   ~Context();
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
@@ -46,15 +52,27 @@ class Context {
   bool verify_hostname() const { return verify_hostname_; }
   // The open keylog_file, or nullptr.
   std::FILE* keylog() const { return keylog_; }
+  // Transport A, when this context carries it.
+  const std::optional<ServerHandshakeAttestation>& server_attestation() const {
+    return server_attestation_;
+  }
+  const std::optional<ClientHandshakeAttestation>& client_attestation() const {
+    return client_attestation_;
+  }
 
  private:
   Context(SSL_CTX* ctx, bool server);
+  template <typename Attestation>
+  static bool install_handshake_attestation(Context& context, Attestation attestation,
+                                            std::string& error);
   SSL_CTX* ctx_;
   bool server_;
   PskTable psk_table_;
   std::string server_name_;
   bool verify_hostname_ = false;
   std::FILE* keylog_ = nullptr;
+  std::optional<ServerHandshakeAttestation> server_attestation_;
+  std::optional<ClientHandshakeAttestation> client_attestation_;
 };
 
 // Reads a psk_file: one `identity:hexkey` per line, as mosquitto.conf(5) describes. Blank

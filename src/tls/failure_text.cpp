@@ -67,6 +67,8 @@ std::string reason_text(SSL* ssl, const HandshakeNotes& notes, unsigned long cod
 std::string describe_failure(SSL* ssl, const HandshakeNotes& notes) {
   const unsigned long code = ERR_get_error();
   ERR_clear_error();
+  // This side refused the peer's transport A exchange: OpenSSL only knows a callback failed.
+  if (notes.attestation.refusal) return "attestation: " + notes.attestation.refusal->reason;
   std::string text = reason_text(ssl, notes, code);
   // The client's identity was unknown, and whatever failed next is a consequence.
   if (SSL_is_server(ssl) && !notes.psk_identity.empty() && !notes.psk_found) {

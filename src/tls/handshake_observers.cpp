@@ -10,12 +10,16 @@
 namespace attestmq::tls {
 namespace {
 
-// One NSS key log line per secret (CLIENT_HANDSHAKE_TRAFFIC_SECRET ...). A single fprintf
-// keeps lines whole when reactors on several threads share the context.
-void write_keylog_line(const SSL* ssl, const char* line) {
+// One NSS key log line per secret (CLIENT_HANDSHAKE_TRAFFIC_SECRET ...): into the keylog
+// file if there is one (a single fprintf keeps lines whole when reactors on several threads
+// share the context), and to transport A, whose binder needs one of the secrets.
+void on_keylog_line(const SSL* ssl, const char* line) {
   const auto* context = static_cast<const Context*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
-  std::fprintf(context->keylog(), "%s\n", line);
-  std::fflush(context->keylog());
+  if (context->keylog() != nullptr) {
+    std::fprintf(context->keylog(), "%s\n", line);
+    std::fflush(context->keylog());
+  }
+  note_server_handshake_secret(ssl, line);
 }
 
 // RFC 8446 section 4.2.1: supported_versions is a 1-byte length and 2-byte versions; without
@@ -34,6 +38,8 @@ int note_client_hello(SSL* ssl, int* /*alert*/, void* /*arg*/) {
     }
   }
   static_cast<HandshakeNotes*>(SSL_get_app_data(ssl))->client_max_version = highest;
+  // Transport A answers the REQUEST of the ClientHello it completes with (section 8.3).
+  forget_client_hello_request(ssl);
   return SSL_CLIENT_HELLO_SUCCESS;
 }
 
@@ -62,7 +68,7 @@ void note_sent_certificate(int write_p, int /*version*/, int content_type, const
 
 }  // namespace
 
-void install_keylog(SSL_CTX* ctx) { SSL_CTX_set_keylog_callback(ctx, write_keylog_line); }
+void install_keylog(SSL_CTX* ctx) { SSL_CTX_set_keylog_callback(ctx, on_keylog_line); }
 
 void install_client_hello_notes(SSL_CTX* ctx) {
   SSL_CTX_set_client_hello_cb(ctx, note_client_hello, nullptr);

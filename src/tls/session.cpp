@@ -62,8 +62,16 @@ std::string rfc2253(const X509_NAME* name) {
   return text;
 }
 
+// SSL_get_error needs an empty error queue before each I/O call; it usually is (failures
+// clear it), and peeking is much cheaper than clearing on every record.
+void clear_stale_errors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
+}  // namespace
+
 // SHA-256 over the certificate's SubjectPublicKeyInfo exactly as encoded in it.
-std::optional<std::array<std::uint8_t, 32>> spki_sha256(const X509* certificate) {
+std::optional<std::array<std::uint8_t, 32>> certificate_key_sha256(const X509* certificate) {
   if (certificate == nullptr) return std::nullopt;
   unsigned char* der = nullptr;
   const int length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(certificate), &der);
@@ -77,14 +85,6 @@ std::optional<std::array<std::uint8_t, 32>> spki_sha256(const X509* certificate)
   if (!hashed) return std::nullopt;
   return digest;
 }
-
-// SSL_get_error needs an empty error queue before each I/O call; it usually is (failures
-// clear it), and peeking is much cheaper than clearing on every record.
-void clear_stale_errors() {
-  if (ERR_peek_error() != 0) ERR_clear_error();
-}
-
-}  // namespace
 
 Session::Session(std::shared_ptr<const Context> context) : context_(std::move(context)) {
   ssl_ = SSL_new(context_->native());
@@ -181,21 +181,31 @@ std::optional<std::array<std::uint8_t, 32>> Session::local_certificate_key_sha25
   // A server always sends its certificate in a full handshake; a client only when asked
   // (RFC 8446 section 4.4.2), which the message callback noted.
   if (!context_->is_server() && !notes_.certificate_sent) return std::nullopt;
-  return spki_sha256(SSL_get_certificate(ssl_));
+  return certificate_key_sha256(SSL_get_certificate(ssl_));
 }
 
 std::optional<std::array<std::uint8_t, 32>> Session::peer_certificate_key_sha256() const {
   if (state_ != State::established) return std::nullopt;
-  return spki_sha256(SSL_get0_peer_certificate(ssl_));
+  return certificate_key_sha256(SSL_get0_peer_certificate(ssl_));
 }
 
 bool Session::take_handshake_completed() { return std::exchange(handshake_completed_, false); }
 
 void Session::advance_handshake() {
   if (SSL_do_handshake(ssl_) == 1) {
+    record_peer();
+    // Transport A: a PSK handshake has no Certificate, where the client judges the evidence
+    // otherwise (handshake_attestation.cpp); it is judged here, after the client's Finished
+    // but before any application data, and a refusal ends the session without an alert:
+    // OpenSSL sends none of our choosing once its handshake is done.
+    if (context_->client_attestation() && !notes_.attestation.judged &&
+        judge_handshake_attestation(ssl_, std::nullopt, peer_.psk_identity)) {
+      state_ = State::failed;
+      error_ = "attestation: " + notes_.attestation.refusal->reason;
+      return;
+    }
     state_ = State::established;
     handshake_completed_ = true;
-    record_peer();
     return;
   }
   if (SSL_get_error(ssl_, 0) != SSL_ERROR_WANT_READ) fail();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tls/context.hpp"
+#include "tls/handshake_attestation.hpp"
 
 typedef struct ssl_st SSL;
 typedef struct bio_st BIO;
@@ -43,6 +44,8 @@ struct HandshakeNotes {
   bool certificate_requested_without_one = false;
   // Client side: we sent a non-empty Certificate message (the server asked and we had one).
   bool certificate_sent = false;
+  // Transport A (docs/attestation.md section 8), when the context carries it.
+  HandshakeAttestationNotes attestation;
 };
 
 class Session {

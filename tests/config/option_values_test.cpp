@@ -115,6 +115,31 @@ TEST(ConfigOptions, AttestationClientOptionsArePerListener) {
             "test.conf:2: attestation_client_policy: expected a value");
 }
 
+// Transport A (docs/attestation.md section 8): off by default, codepoint 0xFF5A by default and
+// only in the private-use range 0xFF00..0xFFFF.
+TEST(ConfigOptions, AttestationHandshake) {
+  const auto defaults = parse_ok("listener 8883\n").listeners[0];
+  EXPECT_FALSE(defaults.attestation_handshake);
+  EXPECT_EQ(defaults.attestation_extension_codepoint, 0xFF5A);
+  const auto config = parse_ok(
+      "listener 8883\n"
+      "attestation_handshake true\n"
+      "attestation_extension_codepoint 0xff10\n"
+      "listener 8884\n"
+      "attestation_extension_codepoint 65535\n");
+  EXPECT_TRUE(config.listeners[0].attestation_handshake);
+  EXPECT_EQ(config.listeners[0].attestation_extension_codepoint, 0xFF10);
+  EXPECT_EQ(config.listeners[1].attestation_extension_codepoint, 0xFFFF);
+  const std::string expected =
+      "test.conf:2: attestation_extension_codepoint: expected a private-use TLS extension type "
+      "from 0xFF00 to 0xFFFF (RFC 8447), got ";
+  for (const char* bad : {"0xFEFF", "0x10000", "43", "0x", "0xFF5G", "-1", "ff5a"}) {
+    EXPECT_EQ(testing::parse_error(std::string("listener 8883\nattestation_extension_codepoint ") +
+                                   bad + "\n"),
+              expected + "'" + bad + "'");
+  }
+}
+
 TEST(ConfigOptions, DefaultsFollowMosquitto) {
   const auto config = parse_ok("");
   const broker::Settings defaults;

@@ -1,30 +1,26 @@
-"""Attested sessions, transport B (docs/attestation.md section 7), end to end with real
-processes on 127.0.0.1: `attestmq broker --tee sim` on a TLS 1.3 listener, in per-session and
-in cached evidence mode (section 6), and the client side as `attestmq attest` and `attestmq
-pub/sub --attest`. The sim TEE is SIMULATED: it proves the protocol, not a platform. AttestMQ's
-own protocol: these run against AttestMQ only."""
-import datetime
+"""Attested sessions by both transports, end to end with real processes on 127.0.0.1:
+`attestmq broker --tee sim` on a TLS 1.3 listener that offers transport B (MQTT 5 AUTH,
+docs/attestation.md section 7) and transport A (a ClientHello extension, section 8), and the
+client side as `attestmq attest` and `attestmq pub/sub --attest`. Tests whose behaviour is the
+same for both transports run for each (the `transport` parameter). The sim TEE is SIMULATED:
+it proves the protocol, not a platform. AttestMQ's own protocol: these run against AttestMQ
+only."""
+import contextlib
 import hashlib
 import json
-import os
+import re
 import signal
 import socket
 import ssl
-import struct
 import subprocess
 import threading
 import time
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from cryptography.x509 import load_pem_x509_certificate
-from OpenSSL import SSL
 
-import mqtt_wire
+from conftest import wait_for
 from reference_mosquitto import attestmq_binary
-from tls_pki import readable_pki
+from tls_pki import PSK_IDENTITY, PSK_KEY, readable_pki
 
 TIMEOUT_S = 30
 
@@ -51,23 +47,46 @@ def attestation_mode(request):
 def attested_broker(start_broker, pki, tmp_path, attestation_mode):
     return start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tls_version="tlsv1.3",
                         tee="sim", tee_sim_key_file=tmp_path / "sim-key.pem",
-                        attestation_mode=attestation_mode)
+                        attestation_mode=attestation_mode, attestation_handshake="true")
 
 
-@pytest.fixture
-def cached_broker(start_broker, pki, tmp_path):
-    return start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tls_version="tlsv1.3",
-                        tee="sim", tee_sim_key_file=tmp_path / "sim-key.pem",
-                        attestation_mode="cached")
+@pytest.fixture(params=["auth", "handshake"])
+def transport(request):
+    """Transport B (auth) or A (handshake): `attestmq attest --transport`, `--attest-transport`."""
+    return request.param
+
+
+def sim_platform_root(tmp_path):
+    """The public key of the sim platform whose key a broker keeps in tmp_path/sim-key.pem."""
+    path = tmp_path / "sim-platform.pem"
+    subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "sim-key.pem"), "-pubout", "-out",
+                    str(path)], check=True, timeout=TIMEOUT_S)
+    return path
 
 
 @pytest.fixture
 def sim_root(attested_broker, tmp_path):
     """The sim platform's public key, which a verifier pins as it would pin Intel's root."""
-    path = tmp_path / "sim-platform.pem"
-    subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "sim-key.pem"), "-pubout", "-out",
-                    str(path)], check=True, timeout=TIMEOUT_S)
-    return path
+    return sim_platform_root(tmp_path)
+
+
+@contextlib.contextmanager
+def loopback_capture(port, capture):
+    """dumpcap on the loopback port into `capture` while the body runs."""
+    dumpcap = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", f"tcp port {port}",
+                                "-w", str(capture)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not (capture.exists() and capture.stat().st_size > 0):  # the header is written once capturing
+            assert dumpcap.poll() is None, dumpcap.stderr.read()
+            assert time.monotonic() < deadline, "dumpcap did not start"
+            time.sleep(0.05)
+        yield
+        time.sleep(0.5)  # let the last segments reach the capture
+    finally:
+        dumpcap.send_signal(signal.SIGTERM)
+        dumpcap.wait(timeout=20)
 
 
 def module_hash():
@@ -81,8 +100,9 @@ def attestmq(*arguments):
                           text=True, timeout=TIMEOUT_S)
 
 
-def attest(broker, pki, *arguments):
-    return attestmq("attest", f"127.0.0.1:{broker.port}", "--cafile", pki.ca, *arguments)
+def attest(broker, pki, *arguments, transport="auth"):
+    return attestmq("attest", f"127.0.0.1:{broker.port}", "--cafile", pki.ca, "--transport",
+                    transport, *arguments)
 
 
 def policy_file(tmp_path, sim_root, **keys):
@@ -92,29 +112,31 @@ def policy_file(tmp_path, sim_root, **keys):
 
 
 def test_verified_with_a_policy_that_allows_sim_and_names_the_module(attested_broker, pki, sim_root,
-                                                                     attestation_mode):
+                                                                     transport, attestation_mode):
     result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated",
-                    "--expect-module", module_hash(), "--json")
+                    "--expect-module", module_hash(), "--json", transport=transport)
     assert result.returncode == 0, result.stdout + result.stderr
     verdict = json.loads(result.stdout)
     passed = {check["name"] for check in verdict["checks"] if check["passed"]}
     for name in ("session.binder", "session.nonce", "session.tls_key", "envelope.report_data"):
         assert name in passed, name
-    assert verdict["claims"]["evidence_mode"] == attestation_mode
+    # Transport A asks for per-session evidence only (docs/attestation.md section 8.2).
+    mode = attestation_mode if transport == "auth" else "per-session"
+    assert verdict["claims"]["evidence_mode"] == mode
     cached_checks = {"cached.session_key", "cached.signature", "cached.claims", "cached.quote_age"}
-    assert cached_checks <= passed if attestation_mode == "cached" else not cached_checks & passed
+    assert cached_checks <= passed if mode == "cached" else not cached_checks & passed
     assert "SIMULATED" in attested_broker.output()
 
 
-def test_rejected_by_the_default_policy(attested_broker, pki, sim_root):
-    result = attest(attested_broker, pki, "--root", sim_root)
+def test_rejected_by_the_default_policy(attested_broker, pki, sim_root, transport):
+    result = attest(attested_broker, pki, "--root", sim_root, transport=transport)
     assert result.returncode == 1
     assert "policy.allow_simulated" in result.stdout + result.stderr
 
 
-def test_rejected_for_another_module_hash(attested_broker, pki, sim_root):
+def test_rejected_for_another_module_hash(attested_broker, pki, sim_root, transport):
     result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated",
-                    "--expect-module", "00" * 32)
+                    "--expect-module", "00" * 32, transport=transport)
     assert result.returncode == 1
     assert "policy.module_hash" in result.stdout + result.stderr
 
@@ -136,23 +158,28 @@ def test_evidence_of_a_platform_the_policy_does_not_name_fails(attested_broker, 
     assert "sim.signature" in result.stdout + result.stderr
 
 
-def test_each_session_gets_its_own_binder(attested_broker, pki, sim_root):
+def test_each_session_gets_its_own_binder(attested_broker, pki, sim_root, transport):
     """The prototype's flaw was a binder that depended on the nonce only: here two sessions
-    give two binders (and two nonces, drawn fresh)."""
+    give two binders (and two nonces, drawn fresh). The same REQUEST in two handshakes giving
+    two transport A binders is tests/tls/handshake_attestation_test.cpp's."""
     binders = set()
     for _ in range(2):
-        result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated", "--json")
+        result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated", "--json",
+                        transport=transport)
         assert result.returncode == 0, result.stdout + result.stderr
         binders.add(json.loads(result.stdout)["claims"]["binder"])
     assert len(binders) == 2
 
 
+@pytest.mark.parametrize("transport, version", [("auth", "5"), ("handshake", "5"),
+                                                ("handshake", "311")])
 def test_pub_and_sub_verify_before_they_publish_or_subscribe(attested_broker, pki, tmp_path,
-                                                             sim_root):
+                                                             sim_root, transport, version):
+    """Transport A is below MQTT: it is the one MQTT 3.1.1 clients have (section 9.3)."""
     policy = policy_file(tmp_path, sim_root, allow_simulated=True,
                          accepted_module_hashes=[module_hash()])
-    common = ["-h", "127.0.0.1", "-p", attested_broker.port, "--cafile", pki.ca, "-V", "5",
-              "--attest", policy]
+    common = ["-h", "127.0.0.1", "-p", attested_broker.port, "--cafile", pki.ca, "-V", version,
+              "--attest", policy, "--attest-transport", transport]
     subscriber = subprocess.Popen([attestmq_binary(), "sub", *map(str, common), "-t", "attested/#",
                                    "-C", "1", "-W", "20"], stdout=subprocess.PIPE, text=True)
     try:
@@ -171,21 +198,24 @@ def test_pub_and_sub_verify_before_they_publish_or_subscribe(attested_broker, pk
 
 
 def test_pub_refuses_to_publish_to_a_broker_its_policy_rejects(attested_broker, pki, tmp_path,
-                                                               sim_root):
+                                                               sim_root, transport):
     policy = policy_file(tmp_path, sim_root)  # otherwise default: simulated evidence refused
     result = attestmq("pub", "-h", "127.0.0.1", "-p", attested_broker.port, "--cafile", pki.ca,
-                      "-V", "5", "--attest", policy, "-t", "guarded", "-m", "never", "-r")
-    assert result.returncode != 0
+                      "-V", "5", "--attest", policy, "--attest-transport", transport,
+                      "-t", "guarded", "-m", "never", "-r")
+    assert result.returncode == 1
     assert "policy.allow_simulated" in result.stdout + result.stderr
     retained = attestmq("sub", "-h", "127.0.0.1", "-p", attested_broker.port, "--cafile", pki.ca,
                         "-t", "guarded", "-C", "1", "-W", "1", "-V", "5")
     assert retained.stdout == "", "nothing was published"
 
 
-def test_clients_that_do_not_ask_are_served_as_before(attested_broker, pki):
-    """Debian's mosquitto_pub on the same listener: no Authentication Method, no evidence."""
+@pytest.mark.parametrize("version", ["mqttv5", "mqttv311"])
+def test_clients_that_do_not_ask_are_served_as_before(attested_broker, pki, version):
+    """Debian's mosquitto_pub on the same listener, which offers both transports: no
+    Authentication Method, no ClientHello extension, no evidence."""
     result = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(attested_broker.port),
-                             "--cafile", str(pki.ca), "-V", "mqttv5", "-t", "t", "-m", "plain"],
+                             "--cafile", str(pki.ca), "-V", version, "-t", "t", "-m", "plain"],
                             capture_output=True, text=True, timeout=TIMEOUT_S)
     assert result.returncode == 0, result.stderr
 
@@ -198,46 +228,44 @@ def test_a_listener_without_a_provider_refuses_the_method(start_broker, pki):
         "bad authentication method" in (result.stdout + result.stderr).lower()
 
 
-def test_downgrade_to_tls12_fails_closed(start_broker, pki, tmp_path):
+def test_downgrade_to_tls12_fails_closed(start_broker, pki, tmp_path, transport):
     """A broker (or a man in the middle) offering only TLS 1.2: the client insists on 1.3,
-    where the exporter binds the whole handshake (docs/attestation.md section 7.1), and fails
-    rather than fall back to an unattested session."""
+    where the binders exist (docs/attestation.md sections 7.1 and 8.2), and fails rather than
+    fall back to an unattested session."""
     broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tls_version="tlsv1.2",
                           tee="sim", tee_sim_key_file=tmp_path / "sim-key.pem")
-    result = attest(broker, pki, "--allow-simulated")
+    result = attest(broker, pki, "--allow-simulated", transport=transport)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "verified" not in result.stdout.lower()
 
 
 def test_a_passive_observer_sees_no_evidence_nonce_or_claims(attested_broker, pki, sim_root,
-                                                             tmp_path):
-    """tshark's dumpcap on the loopback port during an attested session: the nonce, the
-    binder, the module hash, the method name and the sim report travel only inside TLS
-    records (docs/attestation.md section 10.4)."""
+                                                             tmp_path, transport):
+    """tshark's dumpcap on the loopback port during an attested session: the binder, the
+    module hash, the method name and the sim report travel only inside TLS records
+    (docs/attestation.md section 10.4). So does transport B's nonce; transport A's is in the
+    cleartext ClientHello, as section 8.7 says."""
     capture = tmp_path / "session.pcapng"
-    dumpcap = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", f"tcp port {attested_broker.port}",
-                                "-w", str(capture)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 20
-        while not (capture.exists() and capture.stat().st_size > 0):  # the header is written once capturing
-            assert dumpcap.poll() is None, dumpcap.stderr.read()
-            assert time.monotonic() < deadline, "dumpcap did not start"
-            time.sleep(0.05)
-        result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated", "--json")
+    with loopback_capture(attested_broker.port, capture):
+        result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated", "--json",
+                        transport=transport)
         assert result.returncode == 0, result.stdout + result.stderr
-        time.sleep(0.5)  # let the last segments reach the capture
-    finally:
-        dumpcap.send_signal(signal.SIGTERM)
-        dumpcap.wait(timeout=20)
     wire_bytes = capture.read_bytes()
     assert b"\x16\x03\x01" in wire_bytes, "the capture holds the TLS handshake"
     claims = json.loads(result.stdout)["claims"]
-    secrets = {"nonce": bytes.fromhex(claims["nonce"]), "binder": bytes.fromhex(claims["binder"]),
+    nonce = bytes.fromhex(claims["nonce"])
+    secrets = {"binder": bytes.fromhex(claims["binder"]),
                "module hash": bytes.fromhex(module_hash()), "method": b"attestmq-attest-v1",
                "sim report magic": b"AMQS"}
     for name, secret in secrets.items():
         assert secret not in wire_bytes, f"the {name} is visible on the wire"
+    if transport == "auth":
+        assert nonce not in wire_bytes, "the nonce is visible on the wire"
+    else:
+        # Section 8.2: the REQUEST, nonce included, is the body of extension 0xFF5A in the
+        # ClientHello: type, length, then message type 1, version 1, flags 0, nonce length 32.
+        at = wire_bytes.find(b"\x01\x01\x00\x20" + nonce)
+        assert at >= 4 and wire_bytes[at - 4:at - 2] == b"\xff\x5a", "nonce in the ClientHello"
 
 
 class Impostor:
@@ -390,271 +418,183 @@ def test_replayed_evidence_fails_in_another_session(attested_broker, pki, sim_ro
     assert "session.binder" in result.stdout + result.stderr
 
 
-# Cached mode (docs/attestation.md section 6.2). The peers below speak transport B themselves
-# with pyOpenSSL, which exposes the TLS exporter (RFC 8446 section 7.5) that the binder is.
-BROKER_LABEL = b"EXPERIMENTAL-attestmq-broker-binder-v1"
-CACHED_OK = 0x01
-SIM = 0x04
+# Transport A only (docs/attestation.md section 8).
+
+def test_handshake_listener_codepoint_must_match_the_clients(start_broker, pki, tmp_path):
+    """A listener on another codepoint ignores the client's extension like any unknown one;
+    the client, which asked, finds no answer in EncryptedExtensions and aborts (section 8.6).
+    With the listener's codepoint it verifies."""
+    broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tee="sim",
+                          tee_sim_key_file=tmp_path / "sim-key.pem", attestation_handshake="true",
+                          attestation_extension_codepoint="0xFF10")
+    root = sim_platform_root(tmp_path)
+    assert "also attests in the TLS handshake (extension 0xFF10)" in broker.output()
+    unanswered = attest(broker, pki, "--root", root, "--allow-simulated", transport="handshake")
+    assert unanswered.returncode == 1, unanswered.stdout + unanswered.stderr
+    assert "did not answer the attestation extension" in unanswered.stderr
+    answered = attest(broker, pki, "--root", root, "--allow-simulated", "--codepoint", "0xff10",
+                      transport="handshake")
+    assert answered.returncode == 0, answered.stdout + answered.stderr
 
 
-def new_request(flags=CACHED_OK):
-    """REQUEST (section 3.2): a fresh 32-byte nonce, sim evidence accepted."""
-    return bytes([0x01, 0x01, flags, 32]) + os.urandom(32) + bytes([1, SIM])
+def test_handshake_stripped_answer_fails_closed(start_broker, pki, tmp_path):
+    """A listener without transport A (the default) is what a client sees when the answer is
+    stripped: no extension in EncryptedExtensions. The client aborts the handshake before it
+    sends any MQTT packet, and the broker sees the client's alert."""
+    broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tee="sim",
+                          tee_sim_key_file=tmp_path / "sim-key.pem")
+    result = attest(broker, pki, "--allow-simulated", transport="handshake")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "did not answer the attestation extension" in result.stderr
+    wait_for(lambda: "handshake failure" in broker.output(), TIMEOUT_S, "the broker's log line")
 
 
-def auth_packet(reason, data=None):
-    props = [(0x15, METHOD.decode())] + ([(0x16, data)] if data is not None else [])
-    return mqtt_wire.packet(mqtt_wire.AUTH, 0, bytes([reason]) + mqtt_wire.properties(props))
+def test_broker_that_cannot_answer_sends_an_alert(attested_broker, pki, tmp_path):
+    """No evidence type in common (the client accepts SGX only, the broker has sim): the broker
+    aborts with handshake_failure rather than stay silent (section 9.3), and logs why."""
+    policy = tmp_path / "sgx-only.json"
+    policy.write_text(json.dumps({"accepted_types": ["sgx"]}))
+    result = attest(attested_broker, pki, "--policy", policy, transport="handshake")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "handshake failure" in result.stderr
+    wait_for(lambda: "attestation: no evidence type in common" in attested_broker.output(),
+             TIMEOUT_S, "the broker's log line")
 
 
-def authentication_data(packet):
-    """Authentication Data (property 0x16) of an AUTH or CONNECT packet."""
-    _, start = mqtt_wire.parse_varint(packet, 1)
-    body = packet[start:]
-    if packet[0] >> 4 == mqtt_wire.CONNECT:
-        position = 2 + 4 + 1 + 1 + 2  # protocol name, level, flags, keep alive (section 3.1.2)
-    else:
-        position = 1  # reason code (section 3.15.2.1)
-    props, _ = mqtt_wire.parse_properties(body, position)
-    return dict(props)[0x16]
+def _client_hello_without(record, extension_type):
+    """A ClientHello record with one extension removed and every length fixed up
+    (RFC 8446 sections 4.1.2 and 5.1)."""
+    body = bytearray(record[9:])
+    at = 2 + 32  # legacy_version, random
+    at += 1 + body[at]  # legacy_session_id
+    at += 2 + int.from_bytes(body[at:at + 2], "big")  # cipher_suites
+    at += 1 + body[at]  # legacy_compression_methods
+    extensions_at, end = at, at + 2 + int.from_bytes(body[at:at + 2], "big")
+    at += 2
+    kept = bytearray()
+    while at < end:
+        kind = int.from_bytes(body[at:at + 2], "big")
+        length = int.from_bytes(body[at + 2:at + 4], "big")
+        if kind != extension_type:
+            kept += body[at:at + 4 + length]
+        at += 4 + length
+    assert len(kept) < end - extensions_at - 2, "the ClientHello carried the extension"
+    body = body[:extensions_at] + len(kept).to_bytes(2, "big") + kept + body[end:]
+    handshake = bytes([0x01]) + len(body).to_bytes(3, "big") + body
+    return record[:3] + len(handshake).to_bytes(2, "big") + handshake
 
 
-def evidence_block(evidence):
-    """EVIDENCE (section 3.3) -> (mode, envelope, session claims, session signature)."""
-    assert evidence[:2] == b"\x02\x01", evidence[:2].hex()
-    mode = evidence[2]
-    length = int.from_bytes(evidence[4:8], "big")
-    envelope, rest = evidence[8:8 + length], evidence[8 + length:]
-    if mode != 0x02:
-        return mode, envelope, None, None
-    claims_length = int.from_bytes(rest[:2], "big")
-    return mode, envelope, rest[2:2 + claims_length], rest[2 + claims_length:2 + claims_length + 64]
+class ExtensionStripper:
+    """A TCP proxy that removes extension 0xFF5A from the ClientHello, then copies bytes."""
 
-
-def tls_connection(context, plain):
-    plain.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", TIMEOUT_S, 0))
-    return SSL.Connection(context, plain)
-
-
-def read_packet(connection):
-    stream = bytearray()
-    while (packet := complete_packet(stream)) is None:
-        stream += connection.recv(65536)
-    assert len(stream) == len(packet), "one packet at a time in this exchange"
-    return packet
-
-
-class PyOpenSslClient:
-    """A transport B client from the specification: CONNECT with a REQUEST, then AUTH."""
-
-    def __init__(self, port, ca):
-        context = SSL.Context(SSL.TLS_CLIENT_METHOD)
-        context.set_min_proto_version(SSL.TLS1_3_VERSION)
-        context.load_verify_locations(str(ca))
-        context.set_verify(SSL.VERIFY_PEER, lambda connection, cert, errno, depth, ok: ok)
-        self.tls = tls_connection(context, socket.create_connection(("127.0.0.1", port)))
-        self.tls.set_tlsext_host_name(b"localhost")
-        self.tls.set_connect_state()
-        self.tls.do_handshake()
-
-    def exchange(self, first_packet_bytes, request):
-        """Sends CONNECT or AUTH 0x19 carrying `request`; returns (EVIDENCE, binder) after
-        answering it, and the packet that ended the exchange."""
-        self.tls.sendall(first_packet_bytes)
-        auth = read_packet(self.tls)
-        assert auth[0] == 0xF0, auth.hex()
-        evidence = authentication_data(auth)
-        self.tls.sendall(auth_packet(0x18, b"\x03\x01\x00\x00"))  # ANSWER (section 3.4)
-        binder = self.tls.export_keying_material(BROKER_LABEL, 32, request)
-        return evidence, binder, read_packet(self.tls)
-
-    def close(self):
-        try:
-            self.tls.shutdown()
-        except SSL.Error:
-            pass
-        self.tls.close()
-
-
-def test_reattestation_in_cached_mode_gives_a_new_binder_and_signature(cached_broker, pki):
-    """Section 7.6 in cached mode: the envelope may stay the same; the session claims (with a
-    new binder) and K's signature over them are new for each REQUEST."""
-    client = PyOpenSslClient(cached_broker.port, pki.ca)
-    try:
-        first_request = new_request()
-        connect = mqtt_wire.connect("reattest", props=[(0x15, METHOD.decode()),
-                                                       (0x16, first_request)])
-        first, first_binder, connack = client.exchange(connect, first_request)
-        assert connack[0] == 0x20 and connack[3] == 0x00, connack.hex()
-        second_request = new_request()
-        second, second_binder, done = client.exchange(auth_packet(0x19, second_request),
-                                                      second_request)
-        assert done[0] == 0xF0 and done[2] == 0x00, done.hex()  # AUTH 0x00 Success
-    finally:
-        client.close()
-    first_mode, first_envelope, first_claims, first_signature = evidence_block(first)
-    second_mode, second_envelope, second_claims, second_signature = evidence_block(second)
-    assert first_mode == second_mode == 0x02
-    assert first_envelope == second_envelope, "one cached quote within the refresh period"
-    assert first_binder != second_binder
-    assert first_binder in first_claims and second_binder in second_claims
-    assert first_signature != second_signature
-    assert "cached attestation evidence, quote refreshed every 3600 s" in cached_broker.output()
-
-
-def test_the_cached_quote_and_key_are_renewed_every_period(start_broker, pki, tmp_path):
-    """attestation_quote_period: once the broker logs a refresh, sessions get a new envelope
-    (a new K and a new quote), and the new one verifies like the first."""
-    broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tls_version="tlsv1.3",
-                          tee="sim", tee_sim_key_file=tmp_path / "sim-key.pem",
-                          attestation_mode="cached", attestation_quote_period=1)
-    def refreshes():
-        return broker.output().count("Refreshed the cached attestation quote")
-
-    # A refresh may land while `before` is captured: two more refreshes make sure the pair
-    # served afterwards is newer than it.
-    seen = refreshes()
-    before = captured_cached_envelope(broker, pki)
-    deadline = time.monotonic() + TIMEOUT_S
-    while refreshes() < seen + 2:
-        assert time.monotonic() < deadline, broker.output()
-        time.sleep(0.1)
-    after = captured_cached_envelope(broker, pki)
-    assert after != before
-    root = tmp_path / "sim-platform.pem"
-    subprocess.run(["openssl", "pkey", "-in", str(tmp_path / "sim-key.pem"), "-pubout", "-out",
-                    str(root)], check=True, timeout=TIMEOUT_S)
-    result = attest(broker, pki, "--root", root, "--allow-simulated", "--json")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout)["claims"]["evidence_mode"] == "cached"
-
-
-def test_without_cached_ok_a_cached_broker_sends_per_session_evidence(cached_broker, pki):
-    client = PyOpenSslClient(cached_broker.port, pki.ca)
-    try:
-        request = new_request(flags=0)
-        connect = mqtt_wire.connect("plain", props=[(0x15, METHOD.decode()), (0x16, request)])
-        evidence, binder, connack = client.exchange(connect, request)
-    finally:
-        client.close()
-    mode, envelope, _, _ = evidence_block(evidence)
-    assert mode == 0x01
-    assert binder in envelope, "per-session: the binder is in the envelope's own claims"
-    assert connack[3] == 0x00
-
-
-def cbor_head(major, value):
-    """RFC 8949 section 3: the shortest head for `value` (deterministic encoding, 4.2.1)."""
-    if value < 24:
-        return bytes([major << 5 | value])
-    return bytes([major << 5 | 24, value]) if value < 256 else bytes([major << 5 | 25]) + value.to_bytes(2, "big")
-
-
-def session_claims(binder, nonce, certificate_key_sha256):
-    """Session claims (section 5.1) as canonical CBOR: {1: "sim", 2: module, 3: binder,
-    4: nonce, 5: certificate key hash}."""
-    entries = [(1, cbor_head(3, 3) + b"sim"), (2, bytes.fromhex(module_hash())), (3, binder),
-               (4, nonce), (5, certificate_key_sha256)]
-    out = cbor_head(5, len(entries))
-    for key, value in entries:
-        out += cbor_head(0, key) + (value if key == 1 else cbor_head(2, len(value)) + value)
-    return out
-
-
-def report_data(binder, claims):
-    """Section 5.2."""
-    return hashlib.sha512(b"AttestMQ REPORTDATA v1\x00" + bytes([len(binder)]) + binder +
-                          hashlib.sha256(claims).digest()).digest()
-
-
-class ForgingBroker:
-    """An impostor holding the broker's own certificate and key (the strongest case) and a cached
-    envelope captured from the genuine broker. It ends the client's TLS session itself, so it
-    computes the right binder, nonce and TLS key hash for it; only K, inside the genuine TEE, it
-    does not have: it signs the fresh session claims with a P-256 key of its own."""
-
-    def __init__(self, pki, captured_envelope):
-        self.envelope = captured_envelope
-        self.context = SSL.Context(SSL.TLS_SERVER_METHOD)
-        self.context.set_min_proto_version(SSL.TLS1_3_VERSION)
-        self.context.use_certificate_file(str(pki.server_cert))
-        self.context.use_privatekey_file(str(pki.server_key))
-        with open(pki.server_cert, "rb") as pem:
-            public_key = load_pem_x509_certificate(pem.read()).public_key()
-        self.certificate_key_sha256 = hashlib.sha256(public_key.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).digest()
-        self.own_key = ec.generate_private_key(ec.SECP256R1())
+    def __init__(self, broker_port):
+        self.broker_port = broker_port
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self):
-        plain, _ = self.listener.accept()
-        victim = tls_connection(self.context, plain)
-        victim.set_accept_state()
-        try:
-            victim.do_handshake()
-            request = authentication_data(read_packet(victim))
-            binder = victim.export_keying_material(BROKER_LABEL, 32, request)
-            claims = session_claims(binder, request[4:4 + request[3]], self.certificate_key_sha256)
-            der = self.own_key.sign(b"AttestMQ session signature v1\x00" + report_data(binder, claims),
-                                    ec.ECDSA(hashes.SHA256()))
-            r, s = decode_dss_signature(der)
-            signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-            evidence = (b"\x02\x01\x02\x00" + len(self.envelope).to_bytes(4, "big") + self.envelope +
-                        len(claims).to_bytes(2, "big") + claims + signature)
-            victim.sendall(auth_packet(0x18, evidence))
-            read_packet(victim)  # the client's DISCONNECT
-        except (SSL.Error, OSError):
-            pass
-        finally:
-            victim.close()
+        client, _ = self.listener.accept()
+        broker = socket.create_connection(("127.0.0.1", self.broker_port))
+        with client, broker:
+            record = bytearray()
+            while len(record) < 5 or len(record) < 5 + int.from_bytes(record[3:5], "big"):
+                record += client.recv(65536)
+            broker.sendall(_client_hello_without(bytes(record), 0xFF5A))
+            copier = threading.Thread(target=TlsRelay._copy, args=(broker, client, bytearray()),
+                                      daemon=True)
+            copier.start()
+            TlsRelay._copy(client, broker, bytearray())
+            copier.join(timeout=10)
 
     def close(self):
         self.listener.close()
         self.thread.join(timeout=10)
 
 
-def captured_cached_envelope(broker, pki):
-    """What an attacker records from the genuine broker in cached mode: its cached envelope."""
-    client = PyOpenSslClient(broker.port, pki.ca)
+def test_extension_stripped_from_the_client_hello_fails_closed(attested_broker, pki, sim_root):
+    """Stripping the request: the broker sees a ClientHello without the extension and answers
+    none. The client never gets as far as noticing the missing answer: the ClientHello is in
+    the transcript that the handshake traffic keys derive from, so the two ends hold different
+    keys and the client cannot even decrypt EncryptedExtensions. Either way it fails closed."""
+    stripper = ExtensionStripper(attested_broker.port)
     try:
-        request = new_request()
-        connect = mqtt_wire.connect("victim", props=[(0x15, METHOD.decode()), (0x16, request)])
-        evidence, _, _ = client.exchange(connect, request)
+        result = attestmq("attest", f"127.0.0.1:{stripper.port}", "--cafile", pki.ca, "--root",
+                          sim_root, "--allow-simulated", "--transport", "handshake")
     finally:
-        client.close()
-    mode, envelope, _, _ = evidence_block(evidence)
-    assert mode == 0x02
-    return envelope
-
-
-def test_stale_quote_fresh_binder_fails_the_signature(cached_broker, pki, sim_root):
-    """GHSA-j7r9-wq7m-6hcp: a genuine (captured) cached quote next to a fresh binder and fresh
-    session claims that nothing in the quote commits to. Every session check would pass; the
-    session signature is not by K, so the client refuses it."""
-    forger = ForgingBroker(pki, captured_cached_envelope(cached_broker, pki))
-    try:
-        result = attestmq("attest", f"127.0.0.1:{forger.port}", "--cafile", pki.ca, "--root",
-                          sim_root, "--allow-simulated", "--expect-module", module_hash())
-    finally:
-        forger.close()
+        stripper.close()
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "cached.signature" in result.stdout + result.stderr
+    assert "TLS handshake failed" in result.stderr
+    assert "session." not in result.stdout, "no evidence reached the verifier"
 
 
-def test_a_quote_older_than_the_policy_allows_fails_the_quote_age(cached_broker, pki, sim_root):
-    """The genuine broker's cached quote, judged as of two days after it was made: older than
-    the default max_quote_age_seconds (86,400 s)."""
-    fresh = attest(cached_broker, pki, "--root", sim_root, "--allow-simulated", "--json")
-    assert fresh.returncode == 0, fresh.stdout + fresh.stderr
-    issued = datetime.datetime.fromisoformat(
-        json.loads(fresh.stdout)["claims"]["quote_issued_at"].replace("Z", "+00:00"))
-    later = (issued + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    result = attest(cached_broker, pki, "--root", sim_root, "--allow-simulated", "--at", later)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "cached.quote_age" in result.stdout + result.stderr
+@pytest.mark.parametrize("listener", ["certificate", "psk"])
+def test_handshake_evidence_needs_a_psk_where_client_auth_is_required(start_broker, pki, tmp_path,
+                                                                      listener):
+    """attestation_require_client_auth with transport A (docs/attestation.md section 8.5 step
+    3): a client certificate comes only after EncryptedExtensions, so on a certificate listener
+    the broker aborts with access_denied before any evidence; an external PSK authenticates the
+    client first, and then the evidence goes out."""
+    credentials = ({"certfile": pki.server_cert, "keyfile": pki.server_key}
+                   if listener == "certificate"
+                   else {"psk_hint": "attestmq-tests", "psk_file": pki.psk_file})
+    broker = start_broker(tls_version="tlsv1.3", tee="sim", tee_sim_key_file=tmp_path / "sim-key.pem",
+                          attestation_handshake="true", attestation_require_client_auth="true",
+                          **credentials)
+    client = (["--cafile", pki.ca] if listener == "certificate"
+              else ["--psk", PSK_KEY, "--psk-identity", PSK_IDENTITY])
+    result = attestmq("attest", f"127.0.0.1:{broker.port}", *client, "--transport", "handshake",
+                      "--root", sim_platform_root(tmp_path), "--allow-simulated")
+    if listener == "certificate":
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "access denied" in result.stderr.lower()
+        wait_for(lambda: "evidence is released to authenticated clients only" in broker.output(),
+                 TIMEOUT_S, "the broker's log line")
+    else:
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_attestation_handshake_needs_a_provider(tmp_path, pki):
+    config = tmp_path / "broker.conf"
+    config.write_text(f"listener 0 127.0.0.1\ncertfile {pki.server_cert}\n"
+                      f"keyfile {pki.server_key}\nattestation_handshake true\n")
+    result = subprocess.run([attestmq_binary(), "broker", "-c", str(config)], capture_output=True,
+                            text=True, timeout=TIMEOUT_S)
+    assert result.returncode != 0
+    assert f"listener {config}:1: attestation_handshake needs a TEE provider" in \
+        result.stdout + result.stderr
+
+
+# RFC 8446 section 4.1.3: a HelloRetryRequest is a ServerHello with this random.
+HELLO_RETRY_REQUEST_RANDOM = bytes.fromhex(
+    "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+
+
+def test_handshake_hello_retry_request_gets_a_fresh_nonce(start_broker, pki, tmp_path,
+                                                          monkeypatch):
+    """Section 8.3 between real processes: the broker's OpenSSL is limited to P-256 through
+    OPENSSL_CONF, so the client's first key share (X25519) draws a HelloRetryRequest. It carries
+    the extension empty, the second ClientHello a new nonce, and the evidence answers that one."""
+    openssl_conf = tmp_path / "openssl-p256.cnf"
+    openssl_conf.write_text("openssl_conf = default_conf\n[default_conf]\nssl_conf = ssl_sect\n"
+                            "[ssl_sect]\nsystem_default = groups_sect\n"
+                            "[groups_sect]\nGroups = P-256\n")
+    monkeypatch.setenv("OPENSSL_CONF", str(openssl_conf))
+    broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key, tee="sim",
+                          tee_sim_key_file=tmp_path / "sim-key.pem", attestation_handshake="true")
+    monkeypatch.delenv("OPENSSL_CONF")  # the client keeps OpenSSL's default groups
+    capture = tmp_path / "hrr.pcapng"
+    with loopback_capture(broker.port, capture):
+        result = attest(broker, pki, "--root", sim_platform_root(tmp_path), "--allow-simulated",
+                        "--json", transport="handshake")
+        assert result.returncode == 0, result.stdout + result.stderr
+    wire_bytes = capture.read_bytes()
+    assert HELLO_RETRY_REQUEST_RANDOM in wire_bytes, "the broker sent a HelloRetryRequest"
+    assert b"\xff\x5a\x00\x00" in wire_bytes, "the HelloRetryRequest's extension is empty"
+    nonces = re.findall(rb"\xff\x5a\x00.\x01\x01\x00\x20(.{32})", wire_bytes, re.DOTALL)
+    assert len(nonces) == 2 and nonces[0] != nonces[1], "a fresh nonce in each ClientHello"
+    assert json.loads(result.stdout)["claims"]["nonce"] == nonces[1].hex()
 
 
 def test_the_load_generator_attests_every_connection(attested_broker, pki, tmp_path, sim_root):

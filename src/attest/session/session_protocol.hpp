@@ -27,6 +27,8 @@ inline constexpr std::string_view kAuthenticationMethod = "attestmq-attest-v1";
 inline constexpr std::string_view kBrokerBinderLabel = "EXPERIMENTAL-attestmq-broker-binder-v1";
 inline constexpr std::string_view kClientBinderLabel = "EXPERIMENTAL-attestmq-client-binder-v1";
 inline constexpr std::size_t kBinderBytes = 32;
+// Section 4.2: transport A's HKDF-Expand-Label label (without the "tls13 " prefix).
+inline constexpr std::string_view kHandshakeBinderLabel = "attestmq binder v1";
 
 // Section 3.2, flags.
 inline constexpr std::uint8_t kCachedOk = 0x01;
