@@ -20,6 +20,8 @@
 #include "bench_report.hpp"
 #include "bench_worker.hpp"
 #include "attest/policy/policy.hpp"
+#include "attest/session/session_protocol.hpp"
+#include "client/attestation.hpp"
 #include "commands.hpp"
 
 namespace attestmq::app {
@@ -28,7 +30,8 @@ namespace {
 
 using bench::Options;
 
-void add_options(CLI::App& app, Options& options, std::string& version) {
+void add_options(CLI::App& app, Options& options, std::string& version,
+                 std::string& attest_transport) {
   app.set_help_flag("--help", "print this help and exit");
   app.add_option("--host", options.host, "broker host name or address")->capture_default_str();
   app.add_option("-p,--port", options.port, "broker TCP port")->capture_default_str();
@@ -96,14 +99,27 @@ void add_options(CLI::App& app, Options& options, std::string& version) {
                  "authentication (docs/attestation.md), verifying against this policy file")
       ->needs(tls_flag)
       ->check(CLI::ExistingFile);
+  app.add_option("--attest-transport", attest_transport,
+                 "with --attest: auth (MQTT 5 AUTH, transport B) or handshake (a TLS ClientHello "
+                 "extension, transport A, codepoint 0xFF5A)")
+      ->check(CLI::IsMember({"auth", "handshake"}))
+      ->capture_default_str();
 }
 
 // --attest: the policy, and a TLS context that offers what section 7.1 requires.
-bool load_attestation(Options& options, std::string& error) {
-  if (options.attest_policy.empty()) return true;
-  if (options.scenario != bench::Scenario::connect || options.version != mqtt::Version::v5) {
-    error = "needs --scenario connect and MQTT 5 (-V 5): transport B is MQTT 5 enhanced "
-            "authentication";
+bool load_attestation(Options& options, const std::string& attest_transport,
+                      std::string& error) {
+  options.attest_in_handshake = attest_transport == "handshake";
+  if (options.attest_policy.empty()) {
+    if (options.attest_in_handshake) error = "--attest-transport needs --attest";
+    return error.empty();
+  }
+  if (options.scenario != bench::Scenario::connect) {
+    error = "needs --scenario connect";
+    return false;
+  }
+  if (!options.attest_in_handshake && options.version != mqtt::Version::v5) {
+    error = "transport B is MQTT 5 enhanced authentication: -V 5, or --attest-transport handshake";
     return false;
   }
   auto policy = attest::load_policy(options.attest_policy, error);
@@ -122,7 +138,14 @@ bool make_tls_context(Options& options, std::string& error) {
     return false;
   }
   options.tls_options.server_name = options.host;
-  options.tls_context = tls::Context::client(options.tls_options, error);
+  if (options.attest && options.attest_in_handshake) {
+    // Connections run one after another per loop; the verdict of each is judged in its own
+    // handshake, and a refusal fails that handshake (and the run).
+    const client::HandshakeAttestation attestation(*options.attest, attest::session::kDefaultExtensionCodepoint);
+    options.tls_context = tls::Context::client(options.tls_options, error, attestation.tls_side());
+  } else {
+    options.tls_context = tls::Context::client(options.tls_options, error);
+  }
   return options.tls_context != nullptr;
 }
 
@@ -239,14 +262,15 @@ int bench_main(int argc, char** argv) {
                "attestmq bench"};
   Options options;
   std::string version = "5";
-  add_options(app, options, version);
+  std::string attest_transport = "auth";
+  add_options(app, options, version, attest_transport);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   options.version = version == "311" ? mqtt::Version::v311 : mqtt::Version::v5;
-  if (std::string error; !load_attestation(options, error)) {
+  if (std::string error; !load_attestation(options, attest_transport, error)) {
     std::fprintf(stderr, "attestmq bench: --attest: %s\n", error.c_str());
     return 2;
   }

@@ -139,7 +139,7 @@ bool ConnectLoop::open(Connector& connector, std::string& error) {
     return false;
   }
   mqtt::Connect connect = make_connect(options_, connector.client_id);
-  if (options_.attest) {
+  if (options_.attest && !options_.attest_in_handshake) {
     connector.attestation = client::Attestation::before_handshake(
         *connector.connection.tls_session(), *options_.attest);
     connector.authentication = connector.attestation->authentication();
@@ -269,7 +269,9 @@ bool run_connect_scenario(const Options& options, const sockaddr_storage& addres
 
 void print_text(const Options& options, const ConnectReport& report, std::FILE* out) {
   std::fprintf(out, "scenario   connect: %u client(s) reconnecting in a loop, %s, MQTT %s\n",
-               options.clients, options.attest ? "TLS, attested (transport B)" : options.tls ? "TLS" : "plain TCP",
+               options.clients, !options.attest                ? (options.tls ? "TLS" : "plain TCP")
+               : options.attest_in_handshake ? "TLS, attested in the handshake (transport A)"
+                                             : "TLS, attested (transport B)",
                options.version == mqtt::Version::v5 ? "5" : "3.1.1");
   std::fprintf(out, "window     %.1f s measured after %.1f s warmup\n", options.duration_s,
                options.warmup_s);
@@ -279,7 +281,7 @@ void print_text(const Options& options, const ConnectReport& report, std::FILE* 
                microseconds(report.latency.value_at(0.50)),
                microseconds(report.latency.value_at(0.99)),
                microseconds(report.latency.value_at(1.0)));
-  if (options.attest) {
+  if (options.attest && !options.attest_in_handshake) {
     std::fprintf(out, "verify us  %.1f per connection (the broker's evidence, section 7.5)\n",
                  report.completed ? microseconds(report.verify_ns) / report.completed : 0.0);
   }
@@ -300,7 +302,9 @@ nlohmann::json to_json(const Options& options, const ConnectReport& report) {
       {"scenario", "connect"},
       {"clients", options.clients},
       {"tls", options.tls},
-      {"attest", options.attest ? nlohmann::json("auth") : nlohmann::json(nullptr)},
+      {"attest", !options.attest                ? nlohmann::json(nullptr)
+                 : options.attest_in_handshake ? nlohmann::json("handshake")
+                                               : nlohmann::json("auth")},
       {"mqtt_version", options.version == mqtt::Version::v5 ? "5" : "3.1.1"},
       {"duration_s", options.duration_s},
       {"warmup_s", options.warmup_s},
@@ -315,7 +319,7 @@ nlohmann::json to_json(const Options& options, const ConnectReport& report) {
         {"samples", report.latency.count()}}},
       {"generator_cpu", cpu(report.generator_cpu)},
   };
-  if (options.attest) {
+  if (options.attest && !options.attest_in_handshake) {
     result["verify_us_per_connection"] =
         report.completed ? microseconds(report.verify_ns) / report.completed : 0.0;
   }

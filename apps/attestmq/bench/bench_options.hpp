@@ -42,6 +42,9 @@ struct Options {
   // `attestmq pub --attest` does.
   std::string attest_policy;
   std::optional<attest::VerifyRequest> attest;
+  // --attest-transport handshake: transport A instead (section 8), judged inside each TLS
+  // handshake by the client context's extension; the CONNECT is then a plain one.
+  bool attest_in_handshake = false;
 
   unsigned publisher_count() const { return scenario == Scenario::pairs ? clients : 1; }
   unsigned subscriber_count() const { return clients; }

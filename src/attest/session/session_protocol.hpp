@@ -29,6 +29,8 @@ inline constexpr std::string_view kClientBinderLabel = "EXPERIMENTAL-attestmq-cl
 inline constexpr std::size_t kBinderBytes = 32;
 // Section 4.2: transport A's HKDF-Expand-Label label (without the "tls13 " prefix).
 inline constexpr std::string_view kHandshakeBinderLabel = "attestmq binder v1";
+// Section 8.1: transport A's default ExtensionType, in the private-use range.
+inline constexpr std::uint16_t kDefaultExtensionCodepoint = 0xFF5A;
 
 // Section 3.2, flags.
 inline constexpr std::uint8_t kCachedOk = 0x01;
