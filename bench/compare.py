@@ -380,6 +380,15 @@ def plot_connect(results, scenario, present, colours, left, right):
     right.legend()
 
 
+def save(report, output, draw, image_dir):
+    """Writes the JSON report, then the plots `draw` makes in image_dir; returns their paths."""
+    os.makedirs(os.path.dirname(output), exist_ok=True)
+    with open(output, "w") as out:
+        json.dump(report, out, indent=2)
+    os.makedirs(image_dir, exist_ok=True)
+    return draw()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attestmq", default=DEFAULT_ATTESTMQ,
@@ -453,11 +462,7 @@ def main():
         "all_runs": runs,
         "ratios_attestmq": ratios(results),
     }
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output, "w") as out:
-        json.dump(report, out, indent=2)
-    os.makedirs(args.images, exist_ok=True)
-    images = plot(results, args.images)
+    images = save(report, args.output, lambda: plot(results, args.images), args.images)
     print(markdown_table(results))
     print()
     print(markdown_connect_table(results))
