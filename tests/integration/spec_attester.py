@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from OpenSSL import SSL
 
 import mqtt_wire
-from attestation_vectors import BROKER_LABEL, claims, report_data
+from attestation_vectors import BROKER_LABEL, claims, report_data, session_signature_input
 from spec_client import (AUTHENTICATION_DATA, AUTHENTICATION_METHOD, CLAIMS_MEDIA_TYPE,
                          CONTINUE_AUTHENTICATION, ENVELOPE_TYPE, MEDIA_TYPES, METHOD,
                          TlsStream)
@@ -36,13 +36,24 @@ def spki_sha256(certificate_pem_path):
 def sim_report(platform_key, measurement, reportdata):
     """evidence.md section 4: 168 bytes, signed over the first 104 as r || s."""
     signed = b"AMQS" + b"\x00\x01" + b"\x00\x00" + measurement + reportdata
-    r, s = decode_dss_signature(platform_key.sign(signed, ec.ECDSA(hashes.SHA256())))
-    return signed + r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return signed + raw_signature(platform_key, signed)
 
 
-def evidence_message(envelope):
-    """Section 3.3: EVIDENCE, per-session mode, no flags."""
-    return bytes([0x02, 0x01, 0x01, 0x00]) + len(envelope).to_bytes(4, "big") + envelope
+def evidence_message(envelope, cached=None):
+    """Section 3.3: EVIDENCE, no flags; per-session mode, or cached mode with `cached` =
+    (session claims, signature r || s)."""
+    mode = 0x01 if cached is None else 0x02
+    message = bytes([0x02, 0x01, mode, 0x00]) + len(envelope).to_bytes(4, "big") + envelope
+    if cached is not None:
+        claims_bytes, signature = cached
+        message += len(claims_bytes).to_bytes(2, "big") + claims_bytes + signature
+    return message
+
+
+def raw_signature(private_key, data):
+    """ECDSA P-256 / SHA-256 as r || s, 32 bytes each (evidence.md section 4, section 6.2)."""
+    r, s = decode_dss_signature(private_key.sign(data, ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
 @dataclass
@@ -51,11 +62,15 @@ class Forgery:
     tls_key_sha256: bytes = None   # key 5; honest: its own certificate's
     module_sha256: bytes = None    # key 2; honest: the attester's `module`
     flip: int = None               # a byte of the EVIDENCE message to invert, after signing
+    # Cached mode (section 6.2) with an envelope captured from a genuine broker: the session
+    # claims are signed by `platform_key`, which the captured quote does not commit to.
+    cached_envelope: bytes = None
 
 
 class SpecAttester:
     """Serves one client on 127.0.0.1:`port` with `certificate`/`key`, answering its REQUEST
-    with sim evidence by `platform_key` (an EllipticCurvePrivateKey) for `module`."""
+    with sim evidence by `platform_key` (an EllipticCurvePrivateKey) for `module` (or, with a
+    captured cached envelope, session claims signed by that key)."""
 
     def __init__(self, certificate, key, platform_key, module, forgery=Forgery()):
         self.certificate, self.platform_key, self.module = certificate, platform_key, module
@@ -108,11 +123,17 @@ class SpecAttester:
         module = self.forgery.module_sha256 or self.module
         tls_key = self.forgery.tls_key_sha256 or spki_sha256(self.certificate)
         session = claims({1: "sim", 2: module, 3: binder, 4: nonce, 5: tls_key})
-        report = sim_report(self.platform_key, self.module, report_data(session, binder))
-        envelope = cbor2.dumps({"__cmwc_t": ENVELOPE_TYPE,
-                                "evidence": [MEDIA_TYPES["sim"], report, 4],
-                                "claims": [CLAIMS_MEDIA_TYPE, session]}, canonical=True)
-        message = bytearray(evidence_message(envelope))
+        if self.forgery.cached_envelope is not None:
+            signature = raw_signature(self.platform_key,
+                                      session_signature_input(session, binder))
+            message = bytearray(evidence_message(self.forgery.cached_envelope,
+                                                 (session, signature)))
+        else:
+            report = sim_report(self.platform_key, self.module, report_data(session, binder))
+            envelope = cbor2.dumps({"__cmwc_t": ENVELOPE_TYPE,
+                                    "evidence": [MEDIA_TYPES["sim"], report, 4],
+                                    "claims": [CLAIMS_MEDIA_TYPE, session]}, canonical=True)
+            message = bytearray(evidence_message(envelope))
         if self.forgery.flip is not None:
             message[self.forgery.flip % len(message)] ^= 0xFF
         return bytes(message)
