@@ -374,10 +374,11 @@ class SpecClient:
         raise error
 
     def attest(self, policy, client_id="spec-client", username=None, password=None,
-               tamper=lambda evidence: evidence):
+               tamper=lambda evidence: evidence, nonce=None):
         """CONNECT with a REQUEST, verify the broker's EVIDENCE, ANSWER, CONNACK 0x00: the
-        claims. `tamper` lets a test change the EVIDENCE before this client verifies it."""
-        sent_request = request(0x00, os.urandom(32), [SIM])
+        claims. `tamper` lets a test change the EVIDENCE before this client verifies it;
+        `nonce` replaces the fresh one (section 3.2 forbids that; a test of the binder may)."""
+        sent_request = request(0x00, nonce or os.urandom(32), [SIM])
         method = [(AUTHENTICATION_METHOD, METHOD)]
         self.wire.send(mqtt_wire.connect(client_id, props=method + [(AUTHENTICATION_DATA,
                                                                      sent_request)],

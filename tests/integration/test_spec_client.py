@@ -41,6 +41,21 @@ def test_completes_transport_b_and_exchanges_a_message(attested_broker, pki, sim
     attested_broker.assert_running()
 
 
+def test_the_same_nonce_in_two_sessions_gives_two_binders(attested_broker, pki, sim_root):
+    """The research prototype's flaw (PAPER.md): its binder depended on the nonce alone, so a
+    relay could reuse it. Here the binder is the exporter of each TLS session: one nonce, sent
+    in two sessions, gets two binders, and each verifies in its own session only."""
+    nonce = bytes(range(32))
+    binders = []
+    for _ in range(2):
+        client, claims = attested_client(attested_broker, pki, accepting_policy(sim_root),
+                                         nonce=nonce)
+        client.close()
+        assert claims[4] == nonce
+        binders.append(claims[3])
+    assert binders[0] != binders[1]
+
+
 @pytest.mark.parametrize("keys, check", [({"module_hashes": ["00" * 32], "allow_simulated": True},
                                           "policy.module_hash"),
                                          ({}, "policy.allow_simulated")],
