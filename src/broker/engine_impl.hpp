@@ -109,6 +109,9 @@ struct Engine::Impl {
   void on_authentication_answered(Connection& conn, AuthenticationOutcome outcome);
   void log_attested(const Connection& conn);
   void send_auth(Connection& conn, mqtt::ReasonCode code, std::span<const std::uint8_t> data);
+  // Whether an AUTH 0x18 carrying `data` fits the client's Maximum Packet Size; `size` is its
+  // encoded size.
+  bool auth_fits(const Connection& conn, std::span<const std::uint8_t> data, std::size_t& size) const;
   void refuse_during_authentication(Connection& conn, mqtt::ReasonCode code, std::string_view why);
   static bool waiting_for_host(const Connection& conn) {
     return conn.state == ConnectionState::authenticating &&

@@ -6,6 +6,9 @@
 // native server offers.
 #include <algorithm>
 #include <string>
+#include <vector>
+
+#include "mqtt/codec.hpp"
 
 #include "broker/engine_impl.hpp"
 
@@ -20,6 +23,8 @@ void Engine::Impl::start_authentication(Connection& conn, const mqtt::Connect& p
   conn.pending_connect.assign(current_packet.begin(), current_packet.end());
   conn.state = ConnectionState::authenticating;
   conn.auth_method.assign(*packet.properties.authentication_method);
+  // The exchange's AUTH packets already obey the client's limit (auth_fits).
+  conn.max_packet_size = packet.properties.maximum_packet_size.value_or(0);
   // The password (if any) was checked before the exchange started (on_connect).
   conn.password_authenticated = conn.info.transport_username.has_value() ||
                                 conn.password_verdict == PasswordVerdict::valid;
@@ -47,14 +52,34 @@ void Engine::Impl::ask_host(Connection& conn, const mqtt::Properties& properties
   host.authentication_step(conn.id, std::move(step));
 }
 
-void Engine::Impl::send_auth(Connection& conn, mqtt::ReasonCode code,
-                             std::span<const std::uint8_t> data) {
+namespace {
+
+mqtt::Auth auth_packet(const Connection& conn, mqtt::ReasonCode code,
+                       std::span<const std::uint8_t> data) {
   mqtt::Auth auth;
   auth.reason = code;
   // Section 3.15.2.2.2: every AUTH names the method of the exchange.
   auth.properties.authentication_method = conn.auth_method;
   if (!data.empty()) auth.properties.authentication_data = mqtt::Bytes(data.data(), data.size());
-  send_packet(conn, auth);
+  return auth;
+}
+
+}  // namespace
+
+void Engine::Impl::send_auth(Connection& conn, mqtt::ReasonCode code,
+                             std::span<const std::uint8_t> data) {
+  send_packet(conn, auth_packet(conn, code, data));
+}
+
+// MQTT 5.0 section 3.1.2.11.4 [MQTT-3.1.2-24]: nothing larger than the client's Maximum
+// Packet Size goes to it, an AUTH with evidence included (docs/attestation.md 7.4 step 5).
+bool Engine::Impl::auth_fits(const Connection& conn, std::span<const std::uint8_t> data,
+                             std::size_t& size) const {
+  std::vector<std::uint8_t> encoded;
+  mqtt::encode(auth_packet(conn, mqtt::ReasonCode::ContinueAuthentication, data), conn.version,
+               encoded);
+  size = encoded.size();
+  return conn.max_packet_size == 0 || size <= conn.max_packet_size;
 }
 
 void Engine::Impl::refuse_during_authentication(Connection& conn, mqtt::ReasonCode code,
@@ -118,6 +143,13 @@ void Engine::Impl::on_authentication_answered(Connection& conn, AuthenticationOu
   const bool initial = conn.state == ConnectionState::authenticating;
   switch (outcome.kind) {
     case Kind::continue_with:
+      if (std::size_t size = 0; !auth_fits(conn, outcome.data, size)) {
+        refuse_during_authentication(
+            conn, mqtt::ReasonCode::PacketTooLarge,
+            "an AUTH of " + std::to_string(size) + " bytes exceeds the client's Maximum Packet "
+                "Size of " + std::to_string(conn.max_packet_size) + " bytes");
+        return;
+      }
       conn.auth_exchange = Exchange::awaiting_client;
       conn.auth_context = std::move(outcome.context);
       send_auth(conn, mqtt::ReasonCode::ContinueAuthentication, outcome.data);

@@ -50,10 +50,15 @@ void Engine::Impl::input(Connection& conn, std::span<const std::uint8_t> bytes) 
 std::size_t Engine::Impl::consume(Connection& conn, std::span<const std::uint8_t> bytes) {
   std::uint32_t limit = settings.max_packet_size != 0 ? settings.max_packet_size
                                                       : std::numeric_limits<std::uint32_t>::max();
-  // Before CONNECT the peer is unauthenticated: the first packet is judged on its fixed
-  // header alone, so a hostile connection costs at most max_connect_size of buffered bytes.
-  if (conn.state == ConnectionState::awaiting_connect && settings.max_connect_size != 0) {
+  // Before CONNACK the peer is unauthenticated: the first packet, and each AUTH of an enhanced
+  // authentication (docs/attestation.md section 7.4 step 7), is judged on its fixed header
+  // alone, so a hostile connection costs at most max_connect_size of buffered bytes.
+  const bool unauthenticated = conn.state == ConnectionState::awaiting_connect ||
+                               conn.state == ConnectionState::authenticating;
+  if (unauthenticated && settings.max_connect_size != 0) {
     limit = std::min(limit, settings.max_connect_size);
+  }
+  if (conn.state == ConnectionState::awaiting_connect && settings.max_connect_size != 0) {
     if (!bytes.empty() && (bytes[0] >> 4) != static_cast<std::uint8_t>(mqtt::PacketType::Connect)) {
       first_packet_not_connect(conn);
       return bytes.size();
@@ -161,6 +166,12 @@ void Engine::Impl::dispatch(Connection& conn, mqtt::Packet& packet) {
 
 void Engine::Impl::malformed(Connection& conn, const mqtt::DecodeStatus& status,
                              std::span<const std::uint8_t> body, bool is_connect) {
+  if (!is_connect && conn.state == ConnectionState::authenticating) {
+    // Before CONNACK the refusal is a CONNACK (docs/attestation.md section 9.1): 0x81, or
+    // 0x95 for an AUTH over max_connect_size.
+    refuse_during_authentication(conn, status.code, std::string("a bad AUTH: ") + status.detail);
+    return;
+  }
   if (is_connect && conn.state == ConnectionState::connected) {
     // Whatever is wrong inside it, a second CONNECT is a Protocol Error (MQTT 5.0 section
     // 3.1, [MQTT-3.1.0-2]); the decoder's code may be one only CONNACK can carry (0x84).

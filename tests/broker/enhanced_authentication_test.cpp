@@ -22,10 +22,12 @@ std::vector<std::uint8_t> bytes(std::string_view text) { return {text.begin(), t
 template <Settings (*make)()>
 class ExchangeTest : public ::testing::Test {
  protected:
-  void send_connect(std::string_view method, std::string_view data) {
+  void send_connect(std::string_view method, std::string_view data,
+                    std::optional<std::uint32_t> maximum_packet_size = std::nullopt) {
     mqtt::Connect packet;
     packet.version = Version::v5;
     packet.client_id = "c";
+    packet.properties.maximum_packet_size = maximum_packet_size;
     packet.properties.authentication_method = method;
     data_ = bytes(data);
     packet.properties.authentication_data = mqtt::Bytes(data_);
@@ -115,6 +117,56 @@ TEST_F(EnhancedAuthentication, AFailureRefusesWithItsCodeAndReason) {
   const auto connack = client.take<mqtt::Connack>();
   EXPECT_EQ(connack.reason, ReasonCode::NotAuthorized);
   EXPECT_EQ(connack.properties.reason_string, "refused by the test");
+  EXPECT_TRUE(client.closed());
+}
+
+// docs/attestation.md section 7.4 step 5, MQTT-3.1.2-24: evidence too large for the client's
+// Maximum Packet Size is refused with CONNACK 0x95, never sent.
+TEST_F(EnhancedAuthentication, AnAuthOverTheClientsMaximumPacketSizeIsRefused) {
+  send_connect(kMethod, "request", 64);
+  take_step();
+  answer(AuthenticationOutcome::Kind::continue_with, std::string(200, 'e'));
+  const auto connack = client.take<mqtt::Connack>();
+  EXPECT_EQ(connack.reason, ReasonCode::PacketTooLarge);
+  EXPECT_TRUE(client.closed());
+  EXPECT_TRUE(client.idle()) << "no AUTH after the refusal";
+}
+
+TEST_F(EnhancedAuthentication, AnAuthWithinTheClientsMaximumPacketSizeIsSent) {
+  send_connect(kMethod, "request", 64);
+  take_step();
+  answer(AuthenticationOutcome::Kind::continue_with, std::string(20, 'e'));
+  EXPECT_EQ(client.take<mqtt::Auth>().reason, ReasonCode::ContinueAuthentication);
+  EXPECT_FALSE(client.closed());
+}
+
+// docs/attestation.md section 7.4 step 7: until CONNACK each AUTH is judged on its fixed
+// header against max_connect_size, so an unauthenticated client cannot make the broker
+// buffer a large AUTH body.
+TEST_F(EnhancedAuthentication, AnAuthOverMaxConnectSizeIsRefusedOnItsHeader) {
+  send_connect(kMethod, "request");
+  take_step();
+  answer(AuthenticationOutcome::Kind::continue_with, "evidence");
+  client.take<mqtt::Auth>();
+  // AUTH (type 15) announcing 1 MiB (remaining length 0x80 0x80 0x40), of which 3 bytes come.
+  const std::vector<std::uint8_t> header = {0xF0, 0x80, 0x80, 0x40, 0x18, 0x00, 0x00};
+  client.send_bytes(header);
+  EXPECT_EQ(client.take<mqtt::Connack>().reason, ReasonCode::PacketTooLarge);
+  EXPECT_TRUE(client.closed());
+  EXPECT_TRUE(broker.host.authentication_steps.empty());
+}
+
+// docs/attestation.md section 9.1: an AUTH that does not decode gets CONNACK 0x81 before
+// CONNACK, not a DISCONNECT.
+TEST_F(EnhancedAuthentication, AMalformedAuthBeforeConnackGetsConnack) {
+  send_connect(kMethod, "request");
+  take_step();
+  answer(AuthenticationOutcome::Kind::continue_with, "evidence");
+  client.take<mqtt::Auth>();
+  // AUTH 0x18 whose property length (5) runs past the packet (2 bytes of body left).
+  const std::vector<std::uint8_t> bad = {0xF0, 0x03, 0x18, 0x05, 0x15};
+  client.send_bytes(bad);
+  EXPECT_EQ(client.take<mqtt::Connack>().reason, ReasonCode::MalformedPacket);
   EXPECT_TRUE(client.closed());
 }
 
