@@ -102,10 +102,13 @@ void Engine::Impl::on_auth(Connection& conn, const mqtt::Auth& packet) {
   // Sections 4.12 and 3.15.2.2.2: an AUTH belongs to an exchange that CONNECT started and
   // names its method; without a method in CONNECT it is a Protocol Error, with another method
   // a Bad authentication method.
+  // After CONNACK [MQTT-4.12.1-1] requires the method of CONNECT: another is a Protocol Error
+  // there (docs/attestation.md section 9.1).
   if (conn.auth_method.empty() || !method || *method != conn.auth_method) {
+    const bool bad_method = !conn.auth_method.empty() && conn.state == ConnectionState::authenticating;
     refuse_during_authentication(conn,
-                                 conn.auth_method.empty() ? mqtt::ReasonCode::ProtocolError
-                                                          : mqtt::ReasonCode::BadAuthenticationMethod,
+                                 bad_method ? mqtt::ReasonCode::BadAuthenticationMethod
+                                            : mqtt::ReasonCode::ProtocolError,
                                  "AUTH without the Authentication Method of CONNECT "
                                  "(MQTT 5.0 section 4.12)");
     return;

@@ -234,6 +234,15 @@ TEST_F(EnhancedAuthentication, ASecondReauthenticationDuringOneIsAProtocolError)
   EXPECT_EQ(client.take<mqtt::Disconnect>().reason, ReasonCode::ProtocolError);
 }
 
+// [MQTT-4.12.1-1]: a re-authentication uses the method of CONNECT; another is a Protocol
+// Error (docs/attestation.md section 9.1), not the Bad authentication method of CONNECT time.
+TEST_F(EnhancedAuthentication, AReauthenticationNamingAnotherMethodIsAProtocolError) {
+  complete_exchange();
+  send_auth(ReasonCode::ReAuthenticate, "new request", "other-method");
+  EXPECT_EQ(client.take<mqtt::Disconnect>().reason, ReasonCode::ProtocolError);
+  EXPECT_TRUE(client.closed());
+}
+
 TEST(EnhancedAuthenticationWithout, AuthWithoutAMethodInConnectIsAProtocolError) {
   Broker broker(offering_the_method());
   TestClient client(broker, Version::v5);

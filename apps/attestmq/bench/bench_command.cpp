@@ -118,6 +118,12 @@ bool load_attestation(Options& options, const std::string& attest_transport,
     error = "needs --scenario connect";
     return false;
   }
+  // Transport A's verdict lives in the client context that all connections share, so the
+  // connections of a run must not overlap across threads.
+  if (options.attest_in_handshake && options.threads != 1) {
+    error = "--attest-transport handshake runs on one thread (-t 1)";
+    return false;
+  }
   if (!options.attest_in_handshake && options.version != mqtt::Version::v5) {
     error = "transport B is MQTT 5 enhanced authentication: -V 5, or --attest-transport handshake";
     return false;
