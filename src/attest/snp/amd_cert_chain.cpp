@@ -134,7 +134,8 @@ bool check_validity(const AmdCertChain& chain, std::time_t at, VerificationResul
       {"VCEK", chain.vcek.get()}, {"ASK", chain.ask.get()}, {"ARK", chain.ark.get()}};
   for (const auto& [role, cert] : certs) {
     const auto not_after = asn1_time_unix(X509_get0_notAfter(cert));
-    const std::string problem = not_after ? validity_problem(cert, at) : "its notAfter cannot be read";
+    const std::string problem =
+        not_after ? validity_problem(cert, at) : "its notAfter cannot be read";
     if (!problem.empty()) {
       return result.check("chain.validity", false,
                           fmt::format("{} at {}: {}", role, format_iso8601_utc(at), problem));
