@@ -248,6 +248,22 @@ TEST_F(CachedMode, ACacheHitSkipsThePlatformChecksButNotTheSessionOnes) {
   EXPECT_EQ(cache.hits(), 3u);
 }
 
+// Sim evidence rests on no certificate, CRL or collateral: its verdict has no end of its own
+// and is remembered up to the quote's last second.
+TEST_F(CachedMode, ASimVerdictIsRememberedForTheWholeQuoteAge) {
+  VerifiedEnvelopeCache cache;
+  expectation_.cache = &cache;
+  expectation_.verify.at_unix = static_cast<std::int64_t>(cached_->issued_at());
+  const auto first = verify_evidence_message(produce_cached(), expectation_);
+  ASSERT_TRUE(first.valid()) << first.first_failure()->name;
+  EXPECT_FALSE(first.valid_until);
+  expectation_.verify.at_unix += expectation_.verify.policy.max_quote_age_seconds;
+  expectation_.binder = random_bytes(kBinderBytes);
+  const auto last_second = verify_evidence_message(produce_cached(), expectation_);
+  ASSERT_TRUE(last_second.valid()) << last_second.first_failure()->name;
+  EXPECT_EQ(cache.hits(), 1u);
+}
+
 TEST_F(CachedMode, TheCacheIsKeyedByThePolicyAndBoundedByTheQuoteAge) {
   VerifiedEnvelopeCache cache;
   expectation_.cache = &cache;

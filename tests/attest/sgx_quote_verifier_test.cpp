@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "attest/common/iso8601.hpp"
 #include "attest/dcap/report_body.hpp"
 #include "dcap_test_data.hpp"
 
@@ -45,6 +46,30 @@ TEST_F(SgxQuoteVerifier, DcapQvlQuoteVerifiesWithCollateral) {
   EXPECT_EQ(r.claims["tcb_status"], "ConfigurationAndSWHardeningNeeded");
   EXPECT_EQ(r.claims["tcb.advisory_ids"], "INTEL-SA-00289,INTEL-SA-00615");
   EXPECT_EQ(r.claims.count("quote.trailing_bytes"), 0u);
+}
+
+// A verdict holds only while every input it accepted does (docs/attestation.md section 6.2,
+// "Client cache"): valid_until is the earliest notAfter or nextUpdate among them.
+TEST_F(SgxQuoteVerifier, VerdictIsValidUntilTheEarliestEndOfItsInputs) {
+  // The bundle: QE Identity's nextUpdate comes first, before the PCK CRL's (10:23:18), TCB
+  // Info's (10:56:11), the root CA CRL's (2026-04-03) and every certificate's notAfter.
+  auto r = verify_sgx_quote(quote, options());
+  ASSERT_TRUE(r.valid()) << describe(r);
+  EXPECT_EQ(r.valid_until, parse_iso8601_utc("2025-07-19T10:01:18Z"));
+  // The bundle's CRLs alone: the PCK CRL's nextUpdate.
+  auto o = options(false);
+  const auto bundle = nlohmann::json::parse(collateral);
+  o.crl_der_or_pem = {bundle.at("pck_crl").get<std::string>(),
+                      bundle.at("root_ca_crl").get<std::string>()};
+  r = verify_sgx_quote(quote, o);
+  ASSERT_TRUE(r.valid()) << describe(r);
+  EXPECT_EQ(r.valid_until, parse_iso8601_utc("2025-07-19T10:23:18Z"));
+  // No CRL, revocation skipped: the PCK chain alone, whose leaf expires first.
+  o = options(false);
+  o.revocation = RevocationMode::skip_insecure;
+  r = verify_sgx_quote(quote, o);
+  ASSERT_TRUE(r.valid()) << describe(r);
+  EXPECT_EQ(r.valid_until, parse_iso8601_utc("2030-09-20T21:53:43Z"));
 }
 
 // Without collateral there are no CRLs: the PCK chain's revocation fails, by name. With the

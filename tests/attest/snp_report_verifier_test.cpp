@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "attest/common/iso8601.hpp"
 #include "snp_test_data.hpp"
 
 namespace attestmq::attest {
@@ -70,6 +71,14 @@ TEST_F(SnpReportVerifierTest, RealMilanReportVerifiesWithItsVcekAndMilanChain) {
         "tcb.vcek_match", "chip_id.vcek_match"}) {
     EXPECT_TRUE(passed.count(name)) << name;
   }
+}
+
+// The verdict ends with the first certificate to expire: the VCEK (the ASK and ARK run to
+// 2045); with no CRL, nothing earlier bounds it. session_cache_validity_test.cpp has a CRL.
+TEST_F(SnpReportVerifierTest, VerdictIsValidUntilTheVceksNotAfter) {
+  const VerificationResult result = verify_snp_report(report, options());
+  ASSERT_TRUE(result.valid());
+  EXPECT_EQ(result.valid_until, parse_iso8601_utc("2029-09-24T00:55:28Z"));
 }
 
 TEST_F(SnpReportVerifierTest, ClaimsAreExactlyTheReportsFields) {

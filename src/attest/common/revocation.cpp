@@ -20,7 +20,8 @@ std::vector<X509_CRL*> crls_from(X509* issuer, const std::vector<X509_CRL*>& crl
 }
 
 // Whether `crl` can be relied on at `at` as the CRL of `issuer`: signed by its key and
-// current. Only a failure is recorded, under the check it fails.
+// current. Only a failure is recorded, under the check it fails; a CRL relied on lowers the
+// result's valid_until to its nextUpdate.
 bool check_crl(const std::string& prefix, X509_CRL* crl, X509* issuer, std::time_t at,
                VerificationResult& result) {
   const std::string who = certificate_common_name(issuer);
@@ -40,11 +41,14 @@ bool check_crl(const std::string& prefix, X509_CRL* crl, X509* issuer, std::time
     return result.check(prefix + ".crl.validity", false,
                         fmt::format("the CRL of \"{}\" is not yet valid at {}", who, when));
   }
-  if (next == nullptr || X509_cmp_time(next, &t) <= 0) {
+  const auto next_update = asn1_time_unix(next);
+  if (!next_update || X509_cmp_time(next, &t) <= 0) {
     return result.check(
         prefix + ".crl.validity", false,
         fmt::format("the CRL of \"{}\" is past its nextUpdate at {} (or has none)", who, when));
   }
+  // Its issuer may revoke from nextUpdate on: what it vouches for ends there.
+  result.valid_no_later_than(*next_update);
   return true;
 }
 

@@ -38,6 +38,7 @@ inline constexpr std::string_view kRevocationNotChecked =
 //   <prefix>.crl.present    some CRL comes from the issuer of each certificate
 //   <prefix>.crl.signature  each CRL used verifies with its issuer's key
 //   <prefix>.crl.validity   thisUpdate <= at < nextUpdate (a CRL without nextUpdate fails)
+//                           and the result's valid_until is lowered to each one's nextUpdate
 //   <prefix>.revocation     no CRL lists its certificate
 // Sets the claim "<prefix>.revocation" to "checked" or, under skip-insecure with a CRL
 // missing, to "NOT CHECKED: ..." naming the certificates left unchecked.

@@ -17,6 +17,10 @@ bool VerificationResult::check(std::string name, bool passed, std::string detail
   return passed;
 }
 
+void VerificationResult::valid_no_later_than(std::int64_t end) {
+  if (!valid_until || end < *valid_until) valid_until = end;
+}
+
 const Check* VerificationResult::first_failure() const {
   for (const auto& c : checks) {
     if (!c.passed) return &c;

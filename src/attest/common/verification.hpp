@@ -26,9 +26,16 @@ struct VerificationResult {
   // ("mrenclave", "mrsigner", "isv_prod_id", "isv_svn", "report_data", "mrtd", "rtmr0".."rtmr3",
   // "measurement", "tcb_status", "fmspc", "chain.0.subject", ...).
   std::map<std::string, std::string> claims;
+  // The first instant (seconds since 1970) at which the verdict no longer holds: the earliest
+  // end of every time-bounded input a check accepted (a certificate's notAfter, a CRL's or a
+  // collateral item's nextUpdate). Unset when no accepted input had an end. A remembered
+  // verdict must not outlive it (docs/attestation.md section 6.2, "Client cache").
+  std::optional<std::int64_t> valid_until;
 
   // Records a check; returns `passed` so callers can write `if (!r.check(...)) return r;`.
   bool check(std::string name, bool passed, std::string detail);
+  // Lowers valid_until to `end` if `end` is earlier: a verdict holds only while all its inputs do.
+  void valid_no_later_than(std::int64_t end);
   // The first failed check, if any.
   const Check* first_failure() const;
   bool valid() const { return !checks.empty() && first_failure() == nullptr; }

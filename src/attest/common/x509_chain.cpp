@@ -88,6 +88,18 @@ X509CrlPtr parse_crl(std::string_view text) {
   return crl;
 }
 
+std::optional<std::int64_t> asn1_time_unix(const ASN1_TIME* time) {
+  std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)> epoch(ASN1_TIME_set(nullptr, 0),
+                                                              ASN1_TIME_free);
+  int days = 0;
+  int seconds = 0;
+  if (time == nullptr || !epoch || ASN1_TIME_diff(&days, &seconds, epoch.get(), time) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  return std::int64_t{days} * 86400 + seconds;
+}
+
 std::string certificate_subject(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0) {
@@ -167,8 +179,16 @@ ChainVerdict verify_chain_to_pinned_root(const std::vector<X509Ptr>& chain, X509
                        std::to_string(path ? sk_X509_num(path) : 0) +
                        " long: the chain holds certificates off that path"};
   }
-  return {true, std::to_string(chain.size()) + " certificates verified to the pinned root at " +
-                    format_iso8601_utc(at)};
+  std::optional<std::int64_t> valid_until;
+  for (int i = 0; i < sk_X509_num(path); ++i) {
+    const auto not_after = asn1_time_unix(X509_get0_notAfter(sk_X509_value(path, i)));
+    if (!not_after) return {false, "a certificate's notAfter cannot be read"};
+    if (!valid_until || *not_after < *valid_until) valid_until = not_after;
+  }
+  return {true,
+          std::to_string(chain.size()) + " certificates verified to the pinned root at " +
+              format_iso8601_utc(at) + ", valid until " + format_iso8601_utc(*valid_until),
+          *valid_until};
 }
 
 }  // namespace attestmq::attest

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,9 +34,15 @@ std::string certificate_subject(X509* cert);  // RFC 2253 form, e.g. "CN=Intel S
 std::string certificate_common_name(X509* cert);
 std::string certificate_sha256_fingerprint(X509* cert);  // lower-case hex
 
+// `time` in seconds since 1970; nullopt if it is null or unreadable.
+std::optional<std::int64_t> asn1_time_unix(const ASN1_TIME* time);
+
 struct ChainVerdict {
   bool ok = false;
   std::string detail;
+  // When ok: the earliest notAfter along the validated path, the pinned root's included. At
+  // that instant path validation fails, so a verdict resting on the chain ends there too.
+  std::int64_t valid_until = 0;
 };
 
 // `chain` is leaf first and must end in the pinned root: a certificate with the subject and

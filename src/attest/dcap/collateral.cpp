@@ -189,10 +189,9 @@ bool check_signed_item(const json& bundle, const std::string& name, X509* pinned
                             "\", not Intel SGX TCB Signing");
   }
   const auto verdict = verify_chain_to_pinned_root(chain, pinned_root, at);
-  if (!result.check(check + ".chain", verdict.ok, verdict.detail) ||
-      !check_revocation(check, chain_links(chain), crls, at, mode, result)) {
-    return false;
-  }
+  if (!result.check(check + ".chain", verdict.ok, verdict.detail)) return false;
+  result.valid_no_later_than(verdict.valid_until);
+  if (!check_revocation(check, chain_links(chain), crls, at, mode, result)) return false;
   if (!result.check(check + ".signature", verify_signed_json(*text, *signature, chain.front().get()),
                     "ECDSA-P256 signature over " + name + " by the TCB Signing key")) {
     return false;
@@ -204,6 +203,8 @@ bool check_signed_item(const json& bundle, const std::string& name, X509* pinned
     return result.check(check + ".validity", false, name + " lacks issueDate or nextUpdate");
   }
   window = {*issued, *next};
+  // Intel may change the TCB levels or the QE's from nextUpdate on.
+  result.valid_no_later_than(*next);
   return result.check(check + ".validity", *issued <= at && at < *next,
                       name + " valid from " + string_field(body, "issueDate").value_or("") +
                           " until " + string_field(body, "nextUpdate").value_or(""));

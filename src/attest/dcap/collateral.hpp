@@ -95,7 +95,8 @@ struct CollateralRevocation {
 // `pinned_root` at `at` and, against the bundle's CRLs and `revocation.extra_crls`, for
 // revocation (check_revocation under "collateral.tcb_info" and "collateral.qe_identity"),
 // both signatures over the exact JSON text, both validity windows (issueDate <= at <
-// nextUpdate). Returns the collateral only if every check passed.
+// nextUpdate), lowering result.valid_until to every notAfter and nextUpdate they rest on.
+// Returns the collateral only if every check passed.
 std::optional<Collateral> load_collateral(std::string_view bundle_json, X509* pinned_root,
                                           std::time_t at, const CollateralRevocation& revocation,
                                           VerificationResult& result);

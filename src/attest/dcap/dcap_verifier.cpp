@@ -297,6 +297,7 @@ VerificationResult verify_dcap_quote(std::span<const std::uint8_t> bytes, DcapTe
   }
   auto chain = verify_chain_to_pinned_root(c.pck_chain, c.root.get(), c.at);
   if (!r.check("pck.chain", chain.ok, chain.detail)) return r;
+  r.valid_no_later_than(chain.valid_until);
   for (std::size_t i = 0; i < c.pck_chain.size(); ++i) {
     r.claims["chain." + std::to_string(i) + ".subject"] = certificate_subject(c.pck_chain[i].get());
   }

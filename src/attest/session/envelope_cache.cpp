@@ -14,6 +14,13 @@ std::array<std::uint8_t, 32> sha256(std::span<const std::uint8_t> bytes) {
   return digest;
 }
 
+// When an entry for `platform` must go, or nullopt if it must not be kept at all.
+std::optional<std::int64_t> entry_end(const VerificationResult& platform, std::int64_t quote_end) {
+  if (platform.valid_until) return std::min(*platform.valid_until, quote_end);
+  if (platform.type == EvidenceType::sim) return quote_end;
+  return std::nullopt;
+}
+
 }  // namespace
 
 VerifiedEnvelopeCache::Inputs VerifiedEnvelopeCache::inputs_of(const VerifyRequest& verify) {
@@ -37,13 +44,14 @@ std::optional<VerifiedEnvelopeCache::Verdict> VerifiedEnvelopeCache::find(
 
 void VerifiedEnvelopeCache::remember(std::span<const std::uint8_t> envelope,
                                      const VerifyRequest& verify, Verdict verdict,
-                                     std::int64_t until) {
-  Entry entry{sha256(envelope), inputs_of(verify), std::move(verdict), until};
+                                     std::int64_t quote_end) {
+  const auto until = entry_end(verdict.platform, quote_end);
+  Entry entry{sha256(envelope), inputs_of(verify), std::move(verdict), until.value_or(0)};
   std::lock_guard lock(mutex_);
   std::erase_if(entries_, [&](const Entry& old) {
     return old.envelope_sha256 == entry.envelope_sha256 && old.inputs == entry.inputs;
   });
-  if (capacity_ == 0) return;
+  if (capacity_ == 0 || !until) return;
   if (entries_.size() >= capacity_) entries_.erase(entries_.begin());
   entries_.push_back(std::move(entry));
 }

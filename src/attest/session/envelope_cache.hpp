@@ -36,9 +36,13 @@ class VerifiedEnvelopeCache {
   // remembered and `now` (seconds since 1970) is before its end.
   std::optional<Verdict> find(std::span<const std::uint8_t> envelope, const VerifyRequest& verify,
                               std::int64_t now);
-  // Remembers a verdict until `until`; the oldest entry goes when the cache is full.
+  // Remembers a verdict until the earlier of `quote_end` (when check 5 starts refusing the
+  // quote) and verdict.platform.valid_until (when a certificate, CRL or collateral item the
+  // platform checks accepted expires), so that a hit never skips a check that would now fail.
+  // A verdict on other than sim evidence with no valid_until is not remembered: only sim
+  // evidence rests on nothing that expires. The oldest entry goes when the cache is full.
   void remember(std::span<const std::uint8_t> envelope, const VerifyRequest& verify,
-                Verdict verdict, std::int64_t until);
+                Verdict verdict, std::int64_t quote_end);
 
   std::size_t hits() const;
   std::size_t size() const;

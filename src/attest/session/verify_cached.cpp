@@ -92,6 +92,7 @@ bool absorb(VerificationResult& result, const VerificationResult& part) {
   result.checks.insert(result.checks.end(), part.checks.begin(), part.checks.end());
   auto claims = part.claims;
   result.claims.merge(claims);
+  if (part.valid_until) result.valid_no_later_than(*part.valid_until);
   return result.valid();
 }
 
@@ -119,9 +120,11 @@ std::optional<Claims> verify_cached(const Envelope& envelope, const EvidenceBloc
     result.type = verdict->platform.type;
     auto claims = verdict->platform.claims;
     result.claims.merge(claims);
+    if (verdict->platform.valid_until) result.valid_no_later_than(*verdict->platform.valid_until);
     result.check("cached.platform", true,
                  fmt::format("platform evidence verified in an earlier session (envelope SHA-256 "
-                             "{}), remembered within max_quote_age_seconds",
+                             "{}), remembered within max_quote_age_seconds and the validity of "
+                             "its certificates, CRLs and collateral",
                              sha256_hex(block.envelope)));
   } else {
     verdict = VerifiedEnvelopeCache::Verdict{verify_platform(block.envelope, expectation), platform,
@@ -149,10 +152,11 @@ std::optional<Claims> verify_cached(const Envelope& envelope, const EvidenceBloc
   }
   if (!check_quote_age(platform, verify, result)) return std::nullopt;
   if (expectation.cache != nullptr && !remembered) {
-    // Section 6.2: until issued_at + max_quote_age_seconds, after which check 5 fails anyway.
-    const auto until =
+    // Section 6.2: at most until issued_at + max_quote_age_seconds, after which check 5 fails
+    // anyway; the cache shortens that to the platform verdict's own end.
+    const auto quote_end =
         static_cast<std::int64_t>(*platform.issued_at) + verify.policy.max_quote_age_seconds + 1;
-    expectation.cache->remember(block.envelope, verify, std::move(*verdict), until);
+    expectation.cache->remember(block.envelope, verify, std::move(*verdict), quote_end);
   }
   return session;
 }

@@ -133,11 +133,14 @@ bool check_validity(const AmdCertChain& chain, std::time_t at, VerificationResul
   const std::pair<const char*, const X509*> certs[] = {
       {"VCEK", chain.vcek.get()}, {"ASK", chain.ask.get()}, {"ARK", chain.ark.get()}};
   for (const auto& [role, cert] : certs) {
-    const std::string problem = validity_problem(cert, at);
+    const auto not_after = asn1_time_unix(X509_get0_notAfter(cert));
+    const std::string problem =
+        not_after ? validity_problem(cert, at) : "its notAfter cannot be read";
     if (!problem.empty()) {
       return result.check("chain.validity", false,
                           fmt::format("{} at {}: {}", role, format_iso8601_utc(at), problem));
     }
+    result.valid_no_later_than(*not_after);
   }
   return result.check("chain.validity", true,
                       fmt::format("VCEK, ASK and ARK are valid at {}", format_iso8601_utc(at)));
