@@ -103,8 +103,8 @@ class HandshakeAttackTest : public ::testing::Test {
   }
 
   // The victim's handshake against `server` must be aborted by the victim with a bad_certificate
-  // alert, on the check `check`, before any application data; returns the refusal.
-  std::string expect_refused(std::shared_ptr<const tls::Context> server, const std::string& check) {
+  // alert, on the check `check`, before any application data.
+  void expect_refused(std::shared_ptr<const tls::Context> server, const std::string& check) {
     const Outcome outcome = connect_victim(std::move(server));
     const HandshakeAttestation& attestation = *outcome.attestation;
     EXPECT_EQ(outcome.pair->client.state(), State::failed);
@@ -117,7 +117,6 @@ class HandshakeAttackTest : public ::testing::Test {
         << outcome.pair->server.error();
     EXPECT_TRUE(outcome.pair->server_plaintext.empty());
     EXPECT_TRUE(outcome.pair->client_plaintext.empty());
-    return attestation.refusal();
   }
 
   static std::string failed_check(const HandshakeAttestation& attestation) {
@@ -146,17 +145,16 @@ class HandshakeAttackTest : public ::testing::Test {
   }
 
   attest::VerifyRequest victim_policy_;
+  std::shared_ptr<const tls::Context> genuine_;  // the broker's listener, exactly as it serves
 
  private:
   attest::testing::ScratchDir dir_;
   std::unique_ptr<server::AttestedSessions> attested_;
-  std::shared_ptr<const tls::Context> genuine_;
 };
 
 // The baseline every attack departs from: the broker's listener attests, the victim accepts.
 TEST_F(HandshakeAttackTest, GenuineBrokerIsAccepted) {
-  const Outcome outcome = connect_victim(genuine_with(
-      [this](const tls::HandshakeBinding& binding) { return genuine_answer(binding); }));
+  const Outcome outcome = connect_victim(genuine_);
   ASSERT_EQ(outcome.pair->client.state(), State::established) << outcome.pair->client.error();
   EXPECT_TRUE(outcome.attestation->verified());
 }
@@ -184,9 +182,7 @@ TEST_F(HandshakeAttackTest, RelayedEvidenceFailsTheBinder) {
     std::string error;
     auto m_client = tls::Context::client(tls::trusting_client(), error, std::move(forwarder));
     EXPECT_TRUE(m_client) << error;
-    tls::SessionPair to_broker(m_client, genuine_with([this](const tls::HandshakeBinding& binding) {
-      return genuine_answer(binding);
-    }));
+    tls::SessionPair to_broker(m_client, genuine_);
     to_broker.handshake();
     EXPECT_EQ(to_broker.client.state(), State::established) << to_broker.client.error();
     if (!broker_evidence) return tls::HandshakeRefusal{tls::Alert::internal_error, "no evidence"};
