@@ -28,14 +28,11 @@ inline std::array<std::uint8_t, 32> random_digest() {
 class SessionRoundTrip : public ::testing::Test {
  protected:
   void SetUp() override {
-    ProviderConfig config;
-    config.kind = "sim";
-    config.sim_key_file = dir_.path() / "sim-platform.pem";
-    config.sim_measurement.fill(0x5a);
+    std::array<std::uint8_t, 32> measurement{};
+    measurement.fill(0x5a);
     std::string error;
-    auto provider = make_provider(config, error);
-    ASSERT_TRUE(provider) << error;
-    provider_.reset(static_cast<SimProvider*>(provider.release()));
+    provider_ = SimProvider::open(dir_.path() / "sim-platform.pem", measurement, error);
+    ASSERT_TRUE(provider_) << error;
     module_.fill(0x11);
     request_ = Request{0, random_bytes(32), {EvidenceType::sgx, EvidenceType::sim}};
     identity_.certificate_key_sha256 = random_digest();

@@ -19,14 +19,11 @@ using testing::ScratchDir;
 class SimEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
-    ProviderConfig config;
-    config.kind = "sim";
-    config.sim_key_file = dir_.path() / "sim-platform.pem";
-    config.sim_measurement.fill(0x5a);
+    std::array<std::uint8_t, 32> measurement{};
+    measurement.fill(0x5a);
     std::string error;
-    auto provider = make_provider(config, error);
-    ASSERT_TRUE(provider) << error;
-    provider_.reset(static_cast<SimProvider*>(provider.release()));
+    provider_ = SimProvider::open(dir_.path() / "sim-platform.pem", measurement, error);
+    ASSERT_TRUE(provider_) << error;
     claims_.module_sha256.fill(0x11);
     claims_.binder.assign(32, 0x22);
     claims_.nonce.assign(16, 0x33);

@@ -30,14 +30,11 @@ inline std::array<std::uint8_t, 32> sha256(std::string_view text) {
 class FakeBroker {
  public:
   FakeBroker() {
-    attest::ProviderConfig config;
-    config.kind = "sim";
-    config.sim_key_file = dir_.path() / "sim-platform.pem";
-    config.sim_measurement.fill(0x5a);
+    std::array<std::uint8_t, 32> measurement{};
+    measurement.fill(0x5a);
     std::string error;
-    auto provider = attest::make_provider(config, error);
-    EXPECT_TRUE(provider) << error;
-    provider_.reset(static_cast<attest::SimProvider*>(provider.release()));
+    provider_ = attest::SimProvider::open(dir_.path() / "sim-platform.pem", measurement, error);
+    EXPECT_TRUE(provider_) << error;
     module.fill(0x11);
   }
 
