@@ -263,14 +263,13 @@ TEST_F(AttestedConnect, CachedEvidenceIsVerifiedOnceThenRemembered) {
 class MutualAttestation : public AttestedConnect {
  protected:
   MutualAttestation() {
-    attest::ProviderConfig config;
-    config.kind = "sim";
-    config.sim_key_file = dir_.path() / "client-platform.pem";
-    config.sim_measurement.fill(0xc1);
+    std::array<std::uint8_t, 32> measurement{};
+    measurement.fill(0xc1);
     std::string error;
-    auto provider = attest::make_provider(config, error);
+    auto provider =
+        attest::SimProvider::open(dir_.path() / "client-platform.pem", measurement, error);
     EXPECT_TRUE(provider) << error;
-    client_root_ = static_cast<attest::SimProvider&>(*provider).public_key_pem();
+    client_root_ = provider->public_key_pem();
     self_.provider = std::move(provider);
     self_.module_sha256.fill(0xc2);
     session::Request ask;

@@ -29,14 +29,12 @@ constexpr std::uint16_t kCodepoint = 0xFF5A;
 class HandshakeAttackTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    attest::ProviderConfig config;
-    config.kind = "sim";
-    config.sim_key_file = dir_.path() / "sim-platform.pem";
-    config.sim_measurement.fill(0x5a);
+    std::array<std::uint8_t, 32> measurement{};
+    measurement.fill(0x5a);
     std::string error;
-    auto provider = attest::make_provider(config, error);
+    auto provider = attest::SimProvider::open(dir_.path() / "sim-platform.pem", measurement, error);
     ASSERT_TRUE(provider) << error;
-    victim_policy_.root_pem = static_cast<attest::SimProvider&>(*provider).public_key_pem();
+    victim_policy_.root_pem = provider->public_key_pem();
     victim_policy_.policy.allow_simulated = true;
     std::array<std::uint8_t, 32> module{};
     module.fill(0x11);

@@ -28,15 +28,14 @@ enum class Cheat : std::uint8_t {
 class HandshakeAttestationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    attest::ProviderConfig config;
-    config.kind = "sim";
-    config.sim_key_file = dir_.path() / "sim-platform.pem";
-    config.sim_measurement.fill(0x5a);
+    std::array<std::uint8_t, 32> measurement{};
+    measurement.fill(0x5a);
     std::string error;
-    provider_ = attest::make_provider(config, error);
-    ASSERT_TRUE(provider_) << error;
+    auto sim = attest::SimProvider::open(dir_.path() / "sim-platform.pem", measurement, error);
+    ASSERT_TRUE(sim) << error;
     module_.fill(0x11);
-    verify_.root_pem = static_cast<attest::SimProvider&>(*provider_).public_key_pem();
+    verify_.root_pem = sim->public_key_pem();
+    provider_ = std::move(sim);
     verify_.policy.allow_simulated = true;
     verify_.policy.accepted_module_hashes = {std::string(64, '1')};
   }
