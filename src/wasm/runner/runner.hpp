@@ -12,7 +12,8 @@
 //   static void free(Instance&);
 //
 // wasm2c's trap state is global (one jump buffer), so there is one Runner per process and
-// batches do not nest.
+// batches do not nest. Guest code runs only inside batch(), where a trap point is set: the
+// instance is not reachable from outside it.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -39,7 +40,9 @@ class Runner {
     });
     create_instance();
   }
-  ~Runner() { Module::free(*instance_); }
+  ~Runner() {
+    if (instance_) Module::free(*instance_);
+  }
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
@@ -72,6 +75,8 @@ class Runner {
     host_.attach(Module::memory(*instance_));
     ++instances_created_;
     if (wasm_rt_impl_try() != WASM_RT_TRAP_NONE) {
+      Module::free(*instance_);
+      instance_.reset();
       throw std::runtime_error("the guest module trapped in _initialize");
     }
     Module::initialize(*instance_);
