@@ -302,6 +302,70 @@ TEST_F(RunnerTest, CpuTimeClocksAreNotOffered) {
   EXPECT_EQ(thread, kInval);
 }
 
+// fd_write's arguments laid out in the guest's input buffer: two iovecs at +0, nwritten at
+// +16, text at +32. Each case may then spoil one of them.
+struct FdWriteCase {
+  const char* name;
+  std::uint32_t fd;
+  std::uint32_t iovs_len;
+  // Changes the call's (iovs, nwritten) or the iovecs in memory, given input buffer and size.
+  void (*spoil)(const GuestMemory& memory, std::uint32_t input, std::uint32_t& iovs,
+                std::uint32_t& written);
+  std::uint32_t result;
+  const char* logged;  // the runner's log line, or nullptr for none
+};
+
+class FdWriteTest : public RunnerTest, public ::testing::WithParamInterface<FdWriteCase> {};
+
+TEST_P(FdWriteTest, StandardOutputAndErrorBecomeLogLinesOnlyWhenEveryRangeIsInside) {
+  const std::uint32_t input = input_buffer();
+  put_input(std::string(32, '\0') + "hello stderr\n");
+  const GuestMemory memory = runner.memory();
+  ASSERT_TRUE(memory.store_u32(input, input + 32) && memory.store_u32(input + 4, 6) &&
+              memory.store_u32(input + 8, input + 38) && memory.store_u32(input + 12, 7));
+  std::uint32_t iovs = input;
+  std::uint32_t written = input + 16;
+  if (GetParam().spoil) GetParam().spoil(memory, input, iovs, written);
+  std::uint32_t result = 1;
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              result = Z_echo_guestZ_fd_write(&guest, GetParam().fd, iovs, GetParam().iovs_len,
+                                              written);
+            }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(result, GetParam().result);
+  std::vector<std::string> guest_output;
+  std::copy_if(log.begin(), log.end(), std::back_inserter(guest_output),
+               [](const std::string& line) { return line.starts_with("guest fd "); });
+  if (GetParam().logged) {
+    EXPECT_EQ(guest_output, std::vector<std::string>{GetParam().logged});
+    EXPECT_EQ(runner.memory().load_u32(written), 13u);
+  } else {
+    EXPECT_TRUE(guest_output.empty());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    FdWrite, FdWriteTest,
+    ::testing::Values(
+        FdWriteCase{"StandardError", 2, 2, nullptr, kSuccess, "guest fd 2: hello stderr"},
+        FdWriteCase{"StandardOutput", 1, 2, nullptr, kSuccess, "guest fd 1: hello stderr"},
+        FdWriteCase{"NoOtherDescriptor", 3, 2, nullptr, 8, nullptr},
+        FdWriteCase{"IovecsPastTheEnd", 2, 2,
+                    [](const GuestMemory& memory, std::uint32_t, std::uint32_t& iovs,
+                       std::uint32_t&) { iovs = memory.size() - 8; },
+                    kFault, nullptr},
+        // 2^29 iovecs of 8 bytes are 2^32 bytes: 0 in 32-bit arithmetic.
+        FdWriteCase{"IovecCountWrapsAround", 2, 1u << 29, nullptr, kFault, nullptr},
+        FdWriteCase{"SecondBufferPastTheEnd", 2, 2,
+                    [](const GuestMemory& memory, std::uint32_t input, std::uint32_t&,
+                       std::uint32_t&) { ASSERT_TRUE(memory.store_u32(input + 8, memory.size() - 3)); },
+                    kFault, nullptr},
+        FdWriteCase{"ResultPastTheEnd", 2, 2,
+                    [](const GuestMemory& memory, std::uint32_t, std::uint32_t&,
+                       std::uint32_t& written) { written = memory.size() - 2; },
+                    kFault, nullptr}),
+    [](const auto& info) { return std::string(info.param.name); });
+
 TEST(RunnerMeasurement, IsTheSha256OfTheModuleCompiledIn) {
   std::ifstream file(ATTESTMQ_ECHO_GUEST_WASM, std::ios::binary);
   ASSERT_TRUE(file) << ATTESTMQ_ECHO_GUEST_WASM;

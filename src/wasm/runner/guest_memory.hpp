@@ -18,9 +18,13 @@ class GuestMemory {
   std::uint32_t size() const { return memory_.size; }
 
   // The bytes at [pointer, pointer + length), or nothing if any of them is outside memory.
-  std::optional<std::span<std::uint8_t>> span(std::uint32_t pointer, std::uint32_t length) const;
+  // The length is 64-bit so that a guest's count times an element size cannot wrap first.
+  std::optional<std::span<std::uint8_t>> span(std::uint32_t pointer, std::uint64_t length) const;
 
-  // Little-endian stores, as Wasm lays out integers; false if outside memory.
+  // Little-endian loads and stores, as Wasm lays out integers; nothing or false if outside
+  // memory.
+  std::optional<std::uint32_t> load_u32(std::uint32_t pointer) const;
+  bool store_u32(std::uint32_t pointer, std::uint32_t value) const;
   bool store_u64(std::uint32_t pointer, std::uint64_t value) const;
 
  private:

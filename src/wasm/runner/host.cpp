@@ -4,7 +4,7 @@
 
 namespace attestmq::wasm {
 
-void Host::refuse(std::string_view import, std::uint32_t pointer, std::uint32_t length) {
+void Host::refuse(std::string_view import, std::uint32_t pointer, std::uint64_t length) {
   ++refused_calls_;
   calls_.log("refused " + std::string(import) + ": guest range [" + std::to_string(pointer) +
              ", +" + std::to_string(length) + ") is outside linear memory of " +

@@ -50,7 +50,7 @@ class Host {
 
   // An import call whose pointer or length lies outside memory: answered with an error code,
   // never acted on, and logged so that a misbehaving guest is visible.
-  void refuse(std::string_view import, std::uint32_t pointer, std::uint32_t length);
+  void refuse(std::string_view import, std::uint32_t pointer, std::uint64_t length);
   std::uint64_t refused_calls() const { return refused_calls_; }
 
  private:

@@ -1,5 +1,5 @@
 // The runner tests' guest module: a small reactor that exercises each import of the runner
-// (attestmq.send, attestmq.log, WASI random_get and clock_time_get) and each way a guest can
+// (attestmq.send, attestmq.log, WASI random_get, clock_time_get and fd_write) and each way a guest can
 // fail (out-of-bounds access, unreachable, call stack exhaustion, division by zero).
 // Pointers and lengths the host passes are forwarded as given, so that tests can hand the
 // host's own checks a bad one through a real guest.
@@ -69,4 +69,10 @@ EXPORT("random_get") uint32_t random_get(uint32_t bytes, uint32_t length) {
 
 EXPORT("clock_time_get") uint32_t clock_time_get(uint32_t clock, uint32_t time) {
   return __wasi_clock_time_get(clock, 1, (__wasi_timestamp_t*)(uintptr_t)time);
+}
+
+// The iovec array and the result pointer come from the host as guest addresses.
+EXPORT("fd_write") uint32_t fd_write(uint32_t fd, uint32_t iovs, uint32_t iovs_len, uint32_t written) {
+  return __wasi_fd_write(fd, (const __wasi_ciovec_t*)(uintptr_t)iovs, iovs_len,
+                         (__wasi_size_t*)(uintptr_t)written);
 }
