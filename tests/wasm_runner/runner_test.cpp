@@ -366,6 +366,21 @@ INSTANTIATE_TEST_SUITE_P(
                     kFault, nullptr}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST_F(RunnerTest, FdWriteTakesAtMost64KiBPerCall) {
+  const std::uint32_t input = input_buffer();
+  const GuestMemory memory = runner.memory();
+  ASSERT_GT(memory.size(), 64u * 1024);
+  // One iovec naming all of memory: valid, and far more than one call takes.
+  ASSERT_TRUE(memory.store_u32(input, 0) && memory.store_u32(input + 4, memory.size()));
+  std::uint32_t result = 1;
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              result = Z_echo_guestZ_fd_write(&guest, 2, input, 1, input + 8);
+            }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(result, kSuccess);
+  EXPECT_EQ(runner.memory().load_u32(input + 8), 64u * 1024);
+}
+
 TEST(RunnerMeasurement, IsTheSha256OfTheModuleCompiledIn) {
   std::ifstream file(ATTESTMQ_ECHO_GUEST_WASM, std::ios::binary);
   ASSERT_TRUE(file) << ATTESTMQ_ECHO_GUEST_WASM;
