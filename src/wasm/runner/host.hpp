@@ -1,0 +1,64 @@
+#pragma once
+// The host side of one guest instance: what the imports (wasi_imports.cpp,
+// attestmq_imports.cpp) reach. wasm2c passes each import module's state to its functions as an
+// opaque struct named after the module (Z_<module>_instance_t); the runner defines those
+// structs, each pointing back at the Host that holds them.
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string_view>
+
+#include "wasm/runner/guest_memory.hpp"
+
+namespace attestmq::wasm {
+class Host;
+}
+
+struct Z_attestmq_instance_t {
+  attestmq::wasm::Host* host;
+};
+struct Z_wasi_snapshot_preview1_instance_t {
+  attestmq::wasm::Host* host;
+};
+
+namespace attestmq::wasm {
+
+// Where the guest's output goes. The callbacks run while guest code is on the stack: they must
+// not throw (the guest's C frames cannot be unwound) and must not call back into the guest.
+struct HostCalls {
+  // attestmq.send: bytes the guest sends on a connection, valid only during the call.
+  std::function<void(std::uint32_t connection, std::span<const std::uint8_t> bytes)> send;
+  // Runner log lines: the guest's own (attestmq.log), refused import calls and traps.
+  std::function<void(std::string_view line)> log;
+};
+
+class Host {
+ public:
+  explicit Host(HostCalls calls) : calls_(std::move(calls)) {}
+  Host(const Host&) = delete;  // the import structs point at this object
+  Host& operator=(const Host&) = delete;
+
+  // What a module's instantiate function takes for each import module.
+  Z_attestmq_instance_t& attestmq_imports() { return attestmq_imports_; }
+  Z_wasi_snapshot_preview1_instance_t& wasi_imports() { return wasi_imports_; }
+
+  // Points the imports at a freshly instantiated guest's memory.
+  void attach(const wasm_rt_memory_t& memory) { memory_ = &memory; }
+  GuestMemory memory() const { return GuestMemory(*memory_); }
+
+  const HostCalls& calls() const { return calls_; }
+
+  // An import call whose pointer or length lies outside memory: answered with an error code,
+  // never acted on, and logged so that a misbehaving guest is visible.
+  void refuse(std::string_view import, std::uint32_t pointer, std::uint64_t length);
+  std::uint64_t refused_calls() const { return refused_calls_; }
+
+ private:
+  HostCalls calls_;
+  Z_attestmq_instance_t attestmq_imports_{this};
+  Z_wasi_snapshot_preview1_instance_t wasi_imports_{this};
+  const wasm_rt_memory_t* memory_ = nullptr;
+  std::uint64_t refused_calls_ = 0;
+};
+
+}  // namespace attestmq::wasm

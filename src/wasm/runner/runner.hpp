@@ -1,0 +1,90 @@
+#pragma once
+// Runs one wasm2c-compiled guest module: instantiates it with the host's imports, calls it in
+// batches under one trap point, and after a trap logs the cause and replaces the instance by a
+// fresh one (the trapped one's state is not trusted any more).
+//
+// `Module` adapts the module-specific names wasm2c generates (Z_<name>_...):
+//   using Instance = Z_<name>_instance_t;
+//   static void init_module();                         // once per process
+//   static void instantiate(Instance&, Host&);          // passes the import structs
+//   static void initialize(Instance&);                  // the reactor's _initialize export
+//   static wasm_rt_memory_t& memory(Instance&);         // the exported linear memory
+//   static void free(Instance&);
+//
+// wasm2c's trap state is global (one jump buffer), so there is one Runner per process and
+// batches do not nest. Guest code runs only inside batch(), where a trap point is set: the
+// instance is not reachable from outside it.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "wasm/runner/host.hpp"
+
+namespace attestmq::wasm {
+
+// The runner's log line for a trap: names its cause.
+std::string describe_trap(wasm_rt_trap_t trap, std::uint64_t instances_created);
+
+template <class Module>
+class Runner {
+ public:
+  using Instance = typename Module::Instance;
+
+  explicit Runner(HostCalls calls) : host_(std::move(calls)) {
+    static std::once_flag module_ready;
+    std::call_once(module_ready, [] {
+      if (!wasm_rt_is_initialized()) wasm_rt_init();
+      Module::init_module();
+    });
+    create_instance();
+  }
+  ~Runner() {
+    if (instance_) Module::free(*instance_);
+  }
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  // Calls `calls(instance)` with one trap point set for all the guest calls it makes (setting
+  // it is a setjmp, too dear per call). Returns WASM_RT_TRAP_NONE, or the trap that ended the
+  // batch early, after the instance was replaced. A trap longjmps out of `calls`, skipping its
+  // destructors: it must keep no object with a non-trivial destructor alive across a guest call.
+  template <class Calls>
+  wasm_rt_trap_t batch(Calls&& calls) {
+    // wasm-rt-impl.h documents this form: 0 on the way in, the trap code on the way back.
+    const wasm_rt_trap_t trap = static_cast<wasm_rt_trap_t>(wasm_rt_impl_try());
+    if (trap != WASM_RT_TRAP_NONE) {
+      host_.calls().log(describe_trap(trap, instances_created_));
+      Module::free(*instance_);
+      create_instance();
+      return trap;
+    }
+    calls(*instance_);
+    return WASM_RT_TRAP_NONE;
+  }
+
+  Host& host() { return host_; }
+  GuestMemory memory() const { return host_.memory(); }
+  std::uint64_t instances_created() const { return instances_created_; }
+
+ private:
+  void create_instance() {
+    instance_ = std::make_unique<Instance>();
+    Module::instantiate(*instance_, host_);
+    host_.attach(Module::memory(*instance_));
+    ++instances_created_;
+    if (wasm_rt_impl_try() != WASM_RT_TRAP_NONE) {
+      Module::free(*instance_);
+      instance_.reset();
+      throw std::runtime_error("the guest module trapped in _initialize");
+    }
+    Module::initialize(*instance_);
+  }
+
+  Host host_;
+  std::unique_ptr<Instance> instance_;
+  std::uint64_t instances_created_ = 0;
+};
+
+}  // namespace attestmq::wasm

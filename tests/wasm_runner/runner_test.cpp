@@ -1,0 +1,402 @@
+// The wasm2c runner with a real guest module (guest/echo_guest.c, compiled to Wasm and then
+// to C at build time): bytes through the host imports, pointer checks on every import, traps
+// and the re-created instance, WASI randomness and clocks, and the build-time measurement.
+#include <openssl/evp.h>
+#include <time.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "echo_guest_measurement.hpp"
+#include "echo_guest_module.hpp"
+
+namespace attestmq::wasm::test {
+namespace {
+
+constexpr std::uint32_t kSuccess = 0;
+constexpr std::uint32_t kFault = 21;
+constexpr std::uint32_t kInval = 28;
+
+using Guest = Z_echo_guest_instance_t;
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  HostCalls calls() {
+    return {.send = [this](std::uint32_t connection,
+                           std::span<const std::uint8_t> bytes) {
+              sent.emplace_back(connection, std::string(bytes.begin(), bytes.end()));
+            },
+            .log = [this](std::string_view line) { log.emplace_back(line); }};
+  }
+
+  // The guest's input buffer, where the host puts what echo() and the import calls read.
+  std::uint32_t input_buffer() {
+    std::uint32_t address = 0;
+    EXPECT_EQ(runner.batch([&](Guest& guest) { address = Z_echo_guestZ_input_buffer(&guest); }),
+              WASM_RT_TRAP_NONE);
+    return address;
+  }
+
+  void put_input(std::string_view bytes) {
+    const auto target = runner.memory().span(input_buffer(), bytes.size());
+    ASSERT_TRUE(target);
+    std::copy(bytes.begin(), bytes.end(), target->begin());
+  }
+
+  std::uint32_t count_call() {
+    std::uint32_t count = 0;
+    EXPECT_EQ(runner.batch([&](Guest& guest) { count = Z_echo_guestZ_count_call(&guest); }),
+              WASM_RT_TRAP_NONE);
+    return count;
+  }
+
+  bool logged(std::string_view text) const {
+    return std::any_of(log.begin(), log.end(),
+                       [&](const std::string& line) { return line.find(text) != line.npos; });
+  }
+
+  std::vector<std::pair<std::uint32_t, std::string>> sent;
+  std::vector<std::string> log;
+  Runner<EchoGuest> runner{calls()};
+};
+
+TEST_F(RunnerTest, BytesMakeTheRoundTripThroughGuestAndSendImport) {
+  put_input("attested bytes");
+  std::uint32_t first = 1;
+  std::uint32_t second = 1;
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              first = Z_echo_guestZ_echo(&guest, 7, 14);
+              second = Z_echo_guestZ_echo(&guest, 9, 8);
+            }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(first, kSuccess);
+  EXPECT_EQ(second, kSuccess);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0], std::make_pair(7u, std::string("setyb detsetta")));
+  EXPECT_EQ(sent[1], std::make_pair(9u, std::string("detsetta")));
+}
+
+TEST_F(RunnerTest, GuestWritesItsOwnBufferAndTheHostReadsIt) {
+  const std::uint32_t input = input_buffer();
+  ASSERT_EQ(runner.batch([&](Guest& guest) { Z_echo_guestZ_fill(&guest, input, 32, 0xa5); }),
+            WASM_RT_TRAP_NONE);
+  const auto written = runner.memory().span(input, 32);
+  ASSERT_TRUE(written);
+  EXPECT_TRUE(std::all_of(written->begin(), written->end(), [](auto byte) { return byte == 0xa5; }));
+}
+
+TEST_F(RunnerTest, GuestLogLinesReachTheRunnerLog) {
+  put_input("engine started");
+  std::uint32_t result = 1;
+  const std::uint32_t input = input_buffer();
+  ASSERT_EQ(runner.batch([&](Guest& guest) { result = Z_echo_guestZ_log_range(&guest, input, 14); }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(result, kSuccess);
+  EXPECT_EQ(log, std::vector<std::string>{"guest: engine started"});
+}
+
+// A (pointer, length) pair the guest hands to an import; the pointer depends on the memory's
+// size.
+struct GuestRange {
+  const char* name;
+  std::uint32_t (*pointer)(std::uint32_t memory_size);
+  std::uint32_t length;
+  bool inside;
+};
+
+class GuestRangeTest : public RunnerTest, public ::testing::WithParamInterface<GuestRange> {
+ protected:
+  std::uint32_t pointer() const { return GetParam().pointer(runner.memory().size()); }
+};
+
+TEST_P(GuestRangeTest, SendActsOnlyOnRangesInsideMemory) {
+  std::uint32_t result = 1;
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              result = Z_echo_guestZ_send_range(&guest, 3, pointer(), GetParam().length);
+            }),
+            WASM_RT_TRAP_NONE);
+  if (GetParam().inside) {
+    EXPECT_EQ(result, kSuccess);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].second.size(), GetParam().length);
+    EXPECT_EQ(runner.host().refused_calls(), 0u);
+  } else {
+    EXPECT_EQ(result, kFault);
+    EXPECT_TRUE(sent.empty());
+    EXPECT_EQ(runner.host().refused_calls(), 1u);
+    EXPECT_TRUE(logged("refused attestmq send: guest range [" + std::to_string(pointer())));
+  }
+  // Refusing is not a trap: the same instance goes on.
+  EXPECT_EQ(runner.instances_created(), 1u);
+}
+
+TEST_P(GuestRangeTest, LogAndRandomGetActOnlyOnRangesInsideMemory) {
+  std::uint32_t log_result = 1;
+  std::uint32_t random_result = 1;
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              log_result = Z_echo_guestZ_log_range(&guest, pointer(), GetParam().length);
+              random_result = Z_echo_guestZ_random_get(&guest, pointer(), GetParam().length);
+            }),
+            WASM_RT_TRAP_NONE);
+  const std::uint32_t expected = GetParam().inside ? kSuccess : kFault;
+  EXPECT_EQ(log_result, expected);
+  EXPECT_EQ(random_result, expected);
+  EXPECT_EQ(runner.host().refused_calls(), GetParam().inside ? 0u : 2u);
+  EXPECT_EQ(logged("refused attestmq log"), !GetParam().inside);
+  EXPECT_EQ(logged("refused wasi random_get"), !GetParam().inside);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Ranges, GuestRangeTest,
+    ::testing::Values(
+        GuestRange{"LastBytes", [](std::uint32_t size) { return size - 16; }, 16, true},
+        GuestRange{"EmptyAtTheEnd", [](std::uint32_t size) { return size; }, 0, true},
+        GuestRange{"OneBytePastTheEnd", [](std::uint32_t size) { return size - 16; }, 17, false},
+        GuestRange{"StartsPastTheEnd", [](std::uint32_t size) { return size + 1; }, 1, false},
+        GuestRange{"LengthOfAllAddresses", [](std::uint32_t) { return 16u; }, UINT32_MAX, false},
+        // In 32 bits, pointer + length wraps around to 0x10, an address inside memory.
+        GuestRange{"WrapsAround", [](std::uint32_t) { return 0xfffffff0u; }, 0x20, false}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(RunnerTest, ClockResultOutsideMemoryIsRefused) {
+  std::uint32_t result = 0;
+  const std::uint32_t end = runner.memory().size();
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              result = Z_echo_guestZ_clock_time_get(&guest, 1, end - 4);
+            }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(result, kFault);
+  EXPECT_TRUE(logged("refused wasi clock_time_get: guest range [" + std::to_string(end - 4) + ", +8)"));
+}
+
+// A guest call that traps, and what the runner must report.
+struct TrapCase {
+  const char* name;
+  void (*call)(Guest& guest, std::uint32_t memory_size);
+  wasm_rt_trap_t trap;
+  const char* cause;
+};
+
+class TrapTest : public RunnerTest, public ::testing::WithParamInterface<TrapCase> {};
+
+TEST_P(TrapTest, TrapIsReportedWithItsCauseAndTheNextCallRunsOnAFreshInstance) {
+  EXPECT_EQ(count_call(), 1u);
+  EXPECT_EQ(count_call(), 2u);
+  const std::uint32_t memory_size = runner.memory().size();
+  bool batch_went_on = false;
+  const wasm_rt_trap_t trap = runner.batch([&](Guest& guest) {
+    GetParam().call(guest, memory_size);
+    batch_went_on = true;
+  });
+  EXPECT_EQ(trap, GetParam().trap);
+  EXPECT_FALSE(batch_went_on);
+  EXPECT_TRUE(logged(std::string("guest trapped: ") + GetParam().cause)) << log.back();
+  EXPECT_EQ(runner.instances_created(), 2u);
+  // The new instance starts from the module's initial state, and works.
+  EXPECT_EQ(count_call(), 1u);
+  put_input("ok");
+  std::uint32_t result = 1;
+  ASSERT_EQ(runner.batch([&](Guest& guest) { result = Z_echo_guestZ_echo(&guest, 1, 2); }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(result, kSuccess);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].second, "ko");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Traps, TrapTest,
+    ::testing::Values(
+        TrapCase{"OutOfBoundsStore",
+                 [](Guest& guest, std::uint32_t size) { Z_echo_guestZ_fill(&guest, size - 2, 4, 1); },
+                 WASM_RT_TRAP_OOB, "Out-of-bounds access in linear memory"},
+        TrapCase{"Unreachable",
+                 [](Guest& guest, std::uint32_t) { Z_echo_guestZ_trap_unreachable(&guest); },
+                 WASM_RT_TRAP_UNREACHABLE, "Unreachable instruction executed"},
+        TrapCase{"CallStackExhausted",
+                 [](Guest& guest, std::uint32_t) { Z_echo_guestZ_recurse(&guest, 0); },
+                 WASM_RT_TRAP_EXHAUSTION, "Call stack exhausted"},
+        TrapCase{"DivisionByZero",
+                 [](Guest& guest, std::uint32_t) { Z_echo_guestZ_divide(&guest, 1, 0); },
+                 WASM_RT_TRAP_DIV_BY_ZERO, "Integer divide by zero"},
+        TrapCase{"DivisionOverflow",
+                 [](Guest& guest, std::uint32_t) {
+                   Z_echo_guestZ_divide(&guest, static_cast<std::uint32_t>(INT32_MIN),
+                                        static_cast<std::uint32_t>(-1));
+                 },
+                 WASM_RT_TRAP_INT_OVERFLOW, "Integer overflow on divide"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(RunnerTest, RandomGetFillsGuestMemoryFromTheKernel) {
+  const std::uint32_t input = input_buffer();
+  std::uint32_t size = 0;
+  std::uint32_t first = 1;
+  std::uint32_t second = 1;
+  std::string first_bytes;
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              size = Z_echo_guestZ_buffer_size(&guest);
+              first = Z_echo_guestZ_random_get(&guest, input, size);
+            }),
+            WASM_RT_TRAP_NONE);
+  ASSERT_EQ(first, kSuccess);
+  const auto bytes = runner.memory().span(input, size);
+  ASSERT_TRUE(bytes);
+  first_bytes.assign(bytes->begin(), bytes->end());
+  ASSERT_EQ(runner.batch([&](Guest& guest) { second = Z_echo_guestZ_random_get(&guest, input, size); }),
+            WASM_RT_TRAP_NONE);
+  ASSERT_EQ(second, kSuccess);
+  // 4096 random bytes: all zero, or equal twice, would mean no randomness arrived.
+  EXPECT_NE(first_bytes, std::string(size, '\0'));
+  EXPECT_NE(first_bytes, std::string(bytes->begin(), bytes->end()));
+}
+
+std::uint64_t host_clock(clockid_t clock) {
+  timespec now{};
+  EXPECT_EQ(clock_gettime(clock, &now), 0);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000u +
+         static_cast<std::uint64_t>(now.tv_nsec);
+}
+
+class ClockTest : public RunnerTest, public ::testing::WithParamInterface<std::pair<std::uint32_t, clockid_t>> {};
+
+TEST_P(ClockTest, ClockTimeGetReadsTheHostClock) {
+  const auto [wasi_clock, clock] = GetParam();
+  const std::uint32_t input = input_buffer();
+  std::uint32_t result = 1;
+  const std::uint64_t before = host_clock(clock);
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              result = Z_echo_guestZ_clock_time_get(&guest, wasi_clock, input);
+            }),
+            WASM_RT_TRAP_NONE);
+  const std::uint64_t after = host_clock(clock);
+  ASSERT_EQ(result, kSuccess);
+  const auto stored = runner.memory().span(input, 8);
+  ASSERT_TRUE(stored);
+  std::uint64_t time = 0;
+  std::copy(stored->begin(), stored->end(), reinterpret_cast<std::uint8_t*>(&time));
+  EXPECT_LE(before, time);
+  EXPECT_LE(time, after);
+}
+
+INSTANTIATE_TEST_SUITE_P(Clocks, ClockTest,
+                         ::testing::Values(std::make_pair(0u, CLOCK_REALTIME),
+                                           std::make_pair(1u, CLOCK_MONOTONIC)));
+
+TEST_F(RunnerTest, CpuTimeClocksAreNotOffered) {
+  const std::uint32_t input = input_buffer();
+  std::uint32_t process = 0;
+  std::uint32_t thread = 0;
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              process = Z_echo_guestZ_clock_time_get(&guest, 2, input);
+              thread = Z_echo_guestZ_clock_time_get(&guest, 3, input);
+            }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(process, kInval);
+  EXPECT_EQ(thread, kInval);
+}
+
+// fd_write's arguments laid out in the guest's input buffer: two iovecs at +0, nwritten at
+// +16, text at +32. Each case may then spoil one of them.
+struct FdWriteCase {
+  const char* name;
+  std::uint32_t fd;
+  std::uint32_t iovs_len;
+  // Changes the call's (iovs, nwritten) or the iovecs in memory, given input buffer and size.
+  void (*spoil)(const GuestMemory& memory, std::uint32_t input, std::uint32_t& iovs,
+                std::uint32_t& written);
+  std::uint32_t result;
+  const char* logged;  // the runner's log line, or nullptr for none
+};
+
+class FdWriteTest : public RunnerTest, public ::testing::WithParamInterface<FdWriteCase> {};
+
+TEST_P(FdWriteTest, StandardOutputAndErrorBecomeLogLinesOnlyWhenEveryRangeIsInside) {
+  const std::uint32_t input = input_buffer();
+  put_input(std::string(32, '\0') + "hello stderr\n");
+  const GuestMemory memory = runner.memory();
+  ASSERT_TRUE(memory.store_u32(input, input + 32) && memory.store_u32(input + 4, 6) &&
+              memory.store_u32(input + 8, input + 38) && memory.store_u32(input + 12, 7));
+  std::uint32_t iovs = input;
+  std::uint32_t written = input + 16;
+  if (GetParam().spoil) GetParam().spoil(memory, input, iovs, written);
+  std::uint32_t result = 1;
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              result = Z_echo_guestZ_fd_write(&guest, GetParam().fd, iovs, GetParam().iovs_len,
+                                              written);
+            }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(result, GetParam().result);
+  std::vector<std::string> guest_output;
+  std::copy_if(log.begin(), log.end(), std::back_inserter(guest_output),
+               [](const std::string& line) { return line.starts_with("guest fd "); });
+  if (GetParam().logged) {
+    EXPECT_EQ(guest_output, std::vector<std::string>{GetParam().logged});
+    EXPECT_EQ(runner.memory().load_u32(written), 13u);
+  } else {
+    EXPECT_TRUE(guest_output.empty());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    FdWrite, FdWriteTest,
+    ::testing::Values(
+        FdWriteCase{"StandardError", 2, 2, nullptr, kSuccess, "guest fd 2: hello stderr"},
+        FdWriteCase{"StandardOutput", 1, 2, nullptr, kSuccess, "guest fd 1: hello stderr"},
+        FdWriteCase{"NoOtherDescriptor", 3, 2, nullptr, 8, nullptr},
+        FdWriteCase{"IovecsPastTheEnd", 2, 2,
+                    [](const GuestMemory& memory, std::uint32_t, std::uint32_t& iovs,
+                       std::uint32_t&) { iovs = memory.size() - 8; },
+                    kFault, nullptr},
+        // 2^29 iovecs of 8 bytes are 2^32 bytes: 0 in 32-bit arithmetic.
+        FdWriteCase{"IovecCountWrapsAround", 2, 1u << 29, nullptr, kFault, nullptr},
+        FdWriteCase{"SecondBufferPastTheEnd", 2, 2,
+                    [](const GuestMemory& memory, std::uint32_t input, std::uint32_t&,
+                       std::uint32_t&) { ASSERT_TRUE(memory.store_u32(input + 8, memory.size() - 3)); },
+                    kFault, nullptr},
+        FdWriteCase{"ResultPastTheEnd", 2, 2,
+                    [](const GuestMemory& memory, std::uint32_t, std::uint32_t&,
+                       std::uint32_t& written) { written = memory.size() - 2; },
+                    kFault, nullptr}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(RunnerTest, FdWriteTakesAtMost64KiBPerCall) {
+  const std::uint32_t input = input_buffer();
+  const GuestMemory memory = runner.memory();
+  ASSERT_GT(memory.size(), 64u * 1024);
+  // One iovec naming all of memory: valid, and far more than one call takes.
+  ASSERT_TRUE(memory.store_u32(input, 0) && memory.store_u32(input + 4, memory.size()));
+  std::uint32_t result = 1;
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              result = Z_echo_guestZ_fd_write(&guest, 2, input, 1, input + 8);
+            }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(result, kSuccess);
+  EXPECT_EQ(runner.memory().load_u32(input + 8), 64u * 1024);
+}
+
+TEST(RunnerMeasurement, IsTheSha256OfTheModuleCompiledIn) {
+  std::ifstream file(ATTESTMQ_ECHO_GUEST_WASM, std::ios::binary);
+  ASSERT_TRUE(file) << ATTESTMQ_ECHO_GUEST_WASM;
+  const std::string module((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(module.empty());
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  ASSERT_EQ(EVP_Digest(module.data(), module.size(), digest, &digest_size, EVP_sha256(), nullptr), 1);
+  std::string hex;
+  for (unsigned int i = 0; i < digest_size; ++i) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    hex += kDigits[digest[i] >> 4];
+    hex += kDigits[digest[i] & 0xf];
+  }
+  EXPECT_EQ(kEchoGuestSha256, hex);
+}
+
+}  // namespace
+}  // namespace attestmq::wasm::test
