@@ -22,6 +22,8 @@ packages=(
   # the Wasm build: clang-19 for wasm32-wasi, its libc and C++ runtime, node's WASI, wasm2c
   clang-19 lld-19 llvm-19 wasi-libc libc++-19-dev-wasm32 libc++abi-19-dev-wasm32
   libclang-rt-19-dev-wasm32 nodejs wabt
+  # OpenSSL for wasm32-wasi, built from Debian's source package (src/wasm/openssl)
+  make perl patch xz-utils
 )
 
 as_root() {
@@ -40,14 +42,36 @@ missing_packages() {
   done
 }
 
+# The Wasm build fetches OpenSSL's Debian source package with `apt-get source`, which needs
+# a deb-src entry; a fresh Debian 12 has none. Add one that mirrors the deb entries.
+have_deb_src() {
+  grep -qsE '^(Types:.*\bdeb-src\b|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/*
+}
+add_deb_src() {
+  local deb822=/etc/apt/sources.list.d/debian.sources
+  if [[ -f $deb822 ]]; then
+    sed 's/^Types: deb$/Types: deb-src/' "$deb822" | as_root tee /etc/apt/sources.list.d/debian-src.sources >/dev/null
+  else
+    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list | as_root tee /etc/apt/sources.list.d/debian-src.list >/dev/null
+  fi
+}
+
+update_needed=0
+if ! have_deb_src; then
+  echo "setup: adding a deb-src entry (the Wasm build compiles OpenSSL from Debian's sources)"
+  add_deb_src
+  update_needed=1
+fi
 mapfile -t missing < <(missing_packages)
-if ((${#missing[@]} == 0)); then
+if ((${#missing[@]} == 0 && update_needed == 0)); then
   echo "setup: all ${#packages[@]} packages present"
 else
-  echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -q
-  as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+  if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
 fi
 
 # Debian's mosquitto package enables its own broker on port 1883, the port AttestMQ's default

@@ -3,7 +3,8 @@
 #   release  optimised native build: unit tests and integration tests (pytest against the broker)
 #   asan     the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (clang-19),
 #            then every libFuzzer target for ATTESTMQ_FUZZ_SECONDS (60) each: scripts/fuzz.sh
-#   wasm     codec and engine compiled for wasm32-wasi, their unit tests run under node's WASI
+#   wasm     codec, engine and OpenSSL (Debian source package) compiled for wasm32-wasi,
+#            their unit tests run under node's WASI
 # Prints a summary and exits non-zero if any step of any build failed.
 #   bash scripts/setup.sh && bash scripts/test.sh      (README's test command)
 #   bash scripts/test.sh release wasm                  (only some presets)
