@@ -1,12 +1,11 @@
+#include "tls/whole_file.hpp"
 #include "config/acl_file.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <variant>
 
 #include "mqtt/topic.hpp"
@@ -142,13 +141,12 @@ AclFileResult parse_acl_file(std::string_view text, std::string_view file_name) 
 }
 
 AclFileResult load_acl_file(const std::string& path) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) {
-    return ConfigError{path, 0, std::string("acl_file: cannot read: ") + std::strerror(errno)};
+  int error_number = 0;
+  const auto text = tls::read_whole_file(path, error_number);
+  if (!text) {
+    return ConfigError{path, 0, std::string("acl_file: cannot read: ") + std::strerror(error_number)};
   }
-  std::ostringstream text;
-  text << stream.rdbuf();
-  return parse_acl_file(text.str(), path);
+  return parse_acl_file(*text, path);
 }
 
 }  // namespace attestmq::config

@@ -1,16 +1,17 @@
 // The line-by-line reader of mosquitto.conf syntax (mosquitto.conf(5)): "option value..." per
 // line, '#' starts a comment line, blank lines are ignored; `listener` opens a section that
 // listener options (and, with per_listener_settings, security options) apply to.
+#include "tls/whole_file.hpp"
 #include "config/config_parser.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
-#include <system_error>
+#include <memory>
 
 #include "config/mosquitto_options.hpp"
 #include "config/option_handlers.hpp"
@@ -45,12 +46,8 @@ Line split_line(std::string_view text, std::string origin) {
 }
 
 std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return std::move(text).str();
+  int error_number = 0;
+  return tls::read_whole_file(path, error_number);
 }
 
 class Parser {
@@ -98,13 +95,19 @@ class Parser {
 
   // mosquitto.conf(5): every file ending in ".conf" in the directory, in alphabetical order.
   std::optional<ConfigError> include_directory(const std::string& directory, const Line& line) {
-    std::error_code ec;
     std::vector<std::string> files;
-    for (std::filesystem::directory_iterator it(directory, ec), end; !ec && it != end; it.increment(ec)) {
-      const auto& path = it->path();
-      if (path.extension() == ".conf" && it->is_regular_file(ec)) files.push_back(path.string());
+    // POSIX directory calls rather than std::filesystem, which the Wasm build's libc++ lacks.
+    const std::unique_ptr<DIR, int (*)(DIR*)> listing(::opendir(directory.c_str()), &::closedir);
+    if (!listing) {
+      return at_line("include_dir: cannot read directory " + in_quotes(directory) + ": " + std::strerror(errno));
     }
-    if (ec) return at_line("include_dir: cannot read directory " + in_quotes(directory) + ": " + ec.message());
+    while (const dirent* entry = ::readdir(listing.get())) {
+      const std::string name = entry->d_name;
+      if (name.size() <= 5 || !name.ends_with(".conf")) continue;
+      const std::string path = directory + "/" + name;
+      struct stat status {};
+      if (::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode)) files.push_back(path);
+    }
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
       const auto text = read_file(file);

@@ -1,4 +1,5 @@
 // Reading and verifying Mosquitto 2.0 password files; the format is described in the header.
+#include "tls/whole_file.hpp"
 #include "config/password_file.hpp"
 
 #include <openssl/crypto.h>
@@ -8,8 +9,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace attestmq::config {
 namespace {
@@ -204,11 +203,12 @@ PasswordFileResult parse_password_file(std::string_view text, std::string_view f
 }
 
 PasswordFileResult load_password_file(const std::string& path) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) return ConfigError{path, 0, std::string("password_file: cannot read: ") + std::strerror(errno)};
-  std::ostringstream text;
-  text << stream.rdbuf();
-  return parse_password_file(text.str(), path);
+  int error_number = 0;
+  const auto text = tls::read_whole_file(path, error_number);
+  if (!text) {
+    return ConfigError{path, 0, std::string("password_file: cannot read: ") + std::strerror(error_number)};
+  }
+  return parse_password_file(*text, path);
 }
 
 }  // namespace attestmq::config

@@ -4,11 +4,12 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <algorithm>
 #include <memory>
 #include <string>
 
 #include "tls/context.hpp"
+#include "tls/whole_file.hpp"
 
 namespace attestmq::tls {
 namespace {
@@ -18,13 +19,17 @@ void free_openssl(unsigned char* bytes) { OPENSSL_free(bytes); }
 }  // namespace
 
 bool load_psk_file(const std::string& path, PskTable& table, std::string& error) {
-  std::ifstream file(path);
-  if (!file) {
-    error = "psk_file " + path + ": " + std::strerror(errno);
+  int error_number = 0;
+  const auto text = read_whole_file(path, error_number);
+  if (!text) {
+    error = "psk_file " + path + ": " + std::strerror(error_number);
     return false;
   }
-  std::string line;
-  for (std::size_t number = 1; std::getline(file, line); ++number) {
+  std::size_t number = 1;
+  for (std::size_t start = 0; start < text->size(); ++number) {
+    const std::size_t end = std::min(text->find('\n', start), text->size());
+    std::string line = text->substr(start, end - start);
+    start = end + 1;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line.front() == '#') continue;
     const auto where = path + ":" + std::to_string(number) + ": ";
