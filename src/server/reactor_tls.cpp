@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "config/transport_username.hpp"
 #include "server/reactor.hpp"
 #include "server/server_core.hpp"
 
@@ -38,31 +39,20 @@ void Reactor::receive_tls(ConnId conn, Connection& connection, std::span<const s
   send_pending(conn, connection);
 }
 
-// mosquitto.conf(5): use_identity_as_username takes the CN of the client certificate (or
-// the PSK identity), use_subject_as_username its subject; either replaces the CONNECT's
-// username. A client that cannot supply one is refused.
+// The username the certificate or pre-shared key proved, if the listener takes it from
+// there (config/transport_username.hpp); a client that cannot supply one is refused.
 bool Reactor::open_authenticated(ConnId conn, Connection& connection) {
   const config::ListenerTls& options = core_.config().listeners[connection.listener].tls;
   const tls::PeerIdentity& peer = connection.tls->peer();
   core_.log_parts(LogLevel::debug, "Client ", connection.peer, " TLS handshake completed (",
                   peer.protocol, ", ", peer.cipher, ").");
-  std::optional<std::string> username;
-  if (options.use_identity_as_username) {
-    username = peer.psk_identity.empty() ? peer.certificate_cn : peer.psk_identity;
-  } else if (options.use_subject_as_username) {
-    username = peer.certificate_subject;
-  }
-  if (username && username->empty()) {
-    const bool identity = options.use_identity_as_username;
-    const char* lacking = peer.certificate_subject.empty() ? "sent no certificate"
-                                                           : "has a certificate without a CN";
-    core_.log_parts(LogLevel::notice, "Client ", connection.peer, " refused: ",
-                    identity ? "use_identity_as_username" : "use_subject_as_username",
-                    " is set and it ", identity ? lacking : "sent no certificate", ".");
+  config::TransportUsername username = config::transport_username(options, peer);
+  if (!username.refusal.empty()) {
+    core_.log_parts(LogLevel::notice, "Client ", connection.peer, " refused: ", username.refusal, ".");
     refuse(conn, connection);
     return false;
   }
-  open_in_engine(conn, connection, std::move(username));
+  open_in_engine(conn, connection, std::move(username.username));
   return true;
 }
 
