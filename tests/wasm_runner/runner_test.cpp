@@ -31,10 +31,18 @@ class RunnerTest : public ::testing::Test {
  protected:
   HostCalls calls() {
     return {.send = [this](std::uint32_t connection,
-                           std::span<const std::uint8_t> bytes) {
+                           std::span<const std::uint8_t> bytes) -> std::uint64_t {
               sent.emplace_back(connection, std::string(bytes.begin(), bytes.end()));
+              // The backlog a runner would answer: here, all this connection was ever sent.
+              std::uint64_t held = 0;
+              for (const auto& [to, text] : sent) held += to == connection ? text.size() : 0;
+              return held;
             },
-            .log = [this](std::string_view line) { log.emplace_back(line); }};
+            .close = [this](std::uint32_t connection) { closed.push_back(connection); },
+            .log = [this](std::uint32_t level, std::string_view line) {
+              log.emplace_back(line);
+              levels.push_back(level);
+            }};
   }
 
   // The guest's input buffer, where the host puts what echo() and the import calls read.
@@ -65,21 +73,27 @@ class RunnerTest : public ::testing::Test {
 
   std::vector<std::pair<std::uint32_t, std::string>> sent;
   std::vector<std::string> log;
+  std::vector<std::uint32_t> levels;
+  std::vector<std::uint32_t> closed;
   Runner<EchoGuest> runner{calls()};
 };
 
 TEST_F(RunnerTest, BytesMakeTheRoundTripThroughGuestAndSendImport) {
   put_input("attested bytes");
-  std::uint32_t first = 1;
-  std::uint32_t second = 1;
+  std::uint64_t first = 0;
+  std::uint64_t second = 0;
+  std::uint64_t third = 0;
   ASSERT_EQ(runner.batch([&](Guest& guest) {
               first = Z_echo_guestZ_echo(&guest, 7, 14);
               second = Z_echo_guestZ_echo(&guest, 9, 8);
+              third = Z_echo_guestZ_echo(&guest, 7, 2);
             }),
             WASM_RT_TRAP_NONE);
-  EXPECT_EQ(first, kSuccess);
-  EXPECT_EQ(second, kSuccess);
-  ASSERT_EQ(sent.size(), 2u);
+  // The guest gets the host's backlog for that connection back.
+  EXPECT_EQ(first, 14u);
+  EXPECT_EQ(second, 8u);
+  EXPECT_EQ(third, 16u);
+  ASSERT_EQ(sent.size(), 3u);
   EXPECT_EQ(sent[0], std::make_pair(7u, std::string("setyb detsetta")));
   EXPECT_EQ(sent[1], std::make_pair(9u, std::string("detsetta")));
 }
@@ -97,10 +111,24 @@ TEST_F(RunnerTest, GuestLogLinesReachTheRunnerLog) {
   put_input("engine started");
   std::uint32_t result = 1;
   const std::uint32_t input = input_buffer();
-  ASSERT_EQ(runner.batch([&](Guest& guest) { result = Z_echo_guestZ_log_range(&guest, input, 14); }),
+  ASSERT_EQ(runner.batch([&](Guest& guest) { result = Z_echo_guestZ_log_range(&guest, 2, input, 14); }),
             WASM_RT_TRAP_NONE);
   EXPECT_EQ(result, kSuccess);
   EXPECT_EQ(log, std::vector<std::string>{"guest: engine started"});
+  EXPECT_EQ(levels, std::vector<std::uint32_t>{2});
+}
+
+TEST_F(RunnerTest, LevelsAboveErrorAreLoggedAsErrors) {
+  put_input("x");
+  const std::uint32_t input = input_buffer();
+  ASSERT_EQ(runner.batch([&](Guest& guest) { Z_echo_guestZ_log_range(&guest, 77, input, 1); }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(levels, std::vector<std::uint32_t>{log_level::kError});
+}
+
+TEST_F(RunnerTest, CloseReachesTheHost) {
+  ASSERT_EQ(runner.batch([&](Guest& guest) { Z_echo_guestZ_close(&guest, 42); }), WASM_RT_TRAP_NONE);
+  EXPECT_EQ(closed, std::vector<std::uint32_t>{42});
 }
 
 // A (pointer, length) pair the guest hands to an import; the pointer depends on the memory's
@@ -118,18 +146,18 @@ class GuestRangeTest : public RunnerTest, public ::testing::WithParamInterface<G
 };
 
 TEST_P(GuestRangeTest, SendActsOnlyOnRangesInsideMemory) {
-  std::uint32_t result = 1;
+  std::uint64_t result = 1;
   ASSERT_EQ(runner.batch([&](Guest& guest) {
               result = Z_echo_guestZ_send_range(&guest, 3, pointer(), GetParam().length);
             }),
             WASM_RT_TRAP_NONE);
   if (GetParam().inside) {
-    EXPECT_EQ(result, kSuccess);
+    EXPECT_EQ(result, GetParam().length);
     ASSERT_EQ(sent.size(), 1u);
     EXPECT_EQ(sent[0].second.size(), GetParam().length);
     EXPECT_EQ(runner.host().refused_calls(), 0u);
   } else {
-    EXPECT_EQ(result, kFault);
+    EXPECT_EQ(result, UINT64_MAX);
     EXPECT_TRUE(sent.empty());
     EXPECT_EQ(runner.host().refused_calls(), 1u);
     EXPECT_TRUE(logged("refused attestmq send: guest range [" + std::to_string(pointer())));
@@ -142,7 +170,7 @@ TEST_P(GuestRangeTest, LogAndRandomGetActOnlyOnRangesInsideMemory) {
   std::uint32_t log_result = 1;
   std::uint32_t random_result = 1;
   ASSERT_EQ(runner.batch([&](Guest& guest) {
-              log_result = Z_echo_guestZ_log_range(&guest, pointer(), GetParam().length);
+              log_result = Z_echo_guestZ_log_range(&guest, 1, pointer(), GetParam().length);
               random_result = Z_echo_guestZ_random_get(&guest, pointer(), GetParam().length);
             }),
             WASM_RT_TRAP_NONE);
@@ -203,10 +231,10 @@ TEST_P(TrapTest, TrapIsReportedWithItsCauseAndTheNextCallRunsOnAFreshInstance) {
   // The new instance starts from the module's initial state, and works.
   EXPECT_EQ(count_call(), 1u);
   put_input("ok");
-  std::uint32_t result = 1;
+  std::uint64_t result = 0;
   ASSERT_EQ(runner.batch([&](Guest& guest) { result = Z_echo_guestZ_echo(&guest, 1, 2); }),
             WASM_RT_TRAP_NONE);
-  EXPECT_EQ(result, kSuccess);
+  EXPECT_EQ(result, 2u);
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].second, "ko");
 }

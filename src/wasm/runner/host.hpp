@@ -23,13 +23,23 @@ struct Z_wasi_snapshot_preview1_instance_t {
 
 namespace attestmq::wasm {
 
+// Log levels as numbers on the import (the engine's broker::LogLevel, which the runner does
+// not link).
+namespace log_level {
+inline constexpr std::uint32_t kDebug = 0, kInfo = 1, kNotice = 2, kWarning = 3, kError = 4;
+}
+
 // Where the guest's output goes. The callbacks run while guest code is on the stack: they must
 // not throw (the guest's C frames cannot be unwound) and must not call back into the guest.
 struct HostCalls {
   // attestmq.send: bytes the guest sends on a connection, valid only during the call.
-  std::function<void(std::uint32_t connection, std::span<const std::uint8_t> bytes)> send;
-  // Runner log lines: the guest's own (attestmq.log), refused import calls and traps.
-  std::function<void(std::string_view line)> log;
+  // Returns the bytes the host now holds unsent for that connection (flow control).
+  std::function<std::uint64_t(std::uint32_t connection, std::span<const std::uint8_t> bytes)> send;
+  // attestmq.close: flush, then close the connection.
+  std::function<void(std::uint32_t connection)> close;
+  // Runner log lines at a level (broker::LogLevel's numbers: 0 debug .. 4 error): the
+  // guest's own (attestmq.log), refused import calls and traps.
+  std::function<void(std::uint32_t level, std::string_view line)> log;
 };
 
 class Host {

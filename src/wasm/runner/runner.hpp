@@ -55,7 +55,7 @@ class Runner {
     // wasm-rt-impl.h documents this form: 0 on the way in, the trap code on the way back.
     const wasm_rt_trap_t trap = static_cast<wasm_rt_trap_t>(wasm_rt_impl_try());
     if (trap != WASM_RT_TRAP_NONE) {
-      host_.calls().log(describe_trap(trap, instances_created_));
+      host_.calls().log(log_level::kError, describe_trap(trap, instances_created_));
       Module::free(*instance_);
       create_instance();
       return trap;

@@ -90,6 +90,7 @@ extern "C" std::uint32_t Z_wasi_snapshot_preview1Z_fd_write(
   }
   memory.store_u32(written_pointer, static_cast<std::uint32_t>(text.size()));
   if (!text.empty() && text.back() == '\n') text.pop_back();
-  host.calls().log("guest fd " + std::to_string(fd) + ": " + text);
+  host.calls().log(fd == 2 ? attestmq::wasm::log_level::kWarning : attestmq::wasm::log_level::kInfo,
+                   "guest fd " + std::to_string(fd) + ": " + text);
   return wasi_errno::kSuccess;
 }

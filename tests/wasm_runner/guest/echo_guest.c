@@ -9,8 +9,9 @@
 #define EXPORT(name) __attribute__((export_name(name)))
 #define IMPORT(name) __attribute__((import_module("attestmq"), import_name(name)))
 
-IMPORT("send") uint32_t host_send(uint32_t connection, uint32_t bytes, uint32_t length);
-IMPORT("log") uint32_t host_log(uint32_t text, uint32_t length);
+IMPORT("send") uint64_t host_send(uint32_t connection, uint32_t bytes, uint32_t length);
+IMPORT("close") uint32_t host_close(uint32_t connection);
+IMPORT("log") uint32_t host_log(uint32_t level, uint32_t text, uint32_t length);
 
 enum { kBufferSize = 4096 };
 static uint8_t input[kBufferSize];
@@ -24,20 +25,22 @@ EXPORT("input_buffer") uint32_t input_buffer(void) { return address(input); }
 EXPORT("buffer_size") uint32_t buffer_size(void) { return kBufferSize; }
 
 // Sends the first `length` input bytes back on `connection`, reversed, so that the host sees
-// the guest's own work rather than its input. Returns send's error number.
-EXPORT("echo") uint32_t echo(uint32_t connection, uint32_t length) {
+// the guest's own work rather than its input. Returns what send returned (the host's backlog).
+EXPORT("echo") uint64_t echo(uint32_t connection, uint32_t length) {
   if (length > kBufferSize) return __WASI_ERRNO_INVAL;
   for (uint32_t i = 0; i < length; ++i) output[i] = input[length - 1 - i];
   return host_send(connection, address(output), length);
 }
 
-EXPORT("send_range") uint32_t send_range(uint32_t connection, uint32_t bytes, uint32_t length) {
+EXPORT("send_range") uint64_t send_range(uint32_t connection, uint32_t bytes, uint32_t length) {
   return host_send(connection, bytes, length);
 }
 
-EXPORT("log_range") uint32_t log_range(uint32_t text, uint32_t length) {
-  return host_log(text, length);
+EXPORT("log_range") uint32_t log_range(uint32_t level, uint32_t text, uint32_t length) {
+  return host_log(level, text, length);
 }
+
+EXPORT("close") uint32_t close_connection(uint32_t connection) { return host_close(connection); }
 
 // Writes `length` bytes of `value` at guest address `bytes`: past the end of memory, the
 // store traps.
