@@ -1,0 +1,265 @@
+#include "wasm/guest/guest_broker.hpp"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "config/transport_username.hpp"
+#include "wasm/guest/host_imports.hpp"
+
+namespace attestmq::wasm::guest {
+
+using broker::ConnId;
+using broker::LogLevel;
+using tls::Session;
+
+std::unique_ptr<GuestBroker> GuestBroker::create(config::BrokerConfig config, std::string& error) {
+  // Attested sessions need the evidence import, which the runner does not offer yet.
+  if (config.tee != "none") {
+    error = "tee " + config.tee + ": attested sessions are not built into the enclave yet";
+    return nullptr;
+  }
+  std::unique_ptr<GuestBroker> broker(new GuestBroker(std::move(config)));
+  const auto& listeners = broker->config_.listeners;
+  broker->tls_contexts_.resize(listeners.size());
+  for (std::size_t index = 0; index < listeners.size(); ++index) {
+    const config::ListenerConfig& listener = listeners[index];
+    if (listener.attestation_handshake) {
+      error = "listener " + listener.origin + ": attestation_handshake needs a TEE provider (tee or --tee)";
+      return nullptr;
+    }
+    if (!listener.tls.enabled()) continue;
+    std::string context_error;
+    broker->tls_contexts_[index] = tls::Context::server(listener.tls, context_error);
+    if (!broker->tls_contexts_[index]) {
+      error = "listener " + listener.origin + ": " + context_error;
+      return nullptr;
+    }
+  }
+  broker->engine_ = std::make_unique<broker::Engine>(*broker, broker->config_.settings);
+  return broker;
+}
+
+GuestBroker::GuestBroker(config::BrokerConfig config) : config_(std::move(config)) {}
+
+GuestBroker::~GuestBroker() = default;
+
+void GuestBroker::open(std::uint32_t conn, std::uint32_t listener, std::string peer) {
+  if (connections_.contains(conn) || listener >= tls_contexts_.size()) {
+    // The runner's ids are its own, but a second open of one id, or an unknown listener,
+    // means it is confused or hostile: refuse the connection rather than mix two.
+    log(LogLevel::warning, "runner opened connection " + std::to_string(conn) + " on listener " +
+                               std::to_string(listener) + ", which is not valid: closing it");
+    attestmq_host_close(conn);
+    return;
+  }
+  Connection& connection = connections_[conn];
+  connection.listener = listener;
+  connection.peer = std::move(peer);
+  if (const auto& context = tls_contexts_[listener]) {
+    connection.tls = std::make_unique<Session>(context);
+    // The engine's connect timeout starts at Engine::open; the handshake before it has its own.
+    const std::uint32_t timeout = config_.settings.connect_timeout_ms;
+    if (timeout != 0) connection.handshake_deadline_ms = now_ms() + timeout;
+    return;
+  }
+  open_in_engine(conn, connection, std::nullopt);
+}
+
+void GuestBroker::open_in_engine(ConnId conn, Connection& connection, std::optional<std::string> username) {
+  broker::ConnectionInfo info;
+  info.listener = connection.listener;
+  info.peer = connection.peer;
+  info.transport_username = std::move(username);
+  connection.engine_open = true;
+  connection.handshake_deadline_ms = 0;
+  engine_->open(conn, info);
+  answer_deferred();
+}
+
+void GuestBroker::input(std::uint32_t conn, std::span<const std::uint8_t> bytes) {
+  const auto it = connections_.find(conn);
+  if (it == connections_.end() || it->second.closing) return;
+  if (it->second.tls) return receive_tls(conn, it->second, bytes);
+  engine_->input(conn, bytes);
+  answer_deferred();
+}
+
+void GuestBroker::receive_tls(ConnId conn, Connection& connection, std::span<const std::uint8_t> ciphertext) {
+  Session& session = *connection.tls;
+  plaintext_.clear();
+  ciphertext_.clear();
+  const Session::State state = session.receive(ciphertext, plaintext_, ciphertext_);
+  send_ciphertext(conn);
+  if (state == Session::State::failed) {
+    log(LogLevel::notice, "Client " + connection.peer +
+                              (connection.engine_open ? " TLS error: " : " TLS handshake failed: ") +
+                              session.error());
+    return refuse(conn, connection);
+  }
+  if (session.take_handshake_completed()) {
+    const tls::PeerIdentity& peer = session.peer();
+    log(LogLevel::debug, "Client " + connection.peer + " TLS handshake completed (" + peer.protocol +
+                             ", " + peer.cipher + ").");
+    config::TransportUsername username =
+        config::transport_username(config_.listeners[connection.listener].tls, peer);
+    if (!username.refusal.empty()) {
+      log(LogLevel::notice, "Client " + connection.peer + " refused: " + username.refusal + ".");
+      return refuse(conn, connection);
+    }
+    open_in_engine(conn, connection, std::move(username.username));
+  }
+  if (!plaintext_.empty() && connection.engine_open) {
+    engine_->input(conn, plaintext_);
+    answer_deferred();
+  }
+  // The peer's close_notify: like a TCP EOF, after the data that preceded it.
+  if (state == Session::State::closed) close(conn);
+}
+
+void GuestBroker::refuse(ConnId conn, Connection& connection) {
+  if (connection.engine_open) return close(conn);
+  connection.closing = true;
+  attestmq_host_close(static_cast<std::uint32_t>(conn));
+}
+
+void GuestBroker::send_ciphertext(ConnId conn) {
+  if (ciphertext_.empty()) return;
+  attestmq_host_send(static_cast<std::uint32_t>(conn), ciphertext_.data(),
+                     static_cast<std::uint32_t>(ciphertext_.size()));
+  ciphertext_.clear();
+}
+
+void GuestBroker::writable(std::uint32_t conn) {
+  const auto it = connections_.find(conn);
+  if (it == connections_.end() || !it->second.engine_open) return;
+  engine_->writable(conn);
+  answer_deferred();
+}
+
+void GuestBroker::closed(std::uint32_t conn) {
+  const auto it = connections_.find(conn);
+  if (it == connections_.end()) return;
+  const bool engine_open = it->second.engine_open;
+  connections_.erase(it);
+  std::erase_if(password_checks_, [conn](const auto& pending) { return pending.first == conn; });
+  if (engine_open) engine_->closed(conn);
+  answer_deferred();
+}
+
+std::uint64_t GuestBroker::tick() {
+  engine_->tick();
+  answer_deferred();
+  return std::min(engine_->next_tick_ms(), expire_handshakes());
+}
+
+// Closes the connections whose TLS handshake is overdue; returns the milliseconds until the
+// next deadline, or the most a tick may wait when none is pending.
+std::uint64_t GuestBroker::expire_handshakes() {
+  const std::uint64_t now = now_ms();
+  std::uint64_t next = UINT64_MAX;
+  for (auto& [conn, connection] : connections_) {
+    if (connection.handshake_deadline_ms == 0 || connection.closing) continue;
+    if (connection.handshake_deadline_ms <= now) {
+      log(LogLevel::notice, "Client " + connection.peer + " did not complete the TLS handshake within " +
+                                std::to_string(config_.settings.connect_timeout_ms) + " ms, closing it.");
+      connection.handshake_deadline_ms = 0;
+      refuse(conn, connection);
+    } else {
+      next = std::min(next, connection.handshake_deadline_ms - now);
+    }
+  }
+  return next;
+}
+
+void GuestBroker::shutdown() {
+  engine_->shutdown();
+  // Connections still in their TLS handshake never reached the engine.
+  for (auto& [conn, connection] : connections_) {
+    if (!connection.engine_open && !connection.closing) refuse(conn, connection);
+  }
+  answer_deferred();
+}
+
+std::uint64_t GuestBroker::send(ConnId conn, std::span<const std::uint8_t> bytes) {
+  const auto it = connections_.find(conn);
+  if (it == connections_.end()) return 0;
+  if (!it->second.tls) {
+    return attestmq_host_send(static_cast<std::uint32_t>(conn), bytes.data(),
+                              static_cast<std::uint32_t>(bytes.size()));
+  }
+  ciphertext_.clear();
+  if (!it->second.tls->send(bytes, ciphertext_)) return 0;
+  const std::uint64_t backlog = attestmq_host_send(static_cast<std::uint32_t>(conn), ciphertext_.data(),
+                                                   static_cast<std::uint32_t>(ciphertext_.size()));
+  ciphertext_.clear();
+  return backlog;
+}
+
+void GuestBroker::close(ConnId conn) {
+  const auto it = connections_.find(conn);
+  if (it == connections_.end() || it->second.closing) return;
+  it->second.closing = true;
+  // RFC 8446 section 6.1: close_notify before the transport closes.
+  if (it->second.tls) {
+    ciphertext_.clear();
+    it->second.tls->close(ciphertext_);
+    send_ciphertext(conn);
+  }
+  attestmq_host_close(static_cast<std::uint32_t>(conn));
+}
+
+std::uint64_t GuestBroker::now_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1000 + static_cast<std::uint64_t>(now.tv_nsec) / 1'000'000;
+}
+
+std::uint64_t GuestBroker::wall_clock_s() { return static_cast<std::uint64_t>(::time(nullptr)); }
+
+// WASI random_get through wasi-libc's getentropy, at most 256 bytes a call.
+bool GuestBroker::random(std::span<std::uint8_t> out) {
+  for (std::size_t done = 0; done < out.size();) {
+    const std::size_t chunk = std::min<std::size_t>(256, out.size() - done);
+    if (getentropy(out.data() + done, chunk) != 0) return false;
+    done += chunk;
+  }
+  return true;
+}
+
+void GuestBroker::log(LogLevel level, std::string_view line) {
+  attestmq_host_log(static_cast<std::uint32_t>(level), line.data(), static_cast<std::uint32_t>(line.size()));
+}
+
+void GuestBroker::check_password(ConnId conn, broker::PasswordCheck check) {
+  password_checks_.emplace_back(conn, std::move(check));
+}
+
+void GuestBroker::authentication_step(ConnId conn, broker::AuthenticationStep) {
+  authentication_steps_.push_back(conn);
+}
+
+// One thread: each password is hashed here, after the engine call that asked for it. The
+// engine holds nothing for the client meanwhile, so the next call can carry on at once.
+void GuestBroker::answer_deferred() {
+  while (!password_checks_.empty() || !authentication_steps_.empty()) {
+    auto checks = std::move(password_checks_);
+    password_checks_.clear();
+    for (auto& [conn, check] : checks) {
+      const bool valid = check.passwords->verify(check.username, check.password);
+      engine_->password_checked(conn, valid ? broker::PasswordVerdict::valid : broker::PasswordVerdict::invalid);
+    }
+    auto steps = std::move(authentication_steps_);
+    authentication_steps_.clear();
+    for (const ConnId conn : steps) {
+      // No listener offers a method without a TEE provider (create() refuses one): fail closed.
+      broker::AuthenticationOutcome outcome;
+      outcome.code = mqtt::ReasonCode::BadAuthenticationMethod;
+      outcome.reason = "no authentication method is offered here";
+      engine_->authentication_answered(conn, std::move(outcome));
+    }
+  }
+}
+
+}  // namespace attestmq::wasm::guest

@@ -1,0 +1,79 @@
+#pragma once
+// The broker inside the module: the engine, a tls::Session per connection on a TLS listener,
+// and the password checks, behind the host interface of host_imports.hpp. Single-threaded;
+// the exports (exports.cpp) are its only callers. TLS ends here: the runner only ever moves
+// ciphertext, and every trust decision (certificates, passwords, ACLs) is taken in here.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "broker/engine.hpp"
+#include "broker/host.hpp"
+#include "config/broker_config.hpp"
+#include "tls/context.hpp"
+#include "tls/session.hpp"
+
+namespace attestmq::wasm::guest {
+
+class GuestBroker final : public broker::Host {
+ public:
+  // Everything the configuration names is read here, through the runner's read-only WASI
+  // files. Null and `error` when it cannot start.
+  static std::unique_ptr<GuestBroker> create(config::BrokerConfig config, std::string& error);
+  ~GuestBroker() override;
+
+  // The engine ABI (exports.cpp). Connection ids are the runner's.
+  void open(std::uint32_t conn, std::uint32_t listener, std::string peer);
+  void input(std::uint32_t conn, std::span<const std::uint8_t> bytes);
+  void writable(std::uint32_t conn);
+  void closed(std::uint32_t conn);
+  // Runs the timers; returns the milliseconds until the next call is due.
+  std::uint64_t tick();
+  void shutdown();
+
+  // broker::Host.
+  std::uint64_t send(broker::ConnId conn, std::span<const std::uint8_t> bytes) override;
+  void close(broker::ConnId conn) override;
+  std::uint64_t now_ms() override;
+  std::uint64_t wall_clock_s() override;
+  bool random(std::span<std::uint8_t> out) override;
+  void log(broker::LogLevel level, std::string_view line) override;
+  void check_password(broker::ConnId conn, broker::PasswordCheck check) override;
+  void authentication_step(broker::ConnId conn, broker::AuthenticationStep step) override;
+
+ private:
+  struct Connection {
+    std::uint32_t listener = 0;
+    std::string peer;  // "ADDRESS:PORT", for log lines
+    std::unique_ptr<tls::Session> tls;  // on a TLS listener
+    bool engine_open = false;  // Engine::open done, Engine::closed not yet
+    bool closing = false;      // Host::close asked the runner to close it
+    std::uint64_t handshake_deadline_ms = 0;  // TLS, before Engine::open; 0: none
+  };
+
+  explicit GuestBroker(config::BrokerConfig config);
+  void receive_tls(broker::ConnId conn, Connection& connection, std::span<const std::uint8_t> ciphertext);
+  void open_in_engine(broker::ConnId conn, Connection& connection, std::optional<std::string> username);
+  void send_ciphertext(broker::ConnId conn);
+  void refuse(broker::ConnId conn, Connection& connection);
+  // Host calls the engine must not see answered from inside its own call (host.hpp): run
+  // once each export's engine call has returned.
+  void answer_deferred();
+  std::uint64_t expire_handshakes();
+
+  const config::BrokerConfig config_;
+  std::vector<std::shared_ptr<const tls::Context>> tls_contexts_;  // by listener; null: plain
+  std::unordered_map<broker::ConnId, Connection> connections_;
+  std::vector<std::pair<broker::ConnId, broker::PasswordCheck>> password_checks_;
+  std::vector<broker::ConnId> authentication_steps_;
+  std::vector<std::uint8_t> plaintext_;  // scratch: decrypted input
+  std::vector<std::uint8_t> ciphertext_;  // scratch: records for the runner to send
+  std::unique_ptr<broker::Engine> engine_;  // last: it calls back into the members above
+};
+
+}  // namespace attestmq::wasm::guest
