@@ -1,8 +1,6 @@
 #pragma once
 // The native host of the broker engine: listeners, N epoll reactor threads, timers and a
 // graceful stop. Design and threading rules: server_core.hpp and reactor.hpp.
-#include <signal.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,6 +10,7 @@
 
 #include "broker/engine.hpp"
 #include "config/broker_config.hpp"
+#include "server/signals.hpp"
 
 namespace attestmq::server {
 
@@ -24,7 +23,7 @@ struct BoundAddress {
   std::uint16_t port = 0;  // the real port, also when the configuration asked for 0
 };
 
-class Server {
+class Server final : public SignalTarget {
  public:
   // Opens the log destinations and binds every listener; the error says which failed and why.
   static std::variant<std::unique_ptr<Server>, std::string> create(const config::BrokerConfig& config);
@@ -39,11 +38,11 @@ class Server {
   // thread each. Returns once every client has been sent its goodbye and closed.
   void run();
   // Async-signal-safe and callable from any thread.
-  void request_stop();
+  void request_stop() override;
   // Async-signal-safe and callable from any thread (SIGHUP): reactor 0 reads the TLS
   // material, password files and ACL files again. Connections already open keep their TLS
   // context and their session, and meet the new ACL rules from their next packet on.
-  void request_reload();
+  void request_reload() override;
 
   void log(broker::LogLevel level, std::string_view line);
   // The engine's counters; only while run() is not running.
@@ -55,38 +54,6 @@ class Server {
   std::unique_ptr<ServerCore> core_;
   unsigned threads_;
   std::vector<BoundAddress> addresses_;
-};
-
-// While alive, SIGINT and SIGTERM stop `server` gracefully, SIGHUP reloads its TLS
-// certificates and keys, password files and ACL files, and SIGPIPE is ignored; the previous dispositions come back when it
-// goes. One at a time per process.
-class StopOnSignals {
- public:
-  explicit StopOnSignals(Server& server);
-  ~StopOnSignals();
-  StopOnSignals(const StopOnSignals&) = delete;
-  StopOnSignals& operator=(const StopOnSignals&) = delete;
-
- private:
-  struct sigaction previous_int_ {};
-  struct sigaction previous_term_ {};
-  struct sigaction previous_hup_ {};
-  struct sigaction previous_pipe_ {};
-};
-
-// While alive, the calling thread holds SIGINT, SIGTERM and SIGHUP pending instead of taking
-// their default action (which ends the process). Created before Server::create and dropped
-// once StopOnSignals is in place, it keeps a signal that arrives while the listen sockets are
-// already open from killing the broker instead of stopping or reloading it.
-class HoldStopSignals {
- public:
-  HoldStopSignals();
-  ~HoldStopSignals();  // the held signals are delivered now
-  HoldStopSignals(const HoldStopSignals&) = delete;
-  HoldStopSignals& operator=(const HoldStopSignals&) = delete;
-
- private:
-  sigset_t previous_{};
 };
 
 }  // namespace attestmq::server

@@ -3,25 +3,25 @@
 // ignored, a peer that went away is noticed by send() instead.
 #include <atomic>
 
-#include "server/server.hpp"
+#include "server/signals.hpp"
 
 namespace attestmq::server {
 namespace {
 
-std::atomic<Server*> g_server{nullptr};
+std::atomic<SignalTarget*> g_target{nullptr};
 
 void on_stop_signal(int) {
-  if (Server* server = g_server.load()) server->request_stop();
+  if (SignalTarget* target = g_target.load()) target->request_stop();
 }
 
 void on_reload_signal(int) {
-  if (Server* server = g_server.load()) server->request_reload();
+  if (SignalTarget* target = g_target.load()) target->request_reload();
 }
 
 }  // namespace
 
-StopOnSignals::StopOnSignals(Server& server) {
-  g_server.store(&server);
+StopOnSignals::StopOnSignals(SignalTarget& target) {
+  g_target.store(&target);
   struct sigaction stop {};
   stop.sa_handler = on_stop_signal;
   sigemptyset(&stop.sa_mask);
@@ -42,7 +42,7 @@ StopOnSignals::~StopOnSignals() {
   sigaction(SIGTERM, &previous_term_, nullptr);
   sigaction(SIGHUP, &previous_hup_, nullptr);
   sigaction(SIGPIPE, &previous_pipe_, nullptr);
-  g_server.store(nullptr);
+  g_target.store(nullptr);
 }
 
 HoldStopSignals::HoldStopSignals() {

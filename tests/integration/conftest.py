@@ -1,8 +1,10 @@
 """Fixtures that run a real broker process for the integration tests.
 
-The broker is AttestMQ (`$ATTESTMQ_BIN broker -c FILE`) or, to check that a test is right,
-Debian's mosquitto as a reference implementation. Select with `--broker attestmq|mosquitto`
-or the environment variable ATTESTMQ_TEST_BROKER; the default is attestmq.
+The broker is AttestMQ (`$ATTESTMQ_BIN broker -c FILE`), the same broker compiled to Wasm
+and run by the enclave runner (`$ATTESTMQ_ENCLAVE_BIN -c FILE`), or, to check that a test is
+right, Debian's mosquitto as a reference implementation. Select with
+`--broker attestmq|enclave|mosquitto` or the environment variable ATTESTMQ_TEST_BROKER; the
+default is attestmq. CTest runs the suites that apply to both once per AttestMQ binary.
 
 Tests ask for `broker` (default options) or call `start_broker(option=value, ...)`: each
 keyword becomes a mosquitto.conf line `option value`, so the same test runs on both brokers.
@@ -24,6 +26,9 @@ import pytest
 import reference_mosquitto
 from reference_mosquitto import free_port
 
+# The AttestMQ brokers: the native one and the same engine compiled to Wasm in the enclave
+# runner. They behave alike on the network and log alike.
+ATTESTMQ_BROKERS = ("attestmq", "enclave")
 STARTUP_TIMEOUT_S = 20.0
 SHUTDOWN_TIMEOUT_S = 20.0
 # What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print when they fire.
@@ -31,7 +36,7 @@ SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime 
 
 
 def pytest_addoption(parser):
-    parser.addoption("--broker", choices=("attestmq", "mosquitto"),
+    parser.addoption("--broker", choices=("attestmq", "enclave", "mosquitto"),
                      default=os.environ.get("ATTESTMQ_TEST_BROKER", "attestmq"),
                      help="broker under test (default: $ATTESTMQ_TEST_BROKER or attestmq)")
 
@@ -51,6 +56,8 @@ def wait_for(condition, timeout, what):
 def broker_command(kind, config_path):
     if kind == "mosquitto":
         return [reference_mosquitto.MOSQUITTO, "-c", str(config_path)]
+    if kind == "enclave":
+        return [reference_mosquitto.enclave_binary(), "-c", str(config_path)]
     return [reference_mosquitto.attestmq_binary(), "broker", "-c", str(config_path)]
 
 

@@ -27,6 +27,16 @@ def attestmq_binary():
     return binary
 
 
+def enclave_binary():
+    binary = os.environ.get("ATTESTMQ_ENCLAVE_BIN")
+    if not binary:
+        root = Path(__file__).resolve().parents[2]
+        binary = str(root / "build" / "release" / "src" / "wasm" / "runner" / "enclave" / "attestmq-enclave")
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"attestmq-enclave binary not found at {binary} (set ATTESTMQ_ENCLAVE_BIN)")
+    return binary
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import wait_for
+from conftest import ATTESTMQ_BROKERS, wait_for
 from reference_mosquitto import attestmq_binary
 from tls_pki import PSK_IDENTITY, PSK_KEY, readable_pki
 
@@ -27,7 +27,7 @@ TIMEOUT_S = 30
 
 @pytest.fixture(autouse=True)
 def attestmq_only(broker_kind):
-    if broker_kind != "attestmq":
+    if broker_kind not in ATTESTMQ_BROKERS:
         pytest.skip("AttestMQ's attested sessions")
 
 

@@ -10,6 +10,8 @@ import subprocess
 
 import pytest
 
+from conftest import ATTESTMQ_BROKERS
+
 import mqtt_wire as wire
 from idle_clients import memory_bound_factor, resident_bytes
 from reference_mosquitto import attestmq_binary
@@ -25,7 +27,7 @@ BAD_USER_NAME_OR_PASSWORD = 0x86
 
 @pytest.fixture(autouse=True)
 def attestmq_only(broker_kind):
-    if broker_kind != "attestmq":
+    if broker_kind not in ATTESTMQ_BROKERS:
         pytest.skip("AttestMQ's max_connect_size and password workers")
 
 

@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from conftest import ATTESTMQ_BROKERS
+
 import mqtt_wire as wire
 
 KEEP_ALIVE_TIMEOUT, RECEIVE_MAXIMUM_EXCEEDED = 0x8D, 0x93
@@ -22,7 +24,7 @@ HUGE_PUBLISH_HEADER = bytes([wire.PUBLISH << 4, 0xFF, 0xFF, 0xFF, 0x7F])
 
 @pytest.fixture(autouse=True)
 def attestmq_only(broker_kind):
-    if broker_kind != "attestmq":
+    if broker_kind not in ATTESTMQ_BROKERS:
         pytest.skip("AttestMQ's own options and log lines")
 
 

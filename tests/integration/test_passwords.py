@@ -14,8 +14,8 @@ import subprocess
 import paho.mqtt.client as mqtt
 import pytest
 
-from conftest import (SHUTDOWN_TIMEOUT_S, STARTUP_TIMEOUT_S, broker_command, free_port,
-                      wait_for)
+from conftest import (ATTESTMQ_BROKERS, SHUTDOWN_TIMEOUT_S, STARTUP_TIMEOUT_S, broker_command,
+                      free_port, wait_for)
 
 V311, V5 = "mqttv311", "mqttv5"
 # CONNACK codes: 3.1.1 section 3.2.2.3 return codes, MQTT 5.0 section 3.2.2.2 reason codes.
@@ -140,7 +140,7 @@ def test_refusals(password_broker, tmp_path, mosquitto_deviates, version):
     assert connack_code(broker.port, version, "alice", "s3cret") == 0
     for username, password in (("alice", "wrong"), ("mallory", "s3cret"), (None, None)):
         assert publish(broker.port, version, username, password) != 0
-    if broker.kind == "attestmq":
+    if broker.kind in ATTESTMQ_BROKERS:
         log = broker.output()
         assert "client id 'pw-probe', username 'alice': unknown username or wrong password" in log
         assert "username 'mallory': unknown username or wrong password" in log

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import mqtt_wire as wire
-from conftest import wait_for
+from conftest import ATTESTMQ_BROKERS, wait_for
 from test_acl import Reader, pub, readers  # noqa: F401 (readers is a fixture)
 from test_passwords import V311, connack_code, mosquitto_passwd
 
@@ -137,12 +137,12 @@ def test_existing_subscription_delivers_only_what_the_new_rules_let_it_read(acl_
 def test_subscribe_refused_before_is_granted_after(acl_broker, broker_kind):
     client = wire.RawClient(acl_broker.port)
     client.connect("anonymous-subscriber")
-    if broker_kind == "attestmq":  # Mosquitto 2.0 grants every SUBSCRIBE (test_acl.py)
+    if broker_kind in ATTESTMQ_BROKERS:  # Mosquitto 2.0 grants every SUBSCRIBE (test_acl.py)
         assert client.subscribe([("open/public/#", 1)], packet_id=1) == [1]
     write(acl_broker.acl_path, ACL_AFTER.replace("topic read open/public/#", "topic read jobs/#"))
     sighup(acl_broker)
     assert client.subscribe([("jobs/#", 1)], packet_id=2) == [1]
-    if broker_kind == "attestmq":
+    if broker_kind in ATTESTMQ_BROKERS:
         assert client.subscribe([("open/public/#", 1)], packet_id=3) == [NOT_AUTHORIZED]
     pub(acl_broker.port, "jobs/1", "first job", "-u", "admin")
     delivered = client.recv_kind(wire.PUBLISH)

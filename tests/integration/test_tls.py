@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import wait_for
+from conftest import ATTESTMQ_BROKERS, wait_for
 from mqtt_wire import CONNACK, PUBLISH, MQTT_5, RawClient, connect, publish
 from tls_pki import PSK_IDENTITY, PSK_KEY, WRONG_PSK_KEY, readable_pki
 
@@ -88,7 +88,7 @@ def wait_for_log(broker, pattern):
 
 def log_pattern(broker, attestmq, mosquitto):
     """AttestMQ's own log line, or what mosquitto 2.0.11 logs for the same event."""
-    return attestmq if broker.kind == "attestmq" else mosquitto
+    return attestmq if broker.kind in ATTESTMQ_BROKERS else mosquitto
 
 
 def mqtt_session_refused(port, context):

@@ -114,7 +114,7 @@ TEST_F(RunnerTest, GuestLogLinesReachTheRunnerLog) {
   ASSERT_EQ(runner.batch([&](Guest& guest) { result = Z_echo_guestZ_log_range(&guest, 2, input, 14); }),
             WASM_RT_TRAP_NONE);
   EXPECT_EQ(result, kSuccess);
-  EXPECT_EQ(log, std::vector<std::string>{"guest: engine started"});
+  EXPECT_EQ(log, std::vector<std::string>{"engine started"});
   EXPECT_EQ(levels, std::vector<std::uint32_t>{2});
 }
 

@@ -30,6 +30,11 @@ std::unique_ptr<GuestBroker> GuestBroker::create(config::BrokerConfig config, st
       return nullptr;
     }
     if (!listener.tls.enabled()) continue;
+    if (!listener.tls.keylog_file.empty()) {
+      error = "listener " + listener.origin + ": tls_keylog_file would write the TLS session secrets "
+              "outside the module: refused in the enclave";
+      return nullptr;
+    }
     std::string context_error;
     broker->tls_contexts_[index] = tls::Context::server(listener.tls, context_error);
     if (!broker->tls_contexts_[index]) {

@@ -31,8 +31,8 @@ extern "C" std::uint32_t Z_attestmqZ_close(Z_attestmq_instance_t* imports,
   return wasi_errno::kSuccess;
 }
 
-// log(level, text, length): one line of the guest's log, marked as the guest's in the
-// runner's log; a level above error is taken as error.
+// log(level, text, length): one line of the guest's log, as the engine wrote it (the
+// broker's log lines are the guest's); a level above error is taken as error.
 extern "C" std::uint32_t Z_attestmqZ_log(Z_attestmq_instance_t* imports, std::uint32_t level,
                                          std::uint32_t pointer, std::uint32_t length) noexcept {
   Host& host = *imports->host;
@@ -42,6 +42,6 @@ extern "C" std::uint32_t Z_attestmqZ_log(Z_attestmq_instance_t* imports, std::ui
     return wasi_errno::kFault;
   }
   host.calls().log(std::min(level, attestmq::wasm::log_level::kError),
-                   "guest: " + std::string(text->begin(), text->end()));
+                   std::string_view(reinterpret_cast<const char*>(text->data()), text->size()));
   return wasi_errno::kSuccess;
 }
