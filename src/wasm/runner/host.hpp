@@ -7,7 +7,9 @@
 #include <functional>
 #include <span>
 #include <string_view>
+#include <vector>
 
+#include "wasm/runner/guest_files.hpp"
 #include "wasm/runner/guest_memory.hpp"
 
 namespace attestmq::wasm {
@@ -34,7 +36,9 @@ struct HostCalls {
 
 class Host {
  public:
-  explicit Host(HostCalls calls) : calls_(std::move(calls)) {}
+  // The guest sees `preopens` as its read-only filesystem (guest_files.hpp); none by default.
+  explicit Host(HostCalls calls, const std::vector<Preopen>& preopens = {})
+      : calls_(std::move(calls)), files_(preopens) {}
   Host(const Host&) = delete;  // the import structs point at this object
   Host& operator=(const Host&) = delete;
 
@@ -47,6 +51,7 @@ class Host {
   GuestMemory memory() const { return GuestMemory(*memory_); }
 
   const HostCalls& calls() const { return calls_; }
+  GuestFiles& files() { return files_; }
 
   // An import call whose pointer or length lies outside memory: answered with an error code,
   // never acted on, and logged so that a misbehaving guest is visible.
@@ -55,6 +60,7 @@ class Host {
 
  private:
   HostCalls calls_;
+  GuestFiles files_;
   Z_attestmq_instance_t attestmq_imports_{this};
   Z_wasi_snapshot_preview1_instance_t wasi_imports_{this};
   const wasm_rt_memory_t* memory_ = nullptr;

@@ -32,7 +32,8 @@ class Runner {
  public:
   using Instance = typename Module::Instance;
 
-  explicit Runner(HostCalls calls) : host_(std::move(calls)) {
+  explicit Runner(HostCalls calls, const std::vector<Preopen>& preopens = {})
+      : host_(std::move(calls), preopens) {
     static std::once_flag module_ready;
     std::call_once(module_ready, [] {
       if (!wasm_rt_is_initialized()) wasm_rt_init();
@@ -70,6 +71,9 @@ class Runner {
 
  private:
   void create_instance() {
+    // A fresh instance starts with the preopens only: what the dropped one opened is closed,
+    // so its descriptor numbers cannot reach the new one's files.
+    host_.files().close_opened();
     instance_ = std::make_unique<Instance>();
     Module::instantiate(*instance_, host_);
     host_.attach(Module::memory(*instance_));
