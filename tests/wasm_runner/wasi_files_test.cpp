@@ -118,10 +118,13 @@ class WasiFilesTest : public ::testing::Test, protected TempTree, protected Gues
       : GuestHarness(preopens) {}
   WasiFilesTest() : GuestHarness({{"/data", data.string()}}) {}
 
-  template <class Call>
-  std::uint32_t call(Call&& guest_call) {
+  // Calls the guest export `function` with `arguments`, in a batch of its own. The arguments
+  // are computed before: a helper that calls the guest must not run inside a batch.
+  template <class Function, class... Arguments>
+  std::uint32_t invoke(Function function, Arguments... arguments) {
     std::uint32_t result = 0xffffffff;
-    EXPECT_EQ(runner.batch([&](Guest& guest) { result = guest_call(guest); }), WASM_RT_TRAP_NONE);
+    EXPECT_EQ(runner.batch([&](Guest& guest) { result = function(&guest, arguments...); }),
+              WASM_RT_TRAP_NONE);
     return result;
   }
 
@@ -157,63 +160,56 @@ class WasiFilesTest : public ::testing::Test, protected TempTree, protected Gues
               std::uint64_t inheriting = 0) {
     const std::uint32_t text = put_string(path);
     const std::uint32_t fd_pointer = result_address();
-    const std::uint32_t error = call([&](Guest& guest) {
-      return Z_echo_guestZ_path_open(&guest, base, dirflags, text,
-                                     static_cast<std::uint32_t>(path.size()), oflags, rights,
-                                     inheriting, fdflags, fd_pointer);
-    });
+    const auto length = static_cast<std::uint32_t>(path.size());
+    const std::uint32_t error = invoke(Z_echo_guestZ_path_open, base, dirflags, text, length,
+                                       oflags, rights, inheriting, fdflags, fd_pointer);
     return {error, error == kSuccess ? load<std::uint32_t>(fd_pointer) : 0};
   }
 
   // fd_read of up to `length` bytes into the guest's large buffer, through one iovec.
   Read read(std::uint32_t fd, std::uint32_t length = 4096) {
     const GuestMemory memory = runner.memory();
-    std::uint32_t large = 0;
-    call([&](Guest& guest) { return large = Z_echo_guestZ_large_buffer(&guest); });
+    const std::uint32_t large = invoke(Z_echo_guestZ_large_buffer);
     const std::uint32_t iovec = input() + 128;
     EXPECT_TRUE(memory.store_u32(iovec, large) && memory.store_u32(iovec + 4, length));
-    const std::uint32_t error = call([&](Guest& guest) {
-      return Z_echo_guestZ_fd_read(&guest, fd, iovec, 1, result_address());
-    });
+    const std::uint32_t error = invoke(Z_echo_guestZ_fd_read, fd, iovec, 1, result_address());
     if (error != kSuccess) return {error, {}};
     return {error, guest_bytes(large, load<std::uint32_t>(result_address()))};
   }
 
   std::uint64_t seek(std::uint32_t fd, std::int64_t offset, std::uint32_t whence,
                      std::uint32_t* error = nullptr) {
-    const std::uint32_t result = call([&](Guest& guest) {
-      return Z_echo_guestZ_fd_seek(&guest, fd, static_cast<std::uint64_t>(offset), whence,
-                                   result_address());
-    });
+    const std::uint32_t result = invoke(Z_echo_guestZ_fd_seek, fd,
+                                        static_cast<std::uint64_t>(offset), whence,
+                                        result_address());
     if (error) *error = result;
     return load<std::uint64_t>(result_address());
   }
 
   std::uint32_t close(std::uint32_t fd) {
-    return call([&](Guest& guest) { return Z_echo_guestZ_fd_close(&guest, fd); });
+    return invoke(Z_echo_guestZ_fd_close, fd);
   }
 
   // read_file: the content read with fopen/fread, or the guest's errno.
   Read read_with_fopen(const std::string& path) {
     const std::uint32_t text = put_string(path);
     const auto count = static_cast<std::int32_t>(
-        call([&](Guest& guest) { return Z_echo_guestZ_read_file(&guest, text); }));
+        invoke(Z_echo_guestZ_read_file, text));
     if (count < 0) return {static_cast<std::uint32_t>(-count), {}};
-    std::uint32_t output = 0;
-    call([&](Guest& guest) { return output = Z_echo_guestZ_output_buffer(&guest); });
+    const std::uint32_t output = invoke(Z_echo_guestZ_output_buffer);
     return {kSuccess, guest_bytes(output, static_cast<std::uint32_t>(count))};
   }
 
   std::uint32_t change_directory(const std::string& path) {
     const std::uint32_t text = put_string(path);
-    return call([&](Guest& guest) { return Z_echo_guestZ_change_directory(&guest, text); });
+    return invoke(Z_echo_guestZ_change_directory, text);
   }
 
   // open_file: fopen(path, mode) in the guest; 0 or its errno.
   std::uint32_t open_with_fopen(const std::string& path, const std::string& mode) {
     const std::uint32_t text = put_string(path + std::string(1, '\0') + mode);
     const auto mode_address = text + static_cast<std::uint32_t>(path.size()) + 1;
-    return call([&](Guest& guest) { return Z_echo_guestZ_open_file(&guest, text, mode_address); });
+    return invoke(Z_echo_guestZ_open_file, text, mode_address);
   }
 
   // path_filestat_get's filetype and size, or its errno.
@@ -221,29 +217,27 @@ class WasiFilesTest : public ::testing::Test, protected TempTree, protected Gues
                                                        std::uint32_t flags = kFollow) {
     const std::uint32_t text = put_string(path);
     const std::uint32_t filestat = result_address();
-    const std::uint32_t error = call([&](Guest& guest) {
-      return Z_echo_guestZ_path_filestat_get(&guest, kPreopen, flags, text,
-                                             static_cast<std::uint32_t>(path.size()), filestat);
-    });
+    const std::uint32_t error = invoke(Z_echo_guestZ_path_filestat_get, kPreopen, flags, text,
+                                       static_cast<std::uint32_t>(path.size()), filestat);
     return {error, error == kSuccess ? load<std::uint8_t>(filestat + 16) : 0};
   }
 };
 
 TEST_F(WasiFilesTest, PreopensAreListedFromDescriptorThree) {
   const std::uint32_t prestat = result_address();
-  EXPECT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_prestat_get(&guest, kPreopen, prestat); }),
+  EXPECT_EQ(invoke(Z_echo_guestZ_fd_prestat_get, kPreopen, prestat),
             kSuccess);
   EXPECT_EQ(load<std::uint8_t>(prestat), 0u);  // a directory
   EXPECT_EQ(load<std::uint32_t>(prestat + 4), 5u);
   const std::uint32_t name = input() + 64;
-  EXPECT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_prestat_dir_name(&guest, kPreopen, name, 5); }),
+  EXPECT_EQ(invoke(Z_echo_guestZ_fd_prestat_dir_name, kPreopen, name, 5),
             kSuccess);
   EXPECT_EQ(guest_bytes(name, 5), "/data");
-  EXPECT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_prestat_dir_name(&guest, kPreopen, name, 4); }),
+  EXPECT_EQ(invoke(Z_echo_guestZ_fd_prestat_dir_name, kPreopen, name, 4),
             kNametoolong);
   // wasi-libc stops at the first EBADF; standard streams are not preopens either.
-  EXPECT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_prestat_get(&guest, 4, prestat); }), kBadf);
-  EXPECT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_prestat_get(&guest, 1, prestat); }), kBadf);
+  EXPECT_EQ(invoke(Z_echo_guestZ_fd_prestat_get, 4, prestat), kBadf);
+  EXPECT_EQ(invoke(Z_echo_guestZ_fd_prestat_get, 1, prestat), kBadf);
 }
 
 TEST_F(WasiFilesTest, RawCallsOpenReadSeekStatAndCloseAFile) {
@@ -264,7 +258,7 @@ TEST_F(WasiFilesTest, RawCallsOpenReadSeekStatAndCloseAFile) {
   EXPECT_EQ(error, kInval);
 
   const std::uint32_t filestat = result_address();
-  ASSERT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_filestat_get(&guest, notes.fd, filestat); }),
+  ASSERT_EQ(invoke(Z_echo_guestZ_fd_filestat_get, notes.fd, filestat),
             kSuccess);
   EXPECT_EQ(load<std::uint8_t>(filestat + 16), kFiletypeRegularFile);
   EXPECT_EQ(load<std::uint64_t>(filestat + 32), kNotes.size());
@@ -366,16 +360,13 @@ TEST_F(WasiFilesTest, FopenCannotLeaveThePreopenEither) {
 TEST_F(WasiFilesTest, PathsWithANulOrOfPathMaxAreRefused) {
   EXPECT_EQ(open(std::string("notes.txt\0.pem", 14)).error, kInval);
   // 4096 bytes, Linux's PATH_MAX with the NUL the host adds, in the guest's large buffer.
-  std::uint32_t large = 0;
-  call([&](Guest& guest) { return large = Z_echo_guestZ_large_buffer(&guest); });
+  const std::uint32_t large = invoke(Z_echo_guestZ_large_buffer);
   const auto path = runner.memory().span(large, 4096);
   ASSERT_TRUE(path);
   std::fill(path->begin(), path->end(), 'a');
   const std::uint32_t opened = result_address();
-  EXPECT_EQ(call([&](Guest& guest) {
-              return Z_echo_guestZ_path_open(&guest, kPreopen, kFollow, large, 4096, 0, kFileRights,
-                                             0, 0, opened);
-            }),
+  EXPECT_EQ(invoke(Z_echo_guestZ_path_open, kPreopen, kFollow, large, 4096, 0, kFileRights, 0,
+                   0, opened),
             kNametoolong);
 }
 
@@ -397,9 +388,7 @@ TEST_F(WasiFilesTest, DirectoriesAreOnlyBasesForOpeningBeneathThem) {
   EXPECT_EQ(error, kNotcapable);
   EXPECT_EQ(open("notes.txt", 0, kFileRights, 0, inner.fd).error, kNotcapable);
   for (const std::uint32_t fd : {kPreopen, sub.fd, inner.fd}) {
-    EXPECT_EQ(call([&](Guest& guest) {
-                return Z_echo_guestZ_fd_readdir(&guest, fd, input(), 256, 0, result_address());
-              }),
+    EXPECT_EQ(invoke(Z_echo_guestZ_fd_readdir, fd, input(), 256, 0, result_address()),
               kNotcapable);
   }
 }
@@ -425,17 +414,17 @@ TEST_F(WasiFilesTest, FdstatTellsTypesAndGrantsNoWriteRightToFilesOrDirectories)
         Expected{2, kFiletypeCharacterDevice, kRightFdWrite, 0},
         Expected{kPreopen, kFiletypeDirectory, kDirectoryRights, kFileRights | kDirectoryRights},
         Expected{notes.fd, kFiletypeRegularFile, kFileRights, 0}}) {
-    ASSERT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_fdstat_get(&guest, expected.fd, fdstat); }),
+    ASSERT_EQ(invoke(Z_echo_guestZ_fd_fdstat_get, expected.fd, fdstat),
               kSuccess);
     EXPECT_EQ(load<std::uint8_t>(fdstat), expected.filetype) << expected.fd;
     EXPECT_EQ(load<std::uint16_t>(fdstat + 2), 0u) << expected.fd;
     EXPECT_EQ(load<std::uint64_t>(fdstat + 8), expected.rights) << expected.fd;
     EXPECT_EQ(load<std::uint64_t>(fdstat + 16), expected.inheriting) << expected.fd;
   }
-  EXPECT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_fdstat_get(&guest, 0, fdstat); }), kBadf);
-  EXPECT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_fdstat_set_flags(&guest, notes.fd, 1); }),
+  EXPECT_EQ(invoke(Z_echo_guestZ_fd_fdstat_get, 0, fdstat), kBadf);
+  EXPECT_EQ(invoke(Z_echo_guestZ_fd_fdstat_set_flags, notes.fd, 1),
             kNotcapable);
-  EXPECT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_fdstat_set_flags(&guest, 99, 0); }), kBadf);
+  EXPECT_EQ(invoke(Z_echo_guestZ_fd_fdstat_set_flags, 99, 0), kBadf);
 }
 
 TEST_F(WasiFilesTest, PathFilestatGetFollowsLinksOnlyWhenAsked) {
@@ -457,9 +446,9 @@ TEST_F(WasiFilesTest, UnknownAndStandardDescriptorsAreBadAndPreopensStay) {
     EXPECT_EQ(error, kBadf) << fd;
     EXPECT_EQ(close(fd), kBadf) << fd;
     EXPECT_EQ(open("notes.txt", 0, kFileRights, 0, fd).error, kBadf) << fd;
-    EXPECT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_filestat_get(&guest, fd, pointer); }),
+    EXPECT_EQ(invoke(Z_echo_guestZ_fd_filestat_get, fd, pointer),
               kBadf);
-    EXPECT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_readdir(&guest, fd, pointer, 8, 0, pointer); }),
+    EXPECT_EQ(invoke(Z_echo_guestZ_fd_readdir, fd, pointer, 8, 0, pointer),
               kBadf);
   }
   EXPECT_EQ(close(kPreopen), kNotsup);
@@ -488,8 +477,7 @@ TEST_F(WasiFilesTest, FdReadTakesAtMost64KiBPerCall) {
   const std::string large = file_content(data / "large.bin");
   const Opened file = open("large.bin");
   ASSERT_EQ(file.error, kSuccess);
-  std::uint32_t size = 0;
-  call([&](Guest& guest) { return size = Z_echo_guestZ_large_buffer_size(&guest); });
+  const std::uint32_t size = invoke(Z_echo_guestZ_large_buffer_size);
   ASSERT_GT(size, large.size());
   const Read first = read(file.fd, size);
   ASSERT_EQ(first.error, kSuccess);
@@ -507,7 +495,7 @@ TEST_F(WasiFilesTest, FdReadFillsSeveralBuffersInOrder) {
   ASSERT_TRUE(memory.store_u32(iovecs, buffers) && memory.store_u32(iovecs + 4, 4) &&
               memory.store_u32(iovecs + 8, buffers + 100) && memory.store_u32(iovecs + 12, 0) &&
               memory.store_u32(iovecs + 16, buffers + 200) && memory.store_u32(iovecs + 20, 6));
-  ASSERT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_fd_read(&guest, notes.fd, iovecs, 3, result_address()); }),
+  ASSERT_EQ(invoke(Z_echo_guestZ_fd_read, notes.fd, iovecs, 3, result_address()),
             kSuccess);
   EXPECT_EQ(load<std::uint32_t>(result_address()), 10u);
   EXPECT_EQ(guest_bytes(buffers, 4), kNotes.substr(0, 4));
@@ -518,18 +506,18 @@ TEST_F(WasiFilesTest, EnvironmentIsEmpty) {
   const GuestMemory memory = runner.memory();
   const std::uint32_t count = result_address();
   ASSERT_TRUE(memory.store_u32(count, 0xffffffff) && memory.store_u32(count + 4, 0xffffffff));
-  ASSERT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_environ_sizes_get(&guest, count, count + 4); }),
+  ASSERT_EQ(invoke(Z_echo_guestZ_environ_sizes_get, count, count + 4),
             kSuccess);
   EXPECT_EQ(load<std::uint32_t>(count), 0u);
   EXPECT_EQ(load<std::uint32_t>(count + 4), 0u);
-  EXPECT_EQ(call([&](Guest& guest) { return Z_echo_guestZ_environ_get(&guest, count, count + 8); }),
+  EXPECT_EQ(invoke(Z_echo_guestZ_environ_get, count, count + 8),
             kSuccess);
 }
 
 // An import call with one pointer outside memory; `file` is an open descriptor of notes.txt.
 struct OutOfBoundsCase {
   const char* name;
-  std::uint32_t (*call)(Guest& guest, std::uint32_t end, std::uint32_t input, std::uint32_t file);
+  std::uint32_t (*call)(Guest* guest, std::uint32_t end, std::uint32_t input, std::uint32_t file);
   const char* refused;  // the start of the runner's log line
 };
 
@@ -542,12 +530,11 @@ TEST_P(OutOfBoundsTest, IsRefusedWithEfaultAndChangesNothing) {
   // A valid path and iovec for the cases that do not spoil them.
   const std::uint32_t end = memory_end();
   put_string("notes.txt");
-  std::uint32_t large = 0;
-  call([&](Guest& guest) { return large = Z_echo_guestZ_large_buffer(&guest); });
+  const std::uint32_t large = invoke(Z_echo_guestZ_large_buffer);
   ASSERT_TRUE(runner.memory().store_u32(input() + 128, large) &&
               runner.memory().store_u32(input() + 132, 16));
   const std::uint32_t base = input();
-  EXPECT_EQ(call([&](Guest& guest) { return GetParam().call(guest, end, base, notes.fd); }), kFault);
+  EXPECT_EQ(invoke(GetParam().call, end, base, notes.fd), kFault);
   EXPECT_EQ(runner.host().refused_calls(), 1u);
   EXPECT_TRUE(logged(std::string("refused ") + GetParam().refused)) << log.back();
   EXPECT_EQ(runner.instances_created(), 1u);
@@ -560,87 +547,87 @@ INSTANTIATE_TEST_SUITE_P(
     Pointers, OutOfBoundsTest,
     ::testing::Values(
         OutOfBoundsCase{"PrestatGet",
-                        [](Guest& g, std::uint32_t end, std::uint32_t, std::uint32_t) {
-                          return Z_echo_guestZ_fd_prestat_get(&g, kPreopen, end - 4);
+                        [](Guest* g, std::uint32_t end, std::uint32_t, std::uint32_t) {
+                          return Z_echo_guestZ_fd_prestat_get(g, kPreopen, end - 4);
                         },
                         "wasi fd_prestat_get: guest range"},
         OutOfBoundsCase{"PrestatDirName",
-                        [](Guest& g, std::uint32_t end, std::uint32_t, std::uint32_t) {
-                          return Z_echo_guestZ_fd_prestat_dir_name(&g, kPreopen, end - 2, 5);
+                        [](Guest* g, std::uint32_t end, std::uint32_t, std::uint32_t) {
+                          return Z_echo_guestZ_fd_prestat_dir_name(g, kPreopen, end - 2, 5);
                         },
                         "wasi fd_prestat_dir_name: guest range"},
         OutOfBoundsCase{"PathOpenPath",
-                        [](Guest& g, std::uint32_t end, std::uint32_t, std::uint32_t) {
-                          return Z_echo_guestZ_path_open(&g, kPreopen, kFollow, end - 4, 9, 0,
+                        [](Guest* g, std::uint32_t end, std::uint32_t, std::uint32_t) {
+                          return Z_echo_guestZ_path_open(g, kPreopen, kFollow, end - 4, 9, 0,
                                                          kFileRights, 0, 0, 0);
                         },
                         "wasi path_open path: guest range"},
         OutOfBoundsCase{"PathOpenResult",
-                        [](Guest& g, std::uint32_t end, std::uint32_t input, std::uint32_t) {
-                          return Z_echo_guestZ_path_open(&g, kPreopen, kFollow, input + 256, 9, 0,
+                        [](Guest* g, std::uint32_t end, std::uint32_t input, std::uint32_t) {
+                          return Z_echo_guestZ_path_open(g, kPreopen, kFollow, input + 256, 9, 0,
                                                          kFileRights, 0, 0, end - 2);
                         },
                         "wasi path_open fd: guest range"},
         OutOfBoundsCase{"FdReadResult",
-                        [](Guest& g, std::uint32_t end, std::uint32_t input, std::uint32_t file) {
-                          return Z_echo_guestZ_fd_read(&g, file, input + 128, 1, end - 2);
+                        [](Guest* g, std::uint32_t end, std::uint32_t input, std::uint32_t file) {
+                          return Z_echo_guestZ_fd_read(g, file, input + 128, 1, end - 2);
                         },
                         "wasi fd_read nread: guest range"},
         OutOfBoundsCase{"FdReadIovecs",
-                        [](Guest& g, std::uint32_t end, std::uint32_t input, std::uint32_t file) {
-                          return Z_echo_guestZ_fd_read(&g, file, end - 4, 1, input);
+                        [](Guest* g, std::uint32_t end, std::uint32_t input, std::uint32_t file) {
+                          return Z_echo_guestZ_fd_read(g, file, end - 4, 1, input);
                         },
                         "wasi fd_read iovecs: guest range"},
         OutOfBoundsCase{"FdReadIovecCountWrapsAround",
-                        [](Guest& g, std::uint32_t, std::uint32_t input, std::uint32_t file) {
-                          return Z_echo_guestZ_fd_read(&g, file, input + 128, 1u << 29, input);
+                        [](Guest* g, std::uint32_t, std::uint32_t input, std::uint32_t file) {
+                          return Z_echo_guestZ_fd_read(g, file, input + 128, 1u << 29, input);
                         },
                         "wasi fd_read iovecs: guest range"},
         OutOfBoundsCase{"FdReadBuffer",
-                        [](Guest& g, std::uint32_t end, std::uint32_t input, std::uint32_t file) {
+                        [](Guest* g, std::uint32_t end, std::uint32_t input, std::uint32_t file) {
                           // A second iovec after the valid one, naming bytes past the end.
                           const std::uint32_t iovecs = input + 128;
-                          GuestMemory memory(*Z_echo_guestZ_memory(&g));
+                          GuestMemory memory(*Z_echo_guestZ_memory(g));
                           memory.store_u32(iovecs + 8, end - 8);
                           memory.store_u32(iovecs + 12, 16);
-                          return Z_echo_guestZ_fd_read(&g, file, iovecs, 2, input);
+                          return Z_echo_guestZ_fd_read(g, file, iovecs, 2, input);
                         },
                         "wasi fd_read buffer: guest range"},
         OutOfBoundsCase{"FdSeekResult",
-                        [](Guest& g, std::uint32_t end, std::uint32_t, std::uint32_t file) {
-                          return Z_echo_guestZ_fd_seek(&g, file, 5, 0, end - 4);
+                        [](Guest* g, std::uint32_t end, std::uint32_t, std::uint32_t file) {
+                          return Z_echo_guestZ_fd_seek(g, file, 5, 0, end - 4);
                         },
                         "wasi fd_seek newoffset: guest range"},
         OutOfBoundsCase{"FdstatGet",
-                        [](Guest& g, std::uint32_t end, std::uint32_t, std::uint32_t file) {
-                          return Z_echo_guestZ_fd_fdstat_get(&g, file, end - 8);
+                        [](Guest* g, std::uint32_t end, std::uint32_t, std::uint32_t file) {
+                          return Z_echo_guestZ_fd_fdstat_get(g, file, end - 8);
                         },
                         "wasi fd_fdstat_get: guest range"},
         OutOfBoundsCase{"FilestatGet",
-                        [](Guest& g, std::uint32_t end, std::uint32_t, std::uint32_t file) {
-                          return Z_echo_guestZ_fd_filestat_get(&g, file, end - 8);
+                        [](Guest* g, std::uint32_t end, std::uint32_t, std::uint32_t file) {
+                          return Z_echo_guestZ_fd_filestat_get(g, file, end - 8);
                         },
                         "wasi fd_filestat_get: guest range"},
         OutOfBoundsCase{"PathFilestatGetPath",
-                        [](Guest& g, std::uint32_t end, std::uint32_t input, std::uint32_t) {
-                          return Z_echo_guestZ_path_filestat_get(&g, kPreopen, kFollow, end - 4, 9,
+                        [](Guest* g, std::uint32_t end, std::uint32_t input, std::uint32_t) {
+                          return Z_echo_guestZ_path_filestat_get(g, kPreopen, kFollow, end - 4, 9,
                                                                  input);
                         },
                         "wasi path_filestat_get path: guest range"},
         OutOfBoundsCase{"PathFilestatGetResult",
-                        [](Guest& g, std::uint32_t end, std::uint32_t input, std::uint32_t) {
-                          return Z_echo_guestZ_path_filestat_get(&g, kPreopen, kFollow, input + 256,
+                        [](Guest* g, std::uint32_t end, std::uint32_t input, std::uint32_t) {
+                          return Z_echo_guestZ_path_filestat_get(g, kPreopen, kFollow, input + 256,
                                                                  9, end - 8);
                         },
                         "wasi path_filestat_get: guest range"},
         OutOfBoundsCase{"EnvironCount",
-                        [](Guest& g, std::uint32_t end, std::uint32_t input, std::uint32_t) {
-                          return Z_echo_guestZ_environ_sizes_get(&g, end - 2, input);
+                        [](Guest* g, std::uint32_t end, std::uint32_t input, std::uint32_t) {
+                          return Z_echo_guestZ_environ_sizes_get(g, end - 2, input);
                         },
                         "wasi environ_sizes_get count: guest range"},
         OutOfBoundsCase{"EnvironBufferSize",
-                        [](Guest& g, std::uint32_t end, std::uint32_t input, std::uint32_t) {
-                          return Z_echo_guestZ_environ_sizes_get(&g, input, end - 2);
+                        [](Guest* g, std::uint32_t end, std::uint32_t input, std::uint32_t) {
+                          return Z_echo_guestZ_environ_sizes_get(g, input, end - 2);
                         },
                         "wasi environ_sizes_get buf_size: guest range"}),
     [](const auto& info) { return std::string(info.param.name); });

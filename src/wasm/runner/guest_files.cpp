@@ -26,7 +26,8 @@ server::UniqueFd open_beneath(int base, const std::string& path, std::uint64_t f
   open_how how{};
   how.flags = flags | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  return server::UniqueFd(static_cast<int>(syscall(SYS_openat2, base, path.c_str(), &how, sizeof how)));
+  const long fd = syscall(SYS_openat2, base, path.c_str(), &how, sizeof how);
+  return server::UniqueFd(static_cast<int>(fd));
 }
 
 std::uint64_t follow_flag(bool follow) { return follow ? 0 : O_NOFOLLOW; }
@@ -98,7 +99,9 @@ void GuestFiles::close_opened() { entries_.resize(preopen_paths_.size()); }
 
 std::size_t GuestFiles::opened_count() const {
   std::size_t count = 0;
-  for (std::size_t i = preopen_paths_.size(); i < entries_.size(); ++i) count += entries_[i] ? 1 : 0;
+  for (std::size_t i = preopen_paths_.size(); i < entries_.size(); ++i) {
+    if (entries_[i]) ++count;
+  }
   return count;
 }
 

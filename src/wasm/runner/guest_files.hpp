@@ -44,15 +44,15 @@ class GuestFiles {
   // The guest path of preopen `fd`, or nullptr if `fd` is not a preopen.
   const std::string* preopen_path(std::uint32_t fd) const;
 
-  // Opens `path` beneath directory `base` (an open descriptor; a file there fails with
-  // ENOTDIR): a
-  // directory if `directory` is set (as a path only, for later opens beneath it), else a
-  // regular file for reading. `follow` says whether a symbolic link as the last component is
-  // followed. Returns the new guest descriptor, or the WASI errno.
+  // A new guest descriptor, or the WASI errno that refused it (fd is then 0).
   struct Opened {
     std::uint32_t fd = 0;
     std::uint32_t error = 0;
   };
+  // Opens `path` beneath directory `base` (an open descriptor; a file as base fails with
+  // ENOTDIR): a directory if `directory` is set (as a path only, a base for later opens),
+  // else a regular file for reading. `follow` says whether a symbolic link as the last
+  // component is followed. EMFILE once kMaxOpened descriptors are open.
   Opened open(const Entry& base, const std::string& path, bool directory, bool follow);
 
   // The status of `path` beneath `base`, resolved as open() does, or the WASI errno.

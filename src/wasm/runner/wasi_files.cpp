@@ -52,7 +52,8 @@ const GuestFiles::Entry* entry_with(Host& host, std::uint32_t fd, std::uint64_t 
   return error == wasi_errno::kSuccess ? entry : nullptr;
 }
 
-// Checks [pointer, +length) for an import's result; false (refused) if it is outside memory.
+// [pointer, +length) of an import's argument or result, or nothing (refused and logged as
+// `import`) if it is outside memory.
 std::optional<std::span<std::uint8_t>> result_span(Host& host, std::string_view import,
                                                    std::uint32_t pointer, std::uint64_t length) {
   const auto target = host.memory().span(pointer, length);
@@ -189,7 +190,7 @@ extern "C" std::uint32_t Z_wasi_snapshot_preview1Z_fd_read(
   std::size_t total = 0;
   for (const auto buffer : *buffers) {
     const ssize_t count = ::read(file->host_fd.get(), buffer.data(), buffer.size());
-    if (count < 0 && errno == EINTR) continue;
+    // An error after some bytes arrived ends the call as a short read; the next one reports it.
     if (count < 0 && total == 0) return wasi_errno::from_host(errno);
     if (count <= 0) break;
     total += static_cast<std::size_t>(count);
@@ -274,7 +275,8 @@ extern "C" std::uint32_t Z_wasi_snapshot_preview1Z_fd_filestat_get(
   std::uint32_t error = 0;
   const GuestFiles::Entry* entry = entry_with(host, fd, abi::kRightFdFilestatGet, error);
   if (!entry) return error;
-  const auto target = result_span(host, "wasi fd_filestat_get", filestat_pointer, abi::kFilestatSize);
+  const auto target =
+      result_span(host, "wasi fd_filestat_get", filestat_pointer, abi::kFilestatSize);
   if (!target) return wasi_errno::kFault;
   struct stat status {};
   if (::fstat(entry->host_fd.get(), &status) != 0) return wasi_errno::from_host(errno);
@@ -295,7 +297,8 @@ extern "C" std::uint32_t Z_wasi_snapshot_preview1Z_path_filestat_get(
   std::string path;
   error = guest_path(host, "wasi path_filestat_get path", path_pointer, path_len, path);
   if (error != wasi_errno::kSuccess) return error;
-  const auto target = result_span(host, "wasi path_filestat_get", filestat_pointer, abi::kFilestatSize);
+  const auto target =
+      result_span(host, "wasi path_filestat_get", filestat_pointer, abi::kFilestatSize);
   if (!target) return wasi_errno::kFault;
   struct stat status {};
   error = host.files().stat(*base, path, (flags & abi::kLookupSymlinkFollow) != 0, status);

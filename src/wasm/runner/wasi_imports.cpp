@@ -67,7 +67,8 @@ extern "C" std::uint32_t Z_wasi_snapshot_preview1Z_fd_write(
     host.refuse("wasi fd_write nwritten", written_pointer, sizeof(std::uint32_t));
     return wasi_errno::kFault;
   }
-  const auto buffers = attestmq::wasm::guest_iovecs(host, "wasi fd_write", iovs, iovs_len, kMaxWrite);
+  const auto buffers =
+      attestmq::wasm::guest_iovecs(host, "wasi fd_write", iovs, iovs_len, kMaxWrite);
   if (!buffers) return wasi_errno::kFault;
   std::string text;
   for (const auto buffer : *buffers) text.append(buffer.begin(), buffer.end());
