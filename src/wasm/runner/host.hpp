@@ -1,5 +1,5 @@
 #pragma once
-// The host side of one guest instance: what the imports (wasi_imports.cpp,
+// The host side of one guest instance: what the imports (wasi_imports.cpp, wasi_files.cpp,
 // attestmq_imports.cpp) reach. wasm2c passes each import module's state to its functions as an
 // opaque struct named after the module (Z_<module>_instance_t); the runner defines those
 // structs, each pointing back at the Host that holds them.

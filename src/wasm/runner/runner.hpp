@@ -1,7 +1,8 @@
 #pragma once
 // Runs one wasm2c-compiled guest module: instantiates it with the host's imports, calls it in
 // batches under one trap point, and after a trap logs the cause and replaces the instance by a
-// fresh one (the trapped one's state is not trusted any more).
+// fresh one (the trapped one's state is not trusted any more, and the files it opened are
+// closed). The guest's read-only filesystem is the preopens given at construction.
 //
 // `Module` adapts the module-specific names wasm2c generates (Z_<name>_...):
 //   using Instance = Z_<name>_instance_t;
