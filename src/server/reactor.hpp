@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "broker/host.hpp"
+#include "server/admission.hpp"
 #include "server/deadline_queue.hpp"
-#include "server/connection_rate.hpp"
 #include "server/listen_sockets.hpp"
 #include "server/optional_mutex.hpp"
 #include "server/outbox.hpp"
@@ -105,7 +105,6 @@ class Reactor {
   // Accepting (reactor_accept.cpp).
   void accept_from(std::size_t socket_index);
   void pause_accepting(std::size_t socket_index, int error);
-  bool within_connection_rate(std::uint32_t listener, const sockaddr_storage& address);
   int resume_accepting();
   void open_connection(Adoption adoption);
   void open_in_engine(broker::ConnId conn, Connection& connection,
@@ -157,7 +156,7 @@ class Reactor {
   // Reactor 0 only.
   std::vector<ListenSocket> listen_sockets_;
   std::vector<std::uint64_t> accept_paused_until_ms_;  // per listen socket; 0: accepting
-  std::vector<ConnectionRateLimiter> connection_rates_;  // per listener (reactor_accept.cpp)
+  std::optional<Admission> admission_;  // made at the first accept (reactor_accept.cpp)
   unsigned next_reactor_ = 0;
   std::uint64_t next_sequence_ = 1;
   std::uint64_t next_tick_at_ms_ = 0;

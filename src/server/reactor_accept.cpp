@@ -1,8 +1,6 @@
 // Accepting on reactor 0: new connections go round robin to the reactors; a listener that
-// is out of descriptors pauses instead of spinning; max_connection_rate and max_connections
-// turn connections away before the engine sees them.
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+// is out of descriptors pauses instead of spinning; Admission (max_connection_rate,
+// max_connections) turns connections away before the engine sees them.
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -47,42 +45,19 @@ void Reactor::accept_from(std::size_t socket_index) {
       }
       return;
     }
-    const auto& listener = core_.config().listeners[socket.listener];
-    if (!within_connection_rate(socket.listener, address)) continue;
+    if (!admission_) admission_.emplace(core_.config().listeners, core_.config().tcp_nodelay);
     auto& count = core_.connection_count(socket.listener);
-    if (listener.max_connections >= 0 && count.load() >= listener.max_connections) {
-      core_.log_parts(LogLevel::notice, "Client connection from ", peer_name(fd.get()),
-                      " denied: max_connections (", std::to_string(listener.max_connections),
-                      ") reached on port ", std::to_string(socket.port), ".");
+    std::string denial;
+    if (!admission_->admit(socket.listener, socket.port, fd.get(), address, count.load(), core_.now_ms(), denial)) {
+      if (!denial.empty()) core_.log(LogLevel::notice, denial);
       continue;
     }
     count.fetch_add(1);
-    if (core_.config().tcp_nodelay) {
-      const int one = 1;
-      ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
     const unsigned target = next_reactor_;
     next_reactor_ = (next_reactor_ + 1) % reactors.size();
     const ConnId conn = connection_id(next_sequence_++, target);
     reactors[target]->adopt(std::move(fd), conn, socket.listener, socket.port);
   }
-}
-
-// max_connection_rate: over it, the connection is closed at once, before the engine sees
-// it. One line per address and burst of denials, so a flood cannot flood the log too.
-bool Reactor::within_connection_rate(std::uint32_t listener, const sockaddr_storage& address) {
-  if (connection_rates_.empty()) {  // first accept: the listeners are fixed for the server's life
-    for (const auto& configured : core_.config().listeners)
-      connection_rates_.emplace_back(configured.max_connection_rate);
-  }
-  ConnectionRateLimiter& limiter = connection_rates_[listener];
-  if (limiter.per_second() == 0) return true;
-  const auto verdict = limiter.admit(address, core_.now_ms());
-  if (verdict == ConnectionRateLimiter::Verdict::deny_and_log) {
-    core_.log_parts(LogLevel::notice, "Connection from ", address_text(address),
-                    " denied: max_connection_rate (", std::to_string(limiter.per_second()), "/s).");
-  }
-  return verdict == ConnectionRateLimiter::Verdict::admit;
 }
 
 // The pending connections wait in the listen backlog until descriptors free up.

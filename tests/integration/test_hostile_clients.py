@@ -126,10 +126,13 @@ def test_hostile_connections_memory_is_bounded(start_broker, pki, kind):
     broker.assert_running()
 
 
-def test_bystander_is_served_while_wrong_passwords_are_hashed(start_broker, tmp_path):
+def test_bystander_is_served_while_wrong_passwords_are_hashed(start_broker, tmp_path, broker_kind):
     """A user hashed with 300,000 PBKDF2 iterations: each wrong password costs a noticeable
     fraction of a second of hashing. A bystander's round trips all complete before the first
     of those CONNECTs is answered: the hash does not run where the engine runs."""
+    if broker_kind == "enclave":
+        pytest.skip("the module is single-threaded: a password hash holds up its other clients "
+                    "(docs/architecture.md, 'Passwords in the enclave')")
     passwords = tmp_path / "passwords"
     subprocess.run([attestmq_binary(), "passwd", "-c", "-b", "-I", "300000", str(passwords),
                     "alice", "secret"], check=True, timeout=60)

@@ -16,7 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "echo_guest_measurement.hpp"
-#include "echo_guest_module.hpp"
+#include "guest_harness.hpp"
 
 namespace attestmq::wasm::test {
 namespace {
@@ -25,58 +25,7 @@ constexpr std::uint32_t kSuccess = 0;
 constexpr std::uint32_t kFault = 21;
 constexpr std::uint32_t kInval = 28;
 
-using Guest = Z_echo_guest_instance_t;
-
-class RunnerTest : public ::testing::Test {
- protected:
-  HostCalls calls() {
-    return {.send = [this](std::uint32_t connection,
-                           std::span<const std::uint8_t> bytes) -> std::uint64_t {
-              sent.emplace_back(connection, std::string(bytes.begin(), bytes.end()));
-              // The backlog a runner would answer: here, all this connection was ever sent.
-              std::uint64_t held = 0;
-              for (const auto& [to, text] : sent) held += to == connection ? text.size() : 0;
-              return held;
-            },
-            .close = [this](std::uint32_t connection) { closed.push_back(connection); },
-            .log = [this](std::uint32_t level, std::string_view line) {
-              log.emplace_back(line);
-              levels.push_back(level);
-            }};
-  }
-
-  // The guest's input buffer, where the host puts what echo() and the import calls read.
-  std::uint32_t input_buffer() {
-    std::uint32_t address = 0;
-    EXPECT_EQ(runner.batch([&](Guest& guest) { address = Z_echo_guestZ_input_buffer(&guest); }),
-              WASM_RT_TRAP_NONE);
-    return address;
-  }
-
-  void put_input(std::string_view bytes) {
-    const auto target = runner.memory().span(input_buffer(), bytes.size());
-    ASSERT_TRUE(target);
-    std::copy(bytes.begin(), bytes.end(), target->begin());
-  }
-
-  std::uint32_t count_call() {
-    std::uint32_t count = 0;
-    EXPECT_EQ(runner.batch([&](Guest& guest) { count = Z_echo_guestZ_count_call(&guest); }),
-              WASM_RT_TRAP_NONE);
-    return count;
-  }
-
-  bool logged(std::string_view text) const {
-    return std::any_of(log.begin(), log.end(),
-                       [&](const std::string& line) { return line.find(text) != line.npos; });
-  }
-
-  std::vector<std::pair<std::uint32_t, std::string>> sent;
-  std::vector<std::string> log;
-  std::vector<std::uint32_t> levels;
-  std::vector<std::uint32_t> closed;
-  Runner<EchoGuest> runner{calls()};
-};
+class RunnerTest : public ::testing::Test, protected GuestHarness {};
 
 TEST_F(RunnerTest, BytesMakeTheRoundTripThroughGuestAndSendImport) {
   put_input("attested bytes");

@@ -1,5 +1,5 @@
 #pragma once
-// The host side of one guest instance: what the imports (wasi_imports.cpp,
+// The host side of one guest instance: what the imports (wasi_imports.cpp, wasi_files.cpp,
 // attestmq_imports.cpp) reach. wasm2c passes each import module's state to its functions as an
 // opaque struct named after the module (Z_<module>_instance_t); the runner defines those
 // structs, each pointing back at the Host that holds them.
@@ -7,7 +7,9 @@
 #include <functional>
 #include <span>
 #include <string_view>
+#include <vector>
 
+#include "wasm/runner/guest_files.hpp"
 #include "wasm/runner/guest_memory.hpp"
 
 namespace attestmq::wasm {
@@ -44,7 +46,9 @@ struct HostCalls {
 
 class Host {
  public:
-  explicit Host(HostCalls calls) : calls_(std::move(calls)) {}
+  // The guest sees `preopens` as its read-only filesystem (guest_files.hpp); none by default.
+  explicit Host(HostCalls calls, const std::vector<Preopen>& preopens = {})
+      : calls_(std::move(calls)), files_(preopens) {}
   Host(const Host&) = delete;  // the import structs point at this object
   Host& operator=(const Host&) = delete;
 
@@ -57,6 +61,7 @@ class Host {
   GuestMemory memory() const { return GuestMemory(*memory_); }
 
   const HostCalls& calls() const { return calls_; }
+  GuestFiles& files() { return files_; }
 
   // An import call whose pointer or length lies outside memory: answered with an error code,
   // never acted on, and logged so that a misbehaving guest is visible.
@@ -65,6 +70,7 @@ class Host {
 
  private:
   HostCalls calls_;
+  GuestFiles files_;
   Z_attestmq_instance_t attestmq_imports_{this};
   Z_wasi_snapshot_preview1_instance_t wasi_imports_{this};
   const wasm_rt_memory_t* memory_ = nullptr;

@@ -1,7 +1,8 @@
 #pragma once
 // Runs one wasm2c-compiled guest module: instantiates it with the host's imports, calls it in
 // batches under one trap point, and after a trap logs the cause and replaces the instance by a
-// fresh one (the trapped one's state is not trusted any more).
+// fresh one (the trapped one's state is not trusted any more, and the files it opened are
+// closed). The guest's read-only filesystem is the preopens given at construction.
 //
 // `Module` adapts the module-specific names wasm2c generates (Z_<name>_...):
 //   using Instance = Z_<name>_instance_t;
@@ -32,7 +33,8 @@ class Runner {
  public:
   using Instance = typename Module::Instance;
 
-  explicit Runner(HostCalls calls) : host_(std::move(calls)) {
+  explicit Runner(HostCalls calls, const std::vector<Preopen>& preopens = {})
+      : host_(std::move(calls), preopens) {
     static std::once_flag module_ready;
     std::call_once(module_ready, [] {
       if (!wasm_rt_is_initialized()) wasm_rt_init();
@@ -70,6 +72,9 @@ class Runner {
 
  private:
   void create_instance() {
+    // A fresh instance starts with the preopens only: what the dropped one opened is closed,
+    // so its descriptor numbers cannot reach the new one's files.
+    host_.files().close_opened();
     instance_ = std::make_unique<Instance>();
     Module::instantiate(*instance_, host_);
     host_.attach(Module::memory(*instance_));

@@ -1,12 +1,12 @@
 // The WASI preview 1 subset the runner offers (wasi_snapshot_preview1.witx): randomness,
-// clocks and standard output/error. Every pointer is checked by GuestMemory; a bad one is
-// answered with EFAULT.
+// clocks and standard output/error; the read-only filesystem is in wasi_files.cpp. Every
+// pointer is checked by GuestMemory; a bad one is answered with EFAULT.
 #include <time.h>
 
-#include <algorithm>
 #include <string>
 
 #include "server/random_bytes.hpp"
+#include "wasm/runner/guest_iovecs.hpp"
 #include "wasm/runner/host.hpp"
 #include "wasm/runner/wasi_errno.hpp"
 
@@ -54,41 +54,25 @@ extern "C" std::uint32_t Z_wasi_snapshot_preview1Z_clock_time_get(
 }
 
 // fd_write(fd, iovs, iovs_len, *nwritten): standard output and error (1 and 2) become runner
-// log lines; no other descriptor exists. The iovec array, every buffer it names and the
+// log lines; no other descriptor is writable. The iovec array, every buffer it names and the
 // result pointer are all checked before anything is logged, so a bad call has no effect. At
-// most kMaxWrite bytes are taken per call (a short write, as POSIX allows), so a guest cannot
-// make the host copy its whole memory many times over.
+// most kMaxWrite bytes are taken per call (a short write).
 extern "C" std::uint32_t Z_wasi_snapshot_preview1Z_fd_write(
     Z_wasi_snapshot_preview1_instance_t* imports, std::uint32_t fd, std::uint32_t iovs,
     std::uint32_t iovs_len, std::uint32_t written_pointer) noexcept {
-  constexpr std::uint64_t kIovecSize = 8;  // struct { u32 buf; u32 buf_len; }
   constexpr std::size_t kMaxWrite = 64 * 1024;
   Host& host = *imports->host;
-  const attestmq::wasm::GuestMemory memory = host.memory();
   if (fd != 1 && fd != 2) return wasi_errno::kBadf;
-  if (!memory.span(iovs, iovs_len * kIovecSize)) {
-    host.refuse("wasi fd_write iovecs", iovs, iovs_len * kIovecSize);
-    return wasi_errno::kFault;
-  }
-  if (!memory.span(written_pointer, sizeof(std::uint32_t))) {
+  if (!host.memory().span(written_pointer, sizeof(std::uint32_t))) {
     host.refuse("wasi fd_write nwritten", written_pointer, sizeof(std::uint32_t));
     return wasi_errno::kFault;
   }
+  const auto buffers =
+      attestmq::wasm::guest_iovecs(host, "wasi fd_write", iovs, iovs_len, kMaxWrite);
+  if (!buffers) return wasi_errno::kFault;
   std::string text;
-  for (std::uint32_t i = 0; i < iovs_len; ++i) {
-    // The whole array lies inside memory (checked above), so these loads succeed.
-    const std::uint32_t entry = iovs + static_cast<std::uint32_t>(i * kIovecSize);
-    const std::uint32_t buffer = *memory.load_u32(entry);
-    const std::uint32_t length = *memory.load_u32(entry + 4);
-    const auto bytes = memory.span(buffer, length);
-    if (!bytes) {
-      host.refuse("wasi fd_write buffer", buffer, length);
-      return wasi_errno::kFault;
-    }
-    const std::size_t taken = std::min<std::size_t>(bytes->size(), kMaxWrite - text.size());
-    text.append(bytes->begin(), bytes->begin() + static_cast<std::ptrdiff_t>(taken));
-  }
-  memory.store_u32(written_pointer, static_cast<std::uint32_t>(text.size()));
+  for (const auto buffer : *buffers) text.append(buffer.begin(), buffer.end());
+  host.memory().store_u32(written_pointer, static_cast<std::uint32_t>(text.size()));
   if (!text.empty() && text.back() == '\n') text.pop_back();
   host.calls().log(fd == 2 ? attestmq::wasm::log_level::kWarning : attestmq::wasm::log_level::kInfo,
                    "guest fd " + std::to_string(fd) + ": " + text);

@@ -11,9 +11,6 @@
 namespace attestmq::wasm {
 namespace {
 
-// epoll tags: connection ids are 32-bit and never 0.
-constexpr std::uint64_t kWakeTag = 0;
-constexpr std::uint64_t kListenTag = std::uint64_t{1} << 63;
 // The most the loop waits between two ticks when the engine asks for none sooner.
 constexpr std::uint64_t kMaxTickMs = 1000;
 
@@ -52,6 +49,7 @@ std::variant<std::unique_ptr<Enclave>, std::string> Enclave::create(config::Brok
     epoll_event event{EPOLLIN, {.u64 = kListenTag | index}};
     ::epoll_ctl(enclave->epoll_.get(), EPOLL_CTL_ADD, socket.fd.get(), &event);
   }
+  enclave->accept_paused_until_ms_.assign(sockets.sockets.size(), 0);
   enclave->listen_sockets_ = std::move(sockets.sockets);
   return enclave;
 }
@@ -61,7 +59,10 @@ Enclave::Enclave(config::BrokerConfig host_view, std::string configure_arguments
     : host_view_(std::move(host_view)),
       configure_arguments_(std::move(configure_arguments)),
       logger_(std::move(logger)),
-      runner_(std::make_unique<Runner<EngineModule>>(host_calls())),
+      // The module reads its configuration, certificates, keys, password and ACL files
+      // through a read-only view of the host's filesystem (wasi_files.cpp).
+      runner_(std::make_unique<Runner<EngineModule>>(host_calls(), std::vector<Preopen>{{"/", "/"}})),
+      admission_(host_view_.listeners, host_view_.tcp_nodelay),
       open_per_listener_(host_view_.listeners.size(), 0),
       read_buffer_(kReadChunk) {}
 
@@ -180,7 +181,9 @@ int Enclave::run_timers() {
     release(static_cast<std::uint32_t>(conn));
   });
   const int tick = static_cast<int>(next_tick_at_ms_ - std::min(now, next_tick_at_ms_));
-  return closing < 0 ? tick : std::min(tick, closing);
+  const int accepting = resume_accepting(now);
+  int timeout = closing < 0 ? tick : std::min(tick, closing);
+  return accepting < 0 ? timeout : std::min(timeout, accepting);
 }
 
 void Enclave::handle_event(std::uint64_t tag, std::uint32_t events) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config/broker_config.hpp"
+#include "server/admission.hpp"
 #include "server/deadline_queue.hpp"
 #include "server/listen_sockets.hpp"
 #include "server/logger.hpp"
@@ -27,6 +28,9 @@ namespace attestmq::wasm {
 
 class Enclave final : public server::SignalTarget {
  public:
+  // epoll tags: connection ids are 32-bit and never 0.
+  static constexpr std::uint64_t kWakeTag = 0;
+  static constexpr std::uint64_t kListenTag = std::uint64_t{1} << 63;
   // What one read takes from a socket, and so the size of the module's input buffer.
   static constexpr std::uint32_t kReadChunk = 64 * 1024;
 
@@ -97,6 +101,8 @@ class Enclave final : public server::SignalTarget {
 
   void handle_event(std::uint64_t tag, std::uint32_t events);
   void accept_from(std::size_t socket_index);
+  void pause_accepting(std::size_t socket_index, int error);
+  int resume_accepting(std::uint64_t now);
   void read_from(std::uint32_t conn);
   std::uint64_t guest_send(std::uint32_t conn, std::span<const std::uint8_t> bytes);
   void guest_close(std::uint32_t conn);
@@ -120,7 +126,9 @@ class Enclave final : public server::SignalTarget {
   server::UniqueFd wake_;
   std::vector<server::ListenSocket> listen_sockets_;
   std::vector<BoundAddress> addresses_;
+  server::Admission admission_;
   std::vector<std::int32_t> open_per_listener_;
+  std::vector<std::uint64_t> accept_paused_until_ms_;  // per listen socket; 0: accepting
   std::unordered_map<std::uint32_t, Connection> connections_;
   std::vector<std::uint32_t> touched_;  // connections the last guest calls sent on or closed
   server::DeadlineQueue close_deadlines_;

@@ -1,12 +1,11 @@
 // The enclave runner's sockets: accepting, reading into the module, writing what the module
 // sent, and the graceful close of reactor_closing.cpp (write what is pending, shut down the
 // sending side, discard input until the peer's EOF, all within kCloseDeadlineMs).
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "wasm/runner/enclave/enclave.hpp"
@@ -15,6 +14,7 @@ namespace attestmq::wasm {
 namespace {
 
 constexpr int kAcceptsPerWakeup = 64;
+constexpr std::uint64_t kAcceptPauseMs = 100;
 constexpr std::uint64_t kCloseDeadlineMs = 2000;
 
 }  // namespace
@@ -29,25 +29,25 @@ void Enclave::accept_from(std::size_t socket_index) {
   if (socket_index >= listen_sockets_.size()) return;  // closed by the stop meanwhile
   const server::ListenSocket& socket = listen_sockets_[socket_index];
   for (int i = 0; i < kAcceptsPerWakeup; ++i) {
-    server::UniqueFd fd(::accept4(socket.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    sockaddr_storage address{};
+    socklen_t address_length = sizeof address;
+    server::UniqueFd fd(::accept4(socket.fd.get(), reinterpret_cast<sockaddr*>(&address), &address_length,
+                                  SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        return pause_accepting(socket_index, errno);
+      }
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
         log(log_level::kError, "accept on port " + std::to_string(socket.port) + ": " + std::strerror(errno));
       }
       return;
     }
     const std::uint32_t listener = socket.listener;
-    const auto& configured = host_view_.listeners[listener];
-    if (configured.max_connections >= 0 && open_per_listener_[listener] >= configured.max_connections) {
-      log(log_level::kNotice, "Client connection from " + server::peer_name(fd.get()) +
-                                  " denied: max_connections (" + std::to_string(configured.max_connections) +
-                                  ") reached on port " + std::to_string(socket.port) + ".");
+    std::string denial;
+    if (!admission_.admit(listener, socket.port, fd.get(), address, open_per_listener_[listener], now_ms(), denial)) {
+      if (!denial.empty()) log(log_level::kNotice, denial);
       continue;
-    }
-    if (host_view_.tcp_nodelay) {
-      const int one = 1;
-      ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     const std::uint32_t conn = next_connection_id();
     Connection& connection = connections_[conn];
@@ -64,6 +64,35 @@ void Enclave::accept_from(std::size_t socket_index) {
     });
     flush_touched();
   }
+}
+
+// accept() out of descriptors or memory leaves the connection pending and the listen socket
+// readable: accepting again at once would spin. The socket is left out of epoll meanwhile.
+void Enclave::pause_accepting(std::size_t socket_index, int error) {
+  const server::ListenSocket& socket = listen_sockets_[socket_index];
+  epoll_event event{0, {.u64 = kListenTag | socket_index}};
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, socket.fd.get(), &event);
+  accept_paused_until_ms_[socket_index] = now_ms() + kAcceptPauseMs;
+  log(log_level::kError, "accept on port " + std::to_string(socket.port) + ": " + std::strerror(error) +
+                             "; not accepting on it for " + std::to_string(kAcceptPauseMs) + " ms.");
+}
+
+// Listens again where a pause is over; returns the epoll_wait timeout until the next one ends.
+int Enclave::resume_accepting(std::uint64_t now) {
+  int timeout = -1;
+  for (std::size_t index = 0; index < accept_paused_until_ms_.size() && index < listen_sockets_.size(); ++index) {
+    std::uint64_t& until = accept_paused_until_ms_[index];
+    if (until == 0) continue;
+    if (until > now) {
+      const int remaining = static_cast<int>(until - now);
+      timeout = timeout < 0 ? remaining : std::min(timeout, remaining);
+      continue;
+    }
+    until = 0;
+    epoll_event event{EPOLLIN, {.u64 = kListenTag | index}};
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, listen_sockets_[index].fd.get(), &event);
+  }
+  return timeout;
 }
 
 void Enclave::read_from(std::uint32_t conn) {

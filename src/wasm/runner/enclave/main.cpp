@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   }
   std::optional<server::HoldStopSignals> held_signals;
   held_signals.emplace();
-  server::raise_open_file_limit();
+  const server::OpenFileLimit file_limit = server::raise_open_file_limit();
   auto created = wasm::Enclave::create(std::get<config::BrokerConfig>(std::move(loaded)),
                                        configure_arguments(config_file, ports, verbose, tee));
   if (const auto* error = std::get_if<std::string>(&created)) {
@@ -96,6 +96,8 @@ int main(int argc, char** argv) {
     return kExitConfigError;
   }
   auto& enclave = *std::get<std::unique_ptr<wasm::Enclave>>(created);
+  enclave.log(file_limit.error.empty() ? wasm::log_level::kNotice : wasm::log_level::kWarning,
+              server::describe(file_limit));
   if (!config_file.empty()) enclave.log(wasm::log_level::kNotice, "Config loaded from " + config_file + ".");
   for (const auto& bound : enclave.addresses()) {
     if (bound.ipv6) {
