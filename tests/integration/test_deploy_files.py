@@ -96,7 +96,7 @@ def test_the_entrypoint_is_attestmq_enclave_mounted_from_the_binary(manifest):
     assert entrypoint == "/attestmq-enclave"
     mounts = {mount["path"]: mount["uri"] for mount in manifest["fs"]["mounts"]}
     assert mounts[entrypoint] == f"file:{ENCLAVE_BINARY}"
-    # Gramine 1.7+ adds loader.entrypoint (the LibOS) itself; 1.8 refuses the old string form.
+    # Gramine 1.7+ adds loader.entrypoint (the LibOS) itself; 1.9 refuses the old string form.
     assert "entrypoint" not in manifest["loader"]
 
 
