@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <string>
 #include <thread>
+#include <utility>
 
 #include "attest/envelope/envelope.hpp"
 #include "attest/verifier.hpp"
@@ -209,6 +211,23 @@ TEST(Providers, UnknownKindIsAnError) {
   std::string error;
   EXPECT_FALSE(make_provider(config, error));
   EXPECT_NE(error.find("unknown attestation provider 'sev'"), std::string::npos) << error;
+}
+
+// The broker and the clients configure no root: the providers must then use the paths the
+// platform mounts, not names relative to the working directory. On these machines neither
+// exists, so the error names the path; on a real TEE the provider opens and its description does.
+TEST(Providers, WithoutARootTheyOpenThePlatformsOwnPaths) {
+  const std::pair<std::string, std::string> kinds[] = {
+      {"sgx-gramine", "/dev/attestation"},
+      {"tsm", "/sys/kernel/config/tsm/report/attestmq"}};
+  for (const auto& [kind, path] : kinds) {
+    ProviderConfig config;
+    config.kind = kind;
+    std::string error;
+    const auto provider = make_provider(config, error);
+    const std::string said = provider ? provider->description() : error;
+    EXPECT_NE(said.find(path), std::string::npos) << kind << ": " << said;
+  }
 }
 
 }  // namespace

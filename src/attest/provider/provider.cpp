@@ -13,8 +13,17 @@ std::unique_ptr<Provider> make_provider(const ProviderConfig& config, std::strin
   if (config.kind == "sim") {
     return SimProvider::open(config.sim_key_file, config.sim_measurement, error);
   }
-  if (config.kind == "sgx-gramine") return GramineProvider::open(config.root, error);
-  if (config.kind == "tsm") return TsmProvider::open(config.root, config.tsm_entry, error);
+  // The broker and the clients leave `root` empty: a relative path would be resolved against
+  // the working directory, which is not where the platform puts these files.
+  const auto root_or = [&](const std::filesystem::path& platform_root) {
+    return config.root.empty() ? platform_root : config.root;
+  };
+  if (config.kind == "sgx-gramine") {
+    return GramineProvider::open(root_or(kGramineAttestationRoot), error);
+  }
+  if (config.kind == "tsm") {
+    return TsmProvider::open(root_or(kTsmRoot), config.tsm_entry, error);
+  }
   error = fmt::format("unknown attestation provider '{}' (sim, sgx-gramine or tsm)", config.kind);
   return nullptr;
 }

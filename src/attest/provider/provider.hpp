@@ -35,9 +35,15 @@ class Provider {
   virtual ProviderOutcome evidence(const ReportData& report_data) = 0;
 };
 
+// Where Gramine mounts its attestation pseudo-files inside the enclave, and where Linux mounts
+// configfs-tsm in a TDX or SEV-SNP guest.
+inline const std::filesystem::path kGramineAttestationRoot = "/dev/attestation";
+inline const std::filesystem::path kTsmRoot = "/sys/kernel/config/tsm";
+
 struct ProviderConfig {
   std::string kind;            // "sim", "sgx-gramine" or "tsm"
-  std::filesystem::path root;  // /dev/attestation or /sys/kernel/config/tsm (tests: fixtures)
+  // Empty means the platform's own: kGramineAttestationRoot or kTsmRoot (tests: fixtures).
+  std::filesystem::path root;
   std::string tsm_entry = "attestmq";              // configfs-tsm report entry name
   std::filesystem::path sim_key_file;              // sim: PEM private key, created if missing
   std::array<std::uint8_t, 32> sim_measurement{};  // sim: what the simulated TEE reports
