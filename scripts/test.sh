@@ -2,7 +2,7 @@
 # Builds and runs every test, three times over:
 #   release  optimised native build: unit tests and integration tests (pytest against the broker)
 #   asan     the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (clang-19),
-#            then every libFuzzer target for ATTESTMQ_FUZZ_SECONDS (60) each: scripts/fuzz.sh
+#            then every libFuzzer target for ATTESTMQ_FUZZ_SECONDS (30) each: scripts/fuzz.sh
 #   wasm     codec, engine and OpenSSL (Debian source package) compiled for wasm32-wasi,
 #            their unit tests run under node's WASI
 # Prints a summary and exits non-zero if any step of any build failed.
@@ -75,7 +75,7 @@ for preset in "${presets[@]}"; do
     step "$preset:test" run_ctest "$preset"
     # The sanitizer build also holds the libFuzzer targets: fuzz each for a bounded time.
     if [[ $preset == asan ]]; then
-      step "asan:fuzz" bash scripts/fuzz.sh "${ATTESTMQ_FUZZ_SECONDS:-60}"
+      step "asan:fuzz" bash scripts/fuzz.sh "${ATTESTMQ_FUZZ_SECONDS:-30}"
     fi
   fi
 done

@@ -239,6 +239,7 @@ std::shared_ptr<const Context> Context::server(
       !load_certificate(ctx, settings.certfile, settings.keyfile, error)) {
     return nullptr;
   }
+  if (settings.prefer_server_ciphers) SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (!verify_client_certificates(ctx, settings, error)) return nullptr;
   if (!settings.psk_hint.empty()) {
     if (settings.psk_file.empty()) {

@@ -25,6 +25,9 @@ struct ServerTlsOptions {
   std::string psk_hint;       // set: the listener accepts pre-shared keys
   std::string psk_file;       // identity:hexkey lines
   std::string keylog_file;    // NSS key log (tls_keylog_file): secrets for Wireshark, debug only
+  // The server's order of cipher suites wins over the client's (the Wasm guest's choice of
+  // constant-time ChaCha20-Poly1305; docs/security.md). Not a mosquitto.conf option.
+  bool prefer_server_ciphers = false;
   // Certificates (certfile) or PSK (psk_hint) make the listener a TLS listener.
   bool enabled() const { return !certfile.empty() || !psk_hint.empty(); }
 };

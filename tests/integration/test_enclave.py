@@ -4,8 +4,12 @@ leave the module. (The suites it shares with the native broker run against it th
 ATTESTMQ_TEST_BROKER=enclave: tests/integration/CMakeLists.txt.)"""
 import hashlib
 import os
+import socket
+import ssl
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from reference_mosquitto import enclave_binary, free_port
 from tls_pki import make_pki
@@ -50,3 +54,33 @@ def test_daemon_mode_is_not_offered():
     result = run_enclave("-d")
     assert result.returncode == 2
     assert "service manager" in result.stderr
+
+
+def negotiated_cipher(port, ca):
+    context = ssl.create_default_context(cafile=str(ca))
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_S) as raw:
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            return tls.cipher()[0]
+
+
+@pytest.mark.parametrize("suites, expected", [
+    # The client lists AES-GCM first; the module's own order (constant time first) wins.
+    (None, "TLS_CHACHA20_POLY1305_SHA256"),
+    # A listener that names its suites gets exactly those.
+    ("TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"),
+])
+def test_the_module_prefers_chacha20_poly1305_unless_told_otherwise(tmp_path, suites, expected):
+    pki = make_pki(tmp_path / "pki")
+    port = free_port()
+    config = tmp_path / "broker.conf"
+    config.write_text(f"listener {port} 127.0.0.1\ncertfile {pki.server_cert}\nkeyfile {pki.server_key}\n"
+                      + (f"ciphers_tls1.3 {suites}\n" if suites else ""))
+    process = subprocess.Popen([enclave_binary(), "-c", str(config)], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout.readline() == f"listening on 127.0.0.1:{port}\n"
+        assert negotiated_cipher(port, pki.ca) == expected
+    finally:
+        process.terminate()
+        assert process.wait(TIMEOUT_S) == 0

@@ -14,6 +14,22 @@ using broker::ConnId;
 using broker::LogLevel;
 using tls::Session;
 
+namespace {
+
+// OpenSSL built without assembly has only table-based AES, which is slow and leaks key bits
+// through cache timing: the threat a TEE exists to resist. ChaCha20-Poly1305 is constant
+// time in portable C, so the module prefers it to whatever the client lists first, unless
+// the listener names its own suites (docs/security.md, "Cryptography in the module").
+tls::ServerTlsOptions constant_time_first(tls::ServerTlsOptions options) {
+  if (options.ciphers_tls13.empty()) {
+    options.ciphers_tls13 = "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256";
+    options.prefer_server_ciphers = true;
+  }
+  return options;
+}
+
+}  // namespace
+
 std::unique_ptr<GuestBroker> GuestBroker::create(config::BrokerConfig config, std::string& error) {
   // Attested sessions need the evidence import, which the runner does not offer yet.
   if (config.tee != "none") {
@@ -36,7 +52,7 @@ std::unique_ptr<GuestBroker> GuestBroker::create(config::BrokerConfig config, st
       return nullptr;
     }
     std::string context_error;
-    broker->tls_contexts_[index] = tls::Context::server(listener.tls, context_error);
+    broker->tls_contexts_[index] = tls::Context::server(constant_time_first(listener.tls), context_error);
     if (!broker->tls_contexts_[index]) {
       error = "listener " + listener.origin + ": " + context_error;
       return nullptr;
