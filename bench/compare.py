@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Side-by-side benchmark of Debian's mosquitto and `attestmq broker` on this machine.
+"""Side-by-side benchmark of Debian's mosquitto, `attestmq broker` and `attestmq-enclave`.
 
 Each broker runs pinned to CPU 0 (`taskset -c 0`), the load generator (`attestmq bench`) to
 CPU 1, so "per core" means what it says. Every scenario runs against every broker; the broker's
@@ -25,6 +25,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_ATTESTMQ = os.path.join(ROOT, "build/bench/apps/attestmq/attestmq")
+DEFAULT_ENCLAVE = os.path.join(ROOT, "build/bench/src/wasm/runner/enclave/attestmq-enclave")
 BROKER_CPU = "0"
 GENERATOR_CPU = "1"
 
@@ -79,13 +80,16 @@ def make_certificates(directory):
     return tuple(os.path.join(directory, name) for name in ("ca.crt", "server.crt", "server.key"))
 
 # name -> (command line before "-c FILE", extra config lines)
-def brokers(attestmq):
+def brokers(attestmq, enclave):
     found = {
         "mosquitto": (["mosquitto"], []),
         "mosquitto-nodelay": (["mosquitto"], ["set_tcp_nodelay true"]),
     }
     if attestmq:
         found["attestmq"] = ([attestmq, "broker"], ["threads 1"])
+    if enclave:
+        # The same engine compiled to Wasm, in the wasm2c runner (one thread by design).
+        found["enclave"] = ([enclave], ["threads 1"])
     return found
 
 
@@ -218,15 +222,15 @@ def environment(attestmq):
     }
 
 
-def ratios(results):
-    """attestmq over each mosquitto configuration. `per_core` compares delivered messages per
-    second of broker CPU (the inverse of CPU us/msg), which stays meaningful when a broker did
-    not get its whole core on this shared machine."""
+def ratios(results, mine="attestmq"):
+    """`mine` over each other broker. `per_core` compares delivered messages per second of
+    broker CPU (the inverse of CPU us/msg), which stays meaningful when a broker did not get
+    its whole core on this shared machine."""
     found = {}
-    if "attestmq" not in results:
+    if mine not in results:
         return found
-    ours = results["attestmq"]
-    for name in (n for n in results if n != "attestmq"):
+    ours = results[mine]
+    for name in (n for n in results if n != mine):
         for scenario in THROUGHPUT_SCENARIOS:
             if scenario not in ours:
                 continue
@@ -318,7 +322,8 @@ def plot(results, image_dir):
     import matplotlib.pyplot as plt
 
     names = list(results)
-    colours = {"mosquitto": "#8c8c8c", "mosquitto-nodelay": "#5a7fa8", "attestmq": "#d9822b"}
+    colours = {"mosquitto": "#8c8c8c", "mosquitto-nodelay": "#5a7fa8", "attestmq": "#d9822b",
+               "enclave": "#6a4c93"}
     written = []
     for scenario, (_, title) in SCENARIOS.items():
         present = [n for n in names if scenario in results[n]]
@@ -397,6 +402,9 @@ def main():
                         help="generator command instead of 'ATTESTMQ bench'")
     parser.add_argument("--skip-attestmq", action="store_true",
                         help="measure mosquitto only (attestmq broker not available)")
+    parser.add_argument("--enclave", default=DEFAULT_ENCLAVE, help="the attestmq-enclave binary")
+    parser.add_argument("--skip-enclave", action="store_true",
+                        help="leave attestmq-enclave out")
     parser.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS))
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
@@ -415,6 +423,9 @@ def main():
     attestmq = None if args.skip_attestmq else os.path.abspath(args.attestmq)
     if attestmq and not os.access(attestmq, os.X_OK):
         sys.exit(f"compare.py: {attestmq} is not an executable (build it, or --skip-attestmq)")
+    enclave = None if args.skip_enclave else os.path.abspath(args.enclave)
+    if enclave and not os.access(enclave, os.X_OK):
+        sys.exit(f"compare.py: {enclave} is not an executable (build it, or --skip-enclave)")
     generator = args.generator or [attestmq, "bench"]
     if not generator[0] or not os.access(generator[0], os.X_OK):
         sys.exit("compare.py: no generator: pass --generator or build attestmq")
@@ -429,7 +440,7 @@ def main():
         os.chmod(workdir, 0o755)
         certificates = make_certificates(certificates_dir)
         try:
-            for name, (command, extra) in brokers(attestmq).items():
+            for name, (command, extra) in brokers(attestmq, enclave).items():
                 started.append(Broker(name, command, extra, workdir, certificates))
                 runs[name] = {scenario: [] for scenario in args.scenarios}
             for scenario in args.scenarios:
@@ -461,6 +472,7 @@ def main():
         "results": results,
         "all_runs": runs,
         "ratios_attestmq": ratios(results),
+        "ratios_enclave": ratios(results, "enclave"),
     }
     images = save(report, args.output, lambda: plot(results, args.images), args.images)
     print(markdown_table(results))
@@ -468,6 +480,9 @@ def main():
     print(markdown_connect_table(results))
     print()
     print(markdown_ratios(report["ratios_attestmq"]))
+    if report["ratios_enclave"]:
+        print()
+        print(markdown_ratios(report["ratios_enclave"]))
     print(f"\nresults: {args.output}\nplots: {', '.join(images)}", file=sys.stderr)
 
 

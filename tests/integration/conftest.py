@@ -3,7 +3,7 @@
 The broker is AttestMQ (`$ATTESTMQ_BIN broker -c FILE`), the same broker compiled to Wasm
 and run by the enclave runner (`$ATTESTMQ_ENCLAVE_BIN -c FILE`), or, to check that a test is
 right, Debian's mosquitto as a reference implementation. Select with
-`--broker attestmq|enclave|mosquitto` or the environment variable ATTESTMQ_TEST_BROKER; the
+`--broker attestmq|enclave|enclave-node|mosquitto` or the environment variable ATTESTMQ_TEST_BROKER; the
 default is attestmq. CTest runs the suites that apply to both once per AttestMQ binary.
 
 Tests ask for `broker` (default options) or call `start_broker(option=value, ...)`: each
@@ -26,9 +26,10 @@ import pytest
 import reference_mosquitto
 from reference_mosquitto import free_port
 
-# The AttestMQ brokers: the native one and the same engine compiled to Wasm in the enclave
-# runner. They behave alike on the network and log alike.
-ATTESTMQ_BROKERS = ("attestmq", "enclave")
+# The AttestMQ brokers: the native one, the same engine compiled to Wasm in the enclave
+# runner, and that module under node's WASI (tests/enclave/node_host.mjs). They behave alike
+# on the network and log alike.
+ATTESTMQ_BROKERS = ("attestmq", "enclave", "enclave-node")
 STARTUP_TIMEOUT_S = 20.0
 SHUTDOWN_TIMEOUT_S = 20.0
 # What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print when they fire.
@@ -36,7 +37,7 @@ SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime 
 
 
 def pytest_addoption(parser):
-    parser.addoption("--broker", choices=("attestmq", "enclave", "mosquitto"),
+    parser.addoption("--broker", choices=("attestmq", "enclave", "enclave-node", "mosquitto"),
                      default=os.environ.get("ATTESTMQ_TEST_BROKER", "attestmq"),
                      help="broker under test (default: $ATTESTMQ_TEST_BROKER or attestmq)")
 
@@ -58,6 +59,9 @@ def broker_command(kind, config_path):
         return [reference_mosquitto.MOSQUITTO, "-c", str(config_path)]
     if kind == "enclave":
         return [reference_mosquitto.enclave_binary(), "-c", str(config_path)]
+    if kind == "enclave-node":
+        return ["node", "--no-warnings", str(Path(__file__).resolve().parents[1] / "enclave" / "node_host.mjs"),
+                reference_mosquitto.engine_module(), str(config_path)]
     return [reference_mosquitto.attestmq_binary(), "broker", "-c", str(config_path)]
 
 

@@ -37,6 +37,16 @@ def enclave_binary():
     return binary
 
 
+def engine_module():
+    module = os.environ.get("ATTESTMQ_ENGINE_WASM")
+    if not module:
+        root = Path(__file__).resolve().parents[2]
+        module = str(root / "build" / "wasm" / "src" / "wasm" / "guest" / "attestmq-engine.wasm")
+    if not os.path.isfile(module):
+        pytest.fail(f"attestmq-engine.wasm not found at {module} (set ATTESTMQ_ENGINE_WASM)")
+    return module
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
