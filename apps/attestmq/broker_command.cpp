@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "broker_flags.hpp"
 #include "commands.hpp"
-#include "config/config_parser.hpp"
 #include "server/server.hpp"
 
 namespace attestmq::app {
@@ -53,26 +53,8 @@ int broker_main(int argc, char** argv) {
                "attestmq broker"};
   // mosquitto's tools use -h for the host, so help is --help only.
   app.set_help_flag("--help", "print this help and exit");
-  std::string config_file;
-  std::vector<int> ports;
-  bool verbose = false;
-  bool daemon = false;
-  app.add_option("-c,--config-file", config_file,
-                 "mosquitto.conf-style configuration file (default: local-only mode on port 1883)");
-  app.add_option("-p,--port", ports,
-                 "port of the default listener (repeatable; with no listener configured, "
-                 "local-only mode on this port)")
-      ->check(CLI::Range(0, 65535))
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_flag("-v,--verbose", verbose, "log every message type to stdout");
-  app.add_flag("-d,--daemon", daemon, "run in the background");
-  std::string tee;
-  app.add_option("--tee", tee,
-                 "attestation provider: none, sim (SIMULATED, no security), sgx-gramine or tsm; "
-                 "with one, TLS listeners offer attested sessions (docs/attestation.md)")
-      ->check(CLI::IsMember({"none", "sim", "sgx-gramine", "tsm"}))
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // start-broker.sh ... --tee none
+  BrokerFlags flags;
+  add_broker_flags(app, flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -80,12 +62,7 @@ int broker_main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsage;
   }
 
-  config::CommandLine command_line;
-  for (const int port : ports) command_line.ports.push_back(static_cast<std::uint16_t>(port));
-  command_line.verbose = verbose;
-  if (!tee.empty()) command_line.tee = tee;
-  auto loaded = config_file.empty() ? config::default_config(command_line)
-                                    : config::load_config_file(config_file, command_line);
+  auto loaded = load_broker_config(flags);
   if (const auto* error = std::get_if<config::ConfigError>(&loaded)) {
     std::fprintf(stderr, "attestmq broker: %s\n", error->to_string().c_str());
     return kExitConfigError;
@@ -98,9 +75,11 @@ int broker_main(int argc, char** argv) {
     return kExitConfigError;
   }
   auto& server = *std::get<std::unique_ptr<server::Server>>(created);
-  if (!config_file.empty()) server.log(broker::LogLevel::notice, "Config loaded from " + config_file + ".");
+  if (!flags.config_file.empty()) {
+    server.log(broker::LogLevel::notice, "Config loaded from " + flags.config_file + ".");
+  }
   print_addresses(server);
-  if (daemon && !daemonise()) {
+  if (flags.daemon && !daemonise()) {
     std::perror("attestmq broker: cannot run in the background");
     return kExitConfigError;
   }

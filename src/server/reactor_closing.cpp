@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "server/graceful_close.hpp"
 #include "server/reactor.hpp"
 #include "server/server_core.hpp"
 
@@ -41,17 +42,9 @@ void Reactor::begin_closing(broker::ConnId conn, Connection& connection) {
 
 // Takes the next step once output was written or the peer's EOF was read.
 void Reactor::continue_closing(broker::ConnId conn, Connection& connection) {
-  if (connection.unwritten() > 0) {
-    // After the peer's EOF, EPOLLIN would report that EOF again and again.
-    set_interest(conn, connection, connection.peer_finished ? EPOLLOUT : EPOLLIN | EPOLLOUT);
-    return;
-  }
-  if (connection.peer_finished) return release(conn);
-  if (!connection.shut_down_writing) {
-    ::shutdown(connection.fd.get(), SHUT_WR);
-    connection.shut_down_writing = true;
-  }
-  set_interest(conn, connection, EPOLLIN);
+  const std::uint32_t events = next_close_step(connection);
+  if (events == 0) return release(conn);
+  set_interest(conn, connection, events);
 }
 
 void Reactor::discard_input(broker::ConnId conn, Connection& connection) {

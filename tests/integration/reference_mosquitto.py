@@ -17,34 +17,28 @@ MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 TIMEOUT_S = 10
 
 
+def built_file(variable, default, what, executable=True):
+    """The path in environment variable `variable` (set by CTest), else `default` under the
+    source tree; fails the test naming both when nothing usable is there."""
+    path = os.environ.get(variable) or str(Path(__file__).resolve().parents[2] / default)
+    usable = os.access(path, os.X_OK) if executable else os.path.isfile(path)
+    if not usable:
+        pytest.fail(f"{what} not found at {path} (set {variable})")
+    return path
+
+
 def attestmq_binary():
-    binary = os.environ.get("ATTESTMQ_BIN")
-    if not binary:
-        root = Path(__file__).resolve().parents[2]
-        binary = str(root / "build" / "release" / "apps" / "attestmq" / "attestmq")
-    if not os.access(binary, os.X_OK):
-        pytest.fail(f"attestmq binary not found at {binary} (set ATTESTMQ_BIN)")
-    return binary
+    return built_file("ATTESTMQ_BIN", "build/release/apps/attestmq/attestmq", "attestmq binary")
 
 
 def enclave_binary():
-    binary = os.environ.get("ATTESTMQ_ENCLAVE_BIN")
-    if not binary:
-        root = Path(__file__).resolve().parents[2]
-        binary = str(root / "build" / "release" / "src" / "wasm" / "runner" / "enclave" / "attestmq-enclave")
-    if not os.access(binary, os.X_OK):
-        pytest.fail(f"attestmq-enclave binary not found at {binary} (set ATTESTMQ_ENCLAVE_BIN)")
-    return binary
+    return built_file("ATTESTMQ_ENCLAVE_BIN", "build/release/src/wasm/runner/enclave/attestmq-enclave",
+                      "attestmq-enclave binary")
 
 
 def engine_module():
-    module = os.environ.get("ATTESTMQ_ENGINE_WASM")
-    if not module:
-        root = Path(__file__).resolve().parents[2]
-        module = str(root / "build" / "wasm" / "src" / "wasm" / "guest" / "attestmq-engine.wasm")
-    if not os.path.isfile(module):
-        pytest.fail(f"attestmq-engine.wasm not found at {module} (set ATTESTMQ_ENGINE_WASM)")
-    return module
+    return built_file("ATTESTMQ_ENGINE_WASM", "build/wasm/src/wasm/guest/attestmq-engine.wasm",
+                      "attestmq-engine.wasm", executable=False)
 
 
 def free_port():

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "server/graceful_close.hpp"
 #include "wasm/runner/enclave/enclave.hpp"
 
 namespace attestmq::wasm {
@@ -185,16 +186,9 @@ bool Enclave::write_output(std::uint32_t conn, Connection& connection) {
 }
 
 void Enclave::continue_closing(std::uint32_t conn, Connection& connection) {
-  if (connection.unwritten() > 0) {
-    set_interest(conn, connection, connection.peer_finished ? EPOLLOUT : EPOLLIN | EPOLLOUT);
-    return;
-  }
-  if (connection.peer_finished) return release(conn);
-  if (!connection.shut_down_writing) {
-    ::shutdown(connection.fd.get(), SHUT_WR);
-    connection.shut_down_writing = true;
-  }
-  set_interest(conn, connection, EPOLLIN);
+  const std::uint32_t events = server::next_close_step(connection);
+  if (events == 0) return release(conn);
+  set_interest(conn, connection, events);
 }
 
 void Enclave::set_interest(std::uint32_t conn, Connection& connection, std::uint32_t events) {

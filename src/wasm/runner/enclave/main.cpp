@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "config/config_parser.hpp"
+#include "broker_flags.hpp"
 #include "server/open_file_limit.hpp"
 #include "server/signals.hpp"
 #include "wasm/runner/enclave/enclave.hpp"
@@ -19,18 +19,17 @@ constexpr int kExitConfigError = 1;
 constexpr int kExitUsage = 2;
 
 // The module's configure arguments (docs/architecture.md, "The engine ABI").
-std::string configure_arguments(const std::string& config_file, const std::vector<int>& ports, bool verbose,
-                                const std::string& tee) {
+std::string configure_arguments(const attestmq::app::BrokerFlags& flags) {
   std::string items;
   const auto add = [&](std::string_view name, std::string_view value) {
     items.append(name).append("=").append(value).push_back('\0');
   };
-  if (!config_file.empty()) add("config", config_file);
+  if (!flags.config_file.empty()) add("config", flags.config_file);
   std::vector<char> cwd(4096);
   if (::getcwd(cwd.data(), cwd.size()) != nullptr) add("cwd", cwd.data());
-  for (const int port : ports) add("port", std::to_string(port));
-  if (verbose) add("verbose", "1");
-  if (!tee.empty()) add("tee", tee);
+  for (const int port : flags.ports) add("port", std::to_string(port));
+  if (flags.verbose) add("verbose", "1");
+  if (!flags.tee.empty()) add("tee", flags.tee);
   return items;
 }
 
@@ -38,50 +37,31 @@ std::string configure_arguments(const std::string& config_file, const std::vecto
 
 int main(int argc, char** argv) {
   using namespace attestmq;
-  CLI::App app{"Run the AttestMQ broker compiled to WebAssembly, in the wasm2c runner.", "attestmq-enclave"};
-  app.set_help_flag("--help", "print this help and exit");
-  std::string config_file;
-  std::vector<int> ports;
-  bool verbose = false;
-  bool daemon = false;
+  CLI::App cli{"Run the AttestMQ broker compiled to WebAssembly, in the wasm2c runner.", "attestmq-enclave"};
+  cli.set_help_flag("--help", "print this help and exit");
+  app::BrokerFlags flags;
+  app::add_broker_flags(cli, flags);
   bool print_measurement = false;
-  std::string tee;
-  app.add_option("-c,--config-file", config_file,
-                 "mosquitto.conf-style configuration file (default: local-only mode on port 1883)");
-  app.add_option("-p,--port", ports, "port of the default listener (repeatable)")
-      ->check(CLI::Range(0, 65535))
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_flag("-v,--verbose", verbose, "log every message type to stdout");
-  app.add_flag("-d,--daemon", daemon, "run in the background (not offered by the enclave runner)");
-  app.add_option("--tee", tee, "attestation provider: none, sim (SIMULATED, no security), sgx-gramine or tsm")
-      ->check(CLI::IsMember({"none", "sim", "sgx-gramine", "tsm"}))
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  app.add_flag("--print-measurement", print_measurement,
+  cli.add_flag("--print-measurement", print_measurement,
                "print the SHA-256 of the compiled-in module (hex) and exit");
   try {
-    app.parse(argc, argv);
+    cli.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);
+    const int code = cli.exit(error);
     return code == 0 ? 0 : kExitUsage;
   }
   if (print_measurement) {
     std::printf("%s\n", std::string(kAttestmqEngineSha256).c_str());
     return 0;
   }
-  if (daemon) {
+  if (flags.daemon) {
     std::fprintf(stderr, "attestmq-enclave: -d is not offered: run it under a service manager\n");
     return kExitUsage;
   }
 
   // The host's reading of the configuration: only for the sockets, the log destinations
   // and the output limits. The module reads it again for everything else.
-  config::CommandLine command_line;
-  for (const int port : ports) command_line.ports.push_back(static_cast<std::uint16_t>(port));
-  command_line.verbose = verbose;
-  if (!tee.empty()) command_line.tee = tee;
-  auto loaded = config_file.empty() ? config::default_config(command_line)
-                                    : config::load_config_file(config_file, command_line);
+  auto loaded = app::load_broker_config(flags);
   if (const auto* error = std::get_if<config::ConfigError>(&loaded)) {
     std::fprintf(stderr, "attestmq-enclave: %s\n", error->to_string().c_str());
     return kExitConfigError;
@@ -90,7 +70,7 @@ int main(int argc, char** argv) {
   held_signals.emplace();
   const server::OpenFileLimit file_limit = server::raise_open_file_limit();
   auto created = wasm::Enclave::create(std::get<config::BrokerConfig>(std::move(loaded)),
-                                       configure_arguments(config_file, ports, verbose, tee));
+                                       configure_arguments(flags));
   if (const auto* error = std::get_if<std::string>(&created)) {
     std::fprintf(stderr, "attestmq-enclave: %s\n", error->c_str());
     return kExitConfigError;
@@ -98,7 +78,9 @@ int main(int argc, char** argv) {
   auto& enclave = *std::get<std::unique_ptr<wasm::Enclave>>(created);
   enclave.log(file_limit.error.empty() ? wasm::log_level::kNotice : wasm::log_level::kWarning,
               server::describe(file_limit));
-  if (!config_file.empty()) enclave.log(wasm::log_level::kNotice, "Config loaded from " + config_file + ".");
+  if (!flags.config_file.empty()) {
+    enclave.log(wasm::log_level::kNotice, "Config loaded from " + flags.config_file + ".");
+  }
   for (const auto& bound : enclave.addresses()) {
     if (bound.ipv6) {
       std::printf("listening on [%s]:%u\n", bound.address.c_str(), unsigned{bound.port});
