@@ -3,7 +3,6 @@ takes `attestmq broker`'s configuration and errors, and it refuses what would le
 leave the module. (The suites it shares with the native broker run against it through
 ATTESTMQ_TEST_BROKER=enclave: tests/integration/CMakeLists.txt.)"""
 import hashlib
-import os
 import socket
 import ssl
 import subprocess
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import reference_mosquitto
 from reference_mosquitto import enclave_binary, free_port
 from tls_pki import make_pki
 
@@ -23,11 +23,19 @@ def run_enclave(*args):
 
 
 def test_print_measurement_is_the_sha256_of_the_module_compiled_in():
-    module = os.environ.get("ATTESTMQ_ENGINE_WASM")
-    assert module, "ATTESTMQ_ENGINE_WASM names attestmq-engine.wasm (set by CTest)"
+    module = reference_mosquitto.engine_module()
     result = run_enclave("--print-measurement")
     assert result.returncode == 0, result.stderr
     assert result.stdout == hashlib.sha256(Path(module).read_bytes()).hexdigest() + "\n"
+
+
+def test_the_module_holds_no_path_of_the_tree_it_was_built_in():
+    # Building twice from the same source gives the same bytes only if no build path gets in
+    # (docs/architecture.md, "A reproducible module").
+    module = Path(reference_mosquitto.engine_module()).read_bytes()
+    root = Path(__file__).resolve().parents[2]
+    assert str(root).encode() not in module
+    assert b"src/tls/" not in module and b"src/broker/" not in module
 
 
 def test_an_unknown_option_is_refused_naming_file_line_and_option(tmp_path):
