@@ -4,11 +4,10 @@
 
 #include <algorithm>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include "attest/common/hex.hpp"
 #include "attest/common/iso8601.hpp"
+#include "attest/common/text_file.hpp"
 #include "attest/dcap/sgx_quote_verifier.hpp"
 #include "attest/dcap/tdx_quote_verifier.hpp"
 #include "attest/envelope/envelope.hpp"
@@ -45,14 +44,6 @@ EvidenceType type_of(EvidenceFormat format) {
       break;
   }
   return EvidenceType::sim;
-}
-
-std::optional<std::string> read_text_file(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return std::nullopt;
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
 }
 
 // The root to pin for `type`: --root first, then the policy's pinned_roots, else none

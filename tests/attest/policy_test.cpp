@@ -159,6 +159,15 @@ TEST(PolicyParsing, LoadNamesTheFile) {
   EXPECT_EQ(policy->pinned_roots.at(EvidenceType::sim), dir.path() / "sim.pem");
 }
 
+// A directory opens but cannot be read: that is a file the policy cannot come from, not a
+// policy with invalid JSON.
+TEST(PolicyParsing, DirectoryIsNotAPolicyFile) {
+  testing::ScratchDir dir;
+  std::string error;
+  EXPECT_FALSE(load_policy(dir.path(), error));
+  EXPECT_EQ(error, dir.path().string() + ": cannot open policy file");
+}
+
 // A verified platform result with these claims; apply_policy adds its checks after it.
 std::vector<std::string> failures(const Policy& policy, EvidenceType type,
                                   std::map<std::string, std::string> claims) {

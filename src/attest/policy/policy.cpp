@@ -5,13 +5,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <initializer_list>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "attest/common/hex.hpp"
+#include "attest/common/text_file.hpp"
 #include "attest/envelope/claims.hpp"
 
 namespace attestmq::attest {
@@ -248,14 +247,12 @@ std::optional<Policy> parse_policy(std::string_view json_text,
 }
 
 std::optional<Policy> load_policy(const std::filesystem::path& path, std::string& error) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
+  const auto text = read_text_file(path);
+  if (!text) {
     error = fmt::format("{}: cannot open policy file", path.string());
     return std::nullopt;
   }
-  std::ostringstream text;
-  text << file.rdbuf();
-  auto policy = parse_policy(text.str(), path.parent_path(), error);
+  auto policy = parse_policy(*text, path.parent_path(), error);
   if (!policy) error = fmt::format("{}: {}", path.string(), error);
   return policy;
 }

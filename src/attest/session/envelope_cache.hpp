@@ -7,12 +7,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "attest/common/cache_mutex.hpp"
 #include "attest/common/ecdsa_p256.hpp"
 #include "attest/common/verification.hpp"
 #include "attest/envelope/claims.hpp"
@@ -69,7 +69,7 @@ class VerifiedEnvelopeCache {
   static Inputs inputs_of(const VerifyRequest& verify);
 
   const std::size_t capacity_;
-  mutable std::mutex mutex_;  // one cache may serve several connections' threads
+  mutable CacheMutex mutex_;  // one cache may serve several connections' threads
   std::vector<Entry> entries_;  // oldest first
   std::size_t hits_ = 0;
 };

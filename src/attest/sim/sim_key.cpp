@@ -6,6 +6,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/pem.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -59,8 +60,10 @@ SimKeyPtr create_key_file(const std::filesystem::path& path, std::string& error)
 }  // namespace
 
 SimKeyPtr load_or_create_sim_key(const std::filesystem::path& path, std::string& error) {
-  std::error_code ignored;
-  if (!std::filesystem::exists(path, ignored)) return create_key_file(path, error);
+  // stat() rather than std::filesystem::exists: the same answer (any failure reads as "no
+  // file"), and also available in the Wasm build, whose libc++ has no filesystem operations.
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) return create_key_file(path, error);
   BioPtr bio(BIO_new_file(path.c_str(), "r"));
   if (!bio) {
     error = fmt::format("sim key {}: cannot open", path.string());
