@@ -26,6 +26,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_ATTESTMQ = os.path.join(ROOT, "build/bench/apps/attestmq/attestmq")
 DEFAULT_ENCLAVE = os.path.join(ROOT, "build/bench/src/wasm/runner/enclave/attestmq-enclave")
+DEFAULT_ENGINE_WASM = os.path.join(ROOT, "build/wasm/src/wasm/guest/attestmq-engine.wasm")
+NODE_HOST = os.path.join(ROOT, "tests/enclave/node_host.mjs")
 BROKER_CPU = "0"
 GENERATOR_CPU = "1"
 
@@ -80,7 +82,7 @@ def make_certificates(directory):
     return tuple(os.path.join(directory, name) for name in ("ca.crt", "server.crt", "server.key"))
 
 # name -> (command line before "-c FILE", extra config lines)
-def brokers(attestmq, enclave):
+def brokers(attestmq, enclave, engine_wasm):
     found = {
         "mosquitto": (["mosquitto"], []),
         "mosquitto-nodelay": (["mosquitto"], ["set_tcp_nodelay true"]),
@@ -90,6 +92,9 @@ def brokers(attestmq, enclave):
     if enclave:
         # The same engine compiled to Wasm, in the wasm2c runner (one thread by design).
         found["enclave"] = ([enclave], ["threads 1"])
+    if engine_wasm:
+        # The same module under node's WASI and event loop (a second runtime; tests only).
+        found["enclave-node"] = (["node", "--no-warnings", NODE_HOST, engine_wasm], ["threads 1"])
     return found
 
 
@@ -245,11 +250,11 @@ def ratios(results, mine="attestmq"):
                 "p99": (ours["latency-10k"]["latency_us"]["p99"] /
                         results[name]["latency-10k"]["latency_us"]["p99"])}
         for scenario in (s for s in CONNECT_SCENARIOS if s in ours):
-            mine, theirs = ours[scenario], results[name][scenario]
+            own, theirs = ours[scenario], results[name][scenario]
             found.setdefault(scenario, {})[f"vs {name}"] = {
-                "delivered": mine["connections_per_s"] / theirs["connections_per_s"],
-                "per_core": (connections_per_core(mine) / connections_per_core(theirs)),
-                "p99": (mine["connect_latency_us"]["p99"] /
+                "delivered": own["connections_per_s"] / theirs["connections_per_s"],
+                "per_core": (connections_per_core(own) / connections_per_core(theirs)),
+                "p99": (own["connect_latency_us"]["p99"] /
                         theirs["connect_latency_us"]["p99"]),
             }
     return found
@@ -323,7 +328,7 @@ def plot(results, image_dir):
 
     names = list(results)
     colours = {"mosquitto": "#8c8c8c", "mosquitto-nodelay": "#5a7fa8", "attestmq": "#d9822b",
-               "enclave": "#6a4c93"}
+               "enclave": "#6a4c93", "enclave-node": "#9d7fc4"}
     written = []
     for scenario, (_, title) in SCENARIOS.items():
         present = [n for n in names if scenario in results[n]]
@@ -405,6 +410,9 @@ def main():
     parser.add_argument("--enclave", default=DEFAULT_ENCLAVE, help="the attestmq-enclave binary")
     parser.add_argument("--skip-enclave", action="store_true",
                         help="leave attestmq-enclave out")
+    parser.add_argument("--engine-wasm", default=DEFAULT_ENGINE_WASM,
+                        help="attestmq-engine.wasm, run under node as broker enclave-node")
+    parser.add_argument("--skip-node", action="store_true", help="leave enclave-node out")
     parser.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS))
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
@@ -415,7 +423,11 @@ def main():
                              "to fall below this; 0 = do not wait")
     parser.add_argument("--output", default=os.path.join(ROOT, "bench/results/compare.json"))
     parser.add_argument("--images", default=os.path.join(ROOT, "docs/img"))
+    parser.add_argument("--report", metavar="JSON",
+                        help="measure nothing: recompute the ratios, plots and tables of a saved run")
     args = parser.parse_args()
+    if args.report:
+        return report_again(args.report, args.images)
 
     for tool in ("taskset", "mosquitto", "openssl"):
         if not shutil.which(tool):
@@ -426,6 +438,9 @@ def main():
     enclave = None if args.skip_enclave else os.path.abspath(args.enclave)
     if enclave and not os.access(enclave, os.X_OK):
         sys.exit(f"compare.py: {enclave} is not an executable (build it, or --skip-enclave)")
+    engine_wasm = None if args.skip_node else os.path.abspath(args.engine_wasm)
+    if engine_wasm and not os.path.isfile(engine_wasm):
+        sys.exit(f"compare.py: {engine_wasm} not found (build the wasm preset, or --skip-node)")
     generator = args.generator or [attestmq, "bench"]
     if not generator[0] or not os.access(generator[0], os.X_OK):
         sys.exit("compare.py: no generator: pass --generator or build attestmq")
@@ -440,7 +455,7 @@ def main():
         os.chmod(workdir, 0o755)
         certificates = make_certificates(certificates_dir)
         try:
-            for name, (command, extra) in brokers(attestmq, enclave).items():
+            for name, (command, extra) in brokers(attestmq, enclave, engine_wasm).items():
                 started.append(Broker(name, command, extra, workdir, certificates))
                 runs[name] = {scenario: [] for scenario in args.scenarios}
             for scenario in args.scenarios:
@@ -475,15 +490,32 @@ def main():
         "ratios_enclave": ratios(results, "enclave"),
     }
     images = save(report, args.output, lambda: plot(results, args.images), args.images)
+    print_tables(report)
+    print(f"\nresults: {args.output}\nplots: {', '.join(images)}", file=sys.stderr)
+
+
+def print_tables(report):
+    """The Markdown tables of docs/benchmarks.md, from a report (a run's or a saved one)."""
+    results = report["results"]
     print(markdown_table(results))
     print()
     print(markdown_connect_table(results))
     print()
     print(markdown_ratios(report["ratios_attestmq"]))
-    if report["ratios_enclave"]:
+    if report.get("ratios_enclave"):
         print()
         print(markdown_ratios(report["ratios_enclave"]))
-    print(f"\nresults: {args.output}\nplots: {', '.join(images)}", file=sys.stderr)
+
+
+def report_again(path, image_dir):
+    """--report: the ratios, plots and tables of a saved run, recomputed from its JSON."""
+    with open(path) as saved:
+        report = json.load(saved)
+    results = report["results"]
+    report["ratios_attestmq"] = ratios(results)
+    report["ratios_enclave"] = ratios(results, "enclave")
+    save(report, path, lambda: plot(results, image_dir), image_dir)
+    print_tables(report)
 
 
 if __name__ == "__main__":

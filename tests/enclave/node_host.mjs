@@ -1,6 +1,6 @@
 // A second host for attestmq-engine.wasm, for tests only: node's own WASI and sockets in
 // place of the wasm2c runner, to show that the module is the same bytes on another runtime.
-//   node tests/enclave/node_host.mjs ENGINE.wasm CONFIG
+//   node tests/enclave/node_host.mjs ENGINE.wasm -c CONFIG
 // It offers the engine ABI of docs/architecture.md ("The engine ABI and attestmq-enclave")
 // with a read-only view of / (node's WASI preopen), listens on the configuration's
 // `listener PORT [ADDRESS]` lines in order, and prints "listening on ADDRESS:PORT" for each.
@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { WASI } from 'node:wasi';
 
-const [wasmPath, configPath] = process.argv.slice(2);
-if (!wasmPath || !configPath) {
-  console.error('usage: node node_host.mjs ENGINE.wasm CONFIG');
+const [wasmPath, flag, configPath] = process.argv.slice(2);
+if (!wasmPath || flag !== '-c' || !configPath) {
+  console.error('usage: node node_host.mjs ENGINE.wasm -c CONFIG');
   process.exit(2);
 }
 const kChunk = 64 * 1024;

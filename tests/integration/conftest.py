@@ -61,7 +61,7 @@ def broker_command(kind, config_path):
         return [reference_mosquitto.enclave_binary(), "-c", str(config_path)]
     if kind == "enclave-node":
         return ["node", "--no-warnings", str(Path(__file__).resolve().parents[1] / "enclave" / "node_host.mjs"),
-                reference_mosquitto.engine_module(), str(config_path)]
+                reference_mosquitto.engine_module(), "-c", str(config_path)]
     return [reference_mosquitto.attestmq_binary(), "broker", "-c", str(config_path)]
 
 

@@ -145,6 +145,35 @@ void GuestBroker::refuse(ConnId conn, Connection& connection) {
   attestmq_host_close(static_cast<std::uint32_t>(conn));
 }
 
+void GuestBroker::encrypt(ConnId conn, Connection& connection) {
+  if (connection.unencrypted.empty()) return;
+  ciphertext_.clear();
+  if (connection.tls->send(connection.unencrypted, ciphertext_)) {
+    connection.host_backlog = attestmq_host_send(static_cast<std::uint32_t>(conn), ciphertext_.data(),
+                                                 static_cast<std::uint32_t>(ciphertext_.size()));
+  }
+  ciphertext_.clear();
+  connection.unencrypted.clear();
+}
+
+// Encrypts what the engine sent. A connection whose engine waits (send answered over the
+// limit) but whose runner backlog is low again gets Engine::writable now: the runner, which
+// never saw that backlog, will not ask for it.
+void GuestBroker::encrypt_pending() {
+  const std::vector<ConnId> queue = std::move(encrypt_queue_);
+  encrypt_queue_.clear();
+  for (const ConnId conn : queue) {
+    const auto it = connections_.find(conn);
+    if (it == connections_.end()) continue;
+    Connection& connection = it->second;
+    encrypt(conn, connection);
+    if (connection.engine_waits && connection.host_backlog <= config_.settings.max_client_output_bytes / 2) {
+      connection.engine_waits = false;
+      engine_->writable(conn);
+    }
+  }
+}
+
 void GuestBroker::send_ciphertext(ConnId conn) {
   if (ciphertext_.empty()) return;
   attestmq_host_send(static_cast<std::uint32_t>(conn), ciphertext_.data(),
@@ -155,6 +184,9 @@ void GuestBroker::send_ciphertext(ConnId conn) {
 void GuestBroker::writable(std::uint32_t conn) {
   const auto it = connections_.find(conn);
   if (it == connections_.end() || !it->second.engine_open) return;
+  // The runner's backlog fell below half the limit: what it said before no longer holds.
+  it->second.host_backlog = 0;
+  it->second.engine_waits = false;
   engine_->writable(conn);
   answer_deferred();
 }
@@ -210,11 +242,14 @@ std::uint64_t GuestBroker::send(ConnId conn, std::span<const std::uint8_t> bytes
     return attestmq_host_send(static_cast<std::uint32_t>(conn), bytes.data(),
                               static_cast<std::uint32_t>(bytes.size()));
   }
-  ciphertext_.clear();
-  if (!it->second.tls->send(bytes, ciphertext_)) return 0;
-  const std::uint64_t backlog = attestmq_host_send(static_cast<std::uint32_t>(conn), ciphertext_.data(),
-                                                   static_cast<std::uint32_t>(ciphertext_.size()));
-  ciphertext_.clear();
+  // Encrypted once the engine call returns (encrypt_pending), as the native reactor encrypts
+  // a connection's outbox at flush: one record for many small packets, not one each.
+  Connection& connection = it->second;
+  if (connection.unencrypted.empty()) encrypt_queue_.push_back(conn);
+  connection.unencrypted.insert(connection.unencrypted.end(), bytes.begin(), bytes.end());
+  const std::uint64_t backlog = connection.host_backlog + connection.unencrypted.size();
+  // Over the limit the engine waits for Engine::writable: encrypt() owes it one.
+  if (backlog > config_.settings.max_client_output_bytes) connection.engine_waits = true;
   return backlog;
 }
 
@@ -222,8 +257,9 @@ void GuestBroker::close(ConnId conn) {
   const auto it = connections_.find(conn);
   if (it == connections_.end() || it->second.closing) return;
   it->second.closing = true;
-  // RFC 8446 section 6.1: close_notify before the transport closes.
+  // RFC 8446 section 6.1: close_notify after the last record, before the transport closes.
   if (it->second.tls) {
+    encrypt(conn, it->second);
     ciphertext_.clear();
     it->second.tls->close(ciphertext_);
     send_ciphertext(conn);
@@ -264,7 +300,7 @@ void GuestBroker::authentication_step(ConnId conn, broker::AuthenticationStep) {
 // One thread: each password is hashed here, after the engine call that asked for it. The
 // engine holds nothing for the client meanwhile, so the next call can carry on at once.
 void GuestBroker::answer_deferred() {
-  while (!password_checks_.empty() || !authentication_steps_.empty()) {
+  while (!password_checks_.empty() || !authentication_steps_.empty() || !encrypt_queue_.empty()) {
     auto checks = std::move(password_checks_);
     password_checks_.clear();
     for (auto& [conn, check] : checks) {
@@ -280,6 +316,7 @@ void GuestBroker::answer_deferred() {
       outcome.reason = "no authentication method is offered here";
       engine_->authentication_answered(conn, std::move(outcome));
     }
+    encrypt_pending();
   }
 }
 

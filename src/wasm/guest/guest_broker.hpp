@@ -54,15 +54,21 @@ class GuestBroker final : public broker::Host {
     bool engine_open = false;  // Engine::open done, Engine::closed not yet
     bool closing = false;      // Host::close asked the runner to close it
     std::uint64_t handshake_deadline_ms = 0;  // TLS, before Engine::open; 0: none
+    std::vector<std::uint8_t> unencrypted;  // TLS: what the engine sent during this call
+    std::uint64_t host_backlog = 0;         // TLS: what the runner last said it holds
+    bool engine_waits = false;  // TLS: send answered over the limit; writable is owed
   };
 
   explicit GuestBroker(config::BrokerConfig config);
   void receive_tls(broker::ConnId conn, Connection& connection, std::span<const std::uint8_t> ciphertext);
   void open_in_engine(broker::ConnId conn, Connection& connection, std::optional<std::string> username);
   void send_ciphertext(broker::ConnId conn);
+  // TLS: encrypts what the engine sent on `conn` and hands the records to the runner.
+  void encrypt(broker::ConnId conn, Connection& connection);
+  void encrypt_pending();
   void refuse(broker::ConnId conn, Connection& connection);
-  // Host calls the engine must not see answered from inside its own call (host.hpp): run
-  // once each export's engine call has returned.
+  // Host calls the engine must not see answered from inside its own call (host.hpp), then
+  // the encryption of what it sent: run once each export's engine call has returned.
   void answer_deferred();
   std::uint64_t expire_handshakes();
 
@@ -71,6 +77,7 @@ class GuestBroker final : public broker::Host {
   std::unordered_map<broker::ConnId, Connection> connections_;
   std::vector<std::pair<broker::ConnId, broker::PasswordCheck>> password_checks_;
   std::vector<broker::ConnId> authentication_steps_;
+  std::vector<broker::ConnId> encrypt_queue_;  // TLS connections with unencrypted output
   std::vector<std::uint8_t> plaintext_;  // scratch: decrypted input
   std::vector<std::uint8_t> ciphertext_;  // scratch: records for the runner to send
   std::unique_ptr<broker::Engine> engine_;  // last: it calls back into the members above
