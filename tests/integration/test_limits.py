@@ -7,6 +7,7 @@ run against AttestMQ only.
 """
 import selectors
 import socket
+import ssl
 import time
 
 import pytest
@@ -14,6 +15,8 @@ import pytest
 from conftest import ATTESTMQ_BROKERS
 
 import mqtt_wire as wire
+from reference_mosquitto import free_port
+from tls_pki import make_pki
 
 KEEP_ALIVE_TIMEOUT, RECEIVE_MAXIMUM_EXCEEDED = 0x8D, 0x93
 PACKET_TOO_LARGE, QUOTA_EXCEEDED = 0x95, 0x97
@@ -255,3 +258,50 @@ def test_max_queued_messages_drops_for_that_client_only(start_broker):
                         "(max_queued_messages); 1 dropped since the last report.") == 1
     for client in (back, online, publisher):
         client.close()
+
+
+@pytest.mark.parametrize("transport", ["plain", "tls"])
+def test_a_stalled_subscriber_is_served_again_once_it_reads(start_broker, tmp_path, transport):
+    """max_client_output_bytes holds back publications to a subscriber that stopped reading
+    (its receive window is small, so the broker's backlog grows past the limit). Once it
+    reads again the broker must resume: a message published after the backlog drained
+    arrives. Over TLS the records are made after the engine call that sent the packets, so
+    the host owes the engine its writable then, not only when the socket drains."""
+    pki = make_pki(tmp_path / "pki")
+    tls_port = free_port()
+    broker = start_broker(max_client_output_bytes=16384, listener=f"{tls_port} 127.0.0.1",
+                          certfile=pki.server_cert, keyfile=pki.server_key)
+    stream = socket.socket()
+    stream.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stream.connect(("127.0.0.1", tls_port if transport == "tls" else broker.port))
+    if transport == "tls":
+        stream = ssl.create_default_context(cafile=str(pki.ca)).wrap_socket(
+            stream, server_hostname="localhost")
+    subscriber = wire.RawClient(broker.port, sock=stream)
+    assert subscriber.connect("stalled").reason == 0
+    assert subscriber.subscribe([("flood/#", 0)]) == [0]
+
+    publisher = wire.RawClient(broker.port)
+    assert publisher.connect("flooder").reason == 0
+    flood = wire.publish("flood/bulk", b"x" * 1024)
+    published = 20000  # 20 MB: far past the limit and whatever the kernel buffers
+    publisher.send(flood * published)
+    publisher.send(wire.PINGREQ_PACKET)
+    publisher.recv_kind(wire.PINGRESP)  # the broker has taken every publication in
+
+    received = 0
+    try:
+        while True:  # read until the broker has nothing more for us
+            packet = subscriber.recv(timeout=1.0)
+            assert packet is not None, "the broker closed the stalled subscriber"
+            received += 1
+    except TimeoutError:
+        pass
+    assert 0 < received < published, "the limit never held anything back"
+
+    publisher.send(wire.publish("flood/marker", b"after the backlog"))
+    packet = subscriber.recv(timeout=10.0)
+    assert packet is not None and packet.body.endswith(b"after the backlog"), \
+        "the broker did not resume sending to a subscriber that read its backlog"
+    subscriber.close()
+    publisher.close()

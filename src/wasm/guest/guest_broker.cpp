@@ -157,8 +157,9 @@ void GuestBroker::encrypt(ConnId conn, Connection& connection) {
 }
 
 // Encrypts what the engine sent. A connection whose engine waits (send answered over the
-// limit) but whose runner backlog is low again gets Engine::writable now: the runner, which
-// never saw that backlog, will not ask for it.
+// limit, counting bytes not yet encrypted) gets Engine::writable from the runner only if the
+// runner's own backlog went over the limit; otherwise the runner never saw it and will not
+// ask, so the engine gets it now.
 void GuestBroker::encrypt_pending() {
   const std::vector<ConnId> queue = std::move(encrypt_queue_);
   encrypt_queue_.clear();
@@ -167,7 +168,7 @@ void GuestBroker::encrypt_pending() {
     if (it == connections_.end()) continue;
     Connection& connection = it->second;
     encrypt(conn, connection);
-    if (connection.engine_waits && connection.host_backlog <= config_.settings.max_client_output_bytes / 2) {
+    if (connection.engine_waits && connection.host_backlog <= config_.settings.max_client_output_bytes) {
       connection.engine_waits = false;
       engine_->writable(conn);
     }
