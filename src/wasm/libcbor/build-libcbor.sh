@@ -70,8 +70,8 @@ mkdir -p "$work/source" "$work/build"
 tar -xzf "$orig" -C "$work/source" --strip-components=1
 
 # Configured as Debian's own build does (debhelper: build type None, flags given), not
-# Release, which adds -O3. libcbor also turns on LTO where CMake says the compiler has it,
-# but sets that only after its library target exists, so no -flto reaches the compiler and
+# Release, which adds -O3. libcbor also asks for LTO in any build type, through a directory
+# property that does not reach its library target: no -flto reaches the compiler, and
 # libcbor.a holds wasm objects, not bitcode for whoever links the module to compile
 # (docs/architecture.md). Static only; no tests (they need CMocka), no examples, no
 # documentation. -ffile-prefix-map: the library does not depend on the build tree's location.
