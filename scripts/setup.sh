@@ -23,7 +23,8 @@ packages=(
   clang-19 lld-19 llvm-19 wasi-libc libc++-19-dev-wasm32 libc++abi-19-dev-wasm32
   libclang-rt-19-dev-wasm32 nodejs wabt
   # OpenSSL for wasm32-wasi, built from Debian's source package (src/wasm/openssl)
-  make perl patch xz-utils
+  # and libcbor from its tarball in Debian's pool (src/wasm/libcbor)
+  make perl patch xz-utils curl
 )
 
 as_root() {
