@@ -4,6 +4,7 @@
 // here against that buffer, as the runner checks every pointer the guest hands it.
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,12 +51,14 @@ bool parse_arguments(std::string_view text, Arguments& arguments, std::string& e
     } else if (name == "cwd") {
       arguments.working_directory = value;
     } else if (name == "port") {
-      const unsigned long port = std::strtoul(value.c_str(), nullptr, 10);
-      if (value.empty() || port > 65535) {
+      // Every character a digit and nothing after: the host is not trusted to send a number.
+      std::uint16_t port = 0;
+      const auto [end, status] = std::from_chars(value.data(), value.data() + value.size(), port);
+      if (value.empty() || status != std::errc() || end != value.data() + value.size()) {
         error = "configure: bad port " + value;
         return false;
       }
-      arguments.command_line.ports.push_back(static_cast<std::uint16_t>(port));
+      arguments.command_line.ports.push_back(port);
     } else if (name == "verbose") {
       arguments.command_line.verbose = value == "1";
     } else if (name == "tee") {
