@@ -6,8 +6,8 @@ set -euo pipefail
 
 # Grouped by what needs them; keep in step with README.md "Building".
 packages=(
-  # native build
-  cmake ninja-build g++ pkg-config
+  # native build; ccache lets a preset reuse another's identical compiles (scripts/test.sh)
+  cmake ninja-build g++ pkg-config ccache
   libssl-dev libsqlite3-dev libcli11-dev libfmt-dev nlohmann-json3-dev libcbor-dev
   # unit tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev

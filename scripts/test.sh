@@ -19,13 +19,21 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:strict_stri
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 jobs=2
+# The presets compile some things identically: the wasm2c translation of the engine module
+# (tens of MB of C, minutes of CPU) in release and asan alike. ccache, with paths made
+# relative to the tree, lets the second preset reuse the first one's object.
+if [[ -z ${CMAKE_C_COMPILER_LAUNCHER:-} ]] && command -v ccache >/dev/null; then
+  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+  export CCACHE_BASEDIR="$PWD"
+fi
 presets=("$@")
 ((${#presets[@]})) || presets=(release asan wasm)
 
 summary=()
+failures=()
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
 failed_steps=0
-total_passed=0
-total_failed=0
 
 # step NAME COMMAND...: runs the command, records its outcome and duration for the summary.
 step() {
@@ -33,36 +41,44 @@ step() {
   shift
   echo
   echo "=== $name: $*"
-  local start=$SECONDS
-  "$@"
-  local status=$?
+  local start=$SECONDS log="$logs/${name/:/-}.log"
+  "$@" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
   local outcome="ok"
   if ((status != 0)); then
     outcome="FAILED (exit $status)"
     failed_steps=$((failed_steps + 1))
+    failures+=("$(failure_digest "$name" "$log")")
   fi
   summary+=("$(printf '%-16s %-22s %5ss' "$name" "$outcome" $((SECONDS - start)))")
   return "$status"
 }
 
-# run_ctest PRESET: ctest with its output kept, to add its counts to the totals.
+# failure_digest NAME LOG: the lines that say why a step failed, repeated after the summary
+# so that they survive when only the end of a long CI log is kept: ninja's FAILED targets
+# with what follows them, compiler and script errors, ctest's list of failed tests.
+failure_digest() {
+  local name=$1 log=$2
+  echo "=== $name failed:"
+  grep -E -A 25 '^FAILED: |error:|^CMake Error|openssl-wasm:|libcbor-wasm:|The following tests FAILED' \
+    "$log" | head -n 120
+}
+
+# run_ctest PRESET: ctest, adding its counts to $logs/counts ("failed total" a line), as it
+# runs in the subshell of step's pipe.
 run_ctest() {
-  local preset=$1 log
-  log=$(mktemp)
+  local preset=$1 log="$logs/ctest-$1.log"
   ctest --preset "$preset" --output-on-failure -j "$jobs" 2>&1 | tee "$log"
   local status=${PIPESTATUS[0]}
   # "100% tests passed, 0 tests failed out of 42"
   local counts
   counts=$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1)
   if [[ -n $counts ]]; then
-    local failed=${counts%% *} total=${counts##* }
-    total_failed=$((total_failed + failed))
-    total_passed=$((total_passed + total - failed))
+    echo "${counts%% *} ${counts##* }" >>"$logs/counts"
   elif ((status == 0)); then
     echo "ctest ($preset) ran no test" >&2
     status=1
   fi
-  rm -f "$log"
   return "$status"
 }
 
@@ -83,5 +99,10 @@ done
 echo
 echo "=== summary ($((SECONDS - started)) s)"
 printf '%s\n' "${summary[@]}"
-echo "tests: $total_passed passed, $total_failed failed"
+if ((${#failures[@]})); then printf '\n%s\n' "${failures[@]}"; fi
+total_failed=0 total_run=0
+while read -r failed total; do
+  total_failed=$((total_failed + failed)) total_run=$((total_run + total))
+done < <(cat "$logs/counts" 2>/dev/null)
+echo "tests: $((total_run - total_failed)) passed, $total_failed failed"
 ((failed_steps == 0))

@@ -26,11 +26,19 @@ mkdir -p "$downloads"
 cd "$downloads"
 if ! sha256sum --quiet --check "$here/SHA256SUMS" >/dev/null 2>&1; then
   echo "openssl-wasm: fetching Debian's source package openssl=$version into $downloads"
-  if ! apt-get source --download-only -qq "openssl=$version"; then
-    echo "openssl-wasm: apt-get source failed: scripts/setup.sh adds the deb-src entry" \
-         "this needs (a copy of /etc/apt/sources.list.d/debian.sources with Types: deb-src)" >&2
-    exit 1
-  fi
+  # Three tries, a pause between them: a mirror that drops one transfer should not fail a
+  # whole build.
+  for attempt in 1 2 3; do
+    apt-get source --download-only -qq "openssl=$version" && break
+    if ((attempt == 3)); then
+      echo "openssl-wasm: apt-get source failed 3 times: scripts/setup.sh adds the deb-src" \
+           "entry this needs (a copy of /etc/apt/sources.list.d/debian.sources with" \
+           "Types: deb-src)" >&2
+      exit 1
+    fi
+    echo "openssl-wasm: apt-get source failed (attempt $attempt of 3), retrying in 10 s" >&2
+    sleep 10
+  done
   # Fails, naming the file, when the mirror's bytes are not the pinned ones.
   sha256sum --quiet --check "$here/SHA256SUMS"
 fi
@@ -52,7 +60,9 @@ patch -p1 --fuzz=0 --quiet <"$here/wasi.patch"
 # Reproducible libraries: OpenSSL's build information takes its date from
 # SOURCE_DATE_EPOCH, here the date of the pinned Debian upload, and the compiler sees the
 # sources by relative paths (../source/...), whatever the build tree's location.
-changelog_date=$(sed -n 's/^ -- .*>  //p' debian/changelog | head -n 1)
+# Not `sed | head -n 1`: under pipefail, sed killed by SIGPIPE after head exits would end
+# the script, silently and only sometimes.
+changelog_date=$(sed -n '/^ -- /{s/^ -- .*>  //p;q}' debian/changelog)
 SOURCE_DATE_EPOCH=$(date -d "$changelog_date" +%s)
 export SOURCE_DATE_EPOCH
 
@@ -61,9 +71,17 @@ cd "$work/build"
 # (secure memory), ucontext (async) or terminal; engines are deprecated and need dlopen.
 # no-autoload-config: the library never reads an openssl.cnf, which inside a TEE would be
 # a file the untrusted host supplies and could change the algorithms or the providers.
+# Left out as well: every algorithm and protocol the module never uses. TLS 1.2 and 1.3
+# with RSA, ECDSA, Ed25519, (EC)DHE and PSK, AES-GCM and ChaCha20-Poly1305, X.509 with CRLs,
+# PEM and PKCS#8 keys, SHA-1/2/3, HKDF and PBKDF2 stay (passwords, attestation evidence);
+# less code to trust and a shorter build. docs/architecture.md, "OpenSSL in the Wasm build".
+unused=(no-aria no-bf no-blake2 no-camellia no-cast no-cmp no-cms no-comp no-ct no-des no-dsa
+        no-dtls no-ec2m no-gost no-idea no-legacy no-md4 no-mdc2 no-nextprotoneg no-ocb no-ocsp
+        no-rc2 no-rc4 no-rc5 no-rmd160 no-scrypt no-sctp no-seed no-siv no-sm2 no-sm3 no-sm4
+        no-srp no-srtp no-ts no-whirlpool)
 perl ../source/Configure --config="$here/wasm32-wasi.conf" wasm32-wasi-attestmq \
   no-asm no-threads no-sock no-afalgeng no-ui-console no-engine no-dso no-shared \
-  no-tests no-secure-memory no-async no-autoload-config >configure.log 2>&1 ||
+  no-tests no-secure-memory no-async no-autoload-config "${unused[@]}" >configure.log 2>&1 ||
   { cat configure.log >&2; exit 1; }
 # OpenSSL's make echoes every command line; keep them in a log, show its end on failure.
 if ! make -j"$jobs" build_libs >make.log 2>&1; then
