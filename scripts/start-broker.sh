@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the release preset and runs the broker in the foreground
-# with the default config: plain MQTT on port 1883 and MQTT over TLS on port 8883. Extra
-# arguments go to `attestmq broker`.
+# with the default config: plain MQTT on port 1883 and MQTT over TLS on port 8883. The broker
+# is attestmq-enclave, the engine compiled to Wasm, over the sim TEE (SIMULATED); --native
+# runs the native `attestmq broker` instead. Other arguments go to the broker.
 #   bash scripts/start-broker.sh            (README's first command)
 #   bash scripts/start-broker.sh -v         (log every packet)
+#   bash scripts/start-broker.sh --native   (the native broker, one reactor per core)
 #
 # TLS needs a certificate: on first run this makes a private CA and a server certificate
 # for localhost/127.0.0.1/::1 and this host's name in build/tls/ (git-ignored, like all of
@@ -35,9 +37,15 @@ make_server_certificate() {
   rm -f "$tls_dir/server.csr"
 }
 
+native=0
+arguments=()
+for argument in "$@"; do
+  if [[ $argument == --native ]]; then native=1; else arguments+=("$argument"); fi
+done
+
 bash scripts/setup.sh
 cmake --preset release
-cmake --build --preset release --target attestmq -j 2
+cmake --build --preset release --target attestmq attestmq-enclave -j 2
 
 mkdir -p "$tls_dir"
 chmod 700 "$tls_dir"
@@ -62,10 +70,18 @@ for port in "${ports[@]}"; do
 done
 
 ca=$(realpath "$tls_dir/ca.crt")
+if ((native)); then
+  broker=(build/release/apps/attestmq/attestmq broker)
+  echo "start-broker: the native broker."
+else
+  broker=(build/release/src/wasm/runner/enclave/attestmq-enclave)
+  echo "start-broker: the enclave broker: attestmq-engine.wasm (SHA-256" \
+       "$("${broker[0]}" --print-measurement)) in attestmq-enclave."
+fi
 echo "start-broker: plain MQTT on port 1883, MQTT over TLS on port 8883 ($config)."
 echo "start-broker: the TLS listener offers attested sessions with the sim TEE (SIMULATED)."
 echo "start-broker: the TLS certificate's CA is $ca, e.g."
 echo "  mosquitto_sub -h localhost -p 8883 --cafile $ca -t 'test/#' -v"
 echo "  mosquitto_pub -h localhost -p 8883 --cafile $ca -t test/hello -m hi"
 echo "  build/release/apps/attestmq/attestmq attest localhost:8883 --cafile $ca --allow-simulated"
-exec build/release/apps/attestmq/attestmq broker -c "$config" --tee sim "$@"
+exec "${broker[@]}" -c "$config" --tee sim "${arguments[@]}"

@@ -176,7 +176,7 @@ void Reactor::answer_authentication_steps() {
     for (auto& [conn, step] : steps) {
       const auto it = connections_.find(conn);
       if (it == connections_.end()) continue;  // gone: the engine has forgotten it too
-      AttestedSessions* attested = core_.attested_sessions();
+      attested::AttestedSessions* attested = core_.attested_sessions();
       const broker::AuthenticationOutcome outcome =
           attested ? attested->step(it->second.tls.get(), step)
                    : broker::AuthenticationOutcome{broker::AuthenticationOutcome::Kind::failure, {},

@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
-#include <cstdio>
 #include <thread>
 #include <vector>
 
 #include "attest/common/hex.hpp"
-#include "attest/policy/policy.hpp"
+#include "attested/listener_attestation.hpp"
 #include "attest/provider/own_executable.hpp"
+#include "server/evidence_refresher.hpp"
 #include "server/listen_sockets.hpp"
 #include "server/logger.hpp"
 #include "server/open_file_limit.hpp"
@@ -21,52 +21,12 @@
 namespace attestmq::server {
 namespace {
 
-// Whether `listener` serves cached evidence (docs/attestation.md section 6.2) once a provider
-// is set: only TLS listeners that offer attestation do.
-bool offers_cached_evidence(const config::ListenerConfig& listener) {
-  return listener.tls.enabled() && listener.attestation_auth &&
-         listener.attestation_mode == config::ListenerConfig::AttestationMode::cached;
-}
-
-// What each listener asks of attested sessions; a client policy that does not load is an
-// error naming the listener and the file.
-std::variant<std::vector<AttestationListener>, std::string> attestation_listeners(
-    const config::BrokerConfig& config) {
-  std::vector<AttestationListener> listeners;
-  for (const config::ListenerConfig& listener : config.listeners) {
-    AttestationListener& rules = listeners.emplace_back();
-    rules.require_client_auth = listener.attestation_require_client_auth;
-    if (offers_cached_evidence(listener)) {
-      rules.quote_period = std::chrono::seconds(listener.attestation_quote_period_s);
-    }
-    if (listener.attestation_client_policy.empty()) continue;
-    // docs/attestation.md section 7.7: the client proves itself inside the broker's exchange.
-    if (config.tee == "none") {
-      return listener.origin + ": attestation_client_policy needs a TEE provider (tee or --tee)";
-    }
-    // Without the method on this listener nobody could attest, and nobody would be refused.
-    if (!listener.tls.enabled() || !listener.attestation_auth) {
-      return listener.origin +
-             ": attestation_client_policy needs a TLS listener with attestation_auth true";
-    }
-    std::string error;
-    auto policy = attest::load_policy(listener.attestation_client_policy, error);
-    if (!policy) {
-      return listener.origin + ": attestation_client_policy " + listener.attestation_client_policy +
-             ": " + error;
-    }
-    rules.client_policy.emplace();
-    rules.client_policy->policy = std::move(*policy);
-  }
-  return listeners;
-}
-
 // The attested-session host for `tee` (DESIGN.md section 4), or null for `none`.
-std::variant<std::unique_ptr<AttestedSessions>, std::string> make_attested_sessions(
+std::variant<std::unique_ptr<attested::AttestedSessions>, std::string> make_attested_sessions(
     const config::BrokerConfig& config) {
-  auto listeners = attestation_listeners(config);
+  auto listeners = attested::attestation_listeners(config);
   if (auto* error = std::get_if<std::string>(&listeners)) return std::move(*error);
-  if (config.tee == "none") return std::unique_ptr<AttestedSessions>();
+  if (config.tee == "none") return std::unique_ptr<attested::AttestedSessions>();
   std::string error;
   const auto module = attest::own_executable_sha256(error);
   if (!module) return "tee " + config.tee + ": " + error;
@@ -77,7 +37,7 @@ std::variant<std::unique_ptr<AttestedSessions>, std::string> make_attested_sessi
   provider_config.sim_measurement = *module;
   auto provider = attest::make_provider(provider_config, error);
   if (!provider) return "tee " + config.tee + ": " + error;
-  auto sessions = AttestedSessions::create(std::make_unique<SerializedProvider>(std::move(provider)),
+  auto sessions = attested::AttestedSessions::create(std::make_unique<SerializedProvider>(std::move(provider)),
                                           *module, std::get<0>(std::move(listeners)), error);
   if (!sessions) return "tee " + config.tee + ": " + error;
   return sessions;
@@ -90,7 +50,7 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   const OpenFileLimit file_limit = raise_open_file_limit();
   // Cached attestation evidence is refreshed, and its failures logged, on a thread of its own.
   const bool refresher_logs = config.tee != "none" &&
-      std::any_of(config.listeners.begin(), config.listeners.end(), offers_cached_evidence);
+      std::any_of(config.listeners.begin(), config.listeners.end(), attested::offers_cached_evidence);
   auto logger = Logger::open(config.log, threads > 1 || refresher_logs);
   if (auto* error = std::get_if<std::string>(&logger)) return std::move(*error);
   // The provider before the sockets: nobody can connect to a broker that is not ready to attest.
@@ -100,7 +60,7 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   if (auto* error = std::get_if<std::string>(&opened)) return std::move(*error);
   auto& sockets = std::get<OpenedSockets>(opened);
 
-  AttestedSessions* attesting = std::get<0>(attested).get();
+  attested::AttestedSessions* attesting = std::get<0>(attested).get();
   auto core = std::make_unique<ServerCore>(config, std::move(std::get<0>(logger)), threads,
                                            std::move(std::get<0>(attested)));
   std::string tls_error;
@@ -119,24 +79,13 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
     server->log(broker::LogLevel::notice, attesting->provider().description());
     server->log(broker::LogLevel::notice, "Module SHA-256 in every piece of evidence: " +
                                               attest::to_hex(attesting->module_sha256()));
-    for (const auto& listener : config.listeners) {
-      if (!offers_cached_evidence(listener)) continue;
-      server->log(broker::LogLevel::notice,
-                  "Listener " + listener.origin + ": cached attestation evidence, quote refreshed every " +
-                      std::to_string(listener.attestation_quote_period_s) + " s.");
+    for (const std::string& line : attested::attestation_notices(config)) {
+      server->log(broker::LogLevel::notice, line);
     }
-    attesting->start_refreshing([core = server->core_.get()](broker::LogLevel level, std::string_view line) {
-      core->log(level, line);
-    });
-    // Transport A is off by default (docs/attestation.md section 8): say where it is on.
-    for (const auto& listener : config.listeners) {
-      if (!listener.attestation_handshake) continue;
-      char codepoint[8];
-      std::snprintf(codepoint, sizeof codepoint, "0x%04X", listener.attestation_extension_codepoint);
-      server->log(broker::LogLevel::notice, "Listener " + listener.origin +
-                                                " also attests in the TLS handshake (extension " +
-                                                codepoint + ").");
-    }
+    server->refresher_ = std::make_unique<EvidenceRefresher>(
+        *attesting, [core = server->core_.get()](broker::LogLevel level, std::string_view line) {
+          core->log(level, line);
+        });
   }
   if (config.local_only) {
     server->log(broker::LogLevel::notice,

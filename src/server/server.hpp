@@ -14,6 +14,7 @@
 
 namespace attestmq::server {
 
+class EvidenceRefresher;
 class ServerCore;
 
 struct BoundAddress {
@@ -52,6 +53,8 @@ class Server final : public SignalTarget {
   Server(std::unique_ptr<ServerCore> core, unsigned threads);
 
   std::unique_ptr<ServerCore> core_;
+  // After core_, so gone before the attested sessions and the log it uses.
+  std::unique_ptr<EvidenceRefresher> refresher_;
   unsigned threads_;
   std::vector<BoundAddress> addresses_;
 };

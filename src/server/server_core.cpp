@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "attest/session/session_protocol.hpp"
+#include "attested/listener_attestation.hpp"
 #include "config/security_files.hpp"
 #include "server/random_bytes.hpp"
 #include "server/reactor.hpp"
@@ -27,32 +27,10 @@ auto update_outbox(std::vector<std::unique_ptr<Reactor>>& reactors, broker::Conn
   return result;
 }
 
-// The listeners' policies as the engine runs them: those of the configuration, plus the
-// attested-session method on every TLS listener that offers it while a provider is set.
-std::vector<broker::ListenerPolicy> engine_policies(std::vector<broker::ListenerPolicy> policies,
-                                                    const config::BrokerConfig& config,
-                                                    bool attesting) {
-  for (std::size_t i = 0; i < policies.size() && i < config.listeners.size(); ++i) {
-    const config::ListenerConfig& listener = config.listeners[i];
-    if (attesting && listener.tls.enabled() && listener.attestation_auth) {
-      policies[i].authentication_methods = {std::string(attest::session::kAuthenticationMethod)};
-      // docs/attestation.md section 7.7: a client that did not attest gets CONNACK 0x87.
-      policies[i].authentication_required = !listener.attestation_client_policy.empty();
-    }
-  }
-  return policies;
-}
-
-broker::Settings engine_settings(const config::BrokerConfig& config, bool attesting) {
-  broker::Settings settings = config.settings;
-  settings.listeners = engine_policies(std::move(settings.listeners), config, attesting);
-  return settings;
-}
-
 }  // namespace
 
 ServerCore::ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logger> logger,
-                       unsigned threads, std::unique_ptr<AttestedSessions> attested)
+                       unsigned threads, std::unique_ptr<attested::AttestedSessions> attested)
     : config_(config),
       threaded_(threads > 1),
       logger_(std::move(logger)),
@@ -60,7 +38,7 @@ ServerCore::ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logge
       engine_mutex_(threaded_),
       connection_counts_(std::make_unique<std::atomic<std::int32_t>[]>(config.listeners.size())),
       tls_contexts_(threaded_, attested_.get()),
-      engine_(std::make_unique<broker::Engine>(*this, engine_settings(config, attested_ != nullptr))) {}
+      engine_(std::make_unique<broker::Engine>(*this, attested::engine_settings(config, attested_ != nullptr))) {}
 
 ServerCore::~ServerCore() = default;
 
@@ -125,7 +103,7 @@ void ServerCore::reload_security_files() {
   }
   with_engine([&](broker::Engine& engine) {
     engine.update_listener_policies(
-        engine_policies(std::move(reread.settings.listeners), config_, attested_ != nullptr));
+        attested::engine_policies(std::move(reread.settings.listeners), config_, attested_ != nullptr));
   });
   log_parts(broker::LogLevel::notice, "Reloaded the password and ACL files (",
             std::to_string(files), files == 1 ? " file)." : " files).");

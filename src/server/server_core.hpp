@@ -17,7 +17,7 @@
 #include "broker/engine.hpp"
 #include "broker/host.hpp"
 #include "config/broker_config.hpp"
-#include "server/attested_sessions.hpp"
+#include "attested/attested_sessions.hpp"
 #include "server/logger.hpp"
 #include "server/optional_mutex.hpp"
 #include "server/outbox.hpp"
@@ -33,7 +33,7 @@ class ServerCore final : public broker::Host {
  public:
   // `attested`: the attested-session host when a TEE provider is configured, else null.
   ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logger> logger, unsigned threads,
-             std::unique_ptr<AttestedSessions> attested);
+             std::unique_ptr<attested::AttestedSessions> attested);
   ~ServerCore() override;
 
   // Runs `action(engine)` with the engine lock held.
@@ -54,7 +54,7 @@ class ServerCore final : public broker::Host {
   void check_password(broker::ConnId conn, broker::PasswordCheck check) override;
   void authentication_step(broker::ConnId conn, broker::AuthenticationStep step) override;
   // Null without a TEE provider: no listener then offers an authentication method.
-  AttestedSessions* attested_sessions() { return attested_.get(); }
+  attested::AttestedSessions* attested_sessions() { return attested_.get(); }
   std::uint64_t send(broker::ConnId conn, std::span<const std::uint8_t> bytes) override;
   void close(broker::ConnId conn) override;
 
@@ -97,7 +97,7 @@ class ServerCore final : public broker::Host {
   const config::BrokerConfig config_;
   const bool threaded_;
   std::unique_ptr<Logger> logger_;
-  std::unique_ptr<AttestedSessions> attested_;
+  std::unique_ptr<attested::AttestedSessions> attested_;
   OptionalMutex engine_mutex_;
   std::unordered_map<broker::ConnId, std::shared_ptr<Outbox>> outboxes_;  // engine lock
   std::vector<std::unique_ptr<Reactor>> reactors_;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "config/broker_config.hpp"
-#include "server/attested_sessions.hpp"
+#include "attested/attested_sessions.hpp"
 #include "server/optional_mutex.hpp"
 #include "tls/context.hpp"
 
@@ -20,7 +20,7 @@ class TlsContexts {
  public:
   // `attested`: the attested-session host listeners with attestation_handshake answer
   // transport A from; null without a provider, which makes that option an error.
-  TlsContexts(bool threaded, AttestedSessions* attested) : mutex_(threaded), attested_(attested) {}
+  TlsContexts(bool threaded, attested::AttestedSessions* attested) : mutex_(threaded), attested_(attested) {}
 
   // Builds a context for each listener whose tls.enabled(); plain listeners get none. On
   // failure nothing changes and the error names the listener's origin and the option:
@@ -32,12 +32,8 @@ class TlsContexts {
   std::shared_ptr<const tls::Context> current(std::uint32_t listener);
 
  private:
-  // Transport A for `listener`, or why it cannot have it; nullopt if it did not ask.
-  std::optional<tls::ServerHandshakeAttestation> handshake_attestation(
-      const config::ListenerConfig& listener, std::string& error) const;
-
   OptionalMutex mutex_;
-  AttestedSessions* attested_;
+  attested::AttestedSessions* attested_;
   std::vector<std::shared_ptr<const tls::Context>> contexts_;  // by listener index; mutex_
 };
 

@@ -15,7 +15,7 @@
 #include "attest/session/session_protocol.hpp"
 #include "client/attestation.hpp"
 #include "fake_attested_broker.hpp"
-#include "server/attested_sessions.hpp"
+#include "attested/attested_sessions.hpp"
 #include "server/tls_contexts.hpp"
 
 namespace attestmq::client::testing {
@@ -39,8 +39,8 @@ class HandshakeAttackTest : public ::testing::Test {
     std::array<std::uint8_t, 32> module{};
     module.fill(0x11);
     victim_policy_.policy.accepted_module_hashes = {attest::to_hex(module)};
-    attested_ = server::AttestedSessions::create(std::move(provider), module,
-                                                 {server::AttestationListener{}}, error);
+    attested_ = attested::AttestedSessions::create(std::move(provider), module,
+                                                 {attested::AttestationListener{}}, error);
     ASSERT_TRUE(attested_) << error;
 
     // The broker's listener with attestation_handshake, built as at startup.
@@ -147,7 +147,7 @@ class HandshakeAttackTest : public ::testing::Test {
 
  private:
   attest::testing::ScratchDir dir_;
-  std::unique_ptr<server::AttestedSessions> attested_;
+  std::unique_ptr<attested::AttestedSessions> attested_;
 };
 
 // The baseline every attack departs from: the broker's listener attests, the victim accepts.

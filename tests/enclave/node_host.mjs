@@ -39,6 +39,13 @@ const imports = {
       process.stderr.write(`${Buffer.from(memory().slice(pointer, pointer + length))}\n`);
       return 0;
     },
+    // No TEE beneath node: every request for evidence fails, with the reason.
+    evidence(reportData, out, capacity) {
+      const reason = Buffer.from('the node host has no TEE provider').subarray(0, capacity);
+      if (out + reason.length > engine.memory.buffer.byteLength) return 1n << 32n;
+      memory().set(reason, out);
+      return (1n << 32n) | BigInt(reason.length);
+    },
   },
 };
 const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), imports);

@@ -42,6 +42,19 @@ def pytest_addoption(parser):
                      help="broker under test (default: $ATTESTMQ_TEST_BROKER or attestmq)")
 
 
+_broker_under_test = []
+
+
+def pytest_configure(config):
+    _broker_under_test.append(config.getoption("--broker"))
+
+
+def broker_under_test():
+    """The --broker of this run, for helpers that are not fixtures (the broker_kind fixture
+    gives the same to tests)."""
+    return _broker_under_test[-1]
+
+
 def wait_for(condition, timeout, what):
     """Poll `condition` until it is true; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -4,6 +4,7 @@ Each broker runs `mosquitto -v` on a free 127.0.0.1 port with its log kept, conf
 keyword options (each becomes a mosquitto.conf line). The `start_mosquitto` fixture in
 conftest.py starts them and stops them after the test.
 """
+import hashlib
 import os
 import shutil
 import socket
@@ -39,6 +40,15 @@ def enclave_binary():
 def engine_module():
     return built_file("ATTESTMQ_ENGINE_WASM", "build/wasm/src/wasm/guest/attestmq-engine.wasm",
                       "attestmq-engine.wasm", executable=False)
+
+
+def measured_module(kind="attestmq"):
+    """The SHA-256 (hex) a broker of `kind` names as its module in its evidence: the native
+    broker, like every attestmq client, measures its own binary; the enclave names the Wasm
+    module it runs (docs/evidence.md)."""
+    path = engine_module() if kind.startswith("enclave") else attestmq_binary()
+    with open(path, "rb") as measured:
+        return hashlib.sha256(measured.read()).hexdigest()
 
 
 def free_port():

@@ -15,7 +15,7 @@ import pytest
 import mqtt_wire
 from conftest import wait_for
 from mqtt_wire import AUTH, CONNACK, DISCONNECT
-from reference_mosquitto import attestmq_binary
+from reference_mosquitto import attestmq_binary, measured_module
 # The attested-session fixtures and helpers (pki, the attestmq-only guard, the module hash).
 from test_attested_sessions import (TIMEOUT_S, attestmq, attestmq_only,  # noqa: F401
                                     module_hash, pki)
@@ -41,12 +41,12 @@ def sim_platform(tmp_path):
 
 @pytest.fixture
 def policy(tmp_path, sim_platform):
-    """Accepts sim evidence from the pinned platform running the attestmq binary: the broker's
-    client policy and the clients' broker policy alike."""
+    """Accepts sim evidence from the pinned platform running the attestmq binary (the clients)
+    or the broker under test: the broker's client policy and the clients' broker policy alike."""
     path = tmp_path / "policy.json"
     path.write_text(json.dumps({"pinned_roots": {"sim": str(sim_platform[1])},
                                 "allow_simulated": True,
-                                "accepted_module_hashes": [module_hash()]}))
+                                "accepted_module_hashes": sorted({measured_module(), module_hash()})}))
     return path
 
 
@@ -61,7 +61,7 @@ def mutual_broker(start_broker, pki, sim_platform, policy, tmp_path):
     attestmq binary's (the sim TEE reports the program's SHA-256 as its measurement)."""
     acl = tmp_path / "acl"
     acl.write_text("topic readwrite open/#\n"
-                   f"attested measurement {module_hash()}\n"
+                   f"attested measurement {measured_module()}\n"
                    "topic readwrite secure/#\n")
     return sim_broker(start_broker, pki, sim_platform, attestation_client_policy=policy,
                       acl_file=acl)
@@ -140,7 +140,7 @@ def test_mutual_attestation_grants_the_attested_measurement_its_topics(mutual_br
     finally:
         subscriber.kill()
         subscriber.wait()
-    assert "attested: sim (SIMULATED, NO SECURITY), module " + module_hash() in \
+    assert "attested: sim (SIMULATED, NO SECURITY), module " + measured_module() in \
         mutual_broker.output()
 
 

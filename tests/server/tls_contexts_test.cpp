@@ -33,12 +33,12 @@ class TlsContextsTest : public ::testing::Test {
     std::string error;
     auto provider = attest::make_provider(config, error);
     ASSERT_TRUE(provider) << error;
-    attested_ = AttestedSessions::create(std::move(provider), std::array<std::uint8_t, 32>{}, {},
+    attested_ = attested::AttestedSessions::create(std::move(provider), std::array<std::uint8_t, 32>{}, {},
                                          error);
     ASSERT_TRUE(attested_) << error;
   }
 
-  std::string load_error(AttestedSessions* attested, const config::ListenerConfig& listener) {
+  std::string load_error(attested::AttestedSessions* attested, const config::ListenerConfig& listener) {
     TlsContexts contexts(false, attested);
     std::string error;
     EXPECT_FALSE(contexts.load({listener}, error));
@@ -46,7 +46,7 @@ class TlsContextsTest : public ::testing::Test {
   }
 
   attest::testing::ScratchDir dir_;
-  std::unique_ptr<AttestedSessions> attested_;
+  std::unique_ptr<attested::AttestedSessions> attested_;
 };
 
 TEST_F(TlsContextsTest, ListenerWithAttestationHandshakeGetsTheExtension) {

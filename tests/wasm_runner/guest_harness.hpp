@@ -4,6 +4,7 @@
 // fixtures derive from it.
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,6 +37,14 @@ class GuestHarness {
             .log = [this](std::uint32_t level, std::string_view line) {
               log.emplace_back(line);
               levels.push_back(level);
+            },
+            // A TEE whose evidence is `evidence`; without it, a provider that fails.
+            .evidence = [this](std::span<const std::uint8_t, 64> report_data,
+                               std::vector<std::uint8_t>& answer) {
+              report_data_seen.assign(report_data.begin(), report_data.end());
+              const std::string reply = evidence ? *evidence : "the quote service is down";
+              answer.assign(reply.begin(), reply.end());
+              return evidence.has_value();
             }};
   }
 
@@ -69,6 +78,8 @@ class GuestHarness {
   std::vector<std::string> log;
   std::vector<std::uint32_t> levels;
   std::vector<std::uint32_t> closed;
+  std::optional<std::string> evidence;
+  std::vector<std::uint8_t> report_data_seen;
   Runner<EchoGuest> runner;
 };
 

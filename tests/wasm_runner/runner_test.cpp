@@ -143,6 +143,70 @@ INSTANTIATE_TEST_SUITE_P(
         GuestRange{"WrapsAround", [](std::uint32_t) { return 0xfffffff0u; }, 0x20, false}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// The evidence import's answer: the length, with bit 32 set when the provider failed.
+constexpr std::uint64_t kEvidenceFailed = std::uint64_t{1} << 32;
+
+TEST_F(RunnerTest, EvidenceOverTheGuestsReportDataLandsInItsBuffer) {
+  evidence = "quote over the report data";
+  const std::uint32_t input = input_buffer();
+  put_input(std::string(64, 'r'));
+  const std::uint32_t out = input + 64;
+  std::uint64_t result = 0;
+  ASSERT_EQ(runner.batch([&](Guest& guest) { result = Z_echo_guestZ_evidence_range(&guest, input, out, 128); }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(result, evidence->size());
+  EXPECT_EQ(report_data_seen, std::vector<std::uint8_t>(64, 'r'));
+  const auto written = runner.memory().span(out, evidence->size());
+  ASSERT_TRUE(written);
+  EXPECT_EQ(std::string(written->begin(), written->end()), *evidence);
+}
+
+TEST_F(RunnerTest, EvidenceLongerThanTheBufferIsOnlyMeasured) {
+  evidence = std::string(100, 'q');
+  const std::uint32_t input = input_buffer();
+  put_input(std::string(64, 'r') + std::string(16, '-'));
+  std::uint64_t result = 0;
+  ASSERT_EQ(runner.batch([&](Guest& guest) { result = Z_echo_guestZ_evidence_range(&guest, input, input + 64, 16); }),
+            WASM_RT_TRAP_NONE);
+  // The guest asks again with 100 bytes of room; nothing was written meanwhile.
+  EXPECT_EQ(result, 100u);
+  const auto untouched = runner.memory().span(input + 64, 16);
+  ASSERT_TRUE(untouched);
+  EXPECT_EQ(std::string(untouched->begin(), untouched->end()), std::string(16, '-'));
+}
+
+TEST_F(RunnerTest, AFailedProviderAnswersWithItsReason) {
+  const std::uint32_t input = input_buffer();
+  std::uint64_t result = 0;
+  ASSERT_EQ(runner.batch([&](Guest& guest) { result = Z_echo_guestZ_evidence_range(&guest, input, input + 64, 256); }),
+            WASM_RT_TRAP_NONE);
+  const std::string reason = "the quote service is down";
+  EXPECT_EQ(result, kEvidenceFailed | reason.size());
+  const auto written = runner.memory().span(input + 64, reason.size());
+  ASSERT_TRUE(written);
+  EXPECT_EQ(std::string(written->begin(), written->end()), reason);
+}
+
+TEST_F(RunnerTest, EvidenceRangesOutsideMemoryAreRefusedBeforeTheProviderIsAsked) {
+  evidence = "quote";
+  const std::uint32_t end = runner.memory().size();
+  const std::uint32_t input = input_buffer();
+  std::uint64_t report_data_outside = 0;
+  std::uint64_t buffer_outside = 0;
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              report_data_outside = Z_echo_guestZ_evidence_range(&guest, end - 32, input, 64);
+              buffer_outside = Z_echo_guestZ_evidence_range(&guest, input, end - 8, 64);
+            }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(report_data_outside, kEvidenceFailed);
+  EXPECT_EQ(buffer_outside, kEvidenceFailed);
+  EXPECT_TRUE(report_data_seen.empty());
+  EXPECT_EQ(runner.host().refused_calls(), 2u);
+  EXPECT_TRUE(logged("refused attestmq evidence: guest range [" + std::to_string(end - 32)));
+  EXPECT_TRUE(logged("refused attestmq evidence: guest range [" + std::to_string(end - 8)));
+  EXPECT_EQ(runner.instances_created(), 1u);
+}
+
 TEST_F(RunnerTest, ClockResultOutsideMemoryIsRefused) {
   std::uint32_t result = 0;
   const std::uint32_t end = runner.memory().size();

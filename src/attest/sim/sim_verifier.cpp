@@ -13,9 +13,16 @@ constexpr const char* kWarning = "SIMULATED, NO SECURITY";
 // Decoding a PEM key through OpenSSL 3's decoders costs about ten times the signature check,
 // and a verifier of live sessions meets the same pinned key every time: the last key decoded
 // is kept per thread, keyed by its exact text.
+// The Wasm module has one thread, and its wasi-libc no destructors at thread exit
+// (__cxa_thread_atexit): there the cache is a plain static.
+#if defined(__wasi__)
+#define ATTESTMQ_PER_THREAD static
+#else
+#define ATTESTMQ_PER_THREAD thread_local
+#endif
 EVP_PKEY* pinned_key(const std::string& pem, std::string& error) {
-  thread_local std::string decoded_pem;
-  thread_local SimKeyPtr decoded_key;
+  ATTESTMQ_PER_THREAD std::string decoded_pem;
+  ATTESTMQ_PER_THREAD SimKeyPtr decoded_key;
   if (!decoded_key || decoded_pem != pem) {
     SimKeyPtr key = parse_sim_public_key(pem, error);
     if (!key) return nullptr;

@@ -4,6 +4,7 @@
 // here against that buffer, as the runner checks every pointer the guest hands it.
 #include <unistd.h>
 
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "attest/envelope/claims.hpp"
 #include "config/config_parser.hpp"
 #include "wasm/guest/guest_broker.hpp"
 #include "wasm/guest/host_imports.hpp"
@@ -36,7 +38,18 @@ struct Arguments {
   std::string config_file;
   std::string working_directory;
   attestmq::config::CommandLine command_line;
+  attestmq::wasm::guest::GuestBroker::Tee tee;
 };
+
+// 64 hex digits, as --print-measurement shows them.
+bool parse_sha256(std::string_view hex, std::array<std::uint8_t, 32>& out) {
+  if (hex.size() != 64) return false;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto [end, status] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, out[i], 16);
+    if (status != std::errc() || end != hex.data() + 2 * i + 2) return false;
+  }
+  return true;
+}
 
 bool parse_arguments(std::string_view text, Arguments& arguments, std::string& error) {
   while (!text.empty()) {
@@ -63,6 +76,17 @@ bool parse_arguments(std::string_view text, Arguments& arguments, std::string& e
       arguments.command_line.verbose = value == "1";
     } else if (name == "tee") {
       arguments.command_line.tee = value;
+    } else if (name == "evidence_type") {
+      arguments.tee.evidence_type = attestmq::attest::evidence_type_from_string(value);
+      if (!arguments.tee.evidence_type) {
+        error = "configure: unknown evidence type " + value;
+        return false;
+      }
+    } else if (name == "module_sha256") {
+      if (!parse_sha256(value, arguments.tee.module_sha256)) {
+        error = "configure: module_sha256 is not 64 hex digits: " + value;
+        return false;
+      }
     } else {
       error = "configure: unknown argument " + std::string(name);
       return false;
@@ -101,7 +125,8 @@ ATTESTMQ_EXPORT("attestmq_configure") std::uint32_t attestmq_configure(std::uint
     log_error(config_error->to_string());
     return 1;
   }
-  broker = attestmq::wasm::guest::GuestBroker::create(std::get<attestmq::config::BrokerConfig>(std::move(loaded)), error);
+  broker = attestmq::wasm::guest::GuestBroker::create(
+      std::get<attestmq::config::BrokerConfig>(std::move(loaded)), arguments.tee, error);
   if (!broker) {
     log_error(error);
     return 1;

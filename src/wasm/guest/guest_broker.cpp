@@ -4,8 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 
+#include "attested/listener_attestation.hpp"
 #include "config/transport_username.hpp"
+#include "wasm/guest/host_evidence.hpp"
 #include "wasm/guest/host_imports.hpp"
 
 namespace attestmq::wasm::guest {
@@ -30,19 +33,37 @@ tls::ServerTlsOptions constant_time_first(tls::ServerTlsOptions options) {
 
 }  // namespace
 
-std::unique_ptr<GuestBroker> GuestBroker::create(config::BrokerConfig config, std::string& error) {
-  // Attested sessions need the evidence import, which the runner does not offer yet.
-  if (config.tee != "none") {
-    error = "tee " + config.tee + ": attested sessions are not built into the enclave yet";
+std::unique_ptr<GuestBroker> GuestBroker::create(config::BrokerConfig config, const Tee& tee,
+                                                 std::string& error) {
+  auto attestation = attested::attestation_listeners(config);
+  if (auto* listeners_error = std::get_if<std::string>(&attestation)) {
+    error = std::move(*listeners_error);
     return nullptr;
   }
   std::unique_ptr<GuestBroker> broker(new GuestBroker(std::move(config)));
-  const auto& listeners = broker->config_.listeners;
+  const config::BrokerConfig& settings = broker->config_;
+  // The provider is the runner's (--tee); the module only learns what evidence it makes.
+  if (settings.tee != "none") {
+    if (!tee.evidence_type) {
+      error = "tee " + settings.tee + ": the runner offers no evidence";
+      return nullptr;
+    }
+    broker->attested_ = attested::AttestedSessions::create(
+        std::make_unique<HostEvidence>(*tee.evidence_type), tee.module_sha256,
+        std::get<0>(std::move(attestation)), error);
+    if (!broker->attested_) {
+      error = "tee " + settings.tee + ": " + error;
+      return nullptr;
+    }
+  }
+  const auto& listeners = settings.listeners;
   broker->tls_contexts_.resize(listeners.size());
   for (std::size_t index = 0; index < listeners.size(); ++index) {
     const config::ListenerConfig& listener = listeners[index];
-    if (listener.attestation_handshake) {
-      error = "listener " + listener.origin + ": attestation_handshake needs a TEE provider (tee or --tee)";
+    std::string context_error;
+    auto handshake = attested::handshake_attestation(listener, broker->attested_.get(), context_error);
+    if (!context_error.empty()) {
+      error = "listener " + listener.origin + ": " + context_error;
       return nullptr;
     }
     if (!listener.tls.enabled()) continue;
@@ -51,14 +72,18 @@ std::unique_ptr<GuestBroker> GuestBroker::create(config::BrokerConfig config, st
               "outside the module: refused in the enclave";
       return nullptr;
     }
-    std::string context_error;
-    broker->tls_contexts_[index] = tls::Context::server(constant_time_first(listener.tls), context_error);
+    broker->tls_contexts_[index] =
+        tls::Context::server(constant_time_first(listener.tls), context_error, std::move(handshake));
     if (!broker->tls_contexts_[index]) {
       error = "listener " + listener.origin + ": " + context_error;
       return nullptr;
     }
   }
-  broker->engine_ = std::make_unique<broker::Engine>(*broker, broker->config_.settings);
+  broker->engine_ = std::make_unique<broker::Engine>(
+      *broker, attested::engine_settings(settings, broker->attested_ != nullptr));
+  if (broker->attested_) {
+    for (const std::string& line : attested::attestation_notices(settings)) broker->log(LogLevel::notice, line);
+  }
   return broker;
 }
 
@@ -198,6 +223,7 @@ void GuestBroker::closed(std::uint32_t conn) {
   const bool engine_open = it->second.engine_open;
   connections_.erase(it);
   std::erase_if(password_checks_, [conn](const auto& pending) { return pending.first == conn; });
+  std::erase_if(authentication_steps_, [conn](const auto& pending) { return pending.first == conn; });
   if (engine_open) engine_->closed(conn);
   answer_deferred();
 }
@@ -205,7 +231,19 @@ void GuestBroker::closed(std::uint32_t conn) {
 std::uint64_t GuestBroker::tick() {
   engine_->tick();
   answer_deferred();
-  return std::min(engine_->next_tick_ms(), expire_handshakes());
+  return std::min({engine_->next_tick_ms(), expire_handshakes(), refresh_evidence()});
+}
+
+std::uint64_t GuestBroker::refresh_evidence() {
+  if (!attested_) return UINT64_MAX;
+  const auto now = std::chrono::steady_clock::now();
+  const auto due = attested_->refresh_due(now, [this](LogLevel level, std::string_view line) {
+    log(level, line);
+  });
+  if (!due) return UINT64_MAX;
+  return static_cast<std::uint64_t>(
+      std::chrono::ceil<std::chrono::milliseconds>(std::max(*due - now, std::chrono::steady_clock::duration{}))
+          .count());
 }
 
 // Closes the connections whose TLS handshake is overdue; returns the milliseconds until the
@@ -294,8 +332,8 @@ void GuestBroker::check_password(ConnId conn, broker::PasswordCheck check) {
   password_checks_.emplace_back(conn, std::move(check));
 }
 
-void GuestBroker::authentication_step(ConnId conn, broker::AuthenticationStep) {
-  authentication_steps_.push_back(conn);
+void GuestBroker::authentication_step(ConnId conn, broker::AuthenticationStep step) {
+  authentication_steps_.emplace_back(conn, std::move(step));
 }
 
 // One thread: each password is hashed here, after the engine call that asked for it. The
@@ -310,11 +348,15 @@ void GuestBroker::answer_deferred() {
     }
     auto steps = std::move(authentication_steps_);
     authentication_steps_.clear();
-    for (const ConnId conn : steps) {
-      // No listener offers a method without a TEE provider (create() refuses one): fail closed.
-      broker::AuthenticationOutcome outcome;
-      outcome.code = mqtt::ReasonCode::BadAuthenticationMethod;
-      outcome.reason = "no authentication method is offered here";
+    for (const auto& [conn, step] : steps) {
+      const auto it = connections_.find(conn);
+      if (it == connections_.end()) continue;  // gone: the engine has forgotten it too
+      // Without a provider no listener offers the method, so nothing reaches here: fail closed.
+      broker::AuthenticationOutcome outcome =
+          attested_ ? attested_->step(it->second.tls.get(), step)
+                    : broker::AuthenticationOutcome{broker::AuthenticationOutcome::Kind::failure, {},
+                                                    mqtt::ReasonCode::BadAuthenticationMethod,
+                                                    "no attestation provider", {}, {}};
       engine_->authentication_answered(conn, std::move(outcome));
     }
     encrypt_pending();

@@ -3,6 +3,7 @@
 // and the password checks, behind the host interface of host_imports.hpp. Single-threaded;
 // the exports (exports.cpp) are its only callers. TLS ends here: the runner only ever moves
 // ciphertext, and every trust decision (certificates, passwords, ACLs) is taken in here.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -12,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "attest/common/verification.hpp"
+#include "attested/attested_sessions.hpp"
 #include "broker/engine.hpp"
 #include "broker/host.hpp"
 #include "config/broker_config.hpp"
@@ -22,9 +25,16 @@ namespace attestmq::wasm::guest {
 
 class GuestBroker final : public broker::Host {
  public:
+  // What the runner says of the TEE beneath it, at configure.
+  struct Tee {
+    std::optional<attest::EvidenceType> evidence_type;  // none: no provider
+    std::array<std::uint8_t, 32> module_sha256{};       // of this module, measured at build time
+  };
+
   // Everything the configuration names is read here, through the runner's read-only WASI
   // files. Null and `error` when it cannot start.
-  static std::unique_ptr<GuestBroker> create(config::BrokerConfig config, std::string& error);
+  static std::unique_ptr<GuestBroker> create(config::BrokerConfig config, const Tee& tee,
+                                             std::string& error);
   ~GuestBroker() override;
 
   // The engine ABI (exports.cpp). Connection ids are the runner's.
@@ -71,12 +81,16 @@ class GuestBroker final : public broker::Host {
   // the encryption of what it sent: run once each export's engine call has returned.
   void answer_deferred();
   std::uint64_t expire_handshakes();
+  // Refreshes the cached evidence that is due; milliseconds until the next refresh.
+  std::uint64_t refresh_evidence();
 
   const config::BrokerConfig config_;
+  // With a TEE provider; before the TLS contexts, whose transport A callbacks point to it.
+  std::unique_ptr<attested::AttestedSessions> attested_;
   std::vector<std::shared_ptr<const tls::Context>> tls_contexts_;  // by listener; null: plain
   std::unordered_map<broker::ConnId, Connection> connections_;
   std::vector<std::pair<broker::ConnId, broker::PasswordCheck>> password_checks_;
-  std::vector<broker::ConnId> authentication_steps_;
+  std::vector<std::pair<broker::ConnId, broker::AuthenticationStep>> authentication_steps_;
   std::vector<broker::ConnId> encrypt_queue_;  // TLS connections with unencrypted output
   std::vector<std::uint8_t> plaintext_;  // scratch: decrypted input
   std::vector<std::uint8_t> ciphertext_;  // scratch: records for the runner to send

@@ -16,4 +16,11 @@ ATTESTMQ_IMPORT("close") std::uint32_t attestmq_host_close(std::uint32_t connect
 // One log line at `level` (broker::LogLevel).
 ATTESTMQ_IMPORT("log")
 std::uint32_t attestmq_host_log(std::uint32_t level, const char* text, std::uint32_t length);
+// Evidence from the TEE beneath the runner (its `--tee` provider) over the 64 bytes of
+// REPORTDATA at `report_data`. Returns the evidence's length, with bit 32 set when the
+// provider failed and `out` holds the reason instead. Bytes are written to `out` only when
+// they fit in `capacity`: a longer answer is asked for again with a larger buffer.
+ATTESTMQ_IMPORT("evidence")
+std::uint64_t attestmq_host_evidence(const std::uint8_t* report_data, std::uint8_t* out,
+                                     std::uint32_t capacity);
 }

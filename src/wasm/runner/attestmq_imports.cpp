@@ -1,7 +1,10 @@
 // The runner's own import module, "attestmq": the host calls of the engine ABI
 // (docs/architecture.md, "The Wasm runner's host interface"). Answers use WASI's error numbers.
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "wasm/runner/host.hpp"
 #include "wasm/runner/wasi_errno.hpp"
@@ -44,4 +47,41 @@ extern "C" std::uint32_t Z_attestmqZ_log(Z_attestmq_instance_t* imports, std::ui
   host.calls().log(std::min(level, attestmq::wasm::log_level::kError),
                    std::string_view(reinterpret_cast<const char*>(text->data()), text->size()));
   return wasi_errno::kSuccess;
+}
+
+// evidence(report_data, out, capacity) -> length | failed << 32: the TEE's evidence over the
+// 64 bytes at report_data, or (failed) the reason it has none. Written to out only when it
+// fits in capacity; the guest asks again with a larger buffer otherwise.
+extern "C" std::uint64_t Z_attestmqZ_evidence(Z_attestmq_instance_t* imports, std::uint32_t report_data,
+                                              std::uint32_t out, std::uint32_t capacity) noexcept {
+  constexpr std::uint64_t kFailed = std::uint64_t{1} << 32;
+  Host& host = *imports->host;
+  const auto data = host.memory().span(report_data, 64);
+  if (!data) {
+    host.refuse("attestmq evidence", report_data, 64);
+    return kFailed;
+  }
+  if (!host.memory().span(out, capacity)) {
+    host.refuse("attestmq evidence", out, capacity);
+    return kFailed;
+  }
+  // A copy: the provider must see the bytes the guest gave, whatever happens to its memory.
+  std::array<std::uint8_t, 64> copied{};
+  std::memcpy(copied.data(), data->data(), copied.size());
+  std::vector<std::uint8_t> answer;
+  bool produced = false;
+  if (host.calls().evidence) {
+    produced = host.calls().evidence(copied, answer);
+  } else {
+    const std::string_view reason = "this runner has no TEE provider (--tee)";
+    answer.assign(reason.begin(), reason.end());
+  }
+  // Evidence and reasons are far below 4 GiB; a reason is cut to fit, evidence never is.
+  if (!produced && answer.size() > capacity) answer.resize(capacity);
+  if (answer.size() > UINT32_MAX) return kFailed;
+  if (answer.size() <= capacity) {
+    const auto target = host.memory().span(out, static_cast<std::uint32_t>(answer.size()));
+    if (target && !answer.empty()) std::memcpy(target->data(), answer.data(), answer.size());
+  }
+  return answer.size() | (produced ? 0 : kFailed);
 }

@@ -42,6 +42,10 @@ struct HostCalls {
   // Runner log lines at a level (broker::LogLevel's numbers: 0 debug .. 4 error): the
   // guest's own (attestmq.log), refused import calls and traps.
   std::function<void(std::uint32_t level, std::string_view line)> log;
+  // attestmq.evidence: the TEE's evidence over 64 bytes of REPORTDATA into `answer`, true; or
+  // false with the reason in `answer`. Unset: the runner has no TEE provider.
+  std::function<bool(std::span<const std::uint8_t, 64> report_data, std::vector<std::uint8_t>& answer)>
+      evidence;
 };
 
 class Host {

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "attest/common/hex.hpp"
+
 namespace attestmq::wasm {
 namespace {
 
@@ -33,8 +35,10 @@ std::variant<std::unique_ptr<Enclave>, std::string> Enclave::create(config::Brok
   if (!enclave->epoll_ || !enclave->wake_) return std::string("epoll: ") + std::strerror(errno);
   epoll_event wake{EPOLLIN, {.u64 = kWakeTag}};
   ::epoll_ctl(enclave->epoll_.get(), EPOLL_CTL_ADD, enclave->wake_.get(), &wake);
-  // The module first: nobody can connect to a broker whose configuration does not load.
+  // The provider and the module first: nobody can connect to a broker that is not ready to
+  // attest, or whose configuration does not load.
   std::string error;
+  if (!enclave->start_provider(error)) return error;
   if (!enclave->configure_guest(error)) return error;
   auto opened = server::open_listen_sockets(enclave->host_view_.listeners);
   if (auto* open_error = std::get_if<std::string>(&opened)) return std::move(*open_error);
@@ -71,7 +75,56 @@ Enclave::~Enclave() = default;
 HostCalls Enclave::host_calls() {
   return {.send = [this](std::uint32_t conn, std::span<const std::uint8_t> bytes) { return guest_send(conn, bytes); },
           .close = [this](std::uint32_t conn) { guest_close(conn); },
-          .log = [this](std::uint32_t level, std::string_view line) { log(level, line); }};
+          .log = [this](std::uint32_t level, std::string_view line) { log(level, line); },
+          .evidence = [this](std::span<const std::uint8_t, 64> report_data, std::vector<std::uint8_t>& answer) {
+            return evidence(report_data, answer);
+          }};
+}
+
+bool Enclave::start_provider(std::string& error) {
+  const std::string& tee = host_view_.tee;
+  if (tee == "none") return true;
+  const auto module = attest::from_hex(kAttestmqEngineSha256);
+  attest::ProviderConfig config;
+  config.kind = tee;
+  config.sim_key_file = host_view_.tee_sim_key_file;
+  // The sim TEE reports the module's measurement, as a real one would report the enclave's.
+  if (module && module->size() == config.sim_measurement.size()) {
+    std::copy(module->begin(), module->end(), config.sim_measurement.begin());
+  }
+  provider_ = attest::make_provider(config, error);
+  if (!provider_) {
+    error = "tee " + tee + ": " + error;
+    return false;
+  }
+  const auto add = [this](std::string_view name, std::string_view value) {
+    configure_arguments_.append(name).append("=").append(value).push_back('\0');
+  };
+  add("evidence_type", attest::to_string(provider_->type()));
+  add("module_sha256", kAttestmqEngineSha256);
+  log(log_level::kNotice, provider_->description());
+  log(log_level::kNotice, std::string("Module SHA-256 in every piece of evidence: ") +
+                              std::string(kAttestmqEngineSha256));
+  return true;
+}
+
+// The module's evidence import. Runs while guest code is on the stack: nothing may throw.
+bool Enclave::evidence(std::span<const std::uint8_t, 64> report_data, std::vector<std::uint8_t>& answer) {
+  const auto reason = [&answer](std::string_view text) {
+    answer.assign(text.begin(), text.end());
+    return false;
+  };
+  if (!provider_) return reason("this runner has no TEE provider (--tee)");
+  try {
+    attest::ReportData data{};
+    std::copy(report_data.begin(), report_data.end(), data.begin());
+    attest::ProviderOutcome outcome = provider_->evidence(data);
+    if (!outcome.evidence) return reason(outcome.error);
+    answer = std::move(outcome.evidence->bytes);
+    return true;
+  } catch (const std::exception& error) {
+    return reason(std::string("the TEE provider failed: ") + error.what());
+  }
 }
 
 void Enclave::log(std::uint32_t level, std::string_view line) {

@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "attest/provider/provider.hpp"
 #include "config/broker_config.hpp"
 #include "server/admission.hpp"
 #include "server/deadline_queue.hpp"
@@ -37,7 +38,9 @@ class Enclave final : public server::SignalTarget {
   // `host_view`: the configuration as the runner reads it, for what only the host can do
   // (sockets, log destinations, output limits). The module reads the same files itself and
   // takes every other decision from its own reading. `configure_arguments`: the items for
-  // the module's attestmq_configure (docs/architecture.md, "The engine ABI").
+  // the module's attestmq_configure (docs/architecture.md, "The engine ABI"). With a `tee`
+  // other than none, the runner holds that TEE provider and answers the module's evidence
+  // import with it; the module learns its evidence type and its own measurement.
   static std::variant<std::unique_ptr<Enclave>, std::string> create(config::BrokerConfig host_view,
                                                                     std::string configure_arguments);
   ~Enclave();
@@ -88,6 +91,10 @@ class Enclave final : public server::SignalTarget {
   Enclave(config::BrokerConfig host_view, std::string configure_arguments,
           std::unique_ptr<server::Logger> logger);
   HostCalls host_calls();
+  // The TEE provider of host_view_.tee, and what the module must know of it; false and
+  // `error` if it cannot start.
+  bool start_provider(std::string& error);
+  bool evidence(std::span<const std::uint8_t, 64> report_data, std::vector<std::uint8_t>& answer);
   bool configure_guest(std::string& error);
   // Runs `calls` on the guest under one trap point; after a trap, every connection is
   // closed and a fresh instance is configured. False if the guest trapped.
@@ -119,7 +126,8 @@ class Enclave final : public server::SignalTarget {
   std::uint32_t next_connection_id();
 
   const config::BrokerConfig host_view_;
-  const std::string configure_arguments_;
+  std::string configure_arguments_;
+  std::unique_ptr<attest::Provider> provider_;  // null: tee none
   std::unique_ptr<server::Logger> logger_;
   std::unique_ptr<Runner<EngineModule>> runner_;
   server::UniqueFd epoll_;

@@ -1,17 +1,17 @@
 #pragma once
 // One listener's cached evidence (docs/attestation.md section 6.2): the current key K and
-// cached envelope, replaced whole by each successful refresh and kept on a failed one. Read by
-// every reactor thread, refreshed by the attested sessions' refresher thread.
+// cached envelope, replaced whole by each successful refresh and kept on a failed one. In the
+// native server, read by every reactor thread and refreshed by the refresher thread.
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "attest/common/cache_mutex.hpp"
 #include "attest/provider/provider.hpp"
 #include "attest/session/cached_evidence.hpp"
 
-namespace attestmq::server {
+namespace attestmq::attested {
 
 class CachedQuote {
  public:
@@ -24,8 +24,8 @@ class CachedQuote {
                std::uint64_t issued_at, std::string& error);
 
  private:
-  mutable std::mutex mutex_;
+  mutable attest::CacheMutex mutex_;
   std::shared_ptr<const attest::session::CachedEvidence> current_;
 };
 
-}  // namespace attestmq::server
+}  // namespace attestmq::attested

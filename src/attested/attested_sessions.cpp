@@ -1,4 +1,4 @@
-#include "server/attested_sessions.hpp"
+#include "attested/attested_sessions.hpp"
 
 #include <openssl/rand.h>
 
@@ -10,7 +10,7 @@
 
 #include "attest/session/session_protocol.hpp"
 
-namespace attestmq::server {
+namespace attestmq::attested {
 namespace {
 
 using broker::AuthenticationOutcome;
@@ -87,7 +87,7 @@ std::unique_ptr<AttestedSessions> AttestedSessions::create(
     auto cached = std::make_unique<CachedListener>();
     cached->listener = listener;
     cached->period = *period;
-    if (!sessions->refresh(*cached, error)) {
+    if (!sessions->refresh(*cached, std::chrono::steady_clock::now(), error)) {
       error = fmt::format("attestation_mode cached (listener {}): {}", listener, error);
       return nullptr;
     }
@@ -96,48 +96,34 @@ std::unique_ptr<AttestedSessions> AttestedSessions::create(
   return sessions;
 }
 
-AttestedSessions::~AttestedSessions() {
-  {
-    std::lock_guard lock(refresher_mutex_);
-    stopping_ = true;
-  }
-  refresher_wake_.notify_all();
-  if (refresher_.joinable()) refresher_.join();
-}
-
-bool AttestedSessions::refresh(CachedListener& cached, std::string& error) {
-  cached.next_refresh = std::chrono::steady_clock::now() + cached.period;
+bool AttestedSessions::refresh(CachedListener& cached, std::chrono::steady_clock::time_point now,
+                               std::string& error) {
+  cached.next_refresh = now + cached.period;
   return cached.quote.refresh(*provider_, module_sha256_, wall_clock_seconds(), error);
-}
-
-void AttestedSessions::start_refreshing(Log log) {
-  if (cached_.empty()) return;
-  refresher_ = std::thread([this, log = std::move(log)] { refresh_loop(log); });
 }
 
 // Section 6.2: a refresh that fails keeps the previous pair, is logged at error level and is
 // tried again a period later; clients refuse the pair once it is older than they allow.
-void AttestedSessions::refresh_loop(Log log) {
-  std::unique_lock lock(refresher_mutex_);
-  while (!stopping_) {
-    const auto due = std::min_element(cached_.begin(), cached_.end(), [](const auto& a, const auto& b) {
-      return a->next_refresh < b->next_refresh;
-    });
-    if (refresher_wake_.wait_until(lock, (*due)->next_refresh, [this] { return stopping_; })) break;
-    lock.unlock();
-    std::string error;
-    if (refresh(**due, error)) {
-      log(broker::LogLevel::info,
-          fmt::format("Refreshed the cached attestation quote of listener {}.", (*due)->listener));
-    } else {
-      const auto previous = (*due)->quote.current();
-      log(broker::LogLevel::error,
-          fmt::format("Refreshing the cached attestation quote of listener {} failed, keeping the "
-                      "one issued at {} (seconds since 1970): {}",
-                      (*due)->listener, previous ? previous->issued_at() : 0, error));
+std::optional<std::chrono::steady_clock::time_point> AttestedSessions::refresh_due(
+    std::chrono::steady_clock::time_point now, const Log& log) {
+  std::optional<std::chrono::steady_clock::time_point> next;
+  for (const auto& cached : cached_) {
+    if (cached->next_refresh <= now) {
+      std::string error;
+      if (refresh(*cached, now, error)) {
+        log(broker::LogLevel::info,
+            fmt::format("Refreshed the cached attestation quote of listener {}.", cached->listener));
+      } else {
+        const auto previous = cached->quote.current();
+        log(broker::LogLevel::error,
+            fmt::format("Refreshing the cached attestation quote of listener {} failed, keeping "
+                        "the one issued at {} (seconds since 1970): {}",
+                        cached->listener, previous ? previous->issued_at() : 0, error));
+      }
     }
-    lock.lock();
+    if (!next || cached->next_refresh < *next) next = cached->next_refresh;
   }
+  return next;
 }
 
 const AttestationListener& AttestedSessions::listener(std::uint32_t index) const {
@@ -271,4 +257,4 @@ std::variant<std::vector<std::uint8_t>, tls::HandshakeRefusal> AttestedSessions:
   return std::move(*evidence);
 }
 
-}  // namespace attestmq::server
+}  // namespace attestmq::attested

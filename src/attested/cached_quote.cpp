@@ -1,6 +1,6 @@
-#include "server/cached_quote.hpp"
+#include "attested/cached_quote.hpp"
 
-namespace attestmq::server {
+namespace attestmq::attested {
 
 std::shared_ptr<const attest::session::CachedEvidence> CachedQuote::current() const {
   std::lock_guard lock(mutex_);
@@ -18,4 +18,4 @@ bool CachedQuote::refresh(attest::Provider& provider, const std::array<std::uint
   return true;
 }
 
-}  // namespace attestmq::server
+}  // namespace attestmq::attested

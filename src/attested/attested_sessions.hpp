@@ -1,19 +1,16 @@
 #pragma once
-// The broker's side of the attested-session protocol, transport B (docs/attestation.md section
-// 7.4): the engine carries MQTT 5 enhanced authentication with the method
+// The broker's side of the attested-session protocol, shared by the native server and the
+// Wasm guest. Transport B (docs/attestation.md section 7.4): the engine carries MQTT 5 enhanced authentication with the method
 // "attestmq-attest-v1"; each step comes here with the connection's TLS session, and is answered
 // with evidence from the TEE provider bound to that session, or with a refusal. With mutual
 // attestation (section 7.7) the broker also asks the client for evidence and verifies it.
 #include <array>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <variant>
 #include <vector>
 
@@ -21,11 +18,11 @@
 #include "attest/verifier.hpp"
 #include "broker/engine.hpp"
 #include "broker/host.hpp"
-#include "server/cached_quote.hpp"
+#include "attested/cached_quote.hpp"
 #include "tls/handshake_attestation.hpp"
 #include "tls/session.hpp"
 
-namespace attestmq::server {
+namespace attestmq::attested {
 
 // What one listener asks of attested sessions (docs/attestation.md section 13).
 struct AttestationListener {
@@ -43,7 +40,7 @@ class AttestedSessions {
  public:
   using Log = std::function<void(broker::LogLevel, std::string_view)>;
 
-  // `module_sha256`: what the broker runs (the native binary here; the Wasm module later).
+  // `module_sha256`: what the broker runs (the native binary, or the Wasm module).
   // `listeners`: indexed like broker::Settings::listeners; a missing entry asks nothing more.
   // Cached listeners get their first quote here: nullptr and `error` if the provider cannot
   // make it.
@@ -51,13 +48,15 @@ class AttestedSessions {
                                                   std::array<std::uint8_t, 32> module_sha256,
                                                   std::vector<AttestationListener> listeners,
                                                   std::string& error);
-  ~AttestedSessions();
   AttestedSessions(const AttestedSessions&) = delete;
   AttestedSessions& operator=(const AttestedSessions&) = delete;
 
-  // Starts refreshing the cached listeners' quotes on a thread of its own, off the reactors,
-  // so that a slow quote never stalls a connection; each failure is logged through `log`.
-  void start_refreshing(Log log);
+  // Section 6.2: refreshes every cached quote whose period has run out at `now`, logging each
+  // outcome through `log`, and says when the next one is due (nullopt: nothing is cached).
+  // The native server calls it from a thread of its own, so that a slow quote never stalls a
+  // connection; the single-threaded Wasm guest calls it from its tick.
+  std::optional<std::chrono::steady_clock::time_point> refresh_due(
+      std::chrono::steady_clock::time_point now, const Log& log);
 
   // One step of the exchange on a connection whose TLS session is `tls` (null: plain TCP).
   // Runs on the connection's reactor, like evidence production: the verifier is called only
@@ -89,17 +88,13 @@ class AttestedSessions {
   broker::AuthenticationOutcome answered(const tls::Session* tls,
                                          const broker::AuthenticationStep& step);
   const AttestationListener& listener(std::uint32_t index) const;
-  bool refresh(CachedListener& cached, std::string& error);
-  void refresh_loop(Log log);
+  bool refresh(CachedListener& cached, std::chrono::steady_clock::time_point now, std::string& error);
 
   std::unique_ptr<attest::Provider> provider_;
   const std::array<std::uint8_t, 32> module_sha256_;
   const std::vector<AttestationListener> listeners_;
-  std::vector<std::unique_ptr<CachedListener>> cached_;  // fixed after create()
-  std::mutex refresher_mutex_;
-  std::condition_variable refresher_wake_;
-  bool stopping_ = false;  // under refresher_mutex_
-  std::thread refresher_;
+  // Fixed after create(); next_refresh is refresh_due's alone.
+  std::vector<std::unique_ptr<CachedListener>> cached_;
 };
 
-}  // namespace attestmq::server
+}  // namespace attestmq::attested

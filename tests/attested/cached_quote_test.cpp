@@ -3,7 +3,7 @@
 // sim TEE (SIMULATED, NO SECURITY), and the sgx-gramine provider over a directory laid out like
 // Gramine's /dev/attestation whose quote never carries the REPORTDATA written, as a broken
 // platform would answer.
-#include "server/cached_quote.hpp"
+#include "attested/cached_quote.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 
 #include "attest/envelope/envelope.hpp"
 
-namespace attestmq::server {
+namespace attestmq::attested {
 namespace {
 
 class CachedQuoteTest : public ::testing::Test {
@@ -91,4 +91,4 @@ TEST_F(CachedQuoteTest, NoPairUntilARefreshSucceeds) {
 }
 
 }  // namespace
-}  // namespace attestmq::server
+}  // namespace attestmq::attested
