@@ -78,7 +78,7 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   if (attesting) {
     server->log(broker::LogLevel::notice, attesting->provider().description());
     server->log(broker::LogLevel::notice, "Module SHA-256 in every piece of evidence: " +
-                                              attest::to_hex(attesting->module_sha256()));
+                                              attest::to_hex(attesting->software().module_sha256));
     for (const std::string& line : attested::attestation_notices(config)) {
       server->log(broker::LogLevel::notice, line);
     }
