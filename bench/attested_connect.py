@@ -15,7 +15,9 @@ Each mode runs --repeat times, interleaved; the median run (by p50) is reported 
 and max. The cost split comes from the same runs: the broker's CPU per connection (evidence
 production and the exchange on its side), the generator's time verifying (section 7.5), and
 the rest of the latency (one more round trip for the AUTH exchange). Writes JSON and a plot,
-and prints the Markdown table for docs/benchmarks.md.
+and prints the Markdown table for docs/benchmarks.md. With --enclave BINARY the brokers are
+attestmq-enclave (the module answers both transports, the runner's sim TEE signs) instead of
+`attestmq broker`, and the results and plot get an "-enclave" suffix.
 """
 import argparse
 import hashlib
@@ -44,13 +46,21 @@ BROKERS = {
 }
 
 
-def sim_policy(workdir, key_file, attestmq):
+def measured_module(attestmq, enclave):
+    """The module hash the broker names: the enclave's compiled-in module, or the native
+    broker's own binary."""
+    if enclave:
+        return subprocess.run([enclave, "--print-measurement"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    with open(attestmq, "rb") as binary:
+        return hashlib.sha256(binary.read()).hexdigest()
+
+
+def sim_policy(workdir, key_file, module):
     """A policy that accepts this broker's sim evidence and nothing else: the sim platform key
-    pinned, simulated evidence allowed, the module hash the broker measures (its binary)."""
+    pinned, simulated evidence allowed, the module hash the broker names."""
     public = os.path.join(workdir, os.path.basename(key_file) + ".pub")
     subprocess.run(["openssl", "pkey", "-in", key_file, "-pubout", "-out", public], check=True)
-    with open(attestmq, "rb") as binary:
-        module = hashlib.sha256(binary.read()).hexdigest()
     path = os.path.join(workdir, os.path.basename(key_file) + ".policy.json")
     with open(path, "w") as policy:
         json.dump({"pinned_roots": {"sim": public}, "allow_simulated": True,
@@ -129,7 +139,7 @@ def cost_split(results):
     return split
 
 
-def plot(results, image_dir):
+def plot(results, image_dir, name):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -148,11 +158,12 @@ def plot(results, image_dir):
     right.set_ylabel("connections per broker CPU second")
     for axis in (left, right):
         axis.tick_params(axis="x", labelrotation=15)
-    figure.suptitle("Attested connect (sim TEE): one client, TLS 1.3 full handshake each time")
+    figure.suptitle(f"Attested connect (sim TEE, {name.removeprefix('bench-attested-connect-') or 'native'}): "
+                    "one client, TLS 1.3 full handshake each time")
     figure.tight_layout()
     written = []
     for extension in ("png", "svg"):
-        path = os.path.join(image_dir, f"bench-attested-connect.{extension}")
+        path = os.path.join(image_dir, f"{name}.{extension}")
         figure.savefig(path, dpi=100)
         written.append(path)
     plt.close(figure)
@@ -162,19 +173,25 @@ def plot(results, image_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attestmq", default=DEFAULT_ATTESTMQ)
+    parser.add_argument("--enclave", metavar="BINARY",
+                        help="run attestmq-enclave brokers instead of attestmq broker")
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--max-load", type=float, default=0,
                         help="wait (up to 2 min) for the load average to fall below this")
-    parser.add_argument("--output",
-                        default=os.path.join(ROOT, "bench/results/attested-connect.json"))
+    parser.add_argument("--output", help="default bench/results/attested-connect[-enclave].json")
     parser.add_argument("--images", default=os.path.join(ROOT, "docs/img"))
     args = parser.parse_args()
     if "tls" not in args.modes:
         sys.exit("attested_connect.py: the tls mode is the baseline; keep it in --modes")
     attestmq = os.path.abspath(args.attestmq)
+    enclave = os.path.abspath(args.enclave) if args.enclave else None
+    label = "attested-connect" + ("-enclave" if enclave else "")
+    output = args.output or os.path.join(ROOT, f"bench/results/{label}.json")
+    broker_command = [enclave] if enclave else [attestmq, "broker"]
+    module = measured_module(attestmq, enclave)
 
     runs = {mode: [] for mode in args.modes}
     with tempfile.TemporaryDirectory(prefix="attestmq-attested-connect-") as workdir:
@@ -187,9 +204,9 @@ def main():
             for name in sorted({MODES[m][0] for m in args.modes}):
                 key_file = os.path.join(workdir, f"sim-{name}.pem")
                 extra = ["threads 1", "tee sim", f"tee_sim_key_file {key_file}", *BROKERS[name]]
-                brokers[name] = Broker(f"attestmq-{name}", [attestmq, "broker"], extra, workdir,
+                brokers[name] = Broker(f"attestmq-{name}", broker_command, extra, workdir,
                                        certificates)
-                policies[name] = sim_policy(workdir, key_file, attestmq)
+                policies[name] = sim_policy(workdir, key_file, module)
             for repetition in range(args.repeat):
                 for mode in args.modes:
                     wait_for_quiet(args.max_load)
@@ -205,7 +222,8 @@ def main():
     results = {mode: summarise(rs) for mode, rs in runs.items()}
     report = {
         "environment": environment(attestmq),
-        "method": {"broker_cpu": BROKER_CPU, "generator_cpu": GENERATOR_CPU,
+        "method": {"broker": " ".join(broker_command), "module_sha256": module,
+                   "broker_cpu": BROKER_CPU, "generator_cpu": GENERATOR_CPU,
                    "duration_s": args.duration, "warmup_s": args.warmup, "repeat": args.repeat,
                    "clients": 1, "brokers": BROKERS,
                    "modes": {m: " ".join(MODES[m][1]) for m in args.modes}},
@@ -213,11 +231,11 @@ def main():
         "cost_split_us": cost_split(results),
         "all_runs": runs,
     }
-    images = save(report, args.output, lambda: plot(results, args.images), args.images)
+    images = save(report, output, lambda: plot(results, args.images, f"bench-{label}"), args.images)
     print(markdown(results))
     print()
     print(json.dumps(report["cost_split_us"], indent=2))
-    print(f"\nresults: {args.output}\nplots: {', '.join(images)}", file=sys.stderr)
+    print(f"\nresults: {output}\nplots: {', '.join(images)}", file=sys.stderr)
 
 
 if __name__ == "__main__":
