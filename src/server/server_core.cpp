@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "attest/common/hex.hpp"
+#include "attested/configuration_digest.hpp"
 #include "attested/listener_attestation.hpp"
 #include "config/security_files.hpp"
 #include "server/random_bytes.hpp"
@@ -70,16 +72,39 @@ bool ServerCore::random(std::span<std::uint8_t> out) {
 }
 
 void ServerCore::reload() {
-  reload_tls();
-  reload_security_files();
+  // One read of every security file, whose bytes feed both the TLS contexts (cafile,
+  // psk_file) and the engine's policies (password_file, acl_file).
+  config::BrokerConfig reread = config_;
+  if (const auto error = config::load_security_files(reread)) {
+    log_parts(broker::LogLevel::error,
+              "Reloading the password and ACL files failed, keeping the previous rules: ",
+              error->to_string());
+    return;
+  }
+  // Evidence names the configuration digest taken at startup (docs/evidence.md): rules that
+  // differ from it would make every later piece of evidence a lie, so they wait for a restart.
+  if (attested_ && attested_->software().configuration_digest) {
+    const auto digest = attested::configuration_digest(reread);
+    if (digest != *attested_->software().configuration_digest) {
+      log_parts(broker::LogLevel::error,
+                "Reloading the password and ACL files failed, keeping the previous rules: the "
+                "files no longer match the configuration digest that every piece of evidence "
+                "names (",
+                attest::to_hex(*attested_->software().configuration_digest), ", now ",
+                attest::to_hex(digest), "); restart the broker to attest the new configuration.");
+      return;
+    }
+  }
+  reload_tls(reread.listeners);
+  reload_security_files(std::move(reread));
 }
 
-void ServerCore::reload_tls() {
+void ServerCore::reload_tls(const std::vector<config::ListenerConfig>& listeners) {
   std::size_t tls_listeners = 0;
-  for (const auto& listener : config_.listeners) tls_listeners += listener.tls.enabled() ? 1 : 0;
+  for (const auto& listener : listeners) tls_listeners += listener.tls.enabled() ? 1 : 0;
   if (tls_listeners == 0) return;
   std::string error;
-  if (!tls_contexts_.load(config_.listeners, error)) {
+  if (!tls_contexts_.load(listeners, error)) {
     log_parts(broker::LogLevel::error, "Reloading TLS certificates failed, keeping the previous ones: ",
               error);
     return;
@@ -88,19 +113,12 @@ void ServerCore::reload_tls() {
             std::to_string(tls_listeners), tls_listeners == 1 ? " listener." : " listeners.");
 }
 
-void ServerCore::reload_security_files() {
+void ServerCore::reload_security_files(config::BrokerConfig reread) {
   std::size_t files = 0;
-  for (const auto& listener : config_.listeners) {
+  for (const auto& listener : reread.listeners) {
     files += (listener.password_file.empty() ? 0 : 1) + (listener.acl_file.empty() ? 0 : 1);
   }
   if (files == 0) return;
-  config::BrokerConfig reread = config_;  // the same file names; the policies are replaced
-  if (const auto error = config::load_security_files(reread)) {
-    log_parts(broker::LogLevel::error,
-              "Reloading the password and ACL files failed, keeping the previous rules: ",
-              error->to_string());
-    return;
-  }
   with_engine([&](broker::Engine& engine) {
     engine.update_listener_policies(
         attested::engine_policies(std::move(reread.settings.listeners), config_, attested_ != nullptr));

@@ -39,6 +39,8 @@ struct Claims {
 struct Software {
   Software() = default;
   Software(const std::array<std::uint8_t, 32>& module) : module_sha256(module) {}  // NOLINT
+  Software(const std::array<std::uint8_t, 32>& module, const std::array<std::uint8_t, 32>& configuration)
+      : module_sha256(module), configuration_digest(configuration) {}
   std::array<std::uint8_t, 32> module_sha256{};
   std::optional<std::array<std::uint8_t, 32>> configuration_digest;
   bool operator==(const Software&) const = default;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "attested/configuration_digest.hpp"
 #include "attested/listener_attestation.hpp"
 #include "config/transport_username.hpp"
 #include "wasm/guest/host_evidence.hpp"
@@ -49,7 +50,8 @@ std::unique_ptr<GuestBroker> GuestBroker::create(config::BrokerConfig config, co
       return nullptr;
     }
     broker->attested_ = attested::AttestedSessions::create(
-        std::make_unique<HostEvidence>(*tee.evidence_type), tee.module_sha256,
+        std::make_unique<HostEvidence>(*tee.evidence_type),
+        attest::Software{tee.module_sha256, attested::configuration_digest(settings)},
         std::get<0>(std::move(attestation)), error);
     if (!broker->attested_) {
       error = "tee " + settings.tee + ": " + error;
@@ -82,7 +84,7 @@ std::unique_ptr<GuestBroker> GuestBroker::create(config::BrokerConfig config, co
   broker->engine_ = std::make_unique<broker::Engine>(
       *broker, attested::engine_settings(settings, broker->attested_ != nullptr));
   if (broker->attested_) {
-    for (const std::string& line : attested::attestation_notices(settings)) broker->log(LogLevel::notice, line);
+    for (const std::string& line : attested::attestation_notices(settings, broker->attested_->software())) broker->log(LogLevel::notice, line);
   }
   return broker;
 }
