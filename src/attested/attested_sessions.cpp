@@ -257,4 +257,11 @@ std::variant<std::vector<std::uint8_t>, tls::HandshakeRefusal> AttestedSessions:
   return std::move(*evidence);
 }
 
+AuthenticationOutcome answer_step(AttestedSessions* sessions, const tls::Session* tls,
+                                  const broker::AuthenticationStep& step) {
+  if (sessions != nullptr) return sessions->step(tls, step);
+  return {AuthenticationOutcome::Kind::failure, {}, ReasonCode::BadAuthenticationMethod,
+          "no attestation provider", {}, {}};
+}
+
 }  // namespace attestmq::attested

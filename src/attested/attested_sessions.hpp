@@ -98,4 +98,10 @@ class AttestedSessions {
   std::vector<std::unique_ptr<CachedListener>> cached_;
 };
 
+// One step answered by `sessions`, or, on a host without a TEE provider (null), refused with
+// Bad authentication method. No listener offers the method then, so a step cannot normally
+// arrive; if one does, it fails closed.
+broker::AuthenticationOutcome answer_step(AttestedSessions* sessions, const tls::Session* tls,
+                                          const broker::AuthenticationStep& step);
+
 }  // namespace attestmq::attested

@@ -353,13 +353,8 @@ void GuestBroker::answer_deferred() {
     for (const auto& [conn, step] : steps) {
       const auto it = connections_.find(conn);
       if (it == connections_.end()) continue;  // gone: the engine has forgotten it too
-      // Without a provider no listener offers the method, so nothing reaches here: fail closed.
-      broker::AuthenticationOutcome outcome =
-          attested_ ? attested_->step(it->second.tls.get(), step)
-                    : broker::AuthenticationOutcome{broker::AuthenticationOutcome::Kind::failure, {},
-                                                    mqtt::ReasonCode::BadAuthenticationMethod,
-                                                    "no attestation provider", {}, {}};
-      engine_->authentication_answered(conn, std::move(outcome));
+      engine_->authentication_answered(
+          conn, attested::answer_step(attested_.get(), it->second.tls.get(), step));
     }
     encrypt_pending();
   }
