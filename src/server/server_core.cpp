@@ -3,10 +3,8 @@
 #include <chrono>
 #include <cstring>
 
-#include "attest/common/hex.hpp"
-#include "attested/configuration_digest.hpp"
 #include "attested/listener_attestation.hpp"
-#include "config/security_files.hpp"
+#include "attested/reload.hpp"
 #include "server/random_bytes.hpp"
 #include "server/reactor.hpp"
 
@@ -74,29 +72,14 @@ bool ServerCore::random(std::span<std::uint8_t> out) {
 void ServerCore::reload() {
   // One read of every security file, whose bytes feed both the TLS contexts (cafile,
   // psk_file) and the engine's policies (password_file, acl_file).
-  config::BrokerConfig reread = config_;
-  if (const auto error = config::load_security_files(reread)) {
-    log_parts(broker::LogLevel::error,
-              "Reloading the password and ACL files failed, keeping the previous rules: ",
-              error->to_string());
+  auto reread = attested::reread_security_files(config_, attested_.get());
+  if (const auto* refused = std::get_if<std::string>(&reread)) {
+    log(broker::LogLevel::error, *refused);
     return;
   }
-  // Evidence names the configuration digest taken at startup (docs/evidence.md): rules that
-  // differ from it would make every later piece of evidence a lie, so they wait for a restart.
-  if (attested_ && attested_->software().configuration_digest) {
-    const auto digest = attested::configuration_digest(reread);
-    if (digest != *attested_->software().configuration_digest) {
-      log_parts(broker::LogLevel::error,
-                "Reloading the password and ACL files failed, keeping the previous rules: the "
-                "files no longer match the configuration digest that every piece of evidence "
-                "names (",
-                attest::to_hex(*attested_->software().configuration_digest), ", now ",
-                attest::to_hex(digest), "); restart the broker to attest the new configuration.");
-      return;
-    }
-  }
-  reload_tls(reread.listeners);
-  reload_security_files(std::move(reread));
+  auto& config = std::get<config::BrokerConfig>(reread);
+  reload_tls(config.listeners);
+  reload_security_files(std::move(config));
 }
 
 void ServerCore::reload_tls(const std::vector<config::ListenerConfig>& listeners) {
@@ -114,10 +97,7 @@ void ServerCore::reload_tls(const std::vector<config::ListenerConfig>& listeners
 }
 
 void ServerCore::reload_security_files(config::BrokerConfig reread) {
-  std::size_t files = 0;
-  for (const auto& listener : reread.listeners) {
-    files += (listener.password_file.empty() ? 0 : 1) + (listener.acl_file.empty() ? 0 : 1);
-  }
+  const std::size_t files = attested::password_and_acl_files(reread);
   if (files == 0) return;
   with_engine([&](broker::Engine& engine) {
     engine.update_listener_policies(

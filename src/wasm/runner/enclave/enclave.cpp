@@ -185,8 +185,8 @@ bool Enclave::run_once(int max_wait_ms) {
   if (stop_requested_.load() && !stopping_) begin_stopping();
   if (stopping_ && connections_.empty()) return false;
   if (reload_requested_.exchange(false)) {
-    log(log_level::kWarning,
-        "SIGHUP: attestmq-enclave does not reload its files yet; restart it to read changed ones.");
+    call_guest([](EngineModule::Instance& guest) { Z_attestmq_engineZ_attestmq_reload(&guest); });
+    flush_touched();
   }
   int timeout = run_timers();
   if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) timeout = max_wait_ms;
