@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace attestmq::config;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   if (text.find("include_dir") != std::string_view::npos) return 0;
-  const ConfigResult result = parse_config(text, "fuzz.conf", CommandLine{.ports = {1883}});
+  const ConfigResult result = parse_config(text, "fuzz.conf", CommandLine{.ports = {1883}, .verbose = false, .tee = std::nullopt});
   if (const auto* error = std::get_if<ConfigError>(&result)) {
     const auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
     if (error->file.empty() || error->line > lines || error->message.empty()) std::abort();

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
+#include <tuple>
 
 #include "attest/common/iso8601.hpp"
 #include "attest/verifier.hpp"
@@ -63,7 +64,7 @@ bool parse_target(const std::string& target, std::string& host, std::uint16_t& p
   return !host.empty();
 }
 
-bool is_module_hash(const std::string& hex) {
+bool is_sha256_hex(const std::string& hex) {
   return hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
          });
@@ -148,7 +149,8 @@ int attest_main(int argc, char** argv) {
       "Connect to a broker with MQTT 5 over TLS 1.3, request attestation evidence bound to the "
       "session (docs/attestation.md), verify it and print the established claims.",
       "attestmq attest"};
-  std::string target, policy_path, root_path, expect_module, transport = "auth", at_text;
+  std::string target, policy_path, root_path, expect_module, expect_config, transport = "auth";
+  std::string at_text;
   std::string codepoint_text = "0xFF5A";
   std::string username, password;
   bool allow_simulated = false, json_output = false;
@@ -159,6 +161,8 @@ int attest_main(int argc, char** argv) {
                "accept sim evidence (SIMULATED, NO SECURITY): for tests only");
   app.add_option("--expect-module", expect_module,
                  "the only module hash (SHA-256, 64 hex digits) to accept");
+  app.add_option("--expect-config", expect_config,
+                 "the only configuration digest (claims key 7, 64 hex digits) to accept");
   app.add_option("--root", root_path,
                  "PEM root to pin (Intel SGX Root CA, AMD ARK, or the sim platform key)");
   app.add_option("--transport", transport,
@@ -225,12 +229,15 @@ int attest_main(int argc, char** argv) {
     verify.policy = std::move(*policy);
   }
   if (allow_simulated) verify.policy.allow_simulated = true;
-  if (!expect_module.empty()) {
-    if (!is_module_hash(expect_module)) {
-      return usage_error(fmt::format("--expect-module '{}': expected 64 hexadecimal digits",
-                                     expect_module));
+  // Each pin replaces the policy file's list for that claim.
+  for (const auto& [flag, value, accepted] :
+       {std::tuple{"--expect-module", &expect_module, &verify.policy.accepted_module_hashes},
+        std::tuple{"--expect-config", &expect_config, &verify.policy.accepted_configuration_digests}}) {
+    if (value->empty()) continue;
+    if (!is_sha256_hex(*value)) {
+      return usage_error(fmt::format("{} '{}': expected 64 hexadecimal digits", flag, *value));
     }
-    verify.policy.accepted_module_hashes = {lower(expect_module)};
+    *accepted = {lower(*value)};
   }
   if (!at_text.empty()) {
     const auto at = attest::parse_iso8601_utc(at_text);

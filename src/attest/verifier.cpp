@@ -200,6 +200,9 @@ VerificationResult verify_evidence_before_policy(std::span<const std::uint8_t> i
   result.type = type;
   if (envelope && result.valid()) {
     result.claims["module_sha256"] = to_hex(envelope->claims.module_sha256);
+    if (envelope->claims.configuration_digest) {
+      result.claims["configuration_digest"] = to_hex(*envelope->claims.configuration_digest);
+    }
     result.claims["binder"] = to_hex(envelope->claims.binder);
     result.claims["nonce"] = to_hex(envelope->claims.nonce);
     check_binding(envelope->claims, effective, result);

@@ -70,17 +70,17 @@ std::uint64_t wall_clock_seconds() {
 }  // namespace
 
 AttestedSessions::AttestedSessions(std::unique_ptr<attest::Provider> provider,
-                                   std::array<std::uint8_t, 32> module_sha256,
+                                   attest::Software software,
                                    std::vector<AttestationListener> listeners)
     : provider_(std::move(provider)),
-      module_sha256_(module_sha256),
+      software_(std::move(software)),
       listeners_(std::move(listeners)) {}
 
 std::unique_ptr<AttestedSessions> AttestedSessions::create(
-    std::unique_ptr<attest::Provider> provider, std::array<std::uint8_t, 32> module_sha256,
+    std::unique_ptr<attest::Provider> provider, attest::Software software,
     std::vector<AttestationListener> listeners, std::string& error) {
   std::unique_ptr<AttestedSessions> sessions(
-      new AttestedSessions(std::move(provider), module_sha256, std::move(listeners)));
+      new AttestedSessions(std::move(provider), std::move(software), std::move(listeners)));
   for (std::uint32_t listener = 0; listener < sessions->listeners_.size(); ++listener) {
     const auto& period = sessions->listeners_[listener].quote_period;
     if (!period) continue;
@@ -99,7 +99,7 @@ std::unique_ptr<AttestedSessions> AttestedSessions::create(
 bool AttestedSessions::refresh(CachedListener& cached, std::chrono::steady_clock::time_point now,
                                std::string& error) {
   cached.next_refresh = now + cached.period;
-  return cached.quote.refresh(*provider_, module_sha256_, wall_clock_seconds(), error);
+  return cached.quote.refresh(*provider_, software_, wall_clock_seconds(), error);
 }
 
 // Section 6.2: a refresh that fails keeps the previous pair, is logged at error level and is
@@ -212,7 +212,7 @@ AuthenticationOutcome AttestedSessions::evidence_for(const tls::Session* tls,
     return entry->listener == step.listener;
   });
   const auto pair = cached != cached_.end() ? (*cached)->quote.current() : nullptr;
-  auto evidence = session::produce_evidence(*provider_, *request, *binder, identity, module_sha256_,
+  auto evidence = session::produce_evidence(*provider_, *request, *binder, identity, software_,
                                             error, for_client, pair.get());
   if (!evidence) {
     // Section 9.1: no type in common is the method failing; anything else is the provider's.
@@ -247,7 +247,7 @@ std::variant<std::vector<std::uint8_t>, tls::HandshakeRefusal> AttestedSessions:
   const session::TlsIdentity identity =
       session::tls_identity(binding.certificate_key_sha256, binding.psk_identity);
   auto evidence = session::produce_evidence(*provider_, *request, binding.binder, identity,
-                                            module_sha256_, error);
+                                            software_, error);
   if (!evidence) {
     if (error.starts_with("no evidence type in common")) {
       return tls::HandshakeRefusal{Alert::handshake_failure, error};
@@ -255,6 +255,13 @@ std::variant<std::vector<std::uint8_t>, tls::HandshakeRefusal> AttestedSessions:
     return tls::HandshakeRefusal{Alert::internal_error, "evidence unavailable: " + error};
   }
   return std::move(*evidence);
+}
+
+AuthenticationOutcome answer_step(AttestedSessions* sessions, const tls::Session* tls,
+                                  const broker::AuthenticationStep& step) {
+  if (sessions != nullptr) return sessions->step(tls, step);
+  return {AuthenticationOutcome::Kind::failure, {}, ReasonCode::BadAuthenticationMethod,
+          "no attestation provider", {}, {}};
 }
 
 }  // namespace attestmq::attested

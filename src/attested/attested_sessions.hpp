@@ -40,12 +40,13 @@ class AttestedSessions {
  public:
   using Log = std::function<void(broker::LogLevel, std::string_view)>;
 
-  // `module_sha256`: what the broker runs (the native binary, or the Wasm module).
+  // `software`: what the broker runs (the native binary, or the Wasm module) and the digest
+  // of its effective security configuration (docs/evidence.md), named in every evidence.
   // `listeners`: indexed like broker::Settings::listeners; a missing entry asks nothing more.
   // Cached listeners get their first quote here: nullptr and `error` if the provider cannot
   // make it.
   static std::unique_ptr<AttestedSessions> create(std::unique_ptr<attest::Provider> provider,
-                                                  std::array<std::uint8_t, 32> module_sha256,
+                                                  attest::Software software,
                                                   std::vector<AttestationListener> listeners,
                                                   std::string& error);
   AttestedSessions(const AttestedSessions&) = delete;
@@ -70,7 +71,7 @@ class AttestedSessions {
       const tls::HandshakeBinding& binding);
 
   const attest::Provider& provider() const { return *provider_; }
-  const std::array<std::uint8_t, 32>& module_sha256() const { return module_sha256_; }
+  const attest::Software& software() const { return software_; }
 
  private:
   struct CachedListener {
@@ -81,7 +82,7 @@ class AttestedSessions {
   };
 
   AttestedSessions(std::unique_ptr<attest::Provider> provider,
-                   std::array<std::uint8_t, 32> module_sha256,
+                   attest::Software software,
                    std::vector<AttestationListener> listeners);
   broker::AuthenticationOutcome evidence_for(const tls::Session* tls,
                                              const broker::AuthenticationStep& step);
@@ -91,10 +92,16 @@ class AttestedSessions {
   bool refresh(CachedListener& cached, std::chrono::steady_clock::time_point now, std::string& error);
 
   std::unique_ptr<attest::Provider> provider_;
-  const std::array<std::uint8_t, 32> module_sha256_;
+  const attest::Software software_;
   const std::vector<AttestationListener> listeners_;
   // Fixed after create(); next_refresh is refresh_due's alone.
   std::vector<std::unique_ptr<CachedListener>> cached_;
 };
+
+// One step answered by `sessions`, or, on a host without a TEE provider (null), refused with
+// Bad authentication method. No listener offers the method then, so a step cannot normally
+// arrive; if one does, it fails closed.
+broker::AuthenticationOutcome answer_step(AttestedSessions* sessions, const tls::Session* tls,
+                                          const broker::AuthenticationStep& step);
 
 }  // namespace attestmq::attested

@@ -7,11 +7,11 @@ std::shared_ptr<const attest::session::CachedEvidence> CachedQuote::current() co
   return current_;
 }
 
-bool CachedQuote::refresh(attest::Provider& provider, const std::array<std::uint8_t, 32>& module_sha256,
+bool CachedQuote::refresh(attest::Provider& provider, const attest::Software& software,
                           std::uint64_t issued_at, std::string& error) {
   // Made outside the lock: a quote may take tens of milliseconds, and sessions keep being
   // signed with the previous pair meanwhile.
-  auto fresh = attest::session::CachedEvidence::make(provider, module_sha256, issued_at, error);
+  auto fresh = attest::session::CachedEvidence::make(provider, software, issued_at, error);
   if (!fresh) return false;
   std::lock_guard lock(mutex_);
   current_ = std::move(fresh);  // the previous K is freed once no session still signs with it

@@ -20,8 +20,8 @@ class CachedQuote {
 
   // Section 6.2 steps 1 and 2 at `issued_at` (seconds since 1970): a new K and a new quote.
   // On failure the previous pair stays current and `error` says why.
-  bool refresh(attest::Provider& provider, const std::array<std::uint8_t, 32>& module_sha256,
-               std::uint64_t issued_at, std::string& error);
+  bool refresh(attest::Provider& provider, const attest::Software& software, std::uint64_t issued_at,
+               std::string& error);
 
  private:
   mutable attest::CacheMutex mutex_;

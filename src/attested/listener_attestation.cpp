@@ -1,7 +1,9 @@
 #include "attested/listener_attestation.hpp"
 
 #include <cstdio>
+#include <filesystem>
 
+#include "attest/common/hex.hpp"
 #include "attest/policy/policy.hpp"
 #include "attest/session/session_protocol.hpp"
 
@@ -21,6 +23,12 @@ std::variant<std::vector<AttestationListener>, std::string> attestation_listener
     if (offers_cached_evidence(listener)) {
       rules.quote_period = std::chrono::seconds(listener.attestation_quote_period_s);
     }
+    // OpenSSL reads a capath's certificates when a handshake needs them, long after the
+    // configuration digest was taken: an attesting broker could not say which CAs it trusts.
+    if (config.tee != "none" && !listener.tls.capath.empty()) {
+      return listener.origin + ": capath " + listener.tls.capath +
+             ": an attesting broker (tee) takes its CAs from cafile, whose bytes are attested";
+    }
     if (listener.attestation_client_policy.empty()) continue;
     // Section 7.7: the client proves itself inside the broker's exchange.
     if (config.tee == "none") {
@@ -31,8 +39,11 @@ std::variant<std::vector<AttestationListener>, std::string> attestation_listener
       return listener.origin +
              ": attestation_client_policy needs a TLS listener with attestation_auth true";
     }
+    // The bytes config/ hashed into the configuration digest, not a second read of the file.
     std::string error;
-    auto policy = attest::load_policy(listener.attestation_client_policy, error);
+    auto policy = attest::parse_policy(
+        listener.attestation_client_policy_json,
+        std::filesystem::path(listener.attestation_client_policy).parent_path(), error);
     if (!policy) {
       return listener.origin + ": attestation_client_policy " + listener.attestation_client_policy +
              ": " + error;
@@ -63,8 +74,13 @@ broker::Settings engine_settings(const config::BrokerConfig& config, bool attest
   return settings;
 }
 
-std::vector<std::string> attestation_notices(const config::BrokerConfig& config) {
+std::vector<std::string> attestation_notices(const config::BrokerConfig& config,
+                                             const attest::Software& software) {
   std::vector<std::string> lines;
+  if (software.configuration_digest) {
+    lines.push_back("Configuration digest in every piece of evidence: " +
+                    attest::to_hex(*software.configuration_digest));
+  }
   for (const auto& listener : config.listeners) {
     if (!offers_cached_evidence(listener)) continue;
     lines.push_back("Listener " + listener.origin + ": cached attestation evidence, quote refreshed every " +

@@ -30,9 +30,11 @@ std::vector<broker::ListenerPolicy> engine_policies(std::vector<broker::Listener
                                                     bool attesting);
 broker::Settings engine_settings(const config::BrokerConfig& config, bool attesting);
 
-// The startup log lines that say which listeners serve cached evidence and which also attest
-// in the TLS handshake (transport A is off by default, so where it is on is worth a line).
-std::vector<std::string> attestation_notices(const config::BrokerConfig& config);
+// The startup log lines that give the configuration digest the evidence carries and say which
+// listeners serve cached evidence and which also attest in the TLS handshake (transport A is
+// off by default, so where it is on is worth a line).
+std::vector<std::string> attestation_notices(const config::BrokerConfig& config,
+                                             const attest::Software& software);
 
 // Transport A (section 8) for `listener`, answered by `attested`; nullopt if the listener did
 // not ask for it, or with `error` set if it cannot have it (no provider, no TLS 1.3).

@@ -2,6 +2,7 @@
 // The broker's configuration as read from a mosquitto.conf-style file: what the engine needs
 // (broker::Settings), what the TLS layer needs (tls::ServerTlsOptions, per listener) and what
 // only the native host needs (listeners, threads, logging).
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,6 +23,14 @@ enum class SocketDomain : std::uint8_t { any, ipv4, ipv6 };
 struct ListenerTls : tls::ServerTlsOptions {
   bool use_identity_as_username = false;  // certificate CN, or PSK identity, as the username
   bool use_subject_as_username = false;   // certificate subject as the username
+};
+
+// One security file as load_security_files read it: the option that names it and the SHA-256
+// of the exact bytes parsed. The configuration digest (docs/evidence.md) is made of these.
+struct FileDigest {
+  std::string option;
+  std::array<std::uint8_t, 32> sha256{};
+  bool operator==(const FileDigest&) const = default;
 };
 
 struct ListenerConfig {
@@ -62,6 +71,10 @@ struct ListenerConfig {
   // attestation_extension_codepoint.
   bool attestation_handshake = false;
   std::uint16_t attestation_extension_codepoint = 0xFF5A;
+  // Filled by load_security_files: the digests of this listener's security files in a fixed
+  // order, and attestation_client_policy's bytes (parsed by the attestation layer).
+  std::vector<FileDigest> file_digests;
+  std::string attestation_client_policy_json;
 };
 
 // Mosquitto's log_type values that AttestMQ produces, as a bit mask.

@@ -1,7 +1,12 @@
-// Each security file is read once per path: a block per kind of file inside one loop over
-// the listeners, each with its own cache of what it loaded.
+// Each security file is read once per path, hashed, and parsed from the bytes that were
+// hashed: a host that changes a file between two reads cannot make the broker attest one
+// content and enforce another (docs/evidence.md, "The configuration digest").
 #include "config/security_files.hpp"
 
+#include <openssl/sha.h>
+
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -9,20 +14,51 @@
 
 #include "config/acl_file.hpp"
 #include "config/password_file.hpp"
+#include "tls/whole_file.hpp"
 
 namespace attestmq::config {
 
 namespace {
 
-// Loads `path` into `cache` unless an earlier listener already did, so that listeners naming
-// the same file share one loaded copy.
+struct ReadFile {
+  std::string bytes;
+  std::array<std::uint8_t, 32> sha256{};
+};
+
+// Every file read so far, by path, so that listeners naming the same file see one content.
+class FileReads {
+ public:
+  std::variant<const ReadFile*, ConfigError> read(const std::string& option,
+                                                  const std::string& path) {
+    auto& slot = files_[path];
+    if (slot) return slot.get();
+    int error_number = 0;
+    auto bytes = tls::read_whole_file(path, error_number);
+    if (!bytes) {
+      files_.erase(path);
+      return ConfigError{path, 0, option + ": cannot read: " + std::strerror(error_number)};
+    }
+    slot = std::make_unique<ReadFile>();
+    slot->bytes = std::move(*bytes);
+    SHA256(reinterpret_cast<const unsigned char*>(slot->bytes.data()), slot->bytes.size(),
+           slot->sha256.data());
+    return slot.get();
+  }
+
+ private:
+  std::map<std::string, std::unique_ptr<ReadFile>> files_;
+};
+
+// Parses each path once, so that listeners naming the same file share one loaded copy.
 template <class Loaded>
-std::optional<ConfigError> load_once(
+std::optional<ConfigError> parse_once(
     std::map<std::string, std::shared_ptr<const Loaded>>& cache, const std::string& path,
-    std::variant<std::shared_ptr<const Loaded>, ConfigError> (*load)(const std::string&)) {
+    const ReadFile& file,
+    std::variant<std::shared_ptr<const Loaded>, ConfigError> (*parse)(std::string_view,
+                                                                     std::string_view)) {
   auto& loaded = cache[path];
   if (loaded) return std::nullopt;
-  auto result = load(path);
+  auto result = parse(file.bytes, path);
   if (auto* error = std::get_if<ConfigError>(&result)) return std::move(*error);
   loaded = std::get<std::shared_ptr<const Loaded>>(std::move(result));
   return std::nullopt;
@@ -31,20 +67,54 @@ std::optional<ConfigError> load_once(
 }  // namespace
 
 std::optional<ConfigError> load_security_files(BrokerConfig& config) {
+  FileReads reads;
   std::map<std::string, std::shared_ptr<const PasswordFile>> password_files;
   std::map<std::string, std::shared_ptr<const broker::AccessControl>> acl_files;
   for (std::size_t i = 0; i < config.listeners.size() && i < config.settings.listeners.size(); ++i) {
-    const ListenerConfig& listener = config.listeners[i];
+    ListenerConfig& listener = config.listeners[i];
     broker::ListenerPolicy& policy = config.settings.listeners[i];
+    listener.file_digests.clear();
+    // Reads the file `option` names and records its digest; null (and `error`) on failure.
+    std::optional<ConfigError> error;
+    const auto read = [&](const std::string& option, const std::string& path) -> const ReadFile* {
+      auto file = reads.read(option, path);
+      if (auto* failed = std::get_if<ConfigError>(&file)) {
+        error = std::move(*failed);
+        return nullptr;
+      }
+      const ReadFile* read_file = std::get<const ReadFile*>(file);
+      listener.file_digests.push_back({option, read_file->sha256});
+      return read_file;
+    };
 
     if (!listener.password_file.empty()) {
-      if (auto error = load_once(password_files, listener.password_file, load_password_file))
-        return error;
+      const ReadFile* file = read("password_file", listener.password_file);
+      if (!file) return error;
+      if (auto failed = parse_once(password_files, listener.password_file, *file, parse_password_file))
+        return failed;
       policy.passwords = password_files[listener.password_file];
     }
     if (!listener.acl_file.empty()) {
-      if (auto error = load_once(acl_files, listener.acl_file, load_acl_file)) return error;
+      const ReadFile* file = read("acl_file", listener.acl_file);
+      if (!file) return error;
+      if (auto failed = parse_once(acl_files, listener.acl_file, *file, parse_acl_file)) return failed;
       policy.acl = acl_files[listener.acl_file];
+    }
+    // The TLS layer builds the listener's context from these bytes (tls::ServerTlsOptions).
+    if (!listener.tls.psk_file.empty()) {
+      const ReadFile* file = read("psk_file", listener.tls.psk_file);
+      if (!file) return error;
+      listener.tls.psk_file_bytes = file->bytes;
+    }
+    if (!listener.tls.cafile.empty()) {
+      const ReadFile* file = read("cafile", listener.tls.cafile);
+      if (!file) return error;
+      listener.tls.cafile_bytes = file->bytes;
+    }
+    if (!listener.attestation_client_policy.empty()) {
+      const ReadFile* file = read("attestation_client_policy", listener.attestation_client_policy);
+      if (!file) return error;
+      listener.attestation_client_policy_json = file->bytes;
     }
   }
   return std::nullopt;

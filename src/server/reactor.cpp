@@ -176,12 +176,8 @@ void Reactor::answer_authentication_steps() {
     for (auto& [conn, step] : steps) {
       const auto it = connections_.find(conn);
       if (it == connections_.end()) continue;  // gone: the engine has forgotten it too
-      attested::AttestedSessions* attested = core_.attested_sessions();
       const broker::AuthenticationOutcome outcome =
-          attested ? attested->step(it->second.tls.get(), step)
-                   : broker::AuthenticationOutcome{broker::AuthenticationOutcome::Kind::failure, {},
-                                                   mqtt::ReasonCode::BadAuthenticationMethod,
-                                                   "no attestation provider", {}, {}};
+          attested::answer_step(core_.attested_sessions(), it->second.tls.get(), step);
       core_.with_engine([&](broker::Engine& engine) { engine.authentication_answered(conn, outcome); });
     }
   }

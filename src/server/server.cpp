@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "attest/common/hex.hpp"
+#include "attested/configuration_digest.hpp"
 #include "attested/listener_attestation.hpp"
 #include "attest/provider/own_executable.hpp"
 #include "server/evidence_refresher.hpp"
@@ -37,8 +38,10 @@ std::variant<std::unique_ptr<attested::AttestedSessions>, std::string> make_atte
   provider_config.sim_measurement = *module;
   auto provider = attest::make_provider(provider_config, error);
   if (!provider) return "tee " + config.tee + ": " + error;
-  auto sessions = attested::AttestedSessions::create(std::make_unique<SerializedProvider>(std::move(provider)),
-                                          *module, std::get<0>(std::move(listeners)), error);
+  auto sessions = attested::AttestedSessions::create(
+      std::make_unique<SerializedProvider>(std::move(provider)),
+      attest::Software{*module, attested::configuration_digest(config)},
+      std::get<0>(std::move(listeners)), error);
   if (!sessions) return "tee " + config.tee + ": " + error;
   return sessions;
 }
@@ -78,8 +81,8 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   if (attesting) {
     server->log(broker::LogLevel::notice, attesting->provider().description());
     server->log(broker::LogLevel::notice, "Module SHA-256 in every piece of evidence: " +
-                                              attest::to_hex(attesting->module_sha256()));
-    for (const std::string& line : attested::attestation_notices(config)) {
+                                              attest::to_hex(attesting->software().module_sha256));
+    for (const std::string& line : attested::attestation_notices(config, attesting->software())) {
       server->log(broker::LogLevel::notice, line);
     }
     server->refresher_ = std::make_unique<EvidenceRefresher>(

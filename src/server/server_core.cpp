@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "attested/listener_attestation.hpp"
-#include "config/security_files.hpp"
+#include "attested/reload.hpp"
 #include "server/random_bytes.hpp"
 #include "server/reactor.hpp"
 
@@ -70,16 +70,24 @@ bool ServerCore::random(std::span<std::uint8_t> out) {
 }
 
 void ServerCore::reload() {
-  reload_tls();
-  reload_security_files();
+  // One read of every security file, whose bytes feed both the TLS contexts (cafile,
+  // psk_file) and the engine's policies (password_file, acl_file).
+  auto reread = attested::reread_security_files(config_, attested_.get());
+  if (const auto* refused = std::get_if<std::string>(&reread)) {
+    log(broker::LogLevel::error, *refused);
+    return;
+  }
+  auto& config = std::get<config::BrokerConfig>(reread);
+  reload_tls(config.listeners);
+  reload_security_files(std::move(config));
 }
 
-void ServerCore::reload_tls() {
+void ServerCore::reload_tls(const std::vector<config::ListenerConfig>& listeners) {
   std::size_t tls_listeners = 0;
-  for (const auto& listener : config_.listeners) tls_listeners += listener.tls.enabled() ? 1 : 0;
+  for (const auto& listener : listeners) tls_listeners += listener.tls.enabled() ? 1 : 0;
   if (tls_listeners == 0) return;
   std::string error;
-  if (!tls_contexts_.load(config_.listeners, error)) {
+  if (!tls_contexts_.load(listeners, error)) {
     log_parts(broker::LogLevel::error, "Reloading TLS certificates failed, keeping the previous ones: ",
               error);
     return;
@@ -88,19 +96,9 @@ void ServerCore::reload_tls() {
             std::to_string(tls_listeners), tls_listeners == 1 ? " listener." : " listeners.");
 }
 
-void ServerCore::reload_security_files() {
-  std::size_t files = 0;
-  for (const auto& listener : config_.listeners) {
-    files += (listener.password_file.empty() ? 0 : 1) + (listener.acl_file.empty() ? 0 : 1);
-  }
+void ServerCore::reload_security_files(config::BrokerConfig reread) {
+  const std::size_t files = attested::password_and_acl_files(reread);
   if (files == 0) return;
-  config::BrokerConfig reread = config_;  // the same file names; the policies are replaced
-  if (const auto error = config::load_security_files(reread)) {
-    log_parts(broker::LogLevel::error,
-              "Reloading the password and ACL files failed, keeping the previous rules: ",
-              error->to_string());
-    return;
-  }
   with_engine([&](broker::Engine& engine) {
     engine.update_listener_policies(
         attested::engine_policies(std::move(reread.settings.listeners), config_, attested_ != nullptr));

@@ -82,17 +82,18 @@ class ServerCore final : public broker::Host {
   std::atomic<bool>& reload_requested() { return reload_requested_; }
 
   TlsContexts& tls_contexts() { return tls_contexts_; }
-  // Reads every file named by the configuration again: reload_tls() and
-  // reload_security_files(), each failing (logged, old state kept) on its own.
+  // Reads every security file named by the configuration again, then rebuilds the TLS
+  // contexts and the listeners' policies from what it read. A file that cannot be read or
+  // parsed, or (with attestation) rules that no longer match the attested configuration
+  // digest, keep the previous state and are logged.
   void reload();
 
  private:
-  // Rebuilds every TLS listener's context from the configuration, re-reading certificates,
-  // keys, CRLs and PSK files; on failure logs why and keeps the previous contexts.
-  void reload_tls();
-  // Re-reads every password_file and acl_file into the engine's listener policies; on
-  // failure logs the file, line and reason and keeps the previous rules.
-  void reload_security_files();
+  // Rebuilds every TLS listener's context from `listeners`, re-reading certificates, keys
+  // and CRLs; on failure logs why and keeps the previous contexts.
+  void reload_tls(const std::vector<config::ListenerConfig>& listeners);
+  // Puts the password_file and acl_file rules `reread` holds into the engine's policies.
+  void reload_security_files(config::BrokerConfig reread);
 
   const config::BrokerConfig config_;
   const bool threaded_;

@@ -2,6 +2,7 @@
 // command-line options. Every failure names the option and, for files, the path.
 #include <fcntl.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -9,10 +10,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <type_traits>
 
 #include "tls/callbacks.hpp"
 #include "tls/context.hpp"
+#include "tls/whole_file.hpp"
 
 namespace attestmq::tls {
 namespace {
@@ -98,15 +102,51 @@ bool load_certificate(SSL_CTX* ctx, const std::string& certfile, const std::stri
   return true;
 }
 
-// The trust anchors that verify the peer's certificate.
-bool load_trust(SSL_CTX* ctx, const std::string& cafile, const std::string& capath,
-                std::string& error) {
-  if (!cafile.empty()) {
-    if (!readable("cafile", cafile, error)) return false;
-    if (SSL_CTX_load_verify_file(ctx, cafile.c_str()) != 1) {
+// The certificates (and any CRLs) of a PEM cafile, added to the context's store from bytes
+// already in memory: the bytes config/ hashed into the configuration digest are the bytes
+// trusted, whatever the file holds by now.
+bool add_trust_anchors(SSL_CTX* ctx, const std::string& cafile, const std::string& pem,
+                       std::string& error) {
+  const std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  const std::unique_ptr<STACK_OF(X509_INFO), void (*)(STACK_OF(X509_INFO)*)> infos(
+      bio ? PEM_X509_INFO_read_bio(bio.get(), nullptr, nullptr, nullptr) : nullptr,
+      [](STACK_OF(X509_INFO)* stack) { sk_X509_INFO_pop_free(stack, X509_INFO_free); });
+  if (!infos) {
+    error = "cafile " + cafile + ": " + openssl_reason();
+    return false;
+  }
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  int added = 0;
+  for (int i = 0; i < sk_X509_INFO_num(infos.get()); ++i) {
+    const X509_INFO* info = sk_X509_INFO_value(infos.get(), i);
+    if ((info->x509 != nullptr && X509_STORE_add_cert(store, info->x509) != 1) ||
+        (info->crl != nullptr && X509_STORE_add_crl(store, info->crl) != 1)) {
       error = "cafile " + cafile + ": " + openssl_reason();
       return false;
     }
+    added += (info->x509 != nullptr ? 1 : 0) + (info->crl != nullptr ? 1 : 0);
+  }
+  if (added == 0) {
+    error = "cafile " + cafile + ": no PEM certificate in the file";
+    return false;
+  }
+  return true;
+}
+
+// The trust anchors that verify the peer's certificate: `cafile_bytes` when config/ read
+// them, else the file at `cafile`.
+bool load_trust(SSL_CTX* ctx, const std::string& cafile,
+                const std::optional<std::string>& cafile_bytes, const std::string& capath,
+                std::string& error) {
+  if (!cafile.empty()) {
+    int error_number = 0;
+    const auto pem = cafile_bytes ? cafile_bytes : read_whole_file(cafile, error_number);
+    if (!pem) {
+      error = "cafile " + cafile + ": " + std::strerror(error_number);
+      return false;
+    }
+    if (!add_trust_anchors(ctx, cafile, *pem, error)) return false;
   }
   // OpenSSL only looks into capath when it needs an issuer, so check it now.
   if (!capath.empty() && ::access(capath.c_str(), R_OK | X_OK) != 0) {
@@ -139,7 +179,7 @@ bool load_crls(SSL_CTX* ctx, const std::string& crlfile, std::string& error) {
 // when offered; require_certificate makes it mandatory, crlfile adds revocation.
 bool verify_client_certificates(SSL_CTX* ctx, const ServerTlsOptions& settings,
                                 std::string& error) {
-  if (!load_trust(ctx, settings.cafile, settings.capath, error)) return false;
+  if (!load_trust(ctx, settings.cafile, settings.cafile_bytes, settings.capath, error)) return false;
   const bool has_trust = !settings.cafile.empty() || !settings.capath.empty();
   if (settings.require_certificate && !has_trust) {
     error = "require_certificate needs cafile or capath to verify client certificates";
@@ -246,7 +286,11 @@ std::shared_ptr<const Context> Context::server(
       error = "psk_hint is set but no psk_file gives the keys";
       return nullptr;
     }
-    if (!load_psk_file(settings.psk_file, context->psk_table_, error)) return nullptr;
+    const bool psk_loaded =
+        settings.psk_file_bytes
+            ? parse_psk_file(*settings.psk_file_bytes, settings.psk_file, context->psk_table_, error)
+            : load_psk_file(settings.psk_file, context->psk_table_, error);
+    if (!psk_loaded) return nullptr;
     if (SSL_CTX_use_psk_identity_hint(ctx, settings.psk_hint.c_str()) != 1) {
       error = "psk_hint '" + settings.psk_hint + "': " + openssl_reason();
       return nullptr;
@@ -281,7 +325,7 @@ std::shared_ptr<const Context> Context::client(
   if (!apply_tls_version(ctx, options.tls_version, error) ||
       !apply_ciphers(ctx, options.ciphers, options.ciphers_tls13, error) ||
       !load_certificate(ctx, options.certfile, options.keyfile, error) ||
-      !load_trust(ctx, options.cafile, options.capath, error)) {
+      !load_trust(ctx, options.cafile, std::nullopt, options.capath, error)) {
     return nullptr;
   }
   // The server's certificate is always verified; without cafile/capath only a PSK handshake

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tls/context_options.hpp"
@@ -75,8 +76,11 @@ class Context {
   std::optional<ClientHandshakeAttestation> client_attestation_;
 };
 
-// Reads a psk_file: one `identity:hexkey` per line, as mosquitto.conf(5) describes. Blank
-// lines and lines starting with # are skipped; errors name FILE:LINE.
+// A psk_file's text: one `identity:hexkey` per line, as mosquitto.conf(5) describes. Blank
+// lines and lines starting with # are skipped; errors name FILE:LINE (`path` only names it).
+bool parse_psk_file(std::string_view text, const std::string& path, PskTable& table,
+                    std::string& error);
+// Reads the file at `path` and parses it as above.
 bool load_psk_file(const std::string& path, PskTable& table, std::string& error);
 
 }  // namespace attestmq::tls

@@ -5,6 +5,7 @@
 // keeps tls/ (and the client library above it) free of the broker engine and the
 // configuration reader.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct ServerTlsOptions {
   // The server's order of cipher suites wins over the client's (the Wasm guest's choice of
   // constant-time ChaCha20-Poly1305; docs/security.md). Not a mosquitto.conf option.
   bool prefer_server_ciphers = false;
+  // The bytes of cafile and psk_file as config/ read them and hashed them into the
+  // configuration digest (docs/evidence.md); when set, the context is built from these bytes
+  // and the paths are only named in messages, so that what is attested is what is used.
+  std::optional<std::string> cafile_bytes;
+  std::optional<std::string> psk_file_bytes;
   // Certificates (certfile) or PSK (psk_hint) make the listener a TLS listener.
   bool enabled() const { return !certfile.empty() || !psk_hint.empty(); }
 };

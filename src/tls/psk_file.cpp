@@ -25,10 +25,15 @@ bool load_psk_file(const std::string& path, PskTable& table, std::string& error)
     error = "psk_file " + path + ": " + std::strerror(error_number);
     return false;
   }
+  return parse_psk_file(*text, path, table, error);
+}
+
+bool parse_psk_file(std::string_view text, const std::string& path, PskTable& table,
+                    std::string& error) {
   std::size_t number = 1;
-  for (std::size_t start = 0; start < text->size(); ++number) {
-    const std::size_t end = std::min(text->find('\n', start), text->size());
-    std::string line = text->substr(start, end - start);
+  for (std::size_t start = 0; start < text.size(); ++number) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    std::string line(text.substr(start, end - start));
     start = end + 1;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line.front() == '#') continue;

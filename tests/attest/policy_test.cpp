@@ -120,7 +120,7 @@ TEST(PolicyParsing, ErrorsNameTheKey) {
 // an error for every allow-list, and leaving the key out keeps the default.
 TEST(PolicyParsing, EveryEmptyAllowListIsAnError) {
   for (const std::string key : {"accepted_types", "accepted_tcb_statuses",
-                                "accepted_module_hashes"}) {
+                                "accepted_module_hashes", "accepted_configuration_digests"}) {
     EXPECT_EQ(parse_error("{\"" + key + "\": []}"),
               "policy: '" + key + "' must not be empty (leave the key out for its default)");
   }
@@ -305,6 +305,19 @@ TEST(PolicyApply, TypesSimulationAndModuleHash) {
   policy.accepted_module_hashes = {std::string(64, 'f')};
   EXPECT_EQ(failures(policy, EvidenceType::sim, {}), Names{"policy.module_hash"});
   EXPECT_EQ(failures(policy, EvidenceType::sim, {{"module_sha256", std::string(64, 'f')}}),
+            Names{});
+}
+
+// Claims key 7: a pinned configuration needs the claim, and that one.
+TEST(PolicyApply, ConfigurationDigest) {
+  Policy policy;
+  policy.allow_simulated = true;
+  EXPECT_EQ(failures(policy, EvidenceType::sim, {}), Names{});
+  policy.accepted_configuration_digests = {std::string(64, 'c')};
+  EXPECT_EQ(failures(policy, EvidenceType::sim, {}), Names{"policy.configuration_digest"});
+  EXPECT_EQ(failures(policy, EvidenceType::sim, {{"configuration_digest", std::string(64, 'd')}}),
+            Names{"policy.configuration_digest"});
+  EXPECT_EQ(failures(policy, EvidenceType::sim, {{"configuration_digest", std::string(64, 'c')}}),
             Names{});
 }
 

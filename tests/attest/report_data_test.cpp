@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "attest/common/hex.hpp"
 
 namespace attestmq::attest {
@@ -124,7 +126,21 @@ TEST(SessionClaims, KeysFiveAndSixRoundTripInOrder) {
   EXPECT_NE(psk_encoded, *encode_claims(fixed_claims()));
 }
 
-TEST(SessionClaims, RefusesReservedWrongSizeAndOutOfOrder) {
+TEST(SessionClaims, TheConfigurationDigestRoundTripsBetweenKeysSixAndEight) {
+  Claims claims = fixed_claims();
+  claims.configuration_digest.emplace();
+  claims.configuration_digest->fill(0x7c);
+  claims.session_public_key = std::vector<std::uint8_t>(91, 0x04);
+  std::string error;
+  const auto encoded = *encode_claims(claims);
+  EXPECT_EQ(parse_claims(encoded, error), claims) << error;
+  // Key 7's 34 bytes (key, head, digest) sit between key 5's and key 8's.
+  const std::vector<std::uint8_t> key7 = {0x07, 0x58, 0x20, 0x7c};
+  EXPECT_NE(std::search(encoded.begin(), encoded.end(), key7.begin(), key7.end()), encoded.end());
+  EXPECT_NE(encoded, *encode_claims(fixed_claims()));
+}
+
+TEST(SessionClaims, RefusesWrongSizeAndOutOfOrder) {
   const auto base = *encode_claims(fixed_claims());
   const auto with = [&](std::initializer_list<std::uint8_t> tail, std::uint8_t pairs) {
     auto bytes = base;
@@ -135,9 +151,9 @@ TEST(SessionClaims, RefusesReservedWrongSizeAndOutOfOrder) {
   std::vector<std::uint8_t> digest(32, 0x77);
   std::string error;
 
-  auto key7 = with({0x07, 0x40}, 0xa5);
-  EXPECT_FALSE(parse_claims(key7, error));
-  EXPECT_EQ(error, "claims: key 7 is reserved");
+  auto empty_key7 = with({0x07, 0x40}, 0xa5);
+  EXPECT_FALSE(parse_claims(empty_key7, error));
+  EXPECT_EQ(error, "claims: key 7 is not a 32-byte SHA-256");
 
   auto short_key5 = with({0x05, 0x58, 0x1f}, 0xa5);
   short_key5.insert(short_key5.end(), 31, 0x77);

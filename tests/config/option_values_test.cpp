@@ -1,6 +1,8 @@
 // Every option lands where it should, with Mosquitto's value syntax.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "config_test_helpers.hpp"
 
 namespace attestmq::config {
@@ -98,15 +100,20 @@ TEST(ConfigOptions, AttestationModeAndQuotePeriod) {
 
 // docs/attestation.md section 13: what a listener asks of the clients it attests to.
 TEST(ConfigOptions, AttestationClientOptionsArePerListener) {
+  const std::string policy_file = ::testing::TempDir() + "attestmq-clients.json";
+  const std::string policy_json = R"({"accepted_types": ["sim"]})";
+  std::ofstream(policy_file) << policy_json;
   const auto config = parse_ok(
       "tee sim\n"
       "listener 8883\n"
       "attestation_require_client_auth true\n"
-      "attestation_client_policy /etc/attestmq/clients.json\n"
+      "attestation_client_policy " + policy_file + "\n"
       "listener 8884\n");
   ASSERT_EQ(config.listeners.size(), 2u);
   EXPECT_TRUE(config.listeners[0].attestation_require_client_auth);
-  EXPECT_EQ(config.listeners[0].attestation_client_policy, "/etc/attestmq/clients.json");
+  EXPECT_EQ(config.listeners[0].attestation_client_policy, policy_file);
+  // The bytes read once, for the policy and the configuration digest alike.
+  EXPECT_EQ(config.listeners[0].attestation_client_policy_json, policy_json);
   EXPECT_FALSE(config.listeners[1].attestation_require_client_auth);
   EXPECT_EQ(config.listeners[1].attestation_client_policy, "");
   EXPECT_EQ(testing::parse_error("listener 8883\nattestation_require_client_auth maybe\n"),

@@ -63,10 +63,11 @@ class ProtocolFailure(Exception):
 @dataclass
 class Policy:
     """The part of docs/policy.md this client implements: pinned_roots.sim, allow_simulated,
-    accepted_module_hashes (hex; empty: any module)."""
+    accepted_module_hashes and accepted_configuration_digests (hex; empty: any)."""
     sim_key: ec.EllipticCurvePublicKey
     allow_simulated: bool = False
     module_hashes: list = field(default_factory=list)
+    configuration_digests: list = field(default_factory=list)
 
     @classmethod
     def from_pem(cls, path, **keys):
@@ -189,9 +190,10 @@ def record(envelope, label, indicator):
     return value[0], value[1]
 
 
-CLAIM_TYPES = {1: str, 2: bytes, 3: bytes, 4: bytes, 5: bytes, 6: bytes, 8: bytes, 9: int}
+CLAIM_TYPES = {1: str, 2: bytes, 3: bytes, 4: bytes, 5: bytes, 6: bytes, 7: bytes, 8: bytes,
+               9: int}
 CLAIM_SIZES = {2: range(32, 33), 3: range(0, 65), 4: range(0, 65), 5: range(32, 33),
-               6: range(32, 33)}
+               6: range(32, 33), 7: range(32, 33)}
 
 
 def parse_claims(data):
@@ -200,8 +202,6 @@ def parse_claims(data):
     if not isinstance(claims, dict):
         raise Rejected("envelope.format", "claims: not a map")
     for key, value in claims.items():
-        if key == 7:
-            raise Rejected("envelope.format", "claims: key 7 is reserved")
         if type(key) is not int or key not in CLAIM_TYPES:
             raise Rejected("envelope.format", f"claims: unknown key {key!r}")
         if type(value) is not CLAIM_TYPES[key] or \
@@ -282,6 +282,9 @@ def verify(message, expected, policy):
         raise Rejected("policy.allow_simulated", "SIMULATED, NO SECURITY: not allowed")
     if policy.module_hashes and claims[2].hex() not in policy.module_hashes:
         raise Rejected("policy.module_hash", f"module {claims[2].hex()} is not accepted")
+    if policy.configuration_digests and \
+            (7 not in claims or claims[7].hex() not in policy.configuration_digests):
+        raise Rejected("policy.configuration_digest", "the broker's configuration is not accepted")
     return claims
 
 

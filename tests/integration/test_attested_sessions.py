@@ -133,6 +133,63 @@ def test_rejected_by_the_default_policy(attested_broker, pki, sim_root, transpor
     assert "policy.allow_simulated" in result.stdout + result.stderr
 
 
+def test_a_pinned_configuration_digest_catches_an_acl_that_grants_more(start_broker, pki,
+                                                                          tmp_path, transport):
+    """Issue #10: claims key 7 names the broker's effective security configuration; a client
+    that pins it refuses the same module and platform once the operator swaps in an ACL file
+    that grants everything (docs/evidence.md, "The configuration digest")."""
+    acl = tmp_path / "acl"
+    acl.write_text("topic read sensors/#\n")
+    acl.chmod(0o644)
+
+    def broker():
+        return start_broker(certfile=pki.server_cert, keyfile=pki.server_key,
+                            tls_version="tlsv1.3", tee="sim",
+                            tee_sim_key_file=tmp_path / "sim-key.pem",
+                            attestation_handshake="true", allow_anonymous="true", acl_file=acl)
+
+    first = broker()
+    root = sim_platform_root(tmp_path)
+    pinned = ["--root", root, "--allow-simulated", "--expect-module", module_hash()]
+    result = attest(first, pki, *pinned, "--json", transport=transport)
+    assert result.returncode == 0, result.stdout + result.stderr
+    digest = json.loads(result.stdout)["claims"]["configuration_digest"]
+    assert re.fullmatch(r"[0-9a-f]{64}", digest), digest
+    assert f"Configuration digest in every piece of evidence: {digest}" in first.output()
+    result = attest(first, pki, *pinned, "--expect-config", digest, transport=transport)
+    assert result.returncode == 0, result.stdout + result.stderr
+    first.stop()
+
+    acl.write_text("topic readwrite #\n")
+    second = broker()
+    result = attest(second, pki, *pinned, "--expect-config", digest, transport=transport)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "policy.configuration_digest" in result.stdout + result.stderr
+
+
+def test_a_reload_that_would_change_the_attested_configuration_waits_for_a_restart(
+        start_broker, pki, tmp_path):
+    """SIGHUP rereads the security files; rules that no longer match the configuration digest
+    in the evidence are refused, so the evidence stays true (docs/evidence.md)."""
+    acl = tmp_path / "acl"
+    acl.write_text("topic read sensors/#\n")
+    broker = start_broker(certfile=pki.server_cert, keyfile=pki.server_key,
+                          tls_version="tlsv1.3", tee="sim",
+                          tee_sim_key_file=tmp_path / "sim-key.pem", allow_anonymous="true",
+                          acl_file=acl)
+    wait_for(lambda: " running" in broker.output(), TIMEOUT_S, "the broker to be running")
+    digest = re.search(r"Configuration digest in every piece of evidence: ([0-9a-f]{64})",
+                       broker.output()).group(1)
+    acl.write_text("topic readwrite #\n")
+    broker.process.send_signal(signal.SIGHUP)
+    refusal = ("the files no longer match the configuration digest that every piece of "
+               f"evidence names ({digest}, now ")
+    wait_for(lambda: refusal in broker.output(), TIMEOUT_S, "the refused reload's log line")
+    pinned = ["--root", sim_platform_root(tmp_path), "--allow-simulated", "--expect-config", digest]
+    result = attest(broker, pki, *pinned)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_rejected_for_another_module_hash(attested_broker, pki, sim_root, transport):
     result = attest(attested_broker, pki, "--root", sim_root, "--allow-simulated",
                     "--expect-module", "00" * 32, transport=transport)

@@ -31,6 +31,8 @@ def test_completes_transport_b_and_exchanges_a_message(attested_broker, pki, sim
     try:
         assert claims[1] == "sim"
         assert claims[2].hex() == module_hash()
+        assert f"Configuration digest in every piece of evidence: {claims[7].hex()}" \
+            in attested_broker.output()
         assert client.subscribe("spec/#") == [0]
         payload = b"verified by a second implementation"
         client.publish("spec/1", payload)
@@ -58,8 +60,11 @@ def test_the_same_nonce_in_two_sessions_gives_two_binders(attested_broker, pki, 
 
 @pytest.mark.parametrize("keys, check", [({"module_hashes": ["00" * 32], "allow_simulated": True},
                                           "policy.module_hash"),
+                                         ({"configuration_digests": ["00" * 32],
+                                           "allow_simulated": True},
+                                          "policy.configuration_digest"),
                                          ({}, "policy.allow_simulated")],
-                         ids=["another-module", "default-policy"])
+                         ids=["another-module", "another-configuration", "default-policy"])
 def test_refuses_what_its_policy_does_not_accept(attested_broker, pki, sim_root, keys, check):
     client = SpecClient("127.0.0.1", attested_broker.port, pki.ca)
     with pytest.raises(Rejected) as rejected:

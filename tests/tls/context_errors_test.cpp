@@ -1,6 +1,9 @@
 // Options a context cannot honour: every error names the option and, for files, the path.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "session_pair.hpp"
 
 namespace attestmq::tls {
@@ -60,6 +63,25 @@ TEST(ContextErrors, MissingCafile) {
   ServerTlsOptions settings = certificate_listener();
   settings.cafile = "/nonexistent/ca.pem";
   EXPECT_EQ(server_error(settings), "cafile /nonexistent/ca.pem: No such file or directory");
+}
+
+TEST(ContextErrors, CafileWithoutCertificates) {
+  ServerTlsOptions settings = certificate_listener();
+  settings.cafile = pki().write_file("empty_ca.pem", "");
+  EXPECT_EQ(server_error(settings), "cafile " + settings.cafile + ": no PEM certificate in the file");
+}
+
+// The configuration digest covers the cafile bytes config/ read (docs/evidence.md); the
+// context trusts those bytes, not whatever the path holds when it is built.
+TEST(ContextErrors, CafileBytesReadEarlierAreTheOnesTrusted) {
+  ServerTlsOptions settings = certificate_listener();
+  settings.cafile = "/nonexistent/ca.pem";
+  std::ifstream ca(pki().ca_file);
+  settings.cafile_bytes = std::string(std::istreambuf_iterator<char>(ca), {});
+  std::string error;
+  EXPECT_NE(Context::server(settings, error), nullptr) << error;
+  settings.cafile_bytes = "not a certificate\n";
+  EXPECT_EQ(server_error(settings), "cafile /nonexistent/ca.pem: no PEM certificate in the file");
 }
 
 TEST(ContextErrors, MissingCapath) {

@@ -117,6 +117,19 @@ class PskFile : public testing::Test {
   std::string path_;
 };
 
+// config/ reads the psk_file once and hashes it into the configuration digest; the context
+// is built from those bytes.
+TEST(Psk, ListenerUsesThePskFileBytesItIsGiven) {
+  ServerTlsOptions settings;
+  settings.psk_hint = "attestmq";
+  settings.psk_file = "/nonexistent/psk.txt";
+  settings.psk_file_bytes = "alice:00ff\n";
+  std::string error;
+  const auto context = Context::server(settings, error);
+  ASSERT_NE(context, nullptr) << error;
+  EXPECT_EQ(context->psk_table().at("alice"), (std::vector<std::uint8_t>{0x00, 0xff}));
+}
+
 TEST_F(PskFile, ReadsIdentitiesSkippingCommentsAndBlankLines) {
   const std::string path =
       pki().write_file("psk_file_good.txt", "# keys\n\nalice:00ff\r\nbob:AB\n");

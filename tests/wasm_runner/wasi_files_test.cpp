@@ -676,7 +676,8 @@ TEST(WasiFilesPreopen, AMissingHostDirectoryFailsTheRunnersConstruction) {
   const auto construct = [] {
     Runner<EchoGuest> runner({.send = [](std::uint32_t, std::span<const std::uint8_t>) -> std::uint64_t { return 0; },
                               .close = [](std::uint32_t) {},
-                              .log = [](std::uint32_t, std::string_view) {}},
+                              .log = [](std::uint32_t, std::string_view) {},
+                              .evidence = {}},
                              {{"/etc", "/nonexistent/attestmq"}});
   };
   EXPECT_THROW(construct(), std::runtime_error);

@@ -12,7 +12,7 @@ namespace attestmq::attest {
 
 namespace {
 // docs/attestation.md section 5.1: keys 5 and 6 name the attester's TLS credential; key 7 is
-// reserved for issue #10; keys 8 and 9 are cached mode's session key and quote time.
+// the broker's configuration digest; keys 8 and 9 are cached mode's session key and quote time.
 enum ClaimKey : std::uint64_t {
   kEvidenceType = 1,
   kModuleSha256 = 2,
@@ -20,7 +20,7 @@ enum ClaimKey : std::uint64_t {
   kNonce = 4,
   kTlsCertificateKey = 5,
   kPskIdentity = 6,
-  kReservedConfigurationDigest = 7,
+  kConfigurationDigest = 7,
   kSessionPublicKey = 8,
   kIssuedAt = 9,
 };
@@ -45,7 +45,8 @@ std::optional<std::vector<std::uint8_t>> encode_claims(const Claims& claims) {
   }
   CborWriter out;
   out.map(4 + (claims.tls_certificate_key_sha256 ? 1 : 0) + (claims.psk_identity_sha256 ? 1 : 0) +
-          (claims.session_public_key ? 1 : 0) + (claims.issued_at ? 1 : 0));
+          (claims.configuration_digest ? 1 : 0) + (claims.session_public_key ? 1 : 0) +
+          (claims.issued_at ? 1 : 0));
   out.unsigned_int(kEvidenceType);
   out.text(to_string(claims.evidence_type));
   out.unsigned_int(kModuleSha256);
@@ -61,6 +62,10 @@ std::optional<std::vector<std::uint8_t>> encode_claims(const Claims& claims) {
   if (claims.psk_identity_sha256) {
     out.unsigned_int(kPskIdentity);
     out.bytes(*claims.psk_identity_sha256);
+  }
+  if (claims.configuration_digest) {
+    out.unsigned_int(kConfigurationDigest);
+    out.bytes(*claims.configuration_digest);
   }
   if (claims.session_public_key) {
     out.unsigned_int(kSessionPublicKey);
@@ -92,7 +97,6 @@ std::optional<Claims> parse_claims(std::span<const std::uint8_t> bytes, std::str
   for (std::size_t i = 0; i < size; ++i) {
     if (!cbor_isa_uint(pairs[i].key)) return fail("keys must be unsigned integers");
     const std::uint64_t key = cbor_get_int(pairs[i].key);
-    if (key == kReservedConfigurationDigest) return fail("key 7 is reserved");
     if (key < kEvidenceType || key > kIssuedAt) return fail(fmt::format("unknown key {}", key));
     if (seen[key]) return fail(fmt::format("duplicate key {}", key));
     seen[key] = true;
@@ -117,9 +121,10 @@ std::optional<Claims> parse_claims(std::span<const std::uint8_t> bytes, std::str
     if (key == kModuleSha256) {
       if (data.size() != claims.module_sha256.size()) return fail("module SHA-256 is not 32 bytes");
       std::copy(data.begin(), data.end(), claims.module_sha256.begin());
-    } else if (key == kTlsCertificateKey || key == kPskIdentity) {
-      auto& digest =
-          key == kTlsCertificateKey ? claims.tls_certificate_key_sha256 : claims.psk_identity_sha256;
+    } else if (key == kTlsCertificateKey || key == kPskIdentity || key == kConfigurationDigest) {
+      auto& digest = key == kTlsCertificateKey ? claims.tls_certificate_key_sha256
+                     : key == kPskIdentity     ? claims.psk_identity_sha256
+                                               : claims.configuration_digest;
       if (data.size() != 32) return fail(fmt::format("key {} is not a 32-byte SHA-256", key));
       digest.emplace();
       std::copy(data.begin(), data.end(), digest->begin());

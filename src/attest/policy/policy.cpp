@@ -228,12 +228,14 @@ std::optional<Policy> parse_policy(std::string_view json_text,
       reader.only_known(
           root, "",
           {"accepted_types", "allow_simulated", "accepted_tcb_statuses", "accepted_module_hashes",
-           "pinned_roots", "max_collateral_age_seconds", "max_quote_age_seconds", "revocation",
+           "accepted_configuration_digests", "pinned_roots", "max_collateral_age_seconds", "max_quote_age_seconds", "revocation",
            "sgx", "tdx", "snp"}) &&
       read_types(reader, root, policy) &&
       reader.boolean(root, "", "allow_simulated", policy.allow_simulated) &&
       reader.strings(root, "", "accepted_tcb_statuses", policy.accepted_tcb_statuses) &&
       reader.digests(root, "", "accepted_module_hashes", 32, policy.accepted_module_hashes) &&
+      reader.digests(root, "", "accepted_configuration_digests", 32,
+                     policy.accepted_configuration_digests) &&
       read_roots(reader, root, base_dir, policy) &&
       reader.integer(root, "", "max_collateral_age_seconds", max_age_seconds) &&
       reader.integer(root, "", "max_quote_age_seconds", max_quote_age_seconds) &&

@@ -52,6 +52,8 @@ struct Policy {
   bool allow_simulated = false;
   std::vector<std::string> accepted_tcb_statuses{"UpToDate"};  // empty: none is accepted
   std::vector<std::string> accepted_module_hashes;  // empty = key left out: any (raw evidence too)
+  // Claims key 7 (docs/policy.md): the broker configurations this client trusts; empty = any.
+  std::vector<std::string> accepted_configuration_digests;
   std::map<EvidenceType, std::filesystem::path> pinned_roots;
   std::optional<std::int64_t> max_collateral_age_seconds;
   // docs/attestation.md section 6.2: how old a cached-mode quote may be (`cached.quote_age`).

@@ -167,6 +167,8 @@ void apply_policy(const Policy& policy, VerificationResult& result) {
                        "allow_simulated");
   }
   checks.one_of("policy.module_hash", "module_sha256", policy.accepted_module_hashes);
+  checks.one_of("policy.configuration_digest", "configuration_digest",
+                policy.accepted_configuration_digests);
   if (result.type == EvidenceType::sgx || result.type == EvidenceType::tdx) {
     if (checks.claim("tcb_status") == nullptr) {
       result.check("policy.tcb_status", false,

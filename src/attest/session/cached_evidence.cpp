@@ -56,8 +56,7 @@ EvpPkeyPtr parse_session_public_key(std::span<const std::uint8_t> der, std::stri
 }
 
 std::shared_ptr<const CachedEvidence> CachedEvidence::make(
-    Provider& provider, const std::array<std::uint8_t, 32>& module_sha256,
-    std::uint64_t issued_at, std::string& error) {
+    Provider& provider, const Software& software, std::uint64_t issued_at, std::string& error) {
   EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   const auto public_key = key ? public_key_der(key.get()) : std::nullopt;
   if (!public_key) {
@@ -65,7 +64,8 @@ std::shared_ptr<const CachedEvidence> CachedEvidence::make(
     return nullptr;
   }
   Claims claims;
-  claims.module_sha256 = module_sha256;
+  claims.module_sha256 = software.module_sha256;
+  claims.configuration_digest = software.configuration_digest;
   claims.nonce.resize(kPlatformNonceBytes);
   if (RAND_bytes(claims.nonce.data(), static_cast<int>(claims.nonce.size())) != 1) {
     error = "cached mode: no random bytes for the platform claims' nonce";

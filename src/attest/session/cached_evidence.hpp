@@ -29,14 +29,13 @@ std::vector<std::uint8_t> session_signature_input(const ReportData& report_data)
 EvpPkeyPtr parse_session_public_key(std::span<const std::uint8_t> der, std::string& error);
 
 // What the TEE holds in cached mode: K, in memory only and never written anywhere, and the
-// cached envelope, whose platform claims {1, 2, 3 empty, 4 random, 8 K, 9 issued_at} the
+// cached envelope, whose platform claims {1, 2, 3 empty, 4 random, 7 if any, 8 K, 9 issued_at} the
 // platform evidence commits to. Immutable once made: a refresh makes a new one.
 class CachedEvidence {
  public:
   // Section 6.2 steps 1 and 2. nullptr with `error` if key generation, the random nonce or the
   // provider fails.
-  static std::shared_ptr<const CachedEvidence> make(Provider& provider,
-                                                    const std::array<std::uint8_t, 32>& module_sha256,
+  static std::shared_ptr<const CachedEvidence> make(Provider& provider, const Software& software,
                                                     std::uint64_t issued_at, std::string& error);
 
   const std::vector<std::uint8_t>& envelope() const { return envelope_; }

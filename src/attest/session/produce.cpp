@@ -38,7 +38,7 @@ std::optional<EvidenceBlock> cached_block(const CachedEvidence& cached, const Cl
 
 std::optional<EvidenceBlock> produce_evidence_block(
     Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
-    const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
+    const TlsIdentity& identity, const Software& software,
     std::string& error, const CachedEvidence* cached) {
   const EvidenceType offered = provider.type();
   if (std::find(request.accepted_types.begin(), request.accepted_types.end(), offered) ==
@@ -58,7 +58,8 @@ std::optional<EvidenceBlock> produce_evidence_block(
   }
   Claims claims;
   claims.evidence_type = offered;
-  claims.module_sha256 = module_sha256;
+  claims.module_sha256 = software.module_sha256;
+  claims.configuration_digest = software.configuration_digest;
   claims.binder.assign(binder.begin(), binder.end());
   claims.nonce = request.nonce;
   claims.tls_certificate_key_sha256 = identity.certificate_key_sha256;
@@ -73,11 +74,11 @@ std::optional<EvidenceBlock> produce_evidence_block(
 
 std::optional<std::vector<std::uint8_t>> produce_evidence(
     Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
-    const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
+    const TlsIdentity& identity, const Software& software,
     std::string& error, const std::optional<Request>& request_for_receiver,
     const CachedEvidence* cached) {
   auto block =
-      produce_evidence_block(provider, request, binder, identity, module_sha256, error, cached);
+      produce_evidence_block(provider, request, binder, identity, software, error, cached);
   if (!block) return std::nullopt;
   auto message = encode_evidence({std::move(*block), request_for_receiver});
   // Section 3.5: fail rather than truncate.

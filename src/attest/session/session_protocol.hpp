@@ -99,7 +99,7 @@ struct TlsIdentity {
 // message would exceed 65,535 bytes (section 3.5).
 std::optional<std::vector<std::uint8_t>> produce_evidence(
     Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
-    const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
+    const TlsIdentity& identity, const Software& software,
     std::string& error, const std::optional<Request>& request_for_receiver = std::nullopt,
     const CachedEvidence* cached = nullptr);
 
@@ -107,7 +107,7 @@ std::optional<std::vector<std::uint8_t>> produce_evidence(
 // with the same checks and errors as produce_evidence.
 std::optional<EvidenceBlock> produce_evidence_block(
     Provider& provider, const Request& request, std::span<const std::uint8_t> binder,
-    const TlsIdentity& identity, const std::array<std::uint8_t, 32>& module_sha256,
+    const TlsIdentity& identity, const Software& software,
     std::string& error, const CachedEvidence* cached = nullptr);
 
 // Section 7.5: what the verifier knows of its own session.

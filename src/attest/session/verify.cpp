@@ -80,11 +80,10 @@ bool check_session_claims(const Claims& claims, const Request& request,
                     tls_key_detail(expectation.peer, claims))) {
     return false;
   }
-  // Section 5.1: key 7 (reserved) never reaches this point, the claims parser refuses it; keys
-  // 8 and 9 belong in cached mode's platform claims only.
+  // Section 5.1: keys 8 and 9 belong in cached mode's platform claims only.
   const bool session_only = !claims.session_public_key && !claims.issued_at;
   return result.check("session.claims", session_only,
-                      session_only ? "no key 7, 8 or 9 in the session claims"
+                      session_only ? "no key 8 or 9 in the session claims"
                                    : "the session claims carry a platform claim (key 8 or 9)");
 }
 

@@ -143,11 +143,13 @@ std::optional<Claims> verify_cached(const Envelope& envelope, const EvidenceBloc
   auto session = check_signature(key.get(), *block.cached, result);
   if (!session) return std::nullopt;
   const bool same = session->evidence_type == platform.evidence_type &&
-                    session->module_sha256 == platform.module_sha256;
+                    session->module_sha256 == platform.module_sha256 &&
+                    session->configuration_digest == platform.configuration_digest;
   if (!result.check("cached.claims", same,
-                    same ? "session claims name the platform claims' evidence type and module"
-                         : "session claims name another evidence type or module than the "
-                           "platform claims")) {
+                    same ? "session claims name the platform claims' evidence type, module and "
+                           "configuration"
+                         : "session claims name another evidence type, module or configuration "
+                           "than the platform claims")) {
     return std::nullopt;
   }
   if (!check_quote_age(platform, verify, result)) return std::nullopt;

@@ -156,6 +156,11 @@ ATTESTMQ_EXPORT("attestmq_closed") void attestmq_closed(std::uint32_t conn) {
 // Milliseconds until the next tick is due.
 ATTESTMQ_EXPORT("attestmq_tick") std::uint64_t attestmq_tick() { return broker ? broker->tick() : 1000; }
 
+// SIGHUP reached the runner: read the security files again (docs/configuration.md).
+ATTESTMQ_EXPORT("attestmq_reload") void attestmq_reload() {
+  if (broker) broker->reload();
+}
+
 ATTESTMQ_EXPORT("attestmq_shutdown") void attestmq_shutdown() {
   if (broker) broker->shutdown();
 }

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "attested/configuration_digest.hpp"
 #include "attested/listener_attestation.hpp"
+#include "attested/reload.hpp"
 #include "config/transport_username.hpp"
 #include "wasm/guest/host_evidence.hpp"
 #include "wasm/guest/host_imports.hpp"
@@ -49,45 +51,83 @@ std::unique_ptr<GuestBroker> GuestBroker::create(config::BrokerConfig config, co
       return nullptr;
     }
     broker->attested_ = attested::AttestedSessions::create(
-        std::make_unique<HostEvidence>(*tee.evidence_type), tee.module_sha256,
+        std::make_unique<HostEvidence>(*tee.evidence_type),
+        attest::Software{tee.module_sha256, attested::configuration_digest(settings)},
         std::get<0>(std::move(attestation)), error);
     if (!broker->attested_) {
       error = "tee " + settings.tee + ": " + error;
       return nullptr;
     }
   }
-  const auto& listeners = settings.listeners;
-  broker->tls_contexts_.resize(listeners.size());
-  for (std::size_t index = 0; index < listeners.size(); ++index) {
-    const config::ListenerConfig& listener = listeners[index];
-    std::string context_error;
-    auto handshake = attested::handshake_attestation(listener, broker->attested_.get(), context_error);
-    if (!context_error.empty()) {
-      error = "listener " + listener.origin + ": " + context_error;
-      return nullptr;
-    }
-    if (!listener.tls.enabled()) continue;
-    if (!listener.tls.keylog_file.empty()) {
-      error = "listener " + listener.origin + ": tls_keylog_file would write the TLS session secrets "
-              "outside the module: refused in the enclave";
-      return nullptr;
-    }
-    broker->tls_contexts_[index] =
-        tls::Context::server(constant_time_first(listener.tls), context_error, std::move(handshake));
-    if (!broker->tls_contexts_[index]) {
-      error = "listener " + listener.origin + ": " + context_error;
-      return nullptr;
-    }
-  }
+  if (!broker->build_tls_contexts(settings.listeners, broker->tls_contexts_, error)) return nullptr;
   broker->engine_ = std::make_unique<broker::Engine>(
       *broker, attested::engine_settings(settings, broker->attested_ != nullptr));
   if (broker->attested_) {
-    for (const std::string& line : attested::attestation_notices(settings)) broker->log(LogLevel::notice, line);
+    for (const std::string& line : attested::attestation_notices(settings, broker->attested_->software())) broker->log(LogLevel::notice, line);
   }
   return broker;
 }
 
 GuestBroker::GuestBroker(config::BrokerConfig config) : config_(std::move(config)) {}
+
+bool GuestBroker::build_tls_contexts(const std::vector<config::ListenerConfig>& listeners,
+                                     std::vector<std::shared_ptr<const tls::Context>>& contexts,
+                                     std::string& error) const {
+  contexts.assign(listeners.size(), nullptr);
+  for (std::size_t index = 0; index < listeners.size(); ++index) {
+    const config::ListenerConfig& listener = listeners[index];
+    std::string context_error;
+    auto handshake = attested::handshake_attestation(listener, attested_.get(), context_error);
+    if (!context_error.empty()) {
+      error = "listener " + listener.origin + ": " + context_error;
+      return false;
+    }
+    if (!listener.tls.enabled()) continue;
+    if (!listener.tls.keylog_file.empty()) {
+      error = "listener " + listener.origin + ": tls_keylog_file would write the TLS session secrets "
+              "outside the module: refused in the enclave";
+      return false;
+    }
+    contexts[index] =
+        tls::Context::server(constant_time_first(listener.tls), context_error, std::move(handshake));
+    if (!contexts[index]) {
+      error = "listener " + listener.origin + ": " + context_error;
+      return false;
+    }
+  }
+  return true;
+}
+
+// As the native server's ServerCore::reload: one read of the files, then the TLS contexts
+// (open sessions keep theirs) and the engine's policies.
+void GuestBroker::reload() {
+  auto reread = attested::reread_security_files(config_, attested_.get());
+  if (const auto* refused = std::get_if<std::string>(&reread)) {
+    log(LogLevel::error, *refused);
+    return;
+  }
+  auto& config = std::get<config::BrokerConfig>(reread);
+  std::vector<std::shared_ptr<const tls::Context>> contexts;
+  std::string error;
+  const auto tls_listeners = std::count_if(config.listeners.begin(), config.listeners.end(),
+                                           [](const auto& listener) { return listener.tls.enabled(); });
+  if (tls_listeners > 0) {
+    if (build_tls_contexts(config.listeners, contexts, error)) {
+      tls_contexts_ = std::move(contexts);
+      log(LogLevel::notice, "Reloaded the TLS certificates and keys of " + std::to_string(tls_listeners) +
+                                (tls_listeners == 1 ? " listener." : " listeners."));
+    } else {
+      log(LogLevel::error, "Reloading TLS certificates failed, keeping the previous ones: " + error);
+    }
+  }
+  const std::size_t files = attested::password_and_acl_files(config);
+  if (files == 0) return;
+  engine_->update_listener_policies(
+      attested::engine_policies(std::move(config.settings.listeners), config_, attested_ != nullptr));
+  answer_deferred();
+  log(LogLevel::notice, "Reloaded the password and ACL files (" + std::to_string(files) +
+                            (files == 1 ? " file)." : " files)."));
+}
 
 GuestBroker::~GuestBroker() = default;
 
@@ -351,13 +391,8 @@ void GuestBroker::answer_deferred() {
     for (const auto& [conn, step] : steps) {
       const auto it = connections_.find(conn);
       if (it == connections_.end()) continue;  // gone: the engine has forgotten it too
-      // Without a provider no listener offers the method, so nothing reaches here: fail closed.
-      broker::AuthenticationOutcome outcome =
-          attested_ ? attested_->step(it->second.tls.get(), step)
-                    : broker::AuthenticationOutcome{broker::AuthenticationOutcome::Kind::failure, {},
-                                                    mqtt::ReasonCode::BadAuthenticationMethod,
-                                                    "no attestation provider", {}, {}};
-      engine_->authentication_answered(conn, std::move(outcome));
+      engine_->authentication_answered(
+          conn, attested::answer_step(attested_.get(), it->second.tls.get(), step));
     }
     encrypt_pending();
   }

@@ -44,6 +44,8 @@ class GuestBroker final : public broker::Host {
   void closed(std::uint32_t conn);
   // Runs the timers; returns the milliseconds until the next call is due.
   std::uint64_t tick();
+  // SIGHUP: reads the security files again (attested/reload.hpp), logging the outcome.
+  void reload();
   void shutdown();
 
   // broker::Host.
@@ -70,6 +72,10 @@ class GuestBroker final : public broker::Host {
   };
 
   explicit GuestBroker(config::BrokerConfig config);
+  // Each listener's server context (null for a plain listener), or false and `error`.
+  bool build_tls_contexts(const std::vector<config::ListenerConfig>& listeners,
+                          std::vector<std::shared_ptr<const tls::Context>>& contexts,
+                          std::string& error) const;
   void receive_tls(broker::ConnId conn, Connection& connection, std::span<const std::uint8_t> ciphertext);
   void open_in_engine(broker::ConnId conn, Connection& connection, std::optional<std::string> username);
   void send_ciphertext(broker::ConnId conn);

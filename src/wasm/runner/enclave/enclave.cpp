@@ -86,12 +86,15 @@ bool Enclave::start_provider(std::string& error) {
   if (tee == "none") return true;
   const auto module = attest::from_hex(kAttestmqEngineSha256);
   attest::ProviderConfig config;
+  // A build whose measurement is not a SHA-256 would attest nothing: refuse to attest at all.
+  if (!module || module->size() != config.sim_measurement.size()) {
+    error = "tee " + tee + ": the module measurement compiled into this runner is not a SHA-256";
+    return false;
+  }
   config.kind = tee;
   config.sim_key_file = host_view_.tee_sim_key_file;
   // The sim TEE reports the module's measurement, as a real one would report the enclave's.
-  if (module && module->size() == config.sim_measurement.size()) {
-    std::copy(module->begin(), module->end(), config.sim_measurement.begin());
-  }
+  std::copy(module->begin(), module->end(), config.sim_measurement.begin());
   provider_ = attest::make_provider(config, error);
   if (!provider_) {
     error = "tee " + tee + ": " + error;
@@ -119,7 +122,10 @@ bool Enclave::evidence(std::span<const std::uint8_t, 64> report_data, std::vecto
     attest::ReportData data{};
     std::copy(report_data.begin(), report_data.end(), data.begin());
     attest::ProviderOutcome outcome = provider_->evidence(data);
-    if (!outcome.evidence) return reason(outcome.error);
+    if (!outcome.evidence) {
+      return reason(outcome.error.empty() ? provider_->description() + " made no evidence"
+                                          : outcome.error);
+    }
     answer = std::move(outcome.evidence->bytes);
     return true;
   } catch (const std::exception& error) {
@@ -179,8 +185,8 @@ bool Enclave::run_once(int max_wait_ms) {
   if (stop_requested_.load() && !stopping_) begin_stopping();
   if (stopping_ && connections_.empty()) return false;
   if (reload_requested_.exchange(false)) {
-    log(log_level::kWarning,
-        "SIGHUP: attestmq-enclave does not reload its files yet; restart it to read changed ones.");
+    call_guest([](EngineModule::Instance& guest) { Z_attestmq_engineZ_attestmq_reload(&guest); });
+    flush_touched();
   }
   int timeout = run_timers();
   if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) timeout = max_wait_ms;

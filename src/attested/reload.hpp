@@ -1,0 +1,24 @@
+#pragma once
+// SIGHUP (docs/configuration.md, "Reloading the security files"), the part both hosts share:
+// the native server and the Wasm guest read every security file again the same way, and
+// refuse the same changes.
+#include <cstddef>
+#include <string>
+#include <variant>
+
+#include "attested/attested_sessions.hpp"
+#include "config/broker_config.hpp"
+
+namespace attestmq::attested {
+
+// `running` with every security file read and parsed again. Refused, with the log line that
+// says why, when a file cannot be read or parsed, or when `attested` (null: no TEE) names a
+// configuration digest the new files would change: evidence must never name rules the broker
+// no longer enforces, so new rules wait for a restart.
+std::variant<config::BrokerConfig, std::string> reread_security_files(
+    const config::BrokerConfig& running, const AttestedSessions* attested);
+
+// How many password_file and acl_file entries the listeners name (the reload's log line).
+std::size_t password_and_acl_files(const config::BrokerConfig& config);
+
+}  // namespace attestmq::attested

@@ -1,0 +1,93 @@
+// The configuration digest (claims key 7, docs/evidence.md): what changes it, what does not,
+// and that it covers the very bytes the broker enforces.
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <fstream>
+#include <string>
+
+#include "attest/common/hex.hpp"
+#include "attested/configuration_digest.hpp"
+#include "broker/access_control.hpp"
+#include "config/config_parser.hpp"
+
+namespace attestmq::attested {
+namespace {
+
+class ConfigurationDigest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    acl_path_ = ::testing::TempDir() + "attestmq-digest-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".acl";
+    write_acl("topic read sensors/#\n");
+  }
+  void write_acl(const std::string& text) { std::ofstream(acl_path_, std::ios::trunc) << text; }
+
+  config::BrokerConfig parse(const std::string& text) {
+    auto result = config::parse_config(text, "test.conf", {});
+    if (auto* error = std::get_if<config::ConfigError>(&result)) {
+      ADD_FAILURE() << error->to_string();
+      return {};
+    }
+    return std::get<config::BrokerConfig>(std::move(result));
+  }
+  std::string with_acl(const std::string& listener) {
+    return listener + "allow_anonymous true\nacl_file " + acl_path_ + "\n";
+  }
+
+  std::string acl_path_;
+};
+
+TEST_F(ConfigurationDigest, NamesEachSecurityFileByTheSha256OfItsBytes) {
+  const auto config = parse(with_acl("listener 1883\n"));
+  const std::string text = configuration_text(config);
+  std::array<std::uint8_t, 32> acl_sha{};
+  const std::string acl = "topic read sensors/#\n";
+  SHA256(reinterpret_cast<const unsigned char*>(acl.data()), acl.size(), acl_sha.data());
+  EXPECT_EQ(text.rfind("attestmq-configuration-v1\n", 0), 0u) << text;
+  EXPECT_NE(text.find("allow_anonymous true\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("acl_file sha256:" + attest::to_hex(acl_sha) + "\n"), std::string::npos) << text;
+  // The path itself is not configuration: the same files elsewhere give the same digest.
+  EXPECT_EQ(text.find(acl_path_), std::string::npos) << text;
+
+  std::array<std::uint8_t, 32> expected{};
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), expected.data());
+  EXPECT_EQ(configuration_digest(config), expected);
+}
+
+TEST_F(ConfigurationDigest, AnAclThatGrantsMoreIsAnotherDigest) {
+  const auto before = configuration_digest(parse(with_acl("listener 1883\n")));
+  EXPECT_EQ(configuration_digest(parse(with_acl("listener 1883\n"))), before);
+  write_acl("topic readwrite #\n");
+  EXPECT_NE(configuration_digest(parse(with_acl("listener 1883\n"))), before);
+}
+
+TEST_F(ConfigurationDigest, SecurityOptionsChangeItAndPortsDoNot) {
+  const auto base = configuration_digest(parse(with_acl("listener 1883\n")));
+  EXPECT_EQ(configuration_digest(parse(with_acl("listener 1999\n"))), base);
+  EXPECT_NE(configuration_digest(parse("listener 1883\nallow_anonymous false\nacl_file " +
+                                       acl_path_ + "\n")),
+            base);
+  EXPECT_NE(configuration_digest(parse(with_acl("listener 1883\nuse_username_as_clientid true\n"))),
+            base);
+  EXPECT_NE(configuration_digest(parse(with_acl("listener 1883\n") + "listener 1884\n")), base);
+}
+
+// A host that swaps the file after it was read cannot split what is attested from what is
+// enforced: both come from the one read.
+TEST_F(ConfigurationDigest, TheParsedBytesAreTheHashedBytes) {
+  const auto config = parse(with_acl("listener 1883\n"));
+  write_acl("topic readwrite #\n");
+  const auto digest = configuration_digest(config);
+  ASSERT_EQ(config.listeners.size(), 1u);
+  ASSERT_EQ(config.listeners[0].file_digests.size(), 1u);
+  EXPECT_EQ(config.listeners[0].file_digests[0].option, "acl_file");
+  const auto access = config.settings.listeners[0].acl->for_client("c", std::nullopt);
+  EXPECT_TRUE(access->may_read("sensors/1"));
+  EXPECT_FALSE(access->may_write("sensors/1"));
+  EXPECT_EQ(configuration_digest(config), digest);
+  EXPECT_NE(configuration_digest(parse(with_acl("listener 1883\n"))), digest);
+}
+
+}  // namespace
+}  // namespace attestmq::attested
