@@ -79,9 +79,14 @@ unused=(no-aria no-bf no-blake2 no-camellia no-cast no-cmp no-cms no-comp no-ct 
         no-dtls no-ec2m no-gost no-idea no-legacy no-md4 no-mdc2 no-nextprotoneg no-ocb no-ocsp
         no-rc2 no-rc4 no-rc5 no-rmd160 no-scrypt no-sctp no-seed no-siv no-sm2 no-sm3 no-sm4
         no-srp no-srtp no-ts no-whirlpool)
+# enable-ec_nistp_64_gcc_128: P-256 (the broker's ECDSA signature in every handshake) by
+# ecp_nistp256.c, constant-time C with 64-bit limbs and 128-bit products, instead of the
+# generic bignum code; without assembly it makes a TLS connect cost 2.3x the native CPU
+# instead of 6x (docs/benchmarks.md).
 perl ../source/Configure --config="$here/wasm32-wasi.conf" wasm32-wasi-attestmq \
   no-asm no-threads no-sock no-afalgeng no-ui-console no-engine no-dso no-shared \
-  no-tests no-secure-memory no-async no-autoload-config "${unused[@]}" >configure.log 2>&1 ||
+  no-tests no-secure-memory no-async no-autoload-config enable-ec_nistp_64_gcc_128 \
+  "${unused[@]}" >configure.log 2>&1 ||
   { cat configure.log >&2; exit 1; }
 # OpenSSL's make echoes every command line; keep them in a log, show its end on failure.
 if ! make -j"$jobs" build_libs >make.log 2>&1; then
