@@ -11,7 +11,12 @@ std::variant<config::BrokerConfig, std::string> reread_security_files(
   const std::string refused = "Reloading the password and ACL files failed, keeping the previous rules: ";
   config::BrokerConfig reread = running;  // the same file names; what they hold is read again
   if (const auto error = config::load_security_files(reread)) return refused + error->to_string();
-  if (attested != nullptr && attested->software().configuration_digest) {
+  if (attested != nullptr) {
+    // An attesting broker whose evidence names no configuration cannot tell what a change
+    // would falsify: nothing is reloaded.
+    if (!attested->software().configuration_digest) {
+      return refused + "the evidence names no configuration digest to check the files against.";
+    }
     const auto& attested_digest = *attested->software().configuration_digest;
     const auto digest = configuration_digest(reread);
     if (digest != attested_digest) {
@@ -23,12 +28,26 @@ std::variant<config::BrokerConfig, std::string> reread_security_files(
   return reread;
 }
 
-std::size_t password_and_acl_files(const config::BrokerConfig& config) {
+std::optional<std::string> tls_reloaded_line(const config::BrokerConfig& config) {
+  std::size_t listeners = 0;
+  for (const auto& listener : config.listeners) listeners += listener.tls.enabled() ? 1 : 0;
+  if (listeners == 0) return std::nullopt;
+  return "Reloaded the TLS certificates and keys of " + std::to_string(listeners) +
+         (listeners == 1 ? " listener." : " listeners.");
+}
+
+std::string tls_reload_failed_line(const std::string& error) {
+  return "Reloading TLS certificates failed, keeping the previous ones: " + error;
+}
+
+std::optional<std::string> security_files_reloaded_line(const config::BrokerConfig& config) {
   std::size_t files = 0;
   for (const auto& listener : config.listeners) {
     files += (listener.password_file.empty() ? 0 : 1) + (listener.acl_file.empty() ? 0 : 1);
   }
-  return files;
+  if (files == 0) return std::nullopt;
+  return "Reloaded the password and ACL files (" + std::to_string(files) +
+         (files == 1 ? " file)." : " files).");
 }
 
 }  // namespace attestmq::attested

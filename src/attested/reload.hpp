@@ -2,7 +2,7 @@
 // SIGHUP (docs/configuration.md, "Reloading the security files"), the part both hosts share:
 // the native server and the Wasm guest read every security file again the same way, and
 // refuse the same changes.
-#include <cstddef>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -18,7 +18,11 @@ namespace attestmq::attested {
 std::variant<config::BrokerConfig, std::string> reread_security_files(
     const config::BrokerConfig& running, const AttestedSessions* attested);
 
-// How many password_file and acl_file entries the listeners name (the reload's log line).
-std::size_t password_and_acl_files(const config::BrokerConfig& config);
+// The log lines of a reload, the same from both hosts: TLS contexts rebuilt for this many
+// listeners (nullopt: none is a TLS listener), or why they were kept; the password and ACL
+// files taken into the engine (nullopt: no listener names one).
+std::optional<std::string> tls_reloaded_line(const config::BrokerConfig& config);
+std::string tls_reload_failed_line(const std::string& error);
+std::optional<std::string> security_files_reloaded_line(const config::BrokerConfig& config);
 
 }  // namespace attestmq::attested

@@ -78,33 +78,21 @@ void ServerCore::reload() {
     return;
   }
   auto& config = std::get<config::BrokerConfig>(reread);
-  reload_tls(config.listeners);
-  reload_security_files(std::move(config));
-}
-
-void ServerCore::reload_tls(const std::vector<config::ListenerConfig>& listeners) {
-  std::size_t tls_listeners = 0;
-  for (const auto& listener : listeners) tls_listeners += listener.tls.enabled() ? 1 : 0;
-  if (tls_listeners == 0) return;
-  std::string error;
-  if (!tls_contexts_.load(listeners, error)) {
-    log_parts(broker::LogLevel::error, "Reloading TLS certificates failed, keeping the previous ones: ",
-              error);
-    return;
+  if (const auto reloaded = attested::tls_reloaded_line(config)) {
+    std::string error;
+    if (tls_contexts_.load(config.listeners, error)) {
+      log(broker::LogLevel::notice, *reloaded);
+    } else {
+      log(broker::LogLevel::error, attested::tls_reload_failed_line(error));
+    }
   }
-  log_parts(broker::LogLevel::notice, "Reloaded the TLS certificates and keys of ",
-            std::to_string(tls_listeners), tls_listeners == 1 ? " listener." : " listeners.");
-}
-
-void ServerCore::reload_security_files(config::BrokerConfig reread) {
-  const std::size_t files = attested::password_and_acl_files(reread);
-  if (files == 0) return;
-  with_engine([&](broker::Engine& engine) {
-    engine.update_listener_policies(
-        attested::engine_policies(std::move(reread.settings.listeners), config_, attested_ != nullptr));
-  });
-  log_parts(broker::LogLevel::notice, "Reloaded the password and ACL files (",
-            std::to_string(files), files == 1 ? " file)." : " files).");
+  if (const auto reloaded = attested::security_files_reloaded_line(config)) {
+    with_engine([&](broker::Engine& engine) {
+      engine.update_listener_policies(
+          attested::engine_policies(std::move(config.settings.listeners), config_, attested_ != nullptr));
+    });
+    log(broker::LogLevel::notice, *reloaded);
+  }
 }
 
 void ServerCore::log(broker::LogLevel level, std::string_view line) { logger_->log(level, line); }

@@ -89,12 +89,6 @@ class ServerCore final : public broker::Host {
   void reload();
 
  private:
-  // Rebuilds every TLS listener's context from `listeners`, re-reading certificates, keys
-  // and CRLs; on failure logs why and keeps the previous contexts.
-  void reload_tls(const std::vector<config::ListenerConfig>& listeners);
-  // Puts the password_file and acl_file rules `reread` holds into the engine's policies.
-  void reload_security_files(config::BrokerConfig reread);
-
   const config::BrokerConfig config_;
   const bool threaded_;
   std::unique_ptr<Logger> logger_;

@@ -107,26 +107,22 @@ void GuestBroker::reload() {
     return;
   }
   auto& config = std::get<config::BrokerConfig>(reread);
-  std::vector<std::shared_ptr<const tls::Context>> contexts;
-  std::string error;
-  const auto tls_listeners = std::count_if(config.listeners.begin(), config.listeners.end(),
-                                           [](const auto& listener) { return listener.tls.enabled(); });
-  if (tls_listeners > 0) {
+  if (const auto reloaded = attested::tls_reloaded_line(config)) {
+    std::vector<std::shared_ptr<const tls::Context>> contexts;
+    std::string error;
     if (build_tls_contexts(config.listeners, contexts, error)) {
       tls_contexts_ = std::move(contexts);
-      log(LogLevel::notice, "Reloaded the TLS certificates and keys of " + std::to_string(tls_listeners) +
-                                (tls_listeners == 1 ? " listener." : " listeners."));
+      log(LogLevel::notice, *reloaded);
     } else {
-      log(LogLevel::error, "Reloading TLS certificates failed, keeping the previous ones: " + error);
+      log(LogLevel::error, attested::tls_reload_failed_line(error));
     }
   }
-  const std::size_t files = attested::password_and_acl_files(config);
-  if (files == 0) return;
-  engine_->update_listener_policies(
-      attested::engine_policies(std::move(config.settings.listeners), config_, attested_ != nullptr));
-  answer_deferred();
-  log(LogLevel::notice, "Reloaded the password and ACL files (" + std::to_string(files) +
-                            (files == 1 ? " file)." : " files)."));
+  if (const auto reloaded = attested::security_files_reloaded_line(config)) {
+    engine_->update_listener_policies(
+        attested::engine_policies(std::move(config.settings.listeners), config_, attested_ != nullptr));
+    answer_deferred();
+    log(LogLevel::notice, *reloaded);
+  }
 }
 
 GuestBroker::~GuestBroker() = default;
