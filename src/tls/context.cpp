@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -107,6 +108,11 @@ bool load_certificate(SSL_CTX* ctx, const std::string& certfile, const std::stri
 // trusted, whatever the file holds by now.
 bool add_trust_anchors(SSL_CTX* ctx, const std::string& cafile, const std::string& pem,
                        std::string& error) {
+  // BIO_new_mem_buf takes an int; a negative one would make it read up to a NUL instead.
+  if (pem.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    error = "cafile " + cafile + ": larger than 2 GiB";
+    return false;
+  }
   const std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
   const std::unique_ptr<STACK_OF(X509_INFO), void (*)(STACK_OF(X509_INFO)*)> infos(
