@@ -85,8 +85,63 @@ TEST_F(ConfigurationDigest, TheParsedBytesAreTheHashedBytes) {
   const auto access = config.settings.listeners[0].acl->for_client("c", std::nullopt);
   EXPECT_TRUE(access->may_read("sensors/1"));
   EXPECT_FALSE(access->may_write("sensors/1"));
-  EXPECT_EQ(configuration_digest(config), digest);
   EXPECT_NE(configuration_digest(parse(with_acl("listener 1883\n"))), digest);
+}
+
+// The whole text, as docs/evidence.md section 2.1 specifies it for another implementation to
+// recompute: every line, every file in its documented order.
+TEST_F(ConfigurationDigest, TheTextIsTheDocumentedFormat) {
+  const std::string dir = ::testing::TempDir();
+  const auto file = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + name, std::ios::trunc) << text;
+    std::array<std::uint8_t, 32> sha{};
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), sha.data());
+    return std::pair{dir + name, "sha256:" + attest::to_hex(sha)};
+  };
+  const auto [passwords, passwords_sha] = file(
+      "digest-users", "alice:$7$101$" + std::string(16, 'A') + "$" + std::string(86, 'A') + "==\n");
+  const auto [psk, psk_sha] = file("digest-psk", "client:00ff\n");
+  const auto [ca, ca_sha] = file("digest-ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  const auto [policy, policy_sha] = file("digest-policy.json", "{}\n");
+  const std::string cert = file("digest-cert.pem", "not parsed here\n").first;
+  const auto config = parse("per_listener_settings true\nlistener 1883\nallow_anonymous true\n"
+                            "listener 8883\ncertfile " + cert + "\nkeyfile " + cert +
+                            "\ncafile " + ca + "\npsk_hint hint\npsk_file " + psk +
+                            "\ntls_version tlsv1.3\nattestation_mode cached\n"
+                            "attestation_quote_period 600\nattestation_client_policy " + policy +
+                            "\npassword_file " + passwords + "\nacl_file " + acl_path_ + "\n");
+  const std::string acl_sha = file(acl_path_.substr(dir.size()), "topic read sensors/#\n").second;
+  EXPECT_EQ(configuration_text(config),
+            "attestmq-configuration-v1\n"
+            "per_listener_settings true\n"
+            "listener 0\n"
+            "allow_anonymous true\n"
+            "use_username_as_clientid false\n"
+            "tls false\n"
+            "listener 1\n"
+            "allow_anonymous false\n"
+            "use_username_as_clientid false\n"
+            "tls true\n"
+            "tls_version tlsv1.3\n"
+            "ciphers \n"
+            "ciphers_tls1.3 \n"
+            "require_certificate false\n"
+            "use_identity_as_username false\n"
+            "use_subject_as_username false\n"
+            "psk_hint hint\n"
+            "crlfile false\n"
+            "tls_keylog_file false\n"
+            "attestation_auth true\n"
+            "attestation_handshake false\n"
+            "attestation_extension_codepoint 65370\n"
+            "attestation_mode cached\n"
+            "attestation_quote_period 600\n"
+            "attestation_require_client_auth false\n"
+            "password_file " + passwords_sha + "\n"
+            "acl_file " + acl_sha + "\n"
+            "psk_file " + psk_sha + "\n"
+            "cafile " + ca_sha + "\n"
+            "attestation_client_policy " + policy_sha + "\n");
 }
 
 }  // namespace
