@@ -9,10 +9,12 @@
 #include "attest/common/hex.hpp"
 #include "attested/configuration_digest.hpp"
 #include "broker/access_control.hpp"
-#include "config/config_parser.hpp"
+#include "../config/config_test_helpers.hpp"
 
 namespace attestmq::attested {
 namespace {
+
+using config::testing::parse_ok;
 
 class ConfigurationDigest : public ::testing::Test {
  protected:
@@ -23,14 +25,6 @@ class ConfigurationDigest : public ::testing::Test {
   }
   void write_acl(const std::string& text) { std::ofstream(acl_path_, std::ios::trunc) << text; }
 
-  config::BrokerConfig parse(const std::string& text) {
-    auto result = config::parse_config(text, "test.conf", {});
-    if (auto* error = std::get_if<config::ConfigError>(&result)) {
-      ADD_FAILURE() << error->to_string();
-      return {};
-    }
-    return std::get<config::BrokerConfig>(std::move(result));
-  }
   std::string with_acl(const std::string& listener) {
     return listener + "allow_anonymous true\nacl_file " + acl_path_ + "\n";
   }
@@ -39,7 +33,7 @@ class ConfigurationDigest : public ::testing::Test {
 };
 
 TEST_F(ConfigurationDigest, NamesEachSecurityFileByTheSha256OfItsBytes) {
-  const auto config = parse(with_acl("listener 1883\n"));
+  const auto config = parse_ok(with_acl("listener 1883\n"));
   const std::string text = configuration_text(config);
   std::array<std::uint8_t, 32> acl_sha{};
   const std::string acl = "topic read sensors/#\n";
@@ -56,27 +50,27 @@ TEST_F(ConfigurationDigest, NamesEachSecurityFileByTheSha256OfItsBytes) {
 }
 
 TEST_F(ConfigurationDigest, AnAclThatGrantsMoreIsAnotherDigest) {
-  const auto before = configuration_digest(parse(with_acl("listener 1883\n")));
-  EXPECT_EQ(configuration_digest(parse(with_acl("listener 1883\n"))), before);
+  const auto before = configuration_digest(parse_ok(with_acl("listener 1883\n")));
+  EXPECT_EQ(configuration_digest(parse_ok(with_acl("listener 1883\n"))), before);
   write_acl("topic readwrite #\n");
-  EXPECT_NE(configuration_digest(parse(with_acl("listener 1883\n"))), before);
+  EXPECT_NE(configuration_digest(parse_ok(with_acl("listener 1883\n"))), before);
 }
 
 TEST_F(ConfigurationDigest, SecurityOptionsChangeItAndPortsDoNot) {
-  const auto base = configuration_digest(parse(with_acl("listener 1883\n")));
-  EXPECT_EQ(configuration_digest(parse(with_acl("listener 1999\n"))), base);
-  EXPECT_NE(configuration_digest(parse("listener 1883\nallow_anonymous false\nacl_file " +
+  const auto base = configuration_digest(parse_ok(with_acl("listener 1883\n")));
+  EXPECT_EQ(configuration_digest(parse_ok(with_acl("listener 1999\n"))), base);
+  EXPECT_NE(configuration_digest(parse_ok("listener 1883\nallow_anonymous false\nacl_file " +
                                        acl_path_ + "\n")),
             base);
-  EXPECT_NE(configuration_digest(parse(with_acl("listener 1883\nuse_username_as_clientid true\n"))),
+  EXPECT_NE(configuration_digest(parse_ok(with_acl("listener 1883\nuse_username_as_clientid true\n"))),
             base);
-  EXPECT_NE(configuration_digest(parse(with_acl("listener 1883\n") + "listener 1884\n")), base);
+  EXPECT_NE(configuration_digest(parse_ok(with_acl("listener 1883\n") + "listener 1884\n")), base);
 }
 
 // A host that swaps the file after it was read cannot split what is attested from what is
 // enforced: both come from the one read.
 TEST_F(ConfigurationDigest, TheParsedBytesAreTheHashedBytes) {
-  const auto config = parse(with_acl("listener 1883\n"));
+  const auto config = parse_ok(with_acl("listener 1883\n"));
   write_acl("topic readwrite #\n");
   const auto digest = configuration_digest(config);
   ASSERT_EQ(config.listeners.size(), 1u);
@@ -85,7 +79,7 @@ TEST_F(ConfigurationDigest, TheParsedBytesAreTheHashedBytes) {
   const auto access = config.settings.listeners[0].acl->for_client("c", std::nullopt);
   EXPECT_TRUE(access->may_read("sensors/1"));
   EXPECT_FALSE(access->may_write("sensors/1"));
-  EXPECT_NE(configuration_digest(parse(with_acl("listener 1883\n"))), digest);
+  EXPECT_NE(configuration_digest(parse_ok(with_acl("listener 1883\n"))), digest);
 }
 
 // The whole text, as docs/evidence.md section 2.1 specifies it for another implementation to
@@ -104,7 +98,7 @@ TEST_F(ConfigurationDigest, TheTextIsTheDocumentedFormat) {
   const auto [ca, ca_sha] = file("digest-ca.pem", "-----BEGIN CERTIFICATE-----\n");
   const auto [policy, policy_sha] = file("digest-policy.json", "{}\n");
   const std::string cert = file("digest-cert.pem", "not parsed here\n").first;
-  const auto config = parse("per_listener_settings true\nlistener 1883\nallow_anonymous true\n"
+  const auto config = parse_ok("per_listener_settings true\nlistener 1883\nallow_anonymous true\n"
                             "listener 8883\ncertfile " + cert + "\nkeyfile " + cert +
                             "\ncafile " + ca + "\npsk_hint hint\npsk_file " + psk +
                             "\ntls_version tlsv1.3\nattestation_mode cached\n"

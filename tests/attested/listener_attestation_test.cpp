@@ -7,19 +7,12 @@
 #include <variant>
 
 #include "attested/listener_attestation.hpp"
-#include "config/config_parser.hpp"
+#include "../config/config_test_helpers.hpp"
 
 namespace attestmq::attested {
 namespace {
 
-config::BrokerConfig parse(const std::string& text) {
-  auto result = config::parse_config(text, "test.conf", {});
-  if (auto* error = std::get_if<config::ConfigError>(&result)) {
-    ADD_FAILURE() << error->to_string();
-    return {};
-  }
-  return std::get<config::BrokerConfig>(std::move(result));
-}
+using config::testing::parse_ok;
 
 // OpenSSL reads a capath during handshakes, after the configuration digest was taken, so an
 // attesting broker could not say which CAs it trusts (docs/evidence.md section 2.1).
@@ -31,14 +24,14 @@ TEST(AttestationListeners, AnAttestingBrokerRefusesCapath) {
                                "\nkeyfile " + (directory / "cert.pem").string() + "\ncapath " +
                                (directory / "certs").string() + "\n";
 
-  const auto attesting = attestation_listeners(parse("tee sim\n" + listener));
+  const auto attesting = attestation_listeners(parse_ok("tee sim\n" + listener));
   ASSERT_TRUE(std::holds_alternative<std::string>(attesting));
   EXPECT_EQ(std::get<std::string>(attesting),
             "test.conf:2: capath " + (directory / "certs").string() +
                 ": an attesting broker (tee) takes its CAs from cafile, whose bytes are attested");
 
   EXPECT_TRUE(std::holds_alternative<std::vector<AttestationListener>>(
-      attestation_listeners(parse(listener))));
+      attestation_listeners(parse_ok(listener))));
 }
 
 }  // namespace
