@@ -7,7 +7,9 @@ set(ATTESTMQ_LAYERS mqtt broker tls config server client attest)
 set(ATTESTMQ_LAYER_USES_mqtt "")
 set(ATTESTMQ_LAYER_USES_broker mqtt)
 set(ATTESTMQ_LAYER_USES_tls "")
-set(ATTESTMQ_LAYER_USES_config mqtt broker tls)
+# config parses attestation_client_policy (an attest::Policy) and reads the roots it pins, once,
+# with the other security files whose digests the broker attests.
+set(ATTESTMQ_LAYER_USES_config mqtt broker tls attest)
 set(ATTESTMQ_LAYER_USES_server mqtt broker tls config attest)
 # The client library must not carry the engine or the mosquitto.conf reader into the
 # pub/sub/bench clients; it verifies attested sessions with attest/.

@@ -53,6 +53,12 @@ std::optional<std::string> pinned_root(const VerifyRequest& request, EvidenceTyp
   if (request.root_pem) return request.root_pem;
   const auto found = request.policy.pinned_roots.find(type);
   if (found == request.policy.pinned_roots.end()) return std::nullopt;
+  if (const auto loaded = request.policy.pinned_root_pems.find(type);
+      loaded != request.policy.pinned_root_pems.end()) {
+    result.check("policy.pinned_root", true,
+                 fmt::format("pinned root {} as read at startup", found->second.string()));
+    return loaded->second;
+  }
   auto pem = read_text_file(found->second);
   result.check(
       "policy.pinned_root", pem.has_value(),

@@ -1,7 +1,6 @@
 #include "attested/listener_attestation.hpp"
 
 #include <cstdio>
-#include <filesystem>
 
 #include "attest/common/hex.hpp"
 #include "attest/policy/policy.hpp"
@@ -39,17 +38,14 @@ std::variant<std::vector<AttestationListener>, std::string> attestation_listener
       return listener.origin +
              ": attestation_client_policy needs a TLS listener with attestation_auth true";
     }
-    // The bytes config/ hashed into the configuration digest, not a second read of the file.
-    std::string error;
-    auto policy = attest::parse_policy(
-        listener.attestation_client_policy_json,
-        std::filesystem::path(listener.attestation_client_policy).parent_path(), error);
-    if (!policy) {
+    // Parsed by config/ from the bytes it hashed into the configuration digest, the pinned
+    // roots included: never a second read of a file.
+    if (!listener.client_policy) {
       return listener.origin + ": attestation_client_policy " + listener.attestation_client_policy +
-             ": " + error;
+             ": not loaded with the other security files";
     }
     rules.client_policy.emplace();
-    rules.client_policy->policy = std::move(*policy);
+    rules.client_policy->policy = *listener.client_policy;
   }
   return listeners;
 }

@@ -4,9 +4,11 @@
 // only the native host needs (listeners, threads, logging).
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "attest/policy/policy.hpp"
 #include "broker/settings.hpp"
 #include "tls/context_options.hpp"
 
@@ -72,9 +74,9 @@ struct ListenerConfig {
   bool attestation_handshake = false;
   std::uint16_t attestation_extension_codepoint = 0xFF5A;
   // Filled by load_security_files: the digests of this listener's security files in a fixed
-  // order, and attestation_client_policy's bytes (parsed by the attestation layer).
+  // order, and attestation_client_policy parsed, with the roots it pins read into it.
   std::vector<FileDigest> file_digests;
-  std::string attestation_client_policy_json;
+  std::shared_ptr<const attest::Policy> client_policy;
 };
 
 // Mosquitto's log_type values that AttestMQ produces, as a bit mask.

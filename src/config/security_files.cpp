@@ -5,13 +5,17 @@
 
 #include <openssl/sha.h>
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <variant>
 
+#include "attest/common/verification.hpp"
 #include "config/acl_file.hpp"
 #include "config/password_file.hpp"
 #include "tls/whole_file.hpp"
@@ -112,9 +116,24 @@ std::optional<ConfigError> load_security_files(BrokerConfig& config) {
       listener.tls.cafile_bytes = file->bytes;
     }
     if (!listener.attestation_client_policy.empty()) {
-      const ReadFile* file = read("attestation_client_policy", listener.attestation_client_policy);
+      const std::string& path = listener.attestation_client_policy;
+      const ReadFile* file = read("attestation_client_policy", path);
       if (!file) return error;
-      listener.attestation_client_policy_json = file->bytes;
+      std::string problem;
+      auto client_policy =
+          attest::parse_policy(file->bytes, std::filesystem::path(path).parent_path(), problem);
+      if (!client_policy) {
+        return ConfigError{listener.origin, 0, "attestation_client_policy " + path + ": " + problem};
+      }
+      // The roots a client policy pins decide whose evidence the broker believes: they are
+      // read here, once, hashed with the policy, and handed to the verifier as read.
+      for (const auto& [type, root] : client_policy->pinned_roots) {
+        const auto option = fmt::format("attestation_client_policy.pinned_roots.{}", attest::to_string(type));
+        const ReadFile* pem = read(option, root.string());
+        if (!pem) return error;
+        client_policy->pinned_root_pems[type] = pem->bytes;
+      }
+      listener.client_policy = std::make_shared<const attest::Policy>(std::move(*client_policy));
     }
   }
   return std::nullopt;

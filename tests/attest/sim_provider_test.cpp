@@ -101,6 +101,23 @@ TEST_F(SimEndToEnd, NeedsAPinnedKey) {
   EXPECT_EQ(first_failure(envelope_), "policy.pinned_root");
 }
 
+// A root the broker read at startup is the one used: the file is not read again, so what
+// it holds later (here: nothing, then another key) changes nothing.
+TEST_F(SimEndToEnd, APinnedRootReadAtStartupIsNotReadAgain) {
+  request_.policy.allow_simulated = true;
+  request_.root_pem.reset();
+  request_.policy.pinned_roots[EvidenceType::sim] = dir_.path() / "absent.pem";
+  request_.policy.pinned_root_pems[EvidenceType::sim] = provider_->public_key_pem();
+  EXPECT_EQ(first_failure(envelope_), "");
+  std::string error;
+  const auto other = SimProvider::open(dir_.path() / "other.pem", {}, error);
+  ASSERT_TRUE(other) << error;
+  testing::write_text(dir_.path() / "absent.pem", other->public_key_pem());
+  EXPECT_EQ(first_failure(envelope_), "");
+  request_.policy.pinned_root_pems[EvidenceType::sim] = other->public_key_pem();
+  EXPECT_EQ(first_failure(envelope_), "sim.signature");
+}
+
 TEST_F(SimEndToEnd, OtherKeyIsRejected) {
   request_.policy.allow_simulated = true;
   std::string error;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include <cstdio>
 #include <fstream>
 #include <string>
 
@@ -82,6 +83,26 @@ TEST_F(ConfigurationDigest, TheParsedBytesAreTheHashedBytes) {
   EXPECT_NE(configuration_digest(parse_ok(with_acl("listener 1883\n"))), digest);
 }
 
+// The roots a client policy pins decide whose evidence the broker believes: swapping one is
+// another configuration, and one that cannot be read is an error naming it.
+TEST_F(ConfigurationDigest, TheRootsAClientPolicyPinsArePartOfIt) {
+  const std::string dir = ::testing::TempDir();
+  const std::string root = dir + "attestmq-digest-pinned-root.pem";
+  const std::string policy = dir + "attestmq-digest-pinning-policy.json";
+  std::ofstream(policy, std::ios::trunc) << R"({"pinned_roots": {"sim": "attestmq-digest-pinned-root.pem"}})";
+  const std::string cert = dir + "attestmq-digest-pinning-cert.pem";
+  std::ofstream(cert, std::ios::trunc) << "not parsed here\n";
+  const std::string text = "tee sim\nlistener 8883\ncertfile " + cert + "\nkeyfile " + cert +
+                           "\nattestation_client_policy " + policy + "\n";
+  std::ofstream(root, std::ios::trunc) << "one key\n";
+  const auto before = configuration_digest(parse_ok(text));
+  std::ofstream(root, std::ios::trunc) << "another key\n";
+  EXPECT_NE(configuration_digest(parse_ok(text)), before);
+  std::remove(root.c_str());
+  EXPECT_EQ(config::testing::parse_error(text),
+            root + ": attestation_client_policy.pinned_roots.sim: cannot read: No such file or directory");
+}
+
 // The whole text, as docs/evidence.md section 2.1 specifies it for another implementation to
 // recompute: every line, every file in its documented order.
 TEST_F(ConfigurationDigest, TheTextIsTheDocumentedFormat) {
@@ -96,7 +117,9 @@ TEST_F(ConfigurationDigest, TheTextIsTheDocumentedFormat) {
       "digest-users", "alice:$7$101$" + std::string(16, 'A') + "$" + std::string(86, 'A') + "==\n");
   const auto [psk, psk_sha] = file("digest-psk", "client:00ff\n");
   const auto [ca, ca_sha] = file("digest-ca.pem", "-----BEGIN CERTIFICATE-----\n");
-  const auto [policy, policy_sha] = file("digest-policy.json", "{}\n");
+  const auto [root, root_sha] = file("digest-root.pem", "-----BEGIN PUBLIC KEY-----\n");
+  const auto [policy, policy_sha] =
+      file("digest-policy.json", R"({"pinned_roots": {"sim": "digest-root.pem"}})");
   const std::string cert = file("digest-cert.pem", "not parsed here\n").first;
   const auto config = parse_ok("per_listener_settings true\nlistener 1883\nallow_anonymous true\n"
                             "listener 8883\ncertfile " + cert + "\nkeyfile " + cert +
@@ -135,7 +158,11 @@ TEST_F(ConfigurationDigest, TheTextIsTheDocumentedFormat) {
             "acl_file " + acl_sha + "\n"
             "psk_file " + psk_sha + "\n"
             "cafile " + ca_sha + "\n"
-            "attestation_client_policy " + policy_sha + "\n");
+            "attestation_client_policy " + policy_sha + "\n"
+            "attestation_client_policy.pinned_roots.sim " + root_sha + "\n");
+  // The verifier gets the bytes that were hashed, not the path to read again.
+  EXPECT_EQ(config.listeners[1].client_policy->pinned_root_pems.at(attest::EvidenceType::sim),
+            "-----BEGIN PUBLIC KEY-----\n");
 }
 
 }  // namespace

@@ -112,8 +112,11 @@ TEST(ConfigOptions, AttestationClientOptionsArePerListener) {
   ASSERT_EQ(config.listeners.size(), 2u);
   EXPECT_TRUE(config.listeners[0].attestation_require_client_auth);
   EXPECT_EQ(config.listeners[0].attestation_client_policy, policy_file);
-  // The bytes read once, for the policy and the configuration digest alike.
-  EXPECT_EQ(config.listeners[0].attestation_client_policy_json, policy_json);
+  // Parsed from the bytes read once, for the policy and the configuration digest alike.
+  ASSERT_NE(config.listeners[0].client_policy, nullptr);
+  EXPECT_EQ(config.listeners[0].client_policy->accepted_types,
+            std::vector<attestmq::attest::EvidenceType>{attestmq::attest::EvidenceType::sim});
+  EXPECT_EQ(config.listeners[1].client_policy, nullptr);
   EXPECT_FALSE(config.listeners[1].attestation_require_client_auth);
   EXPECT_EQ(config.listeners[1].attestation_client_policy, "");
   EXPECT_EQ(testing::parse_error("listener 8883\nattestation_require_client_auth maybe\n"),

@@ -55,6 +55,10 @@ struct Policy {
   // Claims key 7 (docs/policy.md): the broker configurations this client trusts; empty = any.
   std::vector<std::string> accepted_configuration_digests;
   std::map<EvidenceType, std::filesystem::path> pinned_roots;
+  // The text of pinned roots already read by whoever loaded the policy: the broker reads
+  // them once, with its other security files, and attests their digests (docs/evidence.md
+  // 2.1). The verifier reads a pinned_roots path only for a type missing here.
+  std::map<EvidenceType, std::string> pinned_root_pems;
   std::optional<std::int64_t> max_collateral_age_seconds;
   // docs/attestation.md section 6.2: how old a cached-mode quote may be (`cached.quote_age`).
   std::int64_t max_quote_age_seconds = 86400;
