@@ -219,6 +219,15 @@ TEST_F(RunnerTest, ClockResultOutsideMemoryIsRefused) {
 }
 
 // A guest call that traps, and what the runner must report.
+// The guest's stack is bounded in bytes (guest_stack.hpp), not by wasm2c's count of 500 calls:
+// 5,000 small frames fit in it.
+TEST_F(RunnerTest, TheGuestStackIsBoundedInBytesNotInCalls) {
+  std::uint32_t sum = 0;
+  ASSERT_EQ(runner.batch([&](Guest& guest) { sum = Z_echo_guestZ_recurse(&guest, 5000); }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(sum, 5000u * 4999u / 2u);
+}
+
 struct TrapCase {
   const char* name;
   void (*call)(Guest& guest, std::uint32_t memory_size);
@@ -262,7 +271,7 @@ INSTANTIATE_TEST_SUITE_P(
                  [](Guest& guest, std::uint32_t) { Z_echo_guestZ_trap_unreachable(&guest); },
                  WASM_RT_TRAP_UNREACHABLE, "Unreachable instruction executed"},
         TrapCase{"CallStackExhausted",
-                 [](Guest& guest, std::uint32_t) { Z_echo_guestZ_recurse(&guest, 0); },
+                 [](Guest& guest, std::uint32_t) { Z_echo_guestZ_recurse(&guest, UINT32_MAX); },
                  WASM_RT_TRAP_EXHAUSTION, "Call stack exhausted"},
         TrapCase{"DivisionByZero",
                  [](Guest& guest, std::uint32_t) { Z_echo_guestZ_divide(&guest, 1, 0); },

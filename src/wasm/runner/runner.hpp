@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "wasm/runner/guest_stack.hpp"
 #include "wasm/runner/host.hpp"
 
 namespace attestmq::wasm {
@@ -62,6 +63,7 @@ class Runner {
       create_instance();
       return trap;
     }
+    arm_guest_stack();
     calls(*instance_);
     return WASM_RT_TRAP_NONE;
   }
@@ -84,6 +86,7 @@ class Runner {
       instance_.reset();
       throw std::runtime_error("the guest module trapped in _initialize");
     }
+    arm_guest_stack();
     Module::initialize(*instance_);
   }
 

@@ -83,13 +83,20 @@ EXPORT("count_call") uint32_t count_call(void) { return ++calls; }
 
 EXPORT("trap_unreachable") void trap_unreachable(void) { __builtin_trap(); }
 
-// Recursion far deeper than any call stack the runner allows. The volatile read after the
-// call keeps clang from turning it into a loop.
-EXPORT("recurse") uint32_t recurse(uint32_t depth) {
-  volatile uint32_t mark = depth;
-  if (depth == UINT32_MAX) return 0;
-  return recurse(depth + 1) + mark;
+// Recursion `levels` deep, returning 0 + 1 + ... + (levels - 1); UINT32_MAX is far deeper
+// than the native stack the runner allows the guest. Each call goes through a volatile
+// function pointer, which keeps clang from turning it into a loop, and keeps `depth` in a
+// Wasm local (a native frame), not in the module's shadow stack: the runner's stack bound,
+// not the shadow stack running out, must stop it.
+static uint32_t recurse_deeper(uint32_t depth, uint32_t levels);
+static uint32_t (*volatile next_level)(uint32_t, uint32_t) = recurse_deeper;
+
+static uint32_t recurse_deeper(uint32_t depth, uint32_t levels) {
+  if (depth == levels) return 0;
+  return next_level(depth + 1, levels) + depth;
 }
+
+EXPORT("recurse") uint32_t recurse(uint32_t levels) { return recurse_deeper(0, levels); }
 
 EXPORT("divide") int32_t divide(int32_t dividend, int32_t divisor) {
   return dividend / divisor;
