@@ -128,8 +128,9 @@ std::optional<ConfigError> load_security_files(BrokerConfig& config) {
       // The roots a client policy pins decide whose evidence the broker believes: they are
       // read here, once, hashed with the policy, and handed to the verifier as read.
       for (const auto& [type, root] : client_policy->pinned_roots) {
-        const auto option = fmt::format("attestation_client_policy.pinned_roots.{}", attest::to_string(type));
-        const ReadFile* pem = read(option, root.string());
+        const ReadFile* pem =
+            read(fmt::format("attestation_client_policy.pinned_roots.{}", attest::to_string(type)),
+                 root.string());
         if (!pem) return error;
         client_policy->pinned_root_pems[type] = pem->bytes;
       }
