@@ -1,35 +1,26 @@
-# Two edits to the C that wabt 1.0.32's wasm2c writes, for our build with explicit bounds
-# checks (WASM_RT_MEMCHECK_SIGNAL_HANDLER=0). Run as
-#   cmake -DC_FILE=<module.c> -P wasm2c_edits.cmake
+# Edits to the C that wabt 1.0.32's wasm2c writes, for our build with explicit bounds checks
+# (WASM_RT_MEMCHECK_SIGNAL_HANDLER=0). Run as
+#   cmake -DC_FILE=<module.c> -DMODULE=<c_name> -P wasm2c_edits.cmake
 # Each edit is exact: if a future wasm2c spells its text differently, the build stops here
 # rather than silently keeping (or losing) it. docs/benchmarks.md ("What explicit bounds
-# checks cost") measures both.
+# checks cost") measures each.
 cmake_minimum_required(VERSION 3.25)
 
-# 1. Unpinned loads. Every load ends in `wasm_asm("" ::"r"(result))`, which pins the loaded
-# value in a register. That exists for guard pages: there the load itself is the bounds check
-# (it faults), so the compiler must not drop or merge it. With explicit checks the check is an
-# `if (...) TRAP(OOB)` before the load, which the compiler can never remove, so the pin only
-# stops it from folding loads into arithmetic and from dropping dead ones.
-set(pinned "#define wasm_asm __asm__\n")
-set(unpinned "#define wasm_asm(X)\n")
-set(explicit_checks "#define MEMCHECK(mem, a, t) RANGE_CHECK(mem, a, sizeof(t))\n")
-
-# 2. The guest's stack limit checked against the native stack, not counted. wasm2c counts
+# 1. The guest's stack limit checked against the native stack, not counted. wasm2c counts
 # calls in a global (at most 500 deep) incremented and decremented around every function. As
 # a global it may alias any store into linear memory, so the compiler reloads and rewrites it
 # around every store and cannot merge the pairs of inlined calls; the count also bounds
 # frames, not bytes. Instead each function compares the address of a local with a floor that
 # the runner sets before it calls into the guest (src/wasm/runner/guest_stack.hpp): a read,
 # no write, and a bound in bytes. Running out still traps with WASM_RT_TRAP_EXHAUSTION.
-set(counted [[
+set(counted [=[
 #define FUNC_PROLOGUE                                            \
   if (++wasm_rt_call_stack_depth > WASM_RT_MAX_CALL_STACK_DEPTH) \
     TRAP(EXHAUSTION);
 
 #define FUNC_EPILOGUE --wasm_rt_call_stack_depth
-]])
-set(bounded [[
+]=])
+set(bounded [=[
 extern uintptr_t attestmq_wasm_stack_floor;
 #define FUNC_PROLOGUE                                                     \
   char w2c_stack_probe;                                                   \
@@ -37,10 +28,96 @@ extern uintptr_t attestmq_wasm_stack_floor;
     TRAP(EXHAUSTION);
 
 #define FUNC_EPILOGUE
-]])
+]=])
+
+# 2. The instance's memory and stack pointer bound in the translation unit. wasm2c reads the
+# memory's base and size, and the `__stack_pointer` global, from the instance struct at every
+# access. A store into linear memory is a memcpy, which may alias anything, so after every
+# store the compiler must load all three again. Here the module keeps them in file-static
+# variables whose address is never taken, which no store through a pointer can alias, so
+# they stay in registers across stores:
+# - every export binds its instance on entry: it writes the previously bound instance's stack
+#   pointer back and takes this one's, and takes this one's memory;
+# - memory.grow binds the grown memory again;
+# - instantiating and freeing an instance unbind it, so that a new instance at the same
+#   address is bound afresh.
+# The instance struct stays the truth for everything outside the module (the runner reads
+# the memory through the `memory` export, whose base and size the bound copies only mirror).
+# This holds because runners enter a module from one thread, and a host function never calls
+# into the guest (src/wasm/runner/runner.hpp). The bounds check itself is wasm2c's, against
+# the bound size. Loads are no longer pinned: wasm2c ends each with `asm("" :: "r"(result))`,
+# which matters with guard pages, where the load itself is the check and must not be dropped;
+# with explicit checks it only stopped the compiler from folding loads into arithmetic.
+set(instance_load [=[
+#define DEFINE_LOAD(name, t1, t2, t3)                      \
+  static inline t3 name(wasm_rt_memory_t* mem, u64 addr) { \
+    MEMCHECK(mem, addr, t1);                               \
+    t1 result;                                             \
+    wasm_rt_memcpy(&result, &mem->data[addr], sizeof(t1)); \
+    wasm_asm("" ::"r"(result));                            \
+    return (t3)(t2)result;                                 \
+  }
+]=])
+set(instance_store [=[
+#define DEFINE_STORE(name, t1, t2)                                     \
+  static inline void name(wasm_rt_memory_t* mem, u64 addr, t2 value) { \
+    MEMCHECK(mem, addr, t1);                                           \
+    t1 wrapped = (t1)value;                                            \
+    wasm_rt_memcpy(&mem->data[addr], &wrapped, sizeof(t1));            \
+  }
+]=])
+set(bound_load [=[
+static @MODULE_INSTANCE@* attestmq_bound_instance;
+static u8* attestmq_bound_data;
+static u64 attestmq_bound_size;
+static u32 attestmq_bound_stack_pointer;
+
+static void attestmq_bind_memory(const wasm_rt_memory_t* memory) {
+  attestmq_bound_data = memory->data;
+  attestmq_bound_size = memory->size;
+}
+
+static void attestmq_bind(@MODULE_INSTANCE@* instance) {
+  if (attestmq_bound_instance != instance) {
+    if (attestmq_bound_instance)
+      attestmq_bound_instance->w2c___stack_pointer = attestmq_bound_stack_pointer;
+    attestmq_bound_stack_pointer = instance->w2c___stack_pointer;
+    attestmq_bound_instance = instance;
+  }
+  attestmq_bind_memory(&instance->w2c_memory);
+}
+
+static void attestmq_unbind(@MODULE_INSTANCE@* instance) {
+  if (attestmq_bound_instance == instance)
+    attestmq_bound_instance = NULL;
+}
+
+#define BOUND_MEMCHECK(addr, t) \
+  if (UNLIKELY(addr + (uint64_t)sizeof(t) > attestmq_bound_size)) TRAP(OOB);
+
+#define DEFINE_LOAD(name, t1, t2, t3)                                 \
+  static inline t3 name(wasm_rt_memory_t* mem, u64 addr) {            \
+    BOUND_MEMCHECK(addr, t1);                                         \
+    t1 result;                                                        \
+    wasm_rt_memcpy(&result, attestmq_bound_data + addr, sizeof(t1));  \
+    return (t3)(t2)result;                                            \
+  }
+]=])
+set(bound_store [=[
+#define DEFINE_STORE(name, t1, t2)                                     \
+  static inline void name(wasm_rt_memory_t* mem, u64 addr, t2 value) { \
+    BOUND_MEMCHECK(addr, t1);                                          \
+    t1 wrapped = (t1)value;                                            \
+    wasm_rt_memcpy(attestmq_bound_data + addr, &wrapped, sizeof(t1));  \
+  }
+]=])
+set(stack_pointer "instance->w2c___stack_pointer")
+set(allocation "  wasm_rt_allocate_memory(&instance->w2c_memory, ")
+set(instantiation "  init_globals(instance);\n")
+set(freeing "void Z_${MODULE}_free(Z_${MODULE}_instance_t* instance) {\n")
 
 file(READ ${C_FILE} text)
-foreach(expected IN ITEMS explicit_checks pinned counted)
+foreach(expected IN ITEMS counted instance_load instance_store allocation instantiation freeing)
   string(FIND "${text}" "${${expected}}" first)
   string(FIND "${text}" "${${expected}}" last REVERSE)
   if(first EQUAL -1 OR NOT first EQUAL last)
@@ -48,6 +125,34 @@ foreach(expected IN ITEMS explicit_checks pinned counted)
                         "(the text of '${expected}' is missing or repeated)")
   endif()
 endforeach()
-string(REPLACE "${pinned}" "${unpinned}" text "${text}")
+string(FIND "${text}" "${stack_pointer}" first)
+if(first EQUAL -1)
+  message(FATAL_ERROR "${C_FILE}: the module has no __stack_pointer global to bind")
+endif()
+
 string(REPLACE "${counted}" "${bounded}" text "${text}")
+
+# The stack pointer: every use in the module's functions, but not its initial value, which
+# init_globals writes into the new instance.
+string(REPLACE "${stack_pointer}" "attestmq_bound_stack_pointer" text "${text}")
+string(REGEX REPLACE "(static void init_globals\\(Z_${MODULE}_instance_t\\* instance\\) {\n  )attestmq_bound_stack_pointer"
+       "\\1${stack_pointer}" text "${text}")
+string(REPLACE "@MODULE_INSTANCE@" "Z_${MODULE}_instance_t" bound_load "${bound_load}")
+string(REPLACE "${instance_load}" "${bound_load}" text "${text}")
+string(REPLACE "${instance_store}" "${bound_store}" text "${text}")
+
+string(REGEX MATCHALL "/\\* export: '[^']*' \\*/\n" exports "${text}")
+string(REGEX REPLACE "(/\\* export: '[^']*' \\*/\n[^{]*\\) {\n)(  return )"
+       "\\1  attestmq_bind(instance);\n\\2" text "${text}")
+string(REGEX MATCHALL "\n  attestmq_bind\\(instance\\)" bound_exports "${text}")
+list(LENGTH exports export_count)
+list(LENGTH bound_exports bound_count)
+if(export_count EQUAL 0 OR NOT export_count EQUAL bound_count)
+  message(FATAL_ERROR "${C_FILE}: ${bound_count} of the module's ${export_count} exports "
+                      "have the shape these edits bind")
+endif()
+string(REGEX REPLACE "(w2c_i[0-9]+ = wasm_rt_grow_memory\\(&instance->w2c_memory, w2c_i[0-9]+\\);\n)"
+       "\\1  attestmq_bind_memory(&instance->w2c_memory);\n" text "${text}")
+string(REPLACE "${instantiation}" "  attestmq_unbind(instance);\n${instantiation}" text "${text}")
+string(REPLACE "${freeing}" "${freeing}  attestmq_unbind(instance);\n" text "${text}")
 file(WRITE ${C_FILE} "${text}")

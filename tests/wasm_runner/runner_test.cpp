@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -226,6 +227,51 @@ TEST_F(RunnerTest, TheGuestStackIsBoundedInBytesNotInCalls) {
   ASSERT_EQ(runner.batch([&](Guest& guest) { sum = Z_echo_guestZ_recurse(&guest, 5000); }),
             WASM_RT_TRAP_NONE);
   EXPECT_EQ(sum, 5000u * 4999u / 2u);
+}
+
+// The translated module keeps the running instance's memory and stack pointer in file-static
+// variables (cmake/wasm2c_edits.cmake), bound by each export it is entered through. Calls that
+// alternate between two instances of the module, and an instance re-created after a trap,
+// must each see their own memory.
+class Instance : public GuestHarness {
+ public:
+  using GuestHarness::count_call;
+  using GuestHarness::sent;
+
+  void echo(std::string_view bytes) {
+    put_input(bytes);
+    ASSERT_EQ(runner.batch([&](Guest& guest) {
+                Z_echo_guestZ_echo(&guest, 1, static_cast<std::uint32_t>(bytes.size()));
+              }),
+              WASM_RT_TRAP_NONE);
+  }
+
+  void trap() {
+    EXPECT_EQ(runner.batch([](Guest& guest) { Z_echo_guestZ_trap_unreachable(&guest); }),
+              WASM_RT_TRAP_UNREACHABLE);
+  }
+};
+
+TEST(RunnerInstances, TwoInstancesOfOneModuleKeepTheirOwnMemory) {
+  Instance first;
+  Instance second;
+  EXPECT_EQ(first.count_call(), 1u);
+  EXPECT_EQ(second.count_call(), 1u);
+  EXPECT_EQ(first.count_call(), 2u);
+  first.echo("first");
+  second.echo("second");
+  first.echo("again");
+  ASSERT_EQ(first.sent.size(), 2u);
+  EXPECT_EQ(first.sent[0].second, "tsrif");
+  EXPECT_EQ(first.sent[1].second, "niaga");
+  ASSERT_EQ(second.sent.size(), 1u);
+  EXPECT_EQ(second.sent[0].second, "dnoces");
+
+  first.trap();
+  EXPECT_EQ(first.count_call(), 1u);
+  EXPECT_EQ(second.count_call(), 2u);
+  second.echo("still second");
+  EXPECT_EQ(second.sent.back().second, "dnoces llits");
 }
 
 struct TrapCase {
