@@ -35,8 +35,7 @@ function(attestmq_wasm2c_module)
     OUTPUT ${c_file} ${out}/${module_MODULE}.h
     COMMAND ${CMAKE_COMMAND} -E make_directory ${out}
     COMMAND ${ATTESTMQ_WASM2C} ${module_WASM} -n ${module_MODULE} -o ${c_file}
-    COMMAND ${CMAKE_COMMAND} -DC_FILE=${c_file} -DMODULE=${module_MODULE}
-            -P ${PROJECT_SOURCE_DIR}/cmake/wasm2c_edits.cmake
+    COMMAND ${CMAKE_COMMAND} -DC_FILE=${c_file} -P ${PROJECT_SOURCE_DIR}/cmake/wasm2c_edits.cmake
     DEPENDS ${module_WASM} ${PROJECT_SOURCE_DIR}/cmake/wasm2c_edits.cmake
     COMMENT "Translating ${module_WASM} to C with wasm2c"
     VERBATIM)

@@ -1,6 +1,6 @@
 # Edits to the C that wabt 1.0.32's wasm2c writes, for our build with explicit bounds checks
 # (WASM_RT_MEMCHECK_SIGNAL_HANDLER=0). Run as
-#   cmake -DC_FILE=<module.c> -DMODULE=<c_name> -P wasm2c_edits.cmake
+#   cmake -DC_FILE=<module.c> -P wasm2c_edits.cmake
 # Each edit is exact: if a future wasm2c spells its text differently, the build stops here
 # rather than silently keeping (or losing) it. docs/benchmarks.md ("What explicit bounds
 # checks cost") measures each.
@@ -30,24 +30,20 @@ extern uintptr_t attestmq_wasm_stack_floor;
 #define FUNC_EPILOGUE
 ]=])
 
-# 2. The instance's memory and stack pointer bound in the translation unit. wasm2c reads the
-# memory's base and size, and the `__stack_pointer` global, from the instance struct at every
-# access. A store into linear memory is a memcpy, which may alias anything, so after every
-# store the compiler must load all three again. Here the module keeps them in file-static
-# variables whose address is never taken, which no store through a pointer can alias, so
-# they stay in registers across stores:
-# - every export binds its instance on entry: it writes the previously bound instance's stack
-#   pointer back and takes this one's, and takes this one's memory;
-# - memory.grow binds the grown memory again;
-# - instantiating and freeing an instance unbind it, so that a new instance at the same
-#   address is bound afresh.
-# The instance struct stays the truth for everything outside the module (the runner reads
-# the memory through the `memory` export, whose base and size the bound copies only mirror).
-# This holds because runners enter a module from one thread, and a host function never calls
-# into the guest (src/wasm/runner/runner.hpp). The bounds check itself is wasm2c's, against
-# the bound size. Loads are no longer pinned: wasm2c ends each with `asm("" :: "r"(result))`,
-# which matters with guard pages, where the load itself is the check and must not be dropped;
-# with explicit checks it only stopped the compiler from folding loads into arithmetic.
+# 2. The instance's linear memory bound in the translation unit. wasm2c reads the memory's
+# base and size from the instance struct at every access, and every store into linear memory
+# is a memcpy, which may alias anything, so after every store the compiler loaded both again.
+# Here the module keeps them in file-static variables whose address is never taken, which no
+# store through a pointer can alias, so they stay in registers across stores. Every export
+# binds its instance's memory on entry, and memory.grow binds the grown memory again; the
+# instance struct stays the truth for everything outside the module (the runner reads the
+# memory through the `memory` export). This holds because runners enter a module from one
+# thread, and a host function never calls into the guest (src/wasm/runner/runner.hpp). The
+# bounds check is wasm2c's, against the bound size. Loads are no longer pinned: wasm2c ends
+# each with `asm("" :: "r"(result))`, which matters with guard pages, where the load itself
+# is the check and must not be dropped; with explicit checks it only stopped the compiler
+# from folding loads into arithmetic. (The `__stack_pointer` global bound the same way was
+# measured too, and was slower: docs/benchmarks.md.)
 set(instance_load [=[
 #define DEFINE_LOAD(name, t1, t2, t3)                      \
   static inline t3 name(wasm_rt_memory_t* mem, u64 addr) { \
@@ -67,29 +63,12 @@ set(instance_store [=[
   }
 ]=])
 set(bound_load [=[
-static @MODULE_INSTANCE@* attestmq_bound_instance;
 static u8* attestmq_bound_data;
 static u64 attestmq_bound_size;
-static u32 attestmq_bound_stack_pointer;
 
 static void attestmq_bind_memory(const wasm_rt_memory_t* memory) {
   attestmq_bound_data = memory->data;
   attestmq_bound_size = memory->size;
-}
-
-static void attestmq_bind(@MODULE_INSTANCE@* instance) {
-  if (attestmq_bound_instance != instance) {
-    if (attestmq_bound_instance)
-      attestmq_bound_instance->w2c___stack_pointer = attestmq_bound_stack_pointer;
-    attestmq_bound_stack_pointer = instance->w2c___stack_pointer;
-    attestmq_bound_instance = instance;
-  }
-  attestmq_bind_memory(&instance->w2c_memory);
-}
-
-static void attestmq_unbind(@MODULE_INSTANCE@* instance) {
-  if (attestmq_bound_instance == instance)
-    attestmq_bound_instance = NULL;
 }
 
 #define BOUND_MEMCHECK(addr, t) \
@@ -111,13 +90,10 @@ set(bound_store [=[
     wasm_rt_memcpy(attestmq_bound_data + addr, &wrapped, sizeof(t1));  \
   }
 ]=])
-set(stack_pointer "instance->w2c___stack_pointer")
-set(allocation "  wasm_rt_allocate_memory(&instance->w2c_memory, ")
-set(instantiation "  init_globals(instance);\n")
-set(freeing "void Z_${MODULE}_free(Z_${MODULE}_instance_t* instance) {\n")
+set(bind "  attestmq_bind_memory(&instance->w2c_memory);\n")
 
 file(READ ${C_FILE} text)
-foreach(expected IN ITEMS counted instance_load instance_store allocation instantiation freeing)
+foreach(expected IN ITEMS counted instance_load instance_store)
   string(FIND "${text}" "${${expected}}" first)
   string(FIND "${text}" "${${expected}}" last REVERSE)
   if(first EQUAL -1 OR NOT first EQUAL last)
@@ -125,26 +101,15 @@ foreach(expected IN ITEMS counted instance_load instance_store allocation instan
                         "(the text of '${expected}' is missing or repeated)")
   endif()
 endforeach()
-string(FIND "${text}" "${stack_pointer}" first)
-if(first EQUAL -1)
-  message(FATAL_ERROR "${C_FILE}: the module has no __stack_pointer global to bind")
-endif()
 
 string(REPLACE "${counted}" "${bounded}" text "${text}")
-
-# The stack pointer: every use in the module's functions, but not its initial value, which
-# init_globals writes into the new instance.
-string(REPLACE "${stack_pointer}" "attestmq_bound_stack_pointer" text "${text}")
-string(REGEX REPLACE "(static void init_globals\\(Z_${MODULE}_instance_t\\* instance\\) {\n  )attestmq_bound_stack_pointer"
-       "\\1${stack_pointer}" text "${text}")
-string(REPLACE "@MODULE_INSTANCE@" "Z_${MODULE}_instance_t" bound_load "${bound_load}")
 string(REPLACE "${instance_load}" "${bound_load}" text "${text}")
 string(REPLACE "${instance_store}" "${bound_store}" text "${text}")
 
 string(REGEX MATCHALL "/\\* export: '[^']*' \\*/\n" exports "${text}")
-string(REGEX REPLACE "(/\\* export: '[^']*' \\*/\n[^{]*\\) {\n)(  return )"
-       "\\1  attestmq_bind(instance);\n\\2" text "${text}")
-string(REGEX MATCHALL "\n  attestmq_bind\\(instance\\)" bound_exports "${text}")
+string(REGEX REPLACE "(/\\* export: '[^']*' \\*/\n[^{]*\\) {\n)(  return )" "\\1${bind}\\2"
+       text "${text}")
+string(REGEX MATCHALL "\n  attestmq_bind_memory\\(&instance->w2c_memory\\)" bound_exports "${text}")
 list(LENGTH exports export_count)
 list(LENGTH bound_exports bound_count)
 if(export_count EQUAL 0 OR NOT export_count EQUAL bound_count)
@@ -152,7 +117,5 @@ if(export_count EQUAL 0 OR NOT export_count EQUAL bound_count)
                       "have the shape these edits bind")
 endif()
 string(REGEX REPLACE "(w2c_i[0-9]+ = wasm_rt_grow_memory\\(&instance->w2c_memory, w2c_i[0-9]+\\);\n)"
-       "\\1  attestmq_bind_memory(&instance->w2c_memory);\n" text "${text}")
-string(REPLACE "${instantiation}" "  attestmq_unbind(instance);\n${instantiation}" text "${text}")
-string(REPLACE "${freeing}" "${freeing}  attestmq_unbind(instance);\n" text "${text}")
+       "\\1${bind}" text "${text}")
 file(WRITE ${C_FILE} "${text}")

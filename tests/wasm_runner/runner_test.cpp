@@ -229,7 +229,7 @@ TEST_F(RunnerTest, TheGuestStackIsBoundedInBytesNotInCalls) {
   EXPECT_EQ(sum, 5000u * 4999u / 2u);
 }
 
-// The translated module keeps the running instance's memory and stack pointer in file-static
+// The translated module keeps the running instance's memory base and size in file-static
 // variables (cmake/wasm2c_edits.cmake), bound by each export it is entered through. Calls that
 // alternate between two instances of the module, and an instance re-created after a trap,
 // must each see their own memory.

@@ -12,9 +12,9 @@
 //   static wasm_rt_memory_t& memory(Instance&);         // the exported linear memory
 //   static void free(Instance&);
 //
-// wasm2c's trap state is global (one jump buffer), and so is the instance a translated module
-// is running (the memory and stack pointer it binds, cmake/wasm2c_edits.cmake): Runners are
-// used from one thread, and batches do not nest. Guest code runs only inside batch(), where
+// wasm2c's trap state is global (one jump buffer), and so is the memory a translated module
+// binds on entry (cmake/wasm2c_edits.cmake): Runners are used from one thread, and batches
+// do not nest. Guest code runs only inside batch(), where
 // a trap point is set: the instance is not reachable from outside it.
 #include <cstdint>
 #include <memory>
