@@ -116,6 +116,17 @@ if(export_count EQUAL 0 OR NOT export_count EQUAL bound_count)
   message(FATAL_ERROR "${C_FILE}: ${bound_count} of the module's ${export_count} exports "
                       "have the shape these edits bind")
 endif()
-string(REGEX REPLACE "(w2c_i[0-9]+ = wasm_rt_grow_memory\\(&instance->w2c_memory, w2c_i[0-9]+\\);\n)"
-       "\\1${bind}" text "${text}")
+# A grow may move the memory (realloc): a call site left unbound would leave the module
+# reading and writing through the old base, so every one must have the shape bound here.
+# (The counts match without the ';': MATCHALL returns a CMake list, split at every ';'.)
+set(grow_call "w2c_i[0-9]+ = wasm_rt_grow_memory\\(&instance->w2c_memory, w2c_i[0-9]+\\)")
+string(REGEX MATCHALL "wasm_rt_grow_memory\\(" grows "${text}")
+string(REGEX MATCHALL "${grow_call}" bound_grows "${text}")
+list(LENGTH grows grow_count)
+list(LENGTH bound_grows bound_grow_count)
+if(NOT grow_count EQUAL bound_grow_count)
+  message(FATAL_ERROR "${C_FILE}: ${bound_grow_count} of the module's ${grow_count} "
+                      "memory.grow calls have the shape these edits bind")
+endif()
+string(REGEX REPLACE "(${grow_call};\n)" "\\1${bind}" text "${text}")
 file(WRITE ${C_FILE} "${text}")
