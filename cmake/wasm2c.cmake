@@ -9,14 +9,15 @@ endif()
 
 # attestmq_wasm_guest(OUTPUT file.wasm SOURCES a.c...): a reactor module (no main; exports
 # what the sources mark export_name). No debug information and no paths in the output, so
-# the bytes, hence the measurement, depend on the sources and the compiler only.
+# the bytes, hence the measurement, depend on the sources and the compiler only. Memory at
+# most one page below 4 GiB, as for the engine (src/wasm/guest/CMakeLists.txt).
 function(attestmq_wasm_guest)
   cmake_parse_arguments(PARSE_ARGV 0 guest "" "OUTPUT" "SOURCES")
   add_custom_command(
     OUTPUT ${guest_OUTPUT}
     COMMAND ${ATTESTMQ_CLANG_WASM} --target=wasm32-wasi -mexec-model=reactor -O2
             -nostdlibinc -idirafter /usr/include/wasm32-wasi -Wall -Wextra -Werror
-            -o ${guest_OUTPUT} ${guest_SOURCES}
+            -Wl,--max-memory=4294901760 -o ${guest_OUTPUT} ${guest_SOURCES}
     DEPENDS ${guest_SOURCES}
     COMMENT "Building Wasm guest module ${guest_OUTPUT}"
     VERBATIM)

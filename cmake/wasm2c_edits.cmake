@@ -102,11 +102,28 @@ foreach(expected IN ITEMS counted instance_load instance_store)
   endif()
 endforeach()
 
+# A start function would run guest code inside instantiate, before any export has bound the
+# instance's memory: wasm2c calls it after init_elem_instances, so that must end the body.
+string(FIND "${text}" "  init_elem_instances(instance);\n}\n" instantiate_end)
+if(instantiate_end EQUAL -1)
+  message(FATAL_ERROR "${C_FILE}: the module has a start function, which would run before "
+                      "its memory is bound")
+endif()
+# wabt 1.0.32's runtime keeps the size in 32 bits: a grow to exactly 65536 pages wraps it to
+# 0, reallocates to nothing and leaves the old (freed) base in place. The modules are linked
+# with a maximum below it (cmake/wasm2c.cmake, src/wasm/guest/CMakeLists.txt).
+string(REGEX MATCH "wasm_rt_allocate_memory\\(&instance->w2c_memory, [0-9]+, 65536\\)" four_gib
+       "${text}")
+if(four_gib)
+  message(FATAL_ERROR "${C_FILE}: the module's memory may grow to 4 GiB, where wasm2c's "
+                      "runtime frees it on grow; link it with -Wl,--max-memory below 4 GiB")
+endif()
+
 string(REPLACE "${counted}" "${bounded}" text "${text}")
 string(REPLACE "${instance_load}" "${bound_load}" text "${text}")
 string(REPLACE "${instance_store}" "${bound_store}" text "${text}")
 
-string(REGEX MATCHALL "/\\* export: '[^']*' \\*/\n" exports "${text}")
+string(REGEX MATCHALL "/\\* export: " exports "${text}")
 string(REGEX REPLACE "(/\\* export: '[^']*' \\*/\n[^{]*\\) {\n)(  return )" "\\1${bind}\\2"
        text "${text}")
 string(REGEX MATCHALL "\n  attestmq_bind_memory\\(&instance->w2c_memory\\)" bound_exports "${text}")
@@ -129,4 +146,11 @@ if(NOT grow_count EQUAL bound_grow_count)
                       "memory.grow calls have the shape these edits bind")
 endif()
 string(REGEX REPLACE "(${grow_call};\n)" "\\1${bind}" text "${text}")
+string(REGEX MATCHALL "\n  attestmq_bind_memory\\(&instance->w2c_memory\\)" binds "${text}")
+list(LENGTH binds bind_count)
+math(EXPR expected_binds "${export_count} + ${grow_count}")
+if(NOT bind_count EQUAL expected_binds)
+  message(FATAL_ERROR "${C_FILE}: ${bind_count} memory binds for ${export_count} exports and "
+                      "${grow_count} memory.grow calls")
+endif()
 file(WRITE ${C_FILE} "${text}")

@@ -250,6 +250,19 @@ class Instance : public GuestHarness {
     EXPECT_EQ(runner.batch([](Guest& guest) { Z_echo_guestZ_trap_unreachable(&guest); }),
               WASM_RT_TRAP_UNREACHABLE);
   }
+
+  std::uint32_t grow_and_write_last(std::uint32_t pages) {
+    std::uint32_t before = 0;
+    EXPECT_EQ(runner.batch([&](Guest& guest) {
+                before = Z_echo_guestZ_grow_and_write_last(&guest, pages);
+              }),
+              WASM_RT_TRAP_NONE);
+    return before;
+  }
+
+  wasm_rt_trap_t touch(std::uint32_t at) {
+    return runner.batch([&](Guest& guest) { Z_echo_guestZ_touch(&guest, at); });
+  }
 };
 
 TEST(RunnerInstances, TwoInstancesOfOneModuleKeepTheirOwnMemory) {
@@ -272,6 +285,22 @@ TEST(RunnerInstances, TwoInstancesOfOneModuleKeepTheirOwnMemory) {
   EXPECT_EQ(second.count_call(), 2u);
   second.echo("still second");
   EXPECT_EQ(second.sent.back().second, "dnoces llits");
+}
+
+// memory.grow may move the memory and changes its size: the grown instance writes its new
+// last byte in the same call as the grow, and the other instance, not grown, must still
+// trap on that address.
+TEST(RunnerInstances, EachInstanceIsCheckedAgainstItsOwnGrownMemory) {
+  Instance grown;
+  Instance other;
+  constexpr std::uint32_t kPage = 65536;
+  constexpr std::uint32_t kAdded = 64;
+  const std::uint32_t before = grown.grow_and_write_last(kAdded);
+  ASSERT_NE(before, UINT32_MAX);
+  const std::uint32_t last = (before + kAdded) * kPage - 1;
+  EXPECT_EQ(other.touch(last), WASM_RT_TRAP_OOB);
+  EXPECT_EQ(grown.touch(last), WASM_RT_TRAP_NONE);
+  EXPECT_EQ(other.touch(before * kPage - 1), WASM_RT_TRAP_NONE);
 }
 
 struct TrapCase {

@@ -83,6 +83,15 @@ EXPORT("fill") void fill(uint32_t bytes, uint32_t length, uint32_t value) {
 // such a load, never its bounds check: cmake/wasm2c_edits.cmake).
 EXPORT("touch") void touch(uint32_t at) { (void)*(volatile uint8_t*)(uintptr_t)at; }
 
+// Grows the memory by `pages` and, in the same call, writes the new last byte: the write
+// must see the grown memory. Returns the size before, in pages (UINT32_MAX if it cannot grow).
+EXPORT("grow_and_write_last") uint32_t grow_and_write_last(uint32_t pages) {
+  const size_t before = __builtin_wasm_memory_grow(0, pages);
+  if (before == (size_t)-1) return UINT32_MAX;
+  *(volatile uint8_t*)(uintptr_t)((before + pages) * 65536 - 1) = 1;
+  return (uint32_t)before;
+}
+
 // Counts the calls into this instance: a fresh instance starts again at 1.
 EXPORT("count_call") uint32_t count_call(void) { return ++calls; }
 
