@@ -14,8 +14,8 @@
 //
 // wasm2c's trap state is global (one jump buffer), and so is the memory a translated module
 // binds on entry (cmake/wasm2c_edits.cmake): Runners are used from one thread, and batches
-// do not nest. Guest code runs only inside batch(), where
-// a trap point is set: the instance is not reachable from outside it.
+// do not nest. Guest code runs only inside batch(), where a trap point is set: the instance
+// is not reachable from outside it.
 #include <cstdint>
 #include <memory>
 #include <mutex>
