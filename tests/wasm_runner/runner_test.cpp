@@ -232,8 +232,9 @@ TEST_F(RunnerTest, TheGuestStackIsBoundedInBytesNotInCalls) {
 // The translated module keeps the running instance's memory base and size in file-static
 // variables (cmake/wasm2c_edits.cmake), bound by each export it is entered through. Calls that
 // alternate between two instances of the module, and an instance re-created after a trap,
-// must each see their own memory.
-class Instance : public GuestHarness {
+// must each see their own memory. Each SeparateGuest has a Runner, hence an instance, of its
+// own.
+class SeparateGuest : public GuestHarness {
  public:
   using GuestHarness::count_call;
   using GuestHarness::sent;
@@ -266,8 +267,8 @@ class Instance : public GuestHarness {
 };
 
 TEST(RunnerInstances, TwoInstancesOfOneModuleKeepTheirOwnMemory) {
-  Instance first;
-  Instance second;
+  SeparateGuest first;
+  SeparateGuest second;
   EXPECT_EQ(first.count_call(), 1u);
   EXPECT_EQ(second.count_call(), 1u);
   EXPECT_EQ(first.count_call(), 2u);
@@ -291,8 +292,8 @@ TEST(RunnerInstances, TwoInstancesOfOneModuleKeepTheirOwnMemory) {
 // last byte in the same call as the grow, and the other instance, not grown, must still
 // trap on that address.
 TEST(RunnerInstances, EachInstanceIsCheckedAgainstItsOwnGrownMemory) {
-  Instance grown;
-  Instance other;
+  SeparateGuest grown;
+  SeparateGuest other;
   constexpr std::uint32_t kPage = 65536;
   constexpr std::uint32_t kAdded = 64;
   const std::uint32_t before = grown.grow_and_write_last(kAdded);
