@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -79,6 +80,16 @@ TEST_F(RunnerTest, LevelsAboveErrorAreLoggedAsErrors) {
 TEST_F(RunnerTest, CloseReachesTheHost) {
   ASSERT_EQ(runner.batch([&](Guest& guest) { Z_echo_guestZ_close(&guest, 42); }), WASM_RT_TRAP_NONE);
   EXPECT_EQ(closed, std::vector<std::uint32_t>{42});
+}
+
+// wasm2c's trap point and the module's memory bound are global: a batch begun inside another
+// is refused, and so is a second Runner made there (its _initialize is guest code too).
+TEST_F(RunnerTest, ABatchInsideABatchIsRefusedAndTheOuterOneStillWorks) {
+  EXPECT_THROW(runner.batch([&](Guest&) { runner.batch([](Guest&) {}); }), std::logic_error);
+  EXPECT_THROW(runner.batch([&](Guest&) { GuestHarness inner; }), std::logic_error);
+  EXPECT_EQ(count_call(), 1u);
+  GuestHarness after;
+  EXPECT_EQ(runner.instances_created(), 1u);
 }
 
 // A (pointer, length) pair the guest hands to an import; the pointer depends on the memory's

@@ -13,9 +13,12 @@
 //   static void free(Instance&);
 //
 // wasm2c's trap state is global (one jump buffer), and so is the memory a translated module
-// binds on entry (cmake/wasm2c_edits.cmake): Runners are used from one thread, and batches
-// do not nest. Guest code runs only inside batch(), where a trap point is set: the instance
-// is not reachable from outside it.
+// binds on entry (cmake/wasm2c_edits.cmake): guest code of one Runner at a time, in the whole
+// process. A batch begun while another runs (nested in a host call, or on a second thread)
+// would leave the first one trapping into the wrong frame and reading through the wrong
+// memory bound, so it throws std::logic_error instead. Guest code runs only inside batch(),
+// where a trap point is set: the instance is not reachable from outside it.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -30,6 +33,28 @@ namespace attestmq::wasm {
 // The runner's log line for a trap: names its cause.
 std::string describe_trap(wasm_rt_trap_t trap, std::uint64_t instances_created);
 
+// Held while guest code may run: one holder in the process at a time. Released by its
+// destructor, which a trap does not skip (the trap returns into the frame that holds it).
+class GuestTurn {
+ public:
+  GuestTurn() {
+    if (taken().test_and_set()) {
+      throw std::logic_error(
+          "a Wasm runner batch began while another was running: batches do not nest, and "
+          "one thread at a time runs guest code (wasm2c's trap state is global)");
+    }
+  }
+  ~GuestTurn() { taken().clear(); }
+  GuestTurn(const GuestTurn&) = delete;
+  GuestTurn& operator=(const GuestTurn&) = delete;
+
+ private:
+  static std::atomic_flag& taken() {
+    static std::atomic_flag flag;
+    return flag;
+  }
+};
+
 template <class Module>
 class Runner {
  public:
@@ -42,6 +67,7 @@ class Runner {
       if (!wasm_rt_is_initialized()) wasm_rt_init();
       Module::init_module();
     });
+    const GuestTurn turn;
     create_instance();
   }
   ~Runner() {
@@ -56,6 +82,7 @@ class Runner {
   // destructors: it must keep no object with a non-trivial destructor alive across a guest call.
   template <class Calls>
   wasm_rt_trap_t batch(Calls&& calls) {
+    const GuestTurn turn;
     // wasm-rt-impl.h documents this form: 0 on the way in, the trap code on the way back.
     const wasm_rt_trap_t trap = static_cast<wasm_rt_trap_t>(wasm_rt_impl_try());
     if (trap != WASM_RT_TRAP_NONE) {
