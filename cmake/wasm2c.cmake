@@ -7,6 +7,23 @@ if(NOT ATTESTMQ_CLANG_WASM OR NOT ATTESTMQ_WASM2C)
   message(FATAL_ERROR "the Wasm runner needs clang-19 and wabt's wasm2c: run scripts/setup.sh")
 endif()
 
+# How the runner bounds guest memory (src/wasm/runner/wasm_rt.hpp; docs/architecture.md,
+# "Bounds checks"): `guard` pages where the platform lets each instance reserve 8 GiB of
+# address space (a process, a TDX or SEV-SNP VM), `explicit` compares where it does not (an
+# SGX enclave). The definitions go to the translated modules and to everything that links
+# the runner alike.
+set(ATTESTMQ_WASM_BOUNDS guard CACHE STRING "How the Wasm runner bounds guest memory: guard or explicit")
+set_property(CACHE ATTESTMQ_WASM_BOUNDS PROPERTY STRINGS guard explicit)
+if(ATTESTMQ_WASM_BOUNDS STREQUAL "guard")
+  set(ATTESTMQ_WASM_RT_DEFINITIONS WASM_RT_MEMCHECK_SIGNAL_HANDLER=1 WASM_RT_SKIP_SIGNAL_RECOVERY=1
+      WASM_RT_USE_STACK_DEPTH_COUNT=1)
+elseif(ATTESTMQ_WASM_BOUNDS STREQUAL "explicit")
+  set(ATTESTMQ_WASM_RT_DEFINITIONS WASM_RT_MEMCHECK_SIGNAL_HANDLER=0 WASM_RT_USE_STACK_DEPTH_COUNT=1)
+else()
+  message(FATAL_ERROR "ATTESTMQ_WASM_BOUNDS is '${ATTESTMQ_WASM_BOUNDS}': use guard or explicit")
+endif()
+list(TRANSFORM ATTESTMQ_WASM_RT_DEFINITIONS PREPEND -D OUTPUT_VARIABLE ATTESTMQ_WASM_RT_FLAGS)
+
 # attestmq_wasm_guest(OUTPUT file.wasm SOURCES a.c...): a reactor module (no main; exports
 # what the sources mark export_name). No debug information and no paths in the output, so
 # the bytes, hence the measurement, depend on the sources and the compiler only. Memory at
@@ -57,7 +74,7 @@ function(attestmq_wasm2c_module)
   add_custom_command(
     OUTPUT ${object}
     COMMAND ${CMAKE_C_COMPILER_LAUNCHER} ${ATTESTMQ_CLANG_WASM} $<IF:$<CONFIG:Release>,-O3,-O2> -w -fPIC
-            -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 -I${ATTESTMQ_WASM2C_RUNTIME_DIR} -I${out}
+            ${ATTESTMQ_WASM_RT_FLAGS} -I${ATTESTMQ_WASM2C_RUNTIME_DIR} -I${out}
             -c ${c_file} -o ${object}
     DEPENDS ${c_file} ${out}/${module_MODULE}.h
     COMMENT "Compiling the wasm2c translation of ${module_WASM}"

@@ -1,5 +1,5 @@
-# Edits to the C that wabt 1.0.32's wasm2c writes, for our build with explicit bounds checks
-# (WASM_RT_MEMCHECK_SIGNAL_HANDLER=0). Run as
+# Edits to the C that wabt 1.0.32's wasm2c writes, for our runner (src/wasm/runner/wasm_rt.hpp
+# says which wasm2c settings it builds with). Run as
 #   cmake -DC_FILE=<module.c> -P wasm2c_edits.cmake
 # Each edit is exact: if a future wasm2c spells its text differently, the build stops here
 # rather than silently keeping (or losing) it. docs/benchmarks.md measures each ("What
@@ -39,12 +39,15 @@ extern uintptr_t attestmq_wasm_stack_floor;
 # binds its instance's memory on entry, and memory.grow binds the grown memory again; the
 # instance struct stays the truth for everything outside the module (the runner reads the
 # memory through the `memory` export). This holds because runners enter a module from one
-# thread, and a host function never calls into the guest (src/wasm/runner/runner.hpp). The
-# bounds check is wasm2c's, against the bound size. Loads are no longer pinned: wasm2c ends
-# each with `asm("" :: "r"(result))`, which matters with guard pages, where the load itself
-# is the check and must not be dropped; with explicit checks it only stopped the compiler
-# from folding loads into arithmetic. (The `__stack_pointer` global bound the same way was
-# measured too, and was slower: docs/benchmarks.md.)
+# thread, and a host function never calls into the guest (src/wasm/runner/runner.hpp). With
+# explicit bounds (ATTESTMQ_WASM_BOUNDS) the check is wasm2c's, against the bound size; with
+# guard pages there is none, and the access itself faults. Loads are not pinned: wasm2c ends
+# each with `asm("" :: "r"(result))` so that a load whose value is never used still runs,
+# and still traps when out of bounds. That pin cost as much as the explicit checks
+# (docs/benchmarks.md, "Guard pages"). Without it the compiler may drop a dead load, which
+# reads nothing and so cannot leak or corrupt memory; a guest that would have trapped there
+# goes on instead, a departure from Wasm's trap semantics that no memory safety rests on.
+# (The `__stack_pointer` global bound the same way was measured too, and was slower.)
 set(instance_load [=[
 #define DEFINE_LOAD(name, t1, t2, t3)                      \
   static inline t3 name(wasm_rt_memory_t* mem, u64 addr) { \
@@ -72,8 +75,12 @@ static void attestmq_bind_memory(const wasm_rt_memory_t* memory) {
   attestmq_bound_size = memory->size;
 }
 
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+#define BOUND_MEMCHECK(addr, t)
+#else
 #define BOUND_MEMCHECK(addr, t) \
   if (UNLIKELY(addr + (uint64_t)sizeof(t) > attestmq_bound_size)) TRAP(OOB);
+#endif
 
 #define DEFINE_LOAD(name, t1, t2, t3)                                 \
   static inline t3 name(wasm_rt_memory_t* mem, u64 addr) {            \

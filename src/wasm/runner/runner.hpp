@@ -25,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "wasm/runner/guard_pages.hpp"
 #include "wasm/runner/guest_stack.hpp"
 #include "wasm/runner/host.hpp"
 
@@ -44,7 +45,10 @@ class GuestTurn {
           "one thread at a time runs guest code (wasm2c's trap state is global)");
     }
   }
-  ~GuestTurn() { taken().clear(); }
+  ~GuestTurn() {
+    if constexpr (guard_pages::kEnabled) guard_pages::watch(nullptr);
+    taken().clear();
+  }
   GuestTurn(const GuestTurn&) = delete;
   GuestTurn& operator=(const GuestTurn&) = delete;
 
@@ -65,13 +69,14 @@ class Runner {
     static std::once_flag module_ready;
     std::call_once(module_ready, [] {
       if (!wasm_rt_is_initialized()) wasm_rt_init();
+      if constexpr (guard_pages::kEnabled) guard_pages::install();
       Module::init_module();
     });
     const GuestTurn turn;
     create_instance();
   }
   ~Runner() {
-    if (instance_) Module::free(*instance_);
+    if (instance_) drop_instance();
   }
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
@@ -87,11 +92,11 @@ class Runner {
     const wasm_rt_trap_t trap = static_cast<wasm_rt_trap_t>(wasm_rt_impl_try());
     if (trap != WASM_RT_TRAP_NONE) {
       host_.calls().log(log_level::kError, describe_trap(trap, instances_created_));
-      Module::free(*instance_);
+      drop_instance();
       create_instance();
       return trap;
     }
-    arm_guest_stack();
+    enter_guest();
     calls(*instance_);
     return WASM_RT_TRAP_NONE;
   }
@@ -110,12 +115,25 @@ class Runner {
     host_.attach(Module::memory(*instance_));
     ++instances_created_;
     if (wasm_rt_impl_try() != WASM_RT_TRAP_NONE) {
-      Module::free(*instance_);
-      instance_.reset();
+      drop_instance();
       throw std::runtime_error("the guest module trapped in _initialize");
     }
-    arm_guest_stack();
+    enter_guest();
     Module::initialize(*instance_);
+  }
+
+  // Before guest code runs: its share of the native stack, and (with guard pages) the
+  // reservation in which a fault is its out-of-bounds access.
+  void enter_guest() {
+    arm_guest_stack();
+    if constexpr (guard_pages::kEnabled) guard_pages::watch(Module::memory(*instance_).data);
+  }
+
+  void drop_instance() {
+    std::uint8_t* const memory_base = Module::memory(*instance_).data;
+    Module::free(*instance_);
+    instance_.reset();
+    if constexpr (guard_pages::kEnabled) guard_pages::release(memory_base);
   }
 
   Host host_;

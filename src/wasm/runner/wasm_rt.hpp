@@ -1,10 +1,20 @@
 #pragma once
-// The wasm2c runtime, as every runner translation unit must see it: explicit bounds checks
-// instead of guard pages and a SIGSEGV handler (DESIGN.md section 2), so no signal handler and
-// no 8 GiB reservation are needed, as inside an enclave. The setting changes the runtime's
-// macros (stack-depth counting, setjmp flavour), so a unit built without it would disagree
-// with the generated code: the build sets it on every target that links the runner.
-#if !defined(WASM_RT_MEMCHECK_SIGNAL_HANDLER) || WASM_RT_MEMCHECK_SIGNAL_HANDLER != 0
-#error "build with -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 (cmake/wasm2c.cmake sets it)"
+// The wasm2c runtime, as every runner translation unit must see it. The build chooses how
+// guest memory is bounded (ATTESTMQ_WASM_BOUNDS, cmake/wasm2c.cmake) and sets the same
+// definitions on every target that links the runner, since they change the runtime's macros
+// (setjmp flavour, memory allocation) and a unit built otherwise would disagree with the
+// generated code:
+//   explicit  WASM_RT_MEMCHECK_SIGNAL_HANDLER=0: a compare before every access, no signal
+//             handler and no 8 GiB reservation (DESIGN.md section 2), as an SGX enclave needs;
+//   guard     WASM_RT_MEMCHECK_SIGNAL_HANDLER=1 with WASM_RT_SKIP_SIGNAL_RECOVERY=1: guard
+//             pages, with our own fault handler instead of wabt's (guard_pages.hpp).
+// In both, WASM_RT_USE_STACK_DEPTH_COUNT=1: the guest's stack stays bounded by the probe that
+// replaces the call counter (guest_stack.hpp), never by a native stack overflow.
+#if !defined(WASM_RT_MEMCHECK_SIGNAL_HANDLER) || !defined(WASM_RT_USE_STACK_DEPTH_COUNT) || \
+    WASM_RT_USE_STACK_DEPTH_COUNT != 1
+#error "build with cmake/wasm2c.cmake's ATTESTMQ_WASM_RT_DEFINITIONS"
+#endif
+#if WASM_RT_MEMCHECK_SIGNAL_HANDLER && (!defined(WASM_RT_SKIP_SIGNAL_RECOVERY) || WASM_RT_SKIP_SIGNAL_RECOVERY != 1)
+#error "guard pages here use the runner's fault handler: define WASM_RT_SKIP_SIGNAL_RECOVERY=1"
 #endif
 #include <wasm-rt-impl.h>

@@ -78,10 +78,15 @@ EXPORT("fill") void fill(uint32_t bytes, uint32_t length, uint32_t value) {
   for (uint32_t i = 0; i < length; ++i) target[i] = (uint8_t)value;
 }
 
-// Reads one byte at guest address `at` and discards it: past the end of memory the load
-// traps, even though nothing uses its value (the runner's build lets the C compiler drop
-// such a load, never its bounds check: cmake/wasm2c_edits.cmake).
+// Reads one byte at guest address `at` and discards it. With explicit bounds checks the load
+// traps past the end of memory even though nothing uses its value (the C compiler may drop
+// such a load, never its check); with guard pages a dropped load reads nothing and does not
+// trap (cmake/wasm2c_edits.cmake).
 EXPORT("touch") void touch(uint32_t at) { (void)*(volatile uint8_t*)(uintptr_t)at; }
+
+// Reads one byte at guest address `at` and returns it: past the end of memory the load traps,
+// however the runner bounds memory.
+EXPORT("peek") uint32_t peek(uint32_t at) { return *(volatile uint8_t*)(uintptr_t)at; }
 
 // Grows the memory by `pages` and, in the same call, writes the new last byte: the write
 // must see the grown memory. Returns the size before, in pages (UINT32_MAX if it cannot grow).

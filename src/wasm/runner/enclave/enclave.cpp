@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "attest/common/hex.hpp"
+#include "wasm/runner/guard_pages.hpp"
 
 namespace attestmq::wasm {
 namespace {
@@ -28,8 +30,13 @@ std::variant<std::unique_ptr<Enclave>, std::string> Enclave::create(config::Brok
                                                                     std::string configure_arguments) {
   auto logger = server::Logger::open(host_view.log, false);
   if (auto* error = std::get_if<std::string>(&logger)) return std::move(*error);
-  std::unique_ptr<Enclave> enclave(
-      new Enclave(std::move(host_view), std::move(configure_arguments), std::move(std::get<0>(logger))));
+  std::unique_ptr<Enclave> enclave;
+  try {
+    enclave.reset(new Enclave(std::move(host_view), std::move(configure_arguments), std::move(std::get<0>(logger))));
+  } catch (const std::runtime_error& error) {
+    // The runner could not set up the module's memory bounds, or the module's _initialize trapped.
+    return std::string(error.what());
+  }
   enclave->epoll_ = server::UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
   enclave->wake_ = server::UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!enclave->epoll_ || !enclave->wake_) return std::string("epoll: ") + std::strerror(errno);
@@ -175,7 +182,8 @@ void Enclave::recover_from_trap() {
 void Enclave::run() {
   const std::string& version = host_view_.settings.version_string;
   log(log_level::kNotice, version + " running in attestmq-enclave, module SHA-256 " +
-                              std::string(kAttestmqEngineSha256));
+                              std::string(kAttestmqEngineSha256) + ", guest memory bounded by " +
+                              std::string(guard_pages::kBoundsDescription));
   while (run_once(-1)) {
   }
   log(log_level::kNotice, version + " terminating");
