@@ -341,6 +341,14 @@ std::size_t large_reservations() {
   return count;
 }
 
+// With guard pages an out-of-bounds access is a fault, and the runner leaves the fault handler
+// by a jump: the next fault must trap again, not find the signal blocked and kill the process.
+TEST(RunnerInstances, OneOutOfBoundsAccessAfterAnotherTrapsEachTime) {
+  SeparateGuest guest;
+  for (int attempt = 0; attempt < 3; ++attempt) EXPECT_EQ(guest.peek(UINT32_MAX), WASM_RT_TRAP_OOB);
+  EXPECT_EQ(guest.count_call(), 1u);
+}
+
 // wabt's runtime unmaps only a memory's accessible pages when it frees it: a runner that
 // drops instances (after every trap) must give back the whole reservation.
 TEST(RunnerInstances, ADroppedInstanceGivesBackItsAddressSpace) {

@@ -36,7 +36,13 @@ void on_fault(int signal_number, siginfo_t* info, void* context) {
   const std::uintptr_t base = watched.load(std::memory_order_relaxed);
   const auto address = reinterpret_cast<std::uintptr_t>(info->si_addr);
   if (base != 0 && address >= base && address - base < kReservationBytes) {
-    // Jumps to the batch's trap point with the signal mask it saved (sigsetjmp).
+    // The trap point saved no signal mask (ATTESTMQ_WASM_TRAP_POINT): leave the handler with
+    // the fault signals unblocked, as the kernel would on return, then jump to it.
+    sigset_t faults;
+    sigemptyset(&faults);
+    sigaddset(&faults, SIGSEGV);
+    sigaddset(&faults, SIGBUS);
+    pthread_sigmask(SIG_UNBLOCK, &faults, nullptr);
     wasm_rt_trap(WASM_RT_TRAP_OOB);
   }
   pass_on(signal_number, info, context);

@@ -88,8 +88,8 @@ class Runner {
   template <class Calls>
   wasm_rt_trap_t batch(Calls&& calls) {
     const GuestTurn turn;
-    // wasm-rt-impl.h documents this form: 0 on the way in, the trap code on the way back.
-    const wasm_rt_trap_t trap = static_cast<wasm_rt_trap_t>(wasm_rt_impl_try());
+    // 0 on the way in, the trap code on the way back (wasm_rt.hpp).
+    const wasm_rt_trap_t trap = static_cast<wasm_rt_trap_t>(ATTESTMQ_WASM_TRAP_POINT());
     if (trap != WASM_RT_TRAP_NONE) {
       host_.calls().log(log_level::kError, describe_trap(trap, instances_created_));
       drop_instance();
@@ -114,7 +114,7 @@ class Runner {
     Module::instantiate(*instance_, host_);
     host_.attach(Module::memory(*instance_));
     ++instances_created_;
-    if (wasm_rt_impl_try() != WASM_RT_TRAP_NONE) {
+    if (ATTESTMQ_WASM_TRAP_POINT() != WASM_RT_TRAP_NONE) {
       drop_instance();
       throw std::runtime_error("the guest module trapped in _initialize");
     }

@@ -18,3 +18,12 @@
 #error "guard pages here use the runner's fault handler: define WASM_RT_SKIP_SIGNAL_RECOVERY=1"
 #endif
 #include <wasm-rt-impl.h>
+
+// wasm_rt_impl_try() without saving the signal mask. wasm-rt.h's trap point under guard pages
+// is sigsetjmp(buf, 1), a rt_sigprocmask system call on every batch, as many as the reads;
+// instead the fault handler unblocks the fault signals itself before it jumps
+// (guard_pages.cpp), and no other trap changes the mask. A macro, as setjmp must be called
+// in the frame it returns to.
+#define ATTESTMQ_WASM_TRAP_POINT()                                          \
+  (WASM_RT_SAVE_STACK_DEPTH(), wasm_rt_set_unwind_target(&wasm_rt_jmp_buf), \
+   sigsetjmp(wasm_rt_jmp_buf, 0))
