@@ -8,19 +8,19 @@ if(NOT ATTESTMQ_CLANG_WASM OR NOT ATTESTMQ_WASM2C)
 endif()
 
 # How the runner bounds guest memory (src/wasm/runner/wasm_rt.hpp; docs/architecture.md,
-# "Bounds checks"): `guard` pages where the platform lets each instance reserve 8 GiB of
-# address space (a process, a TDX or SEV-SNP VM), `explicit` compares where it does not (an
-# SGX enclave). The definitions go to the translated modules and to everything that links
-# the runner alike.
-set(ATTESTMQ_WASM_BOUNDS guard CACHE STRING "How the Wasm runner bounds guest memory: guard or explicit")
-set_property(CACHE ATTESTMQ_WASM_BOUNDS PROPERTY STRINGS guard explicit)
+# "Bounds checks"): `explicit` compares, the default, which every TEE can host (DESIGN.md
+# section 2, issue #10), or `guard` pages, faster, where the platform lets each instance
+# reserve 8 GiB of address space (a process, a TDX or SEV-SNP VM; not an SGX enclave). The
+# definitions go to the translated modules and to everything that links the runner alike.
+set(ATTESTMQ_WASM_BOUNDS explicit CACHE STRING "How the Wasm runner bounds guest memory: explicit or guard")
+set_property(CACHE ATTESTMQ_WASM_BOUNDS PROPERTY STRINGS explicit guard)
 if(ATTESTMQ_WASM_BOUNDS STREQUAL "guard")
   set(ATTESTMQ_WASM_RT_DEFINITIONS WASM_RT_MEMCHECK_SIGNAL_HANDLER=1 WASM_RT_SKIP_SIGNAL_RECOVERY=1
       WASM_RT_USE_STACK_DEPTH_COUNT=1)
 elseif(ATTESTMQ_WASM_BOUNDS STREQUAL "explicit")
   set(ATTESTMQ_WASM_RT_DEFINITIONS WASM_RT_MEMCHECK_SIGNAL_HANDLER=0 WASM_RT_USE_STACK_DEPTH_COUNT=1)
 else()
-  message(FATAL_ERROR "ATTESTMQ_WASM_BOUNDS is '${ATTESTMQ_WASM_BOUNDS}': use guard or explicit")
+  message(FATAL_ERROR "ATTESTMQ_WASM_BOUNDS is '${ATTESTMQ_WASM_BOUNDS}': use explicit or guard")
 endif()
 list(TRANSFORM ATTESTMQ_WASM_RT_DEFINITIONS PREPEND -D OUTPUT_VARIABLE ATTESTMQ_WASM_RT_FLAGS)
 

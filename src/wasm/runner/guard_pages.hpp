@@ -8,8 +8,8 @@
 // address inside that instance's reservation; every other fault goes on to whoever handled
 // it before (the default action, or a sanitizer), as if the handler were not there.
 //
-// With ATTESTMQ_WASM_BOUNDS=explicit (what an SGX enclave's fixed address space needs), the
-// translated module compares instead, and nothing here is used.
+// With ATTESTMQ_WASM_BOUNDS=explicit (the default, which an SGX enclave's fixed address
+// space needs), the translated module compares instead, and nothing here is used.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
