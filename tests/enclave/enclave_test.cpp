@@ -102,6 +102,20 @@ class EnclaveTest : public ::testing::Test {
   std::string io;  // every byte the runner read from or wrote to a socket
 };
 
+// The runner refuses to attest unless the measurement compiled into it is exactly a SHA-256.
+TEST(EnclaveMeasurement, OnlyAHexSha256IsAMeasurement) {
+  const std::string good(64, 'a');
+  const auto parsed = Enclave::measurement_from_hex(good);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ((*parsed)[0], 0xaa);
+  EXPECT_EQ((*parsed)[31], 0xaa);
+  for (const std::string& bad : {std::string(), std::string(62, 'a'), std::string(66, 'a'),
+                                std::string(63, 'a'), "zz" + std::string(62, 'a')}) {
+    EXPECT_FALSE(Enclave::measurement_from_hex(bad)) << bad;
+  }
+  EXPECT_TRUE(Enclave::measurement_from_hex(kAttestmqEngineSha256));
+}
+
 TEST_F(EnclaveTest, TlsPayloadsNeverReachTheRunnersBuffersInClear) {
   const std::string marker = "MARKER-3f9c1e7a-only-the-module-sees-this";
   EXPECT_EQ(round_trip(tls_port, marker, true), marker + "\n");

@@ -88,20 +88,28 @@ HostCalls Enclave::host_calls() {
           }};
 }
 
+std::optional<std::array<std::uint8_t, 32>> Enclave::measurement_from_hex(std::string_view hex) {
+  const auto bytes = attest::from_hex(hex);
+  std::array<std::uint8_t, 32> measurement{};
+  if (!bytes || bytes->size() != measurement.size()) return std::nullopt;
+  std::copy(bytes->begin(), bytes->end(), measurement.begin());
+  return measurement;
+}
+
 bool Enclave::start_provider(std::string& error) {
   const std::string& tee = host_view_.tee;
   if (tee == "none") return true;
-  const auto module = attest::from_hex(kAttestmqEngineSha256);
-  attest::ProviderConfig config;
+  const auto module = measurement_from_hex(kAttestmqEngineSha256);
   // A build whose measurement is not a SHA-256 would attest nothing: refuse to attest at all.
-  if (!module || module->size() != config.sim_measurement.size()) {
+  if (!module) {
     error = "tee " + tee + ": the module measurement compiled into this runner is not a SHA-256";
     return false;
   }
+  attest::ProviderConfig config;
   config.kind = tee;
   config.sim_key_file = host_view_.tee_sim_key_file;
   // The sim TEE reports the module's measurement, as a real one would report the enclave's.
-  std::copy(module->begin(), module->end(), config.sim_measurement.begin());
+  config.sim_measurement = *module;
   provider_ = attest::make_provider(config, error);
   if (!provider_) {
     error = "tee " + tee + ": " + error;

@@ -5,12 +5,15 @@
 // the socket, and TLS, MQTT and every trust decision happen inside the module. One thread,
 // as the module is single-threaded. A trap in the module closes every connection (their
 // state died with the instance), re-creates the instance and configures it again.
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -43,6 +46,10 @@ class Enclave final : public server::SignalTarget {
   // import with it; the module learns its evidence type and its own measurement.
   static std::variant<std::unique_ptr<Enclave>, std::string> create(config::BrokerConfig host_view,
                                                                     std::string configure_arguments);
+  // The module measurement the runner puts in every piece of evidence, from the hex the build
+  // compiled in (kAttestmqEngineSha256); nullopt unless it is exactly a SHA-256, in which
+  // case the runner refuses to attest at all.
+  static std::optional<std::array<std::uint8_t, 32>> measurement_from_hex(std::string_view hex);
   ~Enclave();
   Enclave(const Enclave&) = delete;
   Enclave& operator=(const Enclave&) = delete;
