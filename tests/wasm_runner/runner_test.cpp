@@ -3,11 +3,13 @@
 // and the re-created instance, WASI randomness and clocks, and the build-time measurement.
 #include <openssl/evp.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -360,6 +362,34 @@ TEST(RunnerInstances, ADroppedInstanceGivesBackItsAddressSpace) {
     EXPECT_EQ(large_reservations(), before + (guard_pages::kEnabled ? 1 : 0));
   }
   EXPECT_EQ(large_reservations(), before);
+}
+
+// Runs guard_pages::install() with room for only 1 GiB more address space than is mapped (a
+// sanitizer's shadow included) and exits 3 if it refuses and names the build that fits.
+[[noreturn]] void install_without_room_for_a_reservation() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  std::uint64_t mapped_kib = 0;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmSize:", 0) == 0) mapped_kib = std::stoull(line.substr(7));
+  }
+  const rlimit limit{(mapped_kib << 10) + (std::uint64_t{1} << 30), RLIM_INFINITY};
+  if (mapped_kib == 0 || ::setrlimit(RLIMIT_AS, &limit) != 0) std::_Exit(1);
+  try {
+    guard_pages::install();
+  } catch (const std::runtime_error& error) {
+    const bool named = std::string_view(error.what()).find("-DATTESTMQ_WASM_BOUNDS=explicit") !=
+                       std::string_view::npos;
+    std::_Exit(named ? 3 : 2);
+  }
+  std::_Exit(0);
+}
+
+// Where 8 GiB of address space cannot be reserved (an SGX enclave's fixed size, or a limit
+// on the process), a guard-page runner refuses to start and names the build that fits,
+// instead of wabt's runtime aborting at the first instance.
+TEST(RunnerInstancesDeathTest, GuardPagesWithoutRoomForAReservationAreRefusedByName) {
+  EXPECT_EXIT(install_without_room_for_a_reservation(), ::testing::ExitedWithCode(3), "");
 }
 
 // The fault handler of guard pages claims only faults in the running instance's

@@ -74,8 +74,9 @@ void watch(const std::uint8_t* memory_base) {
   watched.store(reinterpret_cast<std::uintptr_t>(memory_base), std::memory_order_relaxed);
 }
 
-void release(std::uint8_t* memory_base) {
-  if (memory_base != nullptr) ::munmap(memory_base, kReservationBytes);
+void release_beyond(const wasm_rt_memory_t& memory) {
+  if (memory.data == nullptr) return;
+  ::munmap(memory.data + memory.size, kReservationBytes - memory.size);
 }
 
 }  // namespace attestmq::wasm::guard_pages

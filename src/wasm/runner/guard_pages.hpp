@@ -35,8 +35,10 @@ void install();
 // may run now. nullptr while no guest code runs.
 void watch(const std::uint8_t* memory_base);
 
-// Unmaps a freed memory's whole reservation: wasm-rt-impl.c's wasm_rt_free_memory unmaps only
-// the accessible pages and would leak the rest of the 8 GiB with every dropped instance.
-void release(std::uint8_t* memory_base);
+// Unmaps the part of a memory's reservation past its accessible pages, just before the memory
+// is freed: wasm-rt-impl.c's wasm_rt_free_memory unmaps only those pages and would leak the
+// rest of the 8 GiB with every dropped instance. Before, not after, so that no mapping made
+// in between (by another thread) can land in the range and be unmapped with it.
+void release_beyond(const wasm_rt_memory_t& memory);
 
 }  // namespace attestmq::wasm::guard_pages

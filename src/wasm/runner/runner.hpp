@@ -130,10 +130,9 @@ class Runner {
   }
 
   void drop_instance() {
-    std::uint8_t* const memory_base = Module::memory(*instance_).data;
+    if constexpr (guard_pages::kEnabled) guard_pages::release_beyond(Module::memory(*instance_));
     Module::free(*instance_);
     instance_.reset();
-    if constexpr (guard_pages::kEnabled) guard_pages::release(memory_base);
   }
 
   Host host_;
