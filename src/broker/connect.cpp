@@ -326,6 +326,7 @@ SubscriberId Engine::Impl::attach_session(Connection& conn, const mqtt::Connect&
   } else {
     session.expiry_interval_s = settings.persistent_client_expiration_s;
   }
+  persist_session(session);
   return id;
 }
 

@@ -49,7 +49,9 @@ InflightMessage& Engine::Impl::push_inflight(Session& session, std::uint16_t pac
   entry.delivery = std::move(delivery);
   entry.payload_bytes = bytes;
   session.inflight.push_back(std::move(entry));
-  return session.inflight.back();
+  InflightMessage& pushed = session.inflight.back();
+  persist_delivery(session, pushed.delivery, packet_id, false);
+  return pushed;
 }
 
 InflightWindow::iterator Engine::Impl::erase_inflight(Session& session, InflightWindow::iterator it) {
@@ -57,6 +59,7 @@ InflightWindow::iterator Engine::Impl::erase_inflight(Session& session, Inflight
     --session.awaiting_resend;
   else
     session.inflight_bytes -= it->payload_bytes;
+  forget_delivery(it->delivery);
   return session.inflight.erase(it);
 }
 
@@ -152,6 +155,7 @@ void Engine::Impl::enqueue(Session& session, Delivery delivery) {
   }
   session.queued_bytes += size;
   session.queue.push_back(std::move(delivery));
+  persist_delivery(session, session.queue.back(), 0, false);
 }
 
 void Engine::Impl::deliver(Session& session, Publication& publication, const Recipient& recipient) {
@@ -228,7 +232,10 @@ void Engine::Impl::pump(Session& session) {
     session.queue.pop_front();
     session.queued_bytes -= queued_size(delivery);
     // Section 3.3.2.3.3: a message whose expiry passed before delivery started is dropped.
-    if (expired(*delivery.message, now_ms)) continue;
+    if (expired(*delivery.message, now_ms)) {
+      forget_delivery(delivery);
+      continue;
+    }
     InflightMessage& entry = push_inflight(session, allocate_packet_id(session), std::move(delivery));
     if (!send_inflight(session, entry, false)) erase_inflight(session, session.inflight.end() - 1);
   }
@@ -299,6 +306,7 @@ void Engine::Impl::on_pubrec(Connection& conn, const mqtt::Pubrec& packet) {
   }
   it->awaiting_pubcomp = true;
   it->delivery.message.reset();  // only the packet id is needed from now on
+  persist_delivery(session, it->delivery, it->packet_id, true);
   send_packet(conn, mqtt::Pubrel{packet.packet_id, mqtt::ReasonCode::Success, {}});
 }
 

@@ -22,6 +22,7 @@ void Engine::Impl::on_disconnect(Connection& conn, const mqtt::Disconnect& packe
       session.expiry_interval_s.reset();
     else
       session.expiry_interval_s = interval;
+    persist_session(session);
   }
   // Section 3.14.4: the will is discarded on a normal DISCONNECT; 0x04 asks for it anyway.
   conn.publish_will = packet.reason == mqtt::ReasonCode::DisconnectWithWill;

@@ -25,7 +25,8 @@ class CallScope {
 
 }  // namespace
 
-Engine::Impl::Impl(Host& host_, Settings settings_) : host(host_), settings(std::move(settings_)) {
+Engine::Impl::Impl(Host& host_, Settings settings_)
+    : host(host_), settings(std::move(settings_)), store(host_.store()) {
   if (settings.listeners.empty()) settings.listeners.emplace_back();
   started_ms = host.now_ms();
   started_wall_s = host.wall_clock_s();
@@ -44,6 +45,12 @@ Engine::Engine(Host& host, Settings settings)
     : impl_(std::make_unique<Impl>(host, std::move(settings))) {}
 
 Engine::~Engine() = default;
+
+std::optional<std::string> Engine::restore(RecordKind kind, std::span<const std::uint8_t> key,
+                                           std::span<const std::uint8_t> value) {
+  CallScope scope(*impl_);
+  return impl_->restore(kind, key, value);
+}
 
 void Engine::open(ConnId conn, const ConnectionInfo& info) {
   CallScope scope(*impl_);

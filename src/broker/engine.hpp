@@ -88,6 +88,12 @@ class Engine {
   // are not authenticated again.
   void update_listener_policies(std::vector<ListenerPolicy> policies);
 
+  // Before the first open(): one record of the host's Store, handed back in RecordKind order
+  // and, within a kind, in key order. Returns what is wrong with it; the host must then refuse
+  // to start rather than skip the record, so that no state is ever half-loaded.
+  std::optional<std::string> restore(RecordKind kind, std::span<const std::uint8_t> key,
+                                     std::span<const std::uint8_t> value);
+
   EngineStats stats() const;
 
  private:

@@ -16,6 +16,7 @@
 #include "broker/engine.hpp"
 #include "broker/retained_store.hpp"
 #include "broker/session.hpp"
+#include "broker/stored_records.hpp"
 #include "broker/subscription_index.hpp"
 #include "mqtt/codec.hpp"
 
@@ -70,6 +71,8 @@ struct Engine::Impl {
 
   SubscriptionIndex index;
   RetainedStore retained;
+  Store* store = nullptr;  // Host::store(); null without persistence
+  std::uint64_t next_delivery_sequence = 1;
   EngineStats counters;
   std::uint64_t next_sys_ms = 0;
   std::uint64_t next_session_sweep_ms = 0;  // wills and session expiry (timers.cpp)
@@ -200,6 +203,25 @@ struct Engine::Impl {
 
   // sys_topics.cpp
   void publish_sys();
+
+  // persistence.cpp
+  Clocks clocks();
+  bool persistent(const Session& session) const;
+  void persist_session(Session& session);
+  void forget_session(Session& session);
+  void persist_delivery(const Session& session, Delivery& delivery, std::uint16_t packet_id,
+                        bool awaiting_pubcomp);
+  void forget_delivery(Delivery& delivery);
+  void persist_retained(const Message& message);
+  void forget_retained(std::string_view topic);
+  std::optional<std::string> restore(RecordKind kind, std::span<const std::uint8_t> key,
+                                     std::span<const std::uint8_t> value);
+  std::optional<std::string> restore_session(std::span<const std::uint8_t> key,
+                                             std::span<const std::uint8_t> value);
+  std::optional<std::string> restore_delivery(std::span<const std::uint8_t> key,
+                                              std::span<const std::uint8_t> value);
+  std::optional<std::string> restore_retained(std::span<const std::uint8_t> key,
+                                              std::span<const std::uint8_t> value);
 
   // The Receive Maximum we announce in CONNACK (MQTT 5.0 section 3.2.2.3.3), which
   // Mosquitto takes from max_inflight_messages.

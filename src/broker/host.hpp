@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/store.hpp"
+
 namespace attestmq::broker {
 
 using ConnId = std::uint64_t;
@@ -81,6 +83,11 @@ class Host {
   // (ListenerPolicy::authentication_methods): the host runs the method and answers with
   // Engine::authentication_answered(), never from inside this call, as for passwords.
   virtual void authentication_step(ConnId conn, AuthenticationStep step) = 0;
+
+  // Durable storage for the engine's state, kept to store.hpp's contract; null when this host
+  // keeps none (persistence off), and then the engine keeps everything in memory only. Asked
+  // once, when the engine is made.
+  virtual Store* store() { return nullptr; }
 };
 
 }  // namespace attestmq::broker

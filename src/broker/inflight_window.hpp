@@ -18,6 +18,7 @@ struct Delivery {
   std::uint8_t qos = 0;
   bool retain = false;
   std::vector<std::uint32_t> subscription_ids;
+  std::uint64_t stored = 0;  // the sequence number of its record (persistence.cpp); 0: none
 };
 
 struct InflightMessage {

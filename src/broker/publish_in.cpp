@@ -115,12 +115,16 @@ void Engine::Impl::on_publish(Connection& conn, mqtt::Publish& packet) {
     send_packet(conn, mqtt::Puback{packet_id, reason, {}});
     return;
   }
-  if (static_cast<std::uint8_t>(reason) < 0x80) session.incoming_qos2.push_back(packet_id);
+  if (static_cast<std::uint8_t>(reason) < 0x80) {
+    session.incoming_qos2.push_back(packet_id);
+    persist_session(session);
+  }
   send_packet(conn, mqtt::Pubrec{packet_id, reason, {}});
 }
 
 void Engine::Impl::on_pubrel(Connection& conn, const mqtt::Pubrel& packet) {
-  auto& pending = session_of(conn).incoming_qos2;
+  Session& session = session_of(conn);
+  auto& pending = session.incoming_qos2;
   auto it = std::find(pending.begin(), pending.end(), packet.packet_id);
   if (it == pending.end()) {
     // Section 3.7.2.1: PUBCOMP 0x92 for an identifier we do not hold.
@@ -130,15 +134,19 @@ void Engine::Impl::on_pubrel(Connection& conn, const mqtt::Pubrel& packet) {
   }
   *it = pending.back();
   pending.pop_back();
+  persist_session(session);
   send_packet(conn, mqtt::Pubcomp{packet.packet_id, mqtt::ReasonCode::Success, {}});
 }
 
 void Engine::Impl::store_retained(Publication& publication) {
   // Section 3.3.1.3: a retained message with an empty payload clears the topic.
-  if (publication.packet->payload.empty())
+  if (publication.packet->payload.empty()) {
     retained.erase(publication.topic);
-  else
+    forget_retained(publication.topic);
+  } else {
     retained.set(message_of(publication));
+    persist_retained(*publication.message);
+  }
 }
 
 }  // namespace attestmq::broker

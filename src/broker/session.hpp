@@ -12,6 +12,7 @@
 #include "broker/inflight_window.hpp"
 #include "broker/lazy_deque.hpp"
 #include "broker/message.hpp"
+#include "broker/subscription_index.hpp"
 
 namespace attestmq::broker {
 
@@ -21,8 +22,16 @@ class ClientAccess;
 // MQTT 5.0 section 3.1.2.11.2: this Session Expiry Interval means the session never ends.
 inline constexpr std::uint32_t kSessionNeverExpires = 0xFFFFFFFF;
 
+// A subscription as its session remembers it, to release it when the session ends and to
+// persist it (stored_records.hpp).
+struct SessionSubscription {
+  std::string filter;
+  SubscriptionOptions options;
+};
+
 struct Session {
   bool in_use = false;
+  bool stored = false;  // it has a record in the host's Store (persistence.cpp)
   std::string client_id;
   Connection* connection = nullptr;  // nullptr while the client is offline
 
@@ -44,7 +53,7 @@ struct Session {
   // Incoming QoS 2 packet identifiers whose PUBREL has not arrived (section 4.3.3).
   std::vector<std::uint16_t> incoming_qos2;
 
-  std::vector<std::string> subscriptions;  // filters, to release them when the session ends
+  std::vector<SessionSubscription> subscriptions;
 
   // What the acl_file lets this client do, set at each CONNECT and when the listeners'
   // policies change; null without an acl_file. Resolved from the listener and the username

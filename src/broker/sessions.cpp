@@ -24,7 +24,8 @@ void Engine::Impl::end_session(SubscriberId id) {
   Session& session = *sessions[id];
   // Section 3.1.3.2: a delayed will is published when the session ends first.
   if (session.will && session.will_at_ms) publish_will(session);
-  for (const std::string& filter : session.subscriptions) index.unsubscribe(filter, id);
+  forget_session(session);
+  for (const SessionSubscription& sub : session.subscriptions) index.unsubscribe(sub.filter, id);
   session_by_client.erase(session.client_id);
   session = Session{};
   free_sessions.push_back(id);

@@ -35,6 +35,7 @@ void Engine::Impl::on_subscribe(Connection& conn, const mqtt::Subscribe& packet)
   mqtt::Suback suback;
   suback.packet_id = packet.packet_id;
   std::vector<RetainedSend> retained_sends;
+  bool subscriptions_changed = false;
   for (const mqtt::Subscription& sub : packet.subscriptions) {
     // Section 3.9.3: 0x8F in 5.0, also for a filter deeper than the topic level limit
     // ("correctly formed but not accepted"); 3.1.1 only has Failure (0x80).
@@ -58,9 +59,10 @@ void Engine::Impl::on_subscribe(Connection& conn, const mqtt::Subscribe& packet)
     // max_subscriptions_per_client bounds what one client can make the index hold; replacing
     // an existing subscription is always allowed. Section 3.9.3: 0x97 Quota exceeded.
     const std::uint32_t quota = settings.max_subscriptions_per_client;
-    if (quota != 0 && session.subscriptions.size() >= quota &&
-        std::find(session.subscriptions.begin(), session.subscriptions.end(), sub.filter) ==
-            session.subscriptions.end()) {
+    const auto known = std::find_if(
+        session.subscriptions.begin(), session.subscriptions.end(),
+        [&](const SessionSubscription& s) { return s.filter == sub.filter; });
+    if (quota != 0 && session.subscriptions.size() >= quota && known == session.subscriptions.end()) {
       log_line(LogLevel::notice, "Client " + conn.client_id + " has " + std::to_string(quota) +
                                      " subscriptions (max_subscriptions_per_client); refused '" +
                                      std::string(sub.filter) + "'.");
@@ -69,7 +71,11 @@ void Engine::Impl::on_subscribe(Connection& conn, const mqtt::Subscribe& packet)
       continue;
     }
     const bool fresh = index.subscribe(sub.filter, id, options);
-    if (fresh) session.subscriptions.emplace_back(sub.filter);
+    if (known == session.subscriptions.end())
+      session.subscriptions.push_back({std::string(sub.filter), options});
+    else
+      known->options = options;
+    subscriptions_changed = true;
     suback.reasons.push_back(static_cast<mqtt::ReasonCode>(granted));
     // Section 4.8.2: no retained messages for shared subscriptions. Section 3.8.3.1:
     // Retain Handling 0 always, 1 only for a new subscription, 2 never.
@@ -81,6 +87,7 @@ void Engine::Impl::on_subscribe(Connection& conn, const mqtt::Subscribe& packet)
       });
     }
   }
+  if (subscriptions_changed) persist_session(session);
   send_packet(conn, suback);
 
   const std::uint64_t now_ms = retained_sends.empty() ? 0 : now();
@@ -112,16 +119,19 @@ void Engine::Impl::on_unsubscribe(Connection& conn, const mqtt::Unsubscribe& pac
   Session& session = session_of(conn);
   mqtt::Unsuback unsuback;
   unsuback.packet_id = packet.packet_id;
+  bool subscriptions_changed = false;
   for (std::string_view filter : packet.filters) {
     const bool existed = index.unsubscribe(filter, conn.session);
     if (existed) {
-      auto it = std::find(session.subscriptions.begin(), session.subscriptions.end(), filter);
-      if (it != session.subscriptions.end()) session.subscriptions.erase(it);
+      std::erase_if(session.subscriptions,
+                    [&](const SessionSubscription& s) { return s.filter == filter; });
+      subscriptions_changed = true;
     }
     // Section 3.11.3: 0x11 when there was nothing to remove.
     unsuback.reasons.push_back(existed ? mqtt::ReasonCode::Success
                                        : mqtt::ReasonCode::NoSubscriptionExisted);
   }
+  if (subscriptions_changed) persist_session(session);
   send_packet(conn, unsuback);
 }
 

@@ -106,6 +106,20 @@ struct LogConfig {
   std::string timestamp_format;  // strftime format; empty = seconds since the epoch
 };
 
+// Mosquitto's persistence options and AttestMQ's persistence_sync (docs/persistence.md).
+struct PersistenceConfig {
+  enum class Sync : std::uint8_t { full, normal, off };
+  bool enabled = false;              // persistence
+  std::string location;              // persistence_location: the directory of `file`
+  std::string file = "attestmq.db";  // persistence_file
+  Sync sync = Sync::normal;          // persistence_sync
+  // The database's path: `file` in `location`, or in the working directory.
+  std::string path() const {
+    if (location.empty()) return file;
+    return location.back() == '/' ? location + file : location + "/" + file;
+  }
+};
+
 struct BrokerConfig {
   // Settings::listeners[i] is the policy of listeners[i].
   std::vector<ListenerConfig> listeners;
@@ -116,6 +130,7 @@ struct BrokerConfig {
   unsigned threads = 0;  // reactor threads; 0 = one per core
   bool tcp_nodelay = true;
   LogConfig log;
+  PersistenceConfig persistence;
   // AttestMQ's tee (and `--tee`): the attestation provider, none|sim|sgx-gramine|tsm.
   std::string tee = "none";
   // The sim provider's platform key (PEM, P-256), created if missing.

@@ -38,6 +38,9 @@ struct IntegerOption {
 constexpr std::int64_t kLargestPacket = 268'435'455 + 5;
 
 constexpr IntegerOption kIntegerOptions[] = {
+    // Accepted for Mosquitto's configurations, with no effect: every change is committed in
+    // the event-loop turn that made it, which is stricter than any autosave schedule.
+    {"autosave_interval", 0, INT32_MAX, [](ParseState&, std::int64_t) {}},
     {"max_inflight_messages", 0, 65535,
      [](ParseState& s, std::int64_t v) { s.config.settings.max_inflight_messages = static_cast<std::uint16_t>(v); }},
     {"max_queued_messages", 0, UINT32_MAX,
@@ -78,6 +81,8 @@ struct BoolOption {
 };
 
 constexpr BoolOption kBoolOptions[] = {
+    {"persistence", [](ParseState& s, bool v) { s.config.persistence.enabled = v; }},
+    {"autosave_on_changes", [](ParseState&, bool) {}},  // as autosave_interval
     {"retain_available", [](ParseState& s, bool v) { s.config.settings.retain_available = v; }},
     {"connection_messages", [](ParseState& s, bool v) { s.config.settings.connection_messages = v; }},
     {"set_tcp_nodelay", [](ParseState& s, bool v) { s.config.tcp_nodelay = v; }},
@@ -225,6 +230,30 @@ Outcome handle_persistent_client_expiration(ParseState& state, const Line& line)
   return std::nullopt;
 }
 
+Outcome handle_persistence_location(ParseState& state, const Line& line) {
+  state.config.persistence.location = std::string(line.args[0]);
+  return std::nullopt;
+}
+
+Outcome handle_persistence_file(ParseState& state, const Line& line) {
+  state.config.persistence.file = std::string(line.args[0]);
+  return std::nullopt;
+}
+
+Outcome handle_persistence_sync(ParseState& state, const Line& line) {
+  using Sync = PersistenceConfig::Sync;
+  const std::string_view value = line.args[0];
+  if (value == "full")
+    state.config.persistence.sync = Sync::full;
+  else if (value == "normal")
+    state.config.persistence.sync = Sync::normal;
+  else if (value == "off")
+    state.config.persistence.sync = Sync::off;
+  else
+    return "expected full, normal or off, got " + in_quotes(value);
+  return std::nullopt;
+}
+
 Outcome handle_log_dest(ParseState& state, const Line& line) {
   auto& destinations = state.config.log.destinations;
   if (!state.log_dest_given) destinations.clear();
@@ -346,6 +375,9 @@ constexpr Handler kHandlers[] = {
     {"per_listener_settings", 1, 1, handle_per_listener_settings},
     {"allow_anonymous", 1, 1, handle_allow_anonymous},
     {"persistent_client_expiration", 1, 1, handle_persistent_client_expiration},
+    {"persistence_location", 1, 1, handle_persistence_location},
+    {"persistence_file", 1, 1, handle_persistence_file},
+    {"persistence_sync", 1, 1, handle_persistence_sync},
     {"log_dest", 1, kRestOfLine, handle_log_dest},
     {"log_type", 1, 1, handle_log_type},
     {"log_timestamp_format", 1, kRestOfLine, handle_log_timestamp_format},

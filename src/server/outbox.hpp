@@ -22,8 +22,14 @@ struct Outbox {
   // acknowledgements and the like should come; a client whose excess still grows past
   // ServerCore::output_excess_limit() is not reading at all and is dropped.
   std::uint64_t excess = 0;
+  // With persistence: bytes (and a close) the engine sent while its store had changes not yet
+  // committed. They reach `staged` only after the commit (ServerCore::make_durable), so no
+  // acknowledgement leaves before what it promises is durable (broker/store.hpp).
+  std::vector<std::uint8_t> held;
+  bool close_held = false;
+  bool holding = false;
 
-  std::uint64_t backlog() const { return socket_backlog + staged.size(); }
+  std::uint64_t backlog() const { return socket_backlog + staged.size() + held.size(); }
 };
 
 }  // namespace attestmq::server

@@ -82,6 +82,7 @@ void Reactor::run() {
     timeout = earliest(timeout, expire_closing());
     // Stopping, and the last close just expired: nothing is left to wait for.
     if (stopping_.load() && connections_.empty()) break;
+    core_.make_durable();  // what timers and other reactors changed
     if (!scheduled_.empty() || !authentication_steps_.empty()) timeout = 0;
     const int count = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
     if (count < 0 && errno != EINTR) {
@@ -91,6 +92,7 @@ void Reactor::run() {
     for (int i = 0; i < count; ++i) handle_event(events[i].data.u64, events[i].events);
     if (index_ == 0 && !shutdown_started_ && core_.stop_requested().load()) begin_shutdown();
     answer_authentication_steps();
+    core_.make_durable();
     flush_scheduled();
     if (stopping_.load() && finish_connections()) break;
   }
@@ -391,6 +393,7 @@ void Reactor::begin_shutdown() {
 
 void Reactor::close_all() {
   drain_mailbox();
+  core_.make_durable();
   flush_scheduled();
   std::vector<ConnId> remaining;
   for (const auto& entry : connections_) remaining.push_back(entry.first);

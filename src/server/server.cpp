@@ -46,6 +46,39 @@ std::variant<std::unique_ptr<attested::AttestedSessions>, std::string> make_atte
   return sessions;
 }
 
+// The persistence database, opened and checked, or null with persistence off.
+std::variant<std::unique_ptr<store::SqliteStore>, std::string> open_store(const config::BrokerConfig& config) {
+  if (!config.persistence.enabled) return std::unique_ptr<store::SqliteStore>();
+  using Sync = config::PersistenceConfig::Sync;
+  const auto sync = config.persistence.sync == Sync::full     ? store::SyncPolicy::full
+                    : config.persistence.sync == Sync::normal ? store::SyncPolicy::normal
+                                                              : store::SyncPolicy::off;
+  return store::SqliteStore::open(config.persistence.path(), sync);
+}
+
+// Hands every stored record to the engine before any client can connect. The first record the
+// engine refuses stops the start: a broker that skipped it would run on half its state.
+std::optional<std::string> restore(ServerCore& core, store::SqliteStore& store) {
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t counts[3] = {};
+  auto refused = core.with_engine([&](broker::Engine& engine) {
+    return store.load([&](broker::RecordKind kind, std::span<const std::uint8_t> key,
+                          std::span<const std::uint8_t> value) {
+      ++counts[static_cast<int>(kind) - 1];
+      return engine.restore(kind, key, value);
+    });
+  });
+  if (refused) return *refused + "; refusing to start (move the file away to start empty)";
+  core.make_durable();  // what restoring dropped (retained messages that expired meanwhile)
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  core.log(broker::LogLevel::notice,
+           "Restored " + std::to_string(counts[0]) + " sessions, " + std::to_string(counts[1]) +
+               " queued or in-flight messages and " + std::to_string(counts[2]) +
+               " retained messages from " + store.path() + " in " + std::to_string(took.count()) + " ms.");
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::BrokerConfig& config) {
@@ -59,13 +92,17 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   // The provider before the sockets: nobody can connect to a broker that is not ready to attest.
   auto attested = make_attested_sessions(config);
   if (auto* error = std::get_if<std::string>(&attested)) return std::move(*error);
+  auto stored = open_store(config);
+  if (auto* error = std::get_if<std::string>(&stored)) return std::move(*error);
+  store::SqliteStore* persisting = std::get<0>(stored).get();
   auto opened = open_listen_sockets(config.listeners);
   if (auto* error = std::get_if<std::string>(&opened)) return std::move(*error);
   auto& sockets = std::get<OpenedSockets>(opened);
 
   attested::AttestedSessions* attesting = std::get<0>(attested).get();
   auto core = std::make_unique<ServerCore>(config, std::move(std::get<0>(logger)), threads,
-                                           std::move(std::get<0>(attested)));
+                                           std::move(std::get<0>(attested)),
+                                           std::move(std::get<0>(stored)));
   std::string tls_error;
   if (!core->tls_contexts().load(config.listeners, tls_error)) return tls_error;
   for (unsigned index = 0; index < threads; ++index) {
@@ -75,6 +112,9 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   }
   std::unique_ptr<Server> server(new Server(std::move(core), threads));
   server->log(broker::LogLevel::notice, config.settings.version_string + " starting");
+  if (persisting) {
+    if (auto error = restore(*server->core_, *persisting)) return std::move(*error);
+  }
   server->log(file_limit.error.empty() ? broker::LogLevel::notice : broker::LogLevel::warning,
               describe(file_limit));
 

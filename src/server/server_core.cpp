@@ -1,7 +1,9 @@
 #include "server/server_core.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "attested/listener_attestation.hpp"
 #include "attested/reload.hpp"
@@ -30,7 +32,8 @@ auto update_outbox(std::vector<std::unique_ptr<Reactor>>& reactors, broker::Conn
 }  // namespace
 
 ServerCore::ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logger> logger,
-                       unsigned threads, std::unique_ptr<attested::AttestedSessions> attested)
+                       unsigned threads, std::unique_ptr<attested::AttestedSessions> attested,
+                       std::unique_ptr<store::SqliteStore> store)
     : config_(config),
       threaded_(threads > 1),
       logger_(std::move(logger)),
@@ -38,6 +41,7 @@ ServerCore::ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logge
       engine_mutex_(threaded_),
       connection_counts_(std::make_unique<std::atomic<std::int32_t>[]>(config.listeners.size())),
       tls_contexts_(threaded_, attested_.get()),
+      store_(std::move(store)),
       engine_(std::make_unique<broker::Engine>(*this, attested::engine_settings(config, attested_ != nullptr))) {}
 
 ServerCore::~ServerCore() = default;
@@ -119,7 +123,18 @@ std::uint64_t ServerCore::send(broker::ConnId conn, std::span<const std::uint8_t
   const auto it = outboxes_.find(conn);
   if (it == outboxes_.end()) return 0;  // already closed: nobody to send to
   const std::uint64_t soft_limit = output_soft_limit();
-  return update_outbox(reactors_, conn, *it->second, [&](Outbox& outbox) {
+  Outbox& box = *it->second;
+  if (store_ && (store_->pending() || box.holding)) {
+    std::lock_guard lock(box.mutex);
+    if (!box.holding) holding_.push_back(conn);
+    box.holding = true;
+    box.held.insert(box.held.end(), bytes.begin(), bytes.end());
+    if (box.throttled) box.excess += bytes.size();
+    const std::uint64_t backlog = box.backlog();
+    if (backlog > soft_limit) box.throttled = true;
+    return backlog;
+  }
+  return update_outbox(reactors_, conn, box, [&](Outbox& outbox) {
     outbox.staged.insert(outbox.staged.end(), bytes.begin(), bytes.end());
     if (outbox.throttled) outbox.excess += bytes.size();
     const std::uint64_t backlog = outbox.backlog();
@@ -131,10 +146,37 @@ std::uint64_t ServerCore::send(broker::ConnId conn, std::span<const std::uint8_t
 void ServerCore::close(broker::ConnId conn) {
   const auto it = outboxes_.find(conn);
   if (it == outboxes_.end()) return;
-  update_outbox(reactors_, conn, *it->second, [](Outbox& outbox) {
+  Outbox& box = *it->second;
+  if (box.holding) {  // after the bytes held before it
+    std::lock_guard lock(box.mutex);
+    box.close_held = true;
+    return;
+  }
+  update_outbox(reactors_, conn, box, [](Outbox& outbox) {
     outbox.close_requested = true;
     return true;
   });
+}
+
+void ServerCore::make_durable() {
+  if (!store_) return;
+  std::lock_guard engine_lock(engine_mutex_);
+  if (auto error = store_->commit()) {
+    log(broker::LogLevel::error, *error + "; stopping, so that nothing unsaved is acknowledged.");
+    std::_Exit(EXIT_FAILURE);  // the logger writes each line through: nothing is lost
+  }
+  for (const broker::ConnId conn : holding_) {
+    const auto it = outboxes_.find(conn);
+    if (it == outboxes_.end()) continue;  // closed meanwhile: its output went with it
+    update_outbox(reactors_, conn, *it->second, [](Outbox& outbox) {
+      outbox.staged.insert(outbox.staged.end(), outbox.held.begin(), outbox.held.end());
+      outbox.held.clear();
+      outbox.holding = false;
+      outbox.close_requested |= std::exchange(outbox.close_held, false);
+      return true;
+    });
+  }
+  holding_.clear();
 }
 
 }  // namespace attestmq::server

@@ -24,6 +24,7 @@
 #include "server/password_workers.hpp"
 #include "server/reactor_ids.hpp"
 #include "server/tls_contexts.hpp"
+#include "store/sqlite_store.hpp"
 
 namespace attestmq::server {
 
@@ -32,8 +33,10 @@ class Reactor;
 class ServerCore final : public broker::Host {
  public:
   // `attested`: the attested-session host when a TEE provider is configured, else null.
+  // `store`: the persistence database when `persistence` is on, else null.
   ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logger> logger, unsigned threads,
-             std::unique_ptr<attested::AttestedSessions> attested);
+             std::unique_ptr<attested::AttestedSessions> attested,
+             std::unique_ptr<store::SqliteStore> store);
   ~ServerCore() override;
 
   // Runs `action(engine)` with the engine lock held.
@@ -57,6 +60,12 @@ class ServerCore final : public broker::Host {
   attested::AttestedSessions* attested_sessions() { return attested_.get(); }
   std::uint64_t send(broker::ConnId conn, std::span<const std::uint8_t> bytes) override;
   void close(broker::ConnId conn) override;
+  broker::Store* store() override { return store_.get(); }
+
+  // Any reactor, once per turn of its loop and before it writes: commits the engine's pending
+  // changes (group commit), then lets out the output held back until they were durable. A
+  // commit that fails ends the process: nothing unsaved may be acknowledged after it.
+  void make_durable();
 
   // Logs the concatenation of `parts`, building it only if the level is enabled.
   template <typename... Parts>
@@ -102,6 +111,8 @@ class ServerCore final : public broker::Host {
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> reload_requested_{false};
   TlsContexts tls_contexts_;
+  std::unique_ptr<store::SqliteStore> store_;
+  std::vector<broker::ConnId> holding_;  // engine lock: connections with Outbox::held bytes
   // Last: built once everything it may call back into exists, and gone before it is.
   std::unique_ptr<broker::Engine> engine_;
 };

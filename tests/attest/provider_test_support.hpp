@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/scratch_dir.hpp"
 #include "attest/provider/provider.hpp"
 
 namespace attestmq::attest::testing {
@@ -57,23 +58,6 @@ inline std::optional<std::vector<std::uint8_t>> envelope_from(const std::string&
   return produce_envelope(*provider, claims, error);
 }
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "attestmq-attest-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using attestmq::testing::ScratchDir;
 
 }  // namespace attestmq::attest::testing

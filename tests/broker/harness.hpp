@@ -24,6 +24,8 @@ using mqtt::Version;
 
 class RecordingHost : public Host {
  public:
+  explicit RecordingHost(Store* kept = nullptr) : kept_(kept) {}
+  Store* store() override { return kept_; }
   std::uint64_t send(ConnId conn, std::span<const std::uint8_t> bytes) override {
     auto& buffer = outbox[conn];
     buffer.insert(buffer.end(), bytes.begin(), bytes.end());
@@ -79,6 +81,9 @@ class RecordingHost : public Host {
   std::uint64_t clock_ms = 5'000'000;
   std::uint32_t random_counter = 0;
   bool random_fails = false;  // a host whose entropy source failed
+
+ private:
+  Store* kept_;
 };
 
 inline ConnectionInfo connection_info(std::uint32_t listener, std::string peer) {
@@ -98,8 +103,8 @@ inline Settings open_settings() {
 // One broker under test.
 class Broker {
  public:
-  explicit Broker(Settings settings = open_settings())
-      : engine(std::make_unique<Engine>(host, std::move(settings))) {
+  explicit Broker(Settings settings = open_settings(), Store* store = nullptr)
+      : host(store), engine(std::make_unique<Engine>(host, std::move(settings))) {
     host.engine = engine.get();
   }
   void advance(std::uint64_t ms) {

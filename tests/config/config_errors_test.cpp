@@ -16,13 +16,20 @@ TEST(ConfigErrors, UnknownOption) {
 
 TEST(ConfigErrors, UnsupportedMosquittoOptions) {
   for (const char* option : {"dhparamfile dh.pem", "tls_engine pkcs11", "pid_file /run/p",
-                             "ocsp_url http://ocsp", "tls_keyform engine", "persistence true",
+                             "ocsp_url http://ocsp", "tls_keyform engine", "clientid_prefixes x",
                              "bridge_protocol_version mqttv50", "connection bridge1",
                              "auth_opt_db x", "plugin /usr/lib/p.so", "user mosquitto"}) {
     const std::string text = std::string("max_qos 2\n") + option + "\n";
     const std::string name(std::string_view(option).substr(0, std::string_view(option).find(' ')));
     EXPECT_EQ(parse_error(text), "test.conf:2: " + name + ": not supported yet");
   }
+}
+
+TEST(ConfigErrors, PersistenceValues) {
+  EXPECT_EQ(parse_error("persistence_sync always\n"),
+            "test.conf:1: persistence_sync: expected full, normal or off, got 'always'");
+  EXPECT_EQ(parse_error("persistence yes\n"), "test.conf:1: persistence: expected true or false, got 'yes'");
+  EXPECT_EQ(parse_error("autosave_interval -1\n").substr(0, 32), "test.conf:1: autosave_interval: ");
 }
 
 TEST(ConfigErrors, UnsupportedValues) {

@@ -59,6 +59,28 @@ TEST(ConfigOptions, MosquittoParityAndMemoryBounds) {
   EXPECT_FALSE(s.listeners[1].use_username_as_clientid);
 }
 
+// Issue #11: Mosquitto's persistence options, and AttestMQ's persistence_sync.
+TEST(ConfigOptions, Persistence) {
+  using Sync = PersistenceConfig::Sync;
+  const auto off = parse_ok("");
+  EXPECT_FALSE(off.persistence.enabled);
+  EXPECT_EQ(off.persistence.path(), "attestmq.db");
+  EXPECT_EQ(off.persistence.sync, Sync::normal);
+  const auto on = parse_ok(
+      "persistence true\n"
+      "persistence_location /var/lib/attestmq\n"
+      "persistence_file broker.db\n"
+      "persistence_sync full\n"
+      "autosave_interval 1800\n"
+      "autosave_on_changes false\n");
+  EXPECT_TRUE(on.persistence.enabled);
+  EXPECT_EQ(on.persistence.path(), "/var/lib/attestmq/broker.db");
+  EXPECT_EQ(on.persistence.sync, Sync::full);
+  EXPECT_EQ(parse_ok("persistence_location /var/lib/mosquitto/\n").persistence.path(),
+            "/var/lib/mosquitto/attestmq.db");
+  EXPECT_EQ(parse_ok("persistence_sync off\n").persistence.sync, Sync::off);
+}
+
 // Issue #9: the attestation provider and which TLS listeners offer attested sessions.
 TEST(ConfigOptions, AttestationProvider) {
   const auto config = parse_ok(

@@ -1,0 +1,191 @@
+#include "store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <utility>
+
+namespace attestmq::store {
+
+namespace {
+
+// PRAGMA application_id: "ATMQ", so that another program's SQLite file is not taken for ours.
+constexpr int kApplicationId = 0x41544D51;
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema =
+    "CREATE TABLE records(kind INTEGER NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, "
+    "PRIMARY KEY (kind, key)) WITHOUT ROWID;";
+
+const char* sync_pragma(SyncPolicy sync) {
+  switch (sync) {
+    case SyncPolicy::full:
+      return "PRAGMA synchronous=FULL";
+    case SyncPolicy::normal:
+      return "PRAGMA synchronous=NORMAL";
+    case SyncPolicy::off:
+      return "PRAGMA synchronous=OFF";
+  }
+  return "PRAGMA synchronous=FULL";
+}
+
+// SQLite binds a null pointer as NULL, whatever the size: an empty blob needs a real address.
+const void* blob(std::span<const std::uint8_t> bytes) {
+  static const std::uint8_t kEmpty = 0;
+  return bytes.empty() ? &kEmpty : bytes.data();
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+std::string SqliteStore::fault(const char* doing) const {
+  return "persistence file " + path_ + ": " + doing + ": " + sqlite3_errmsg(db_);
+}
+
+std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const std::string& path,
+                                                                         SyncPolicy sync) {
+  sqlite3* db = nullptr;
+  const int opened = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path));
+  if (opened != SQLITE_OK) return store->fault("cannot open");
+
+  // One integer from a query of one row.
+  auto integer = [&](const char* sql, std::int64_t& out) -> std::optional<std::string> {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) return store->fault(sql);
+    const int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) out = sqlite3_column_int64(stmt, 0);
+    std::optional<std::string> error;
+    if (step != SQLITE_ROW) error = store->fault(sql);
+    sqlite3_finalize(stmt);
+    return error;
+  };
+  std::int64_t tables = 0;
+  if (auto error = integer("SELECT count(*) FROM sqlite_schema", tables)) return *error;
+  if (tables == 0) {
+    const std::string create = std::string("BEGIN;") + kSchema + "PRAGMA application_id=" +
+                               std::to_string(kApplicationId) + ";PRAGMA user_version=" +
+                               std::to_string(kSchemaVersion) + ";COMMIT;";
+    if (sqlite3_exec(db, create.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+      return store->fault("cannot create the schema");
+  }
+  std::int64_t application = 0;
+  std::int64_t version = 0;
+  if (auto error = integer("PRAGMA application_id", application)) return *error;
+  if (application != kApplicationId) {
+    char id[16];
+    std::snprintf(id, sizeof id, "0x%08llx", static_cast<unsigned long long>(application));
+    return "persistence file " + path + ": not an AttestMQ database (application_id " + id + ")";
+  }
+  if (auto error = integer("PRAGMA user_version", version)) return *error;
+  if (version != kSchemaVersion)
+    return "persistence file " + path + ": schema version " + std::to_string(version) +
+           ", this broker reads version " + std::to_string(kSchemaVersion);
+
+  // A damaged file is refused whole, never half-loaded.
+  sqlite3_stmt* check = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &check, nullptr) != SQLITE_OK)
+    return store->fault("integrity check");
+  std::string verdict;
+  int step = sqlite3_step(check);
+  if (step == SQLITE_ROW) verdict = reinterpret_cast<const char*>(sqlite3_column_text(check, 0));
+  sqlite3_finalize(check);
+  if (step != SQLITE_ROW) return store->fault("integrity check");
+  if (verdict != "ok") return "persistence file " + path + ": integrity check failed: " + verdict;
+
+  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return store->fault("cannot switch to WAL mode");
+  if (sqlite3_exec(db, sync_pragma(sync), nullptr, nullptr, nullptr) != SQLITE_OK)
+    return store->fault("cannot set the sync policy");
+  if (auto error = store->prepare()) return *error;
+  return store;
+}
+
+std::optional<std::string> SqliteStore::prepare() {
+  if (sqlite3_prepare_v3(db_, "INSERT OR REPLACE INTO records(kind, key, value) VALUES(?, ?, ?)", -1,
+                         SQLITE_PREPARE_PERSISTENT, &put_, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v3(db_, "DELETE FROM records WHERE kind = ? AND key = ?", -1,
+                         SQLITE_PREPARE_PERSISTENT, &erase_, nullptr) != SQLITE_OK)
+    return fault("cannot prepare statements");
+  return std::nullopt;
+}
+
+SqliteStore::~SqliteStore() {
+  if (in_transaction_) commit();
+  sqlite3_finalize(put_);
+  sqlite3_finalize(erase_);
+  sqlite3_close(db_);
+}
+
+void SqliteStore::note_failure(const char* doing) {
+  if (!failure_) failure_ = fault(doing);
+}
+
+void SqliteStore::begin() {
+  if (in_transaction_) return;
+  if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) note_failure("cannot begin");
+  in_transaction_ = true;
+}
+
+void SqliteStore::put(broker::RecordKind kind, std::span<const std::uint8_t> key,
+                      std::span<const std::uint8_t> value) {
+  begin();
+  sqlite3_bind_int(put_, 1, static_cast<int>(kind));
+  sqlite3_bind_blob(put_, 2, blob(key), static_cast<int>(key.size()), SQLITE_STATIC);
+  sqlite3_bind_blob64(put_, 3, blob(value), value.size(), SQLITE_STATIC);
+  if (sqlite3_step(put_) != SQLITE_DONE) note_failure("cannot write a record");
+  sqlite3_reset(put_);
+  sqlite3_clear_bindings(put_);
+}
+
+void SqliteStore::erase(broker::RecordKind kind, std::span<const std::uint8_t> key) {
+  begin();
+  sqlite3_bind_int(erase_, 1, static_cast<int>(kind));
+  sqlite3_bind_blob(erase_, 2, blob(key), static_cast<int>(key.size()), SQLITE_STATIC);
+  if (sqlite3_step(erase_) != SQLITE_DONE) note_failure("cannot erase a record");
+  sqlite3_reset(erase_);
+  sqlite3_clear_bindings(erase_);
+}
+
+std::optional<std::string> SqliteStore::commit() {
+  if (!in_transaction_) return std::nullopt;
+  in_transaction_ = false;
+  if (failure_) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return std::exchange(failure_, std::nullopt);
+  }
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    std::string error = fault("cannot commit");
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return error;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> SqliteStore::load(const Visitor& visit) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT kind, key, value FROM records ORDER BY kind, key", -1, &stmt,
+                         nullptr) != SQLITE_OK)
+    return fault("cannot read records");
+  std::optional<std::string> error;
+  int step = SQLITE_ROW;
+  while (!error && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    const auto kind = sqlite3_column_int64(stmt, 0);
+    auto column = [&](int index) {
+      const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt, index));
+      return std::span<const std::uint8_t>(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt, index)));
+    };
+    if (kind < 1 || kind > 3) {
+      error = "persistence file " + path_ + ": a record of unknown kind " + std::to_string(kind);
+      break;
+    }
+    if (auto refused = visit(static_cast<broker::RecordKind>(kind), column(1), column(2)))
+      error = "persistence file " + path_ + ": " + *refused;
+  }
+  if (!error && step != SQLITE_DONE) error = fault("cannot read records");
+  sqlite3_finalize(stmt);
+  return error;
+}
+
+}  // namespace attestmq::store
