@@ -225,6 +225,7 @@ void Engine::Impl::on_connect(Connection& conn, const mqtt::Connect& packet) {
   conn.client_topic_alias_max = v5 ? packet.properties.topic_alias_maximum.value_or(0) : 0;
   session.connection = &conn;
   set_will(session, packet, id);
+  persist_session(session);
   ++counters.clients_connected;
 
   // MQTT V3.1's CONNACK has no Session Present flag: that byte is reserved there.
@@ -326,7 +327,6 @@ SubscriberId Engine::Impl::attach_session(Connection& conn, const mqtt::Connect&
   } else {
     session.expiry_interval_s = settings.persistent_client_expiration_s;
   }
-  persist_session(session);
   return id;
 }
 

@@ -22,7 +22,6 @@ void Engine::Impl::on_disconnect(Connection& conn, const mqtt::Disconnect& packe
       session.expiry_interval_s.reset();
     else
       session.expiry_interval_s = interval;
-    persist_session(session);
   }
   // Section 3.14.4: the will is discarded on a normal DISCONNECT; 0x04 asks for it anyway.
   conn.publish_will = packet.reason == mqtt::ReasonCode::DisconnectWithWill;
@@ -52,8 +51,9 @@ void Engine::Impl::end_connection(Connection& conn) {
       session.will.reset();
     if (session.expiry_interval_s == 0) {
       end_session(conn.session);
-    } else if (session.expiry_interval_s) {
-      session.expires_at_ms = now() + *session.expiry_interval_s * 1000;
+    } else {
+      if (session.expiry_interval_s) session.expires_at_ms = now() + *session.expiry_interval_s * 1000;
+      persist_session(session);  // the will is gone, published or due later
     }
   }
   if (!conn.transport_gone) host.close(conn.id);

@@ -31,7 +31,7 @@ void Engine::Impl::persist_session(Session& session) {
     forget_session(session);
     return;
   }
-  store->put(RecordKind::session, bytes_of(session.client_id), encode_session(session));
+  store->put(RecordKind::session, bytes_of(session.client_id), encode_session(session, clocks()));
   session.stored = true;
 }
 
@@ -86,7 +86,7 @@ std::optional<std::string> Engine::Impl::restore_session(std::span<const std::ui
   if (!mqtt::valid_utf8(client_id)) return std::string("a session record whose client identifier is not UTF-8");
   if (session_by_client.contains(client_id))
     return "two session records for client '" + client_id + "'";
-  auto decoded = decode_session(value);
+  auto decoded = decode_session(value, clocks());
   if (auto* error = std::get_if<std::string>(&decoded)) return *error + " (client '" + client_id + "')";
   SessionRecord& record = std::get<SessionRecord>(decoded);
   if (record.expiry_interval_s == std::uint64_t{0})
@@ -101,6 +101,15 @@ std::optional<std::string> Engine::Impl::restore_session(std::span<const std::ui
   for (SessionSubscription& sub : record.subscriptions) {
     index.subscribe(sub.filter, id, sub.options);
     session.subscriptions.push_back(std::move(sub));
+  }
+  if (record.will) {
+    record.will->origin = origin_of(id);
+    session.will = std::move(record.will);
+    session.will_delay_s = record.will_delay_s;
+    session.will_expiry_interval_s = record.will_expiry_interval_s;
+    // A will without a due time was its client's while connected: the crash ended that
+    // connection without DISCONNECT, so the will counts from the restart (section 3.1.3.2).
+    session.will_at_ms = record.will_at_ms ? *record.will_at_ms : now() + std::uint64_t{record.will_delay_s} * 1000;
   }
   return std::nullopt;
 }

@@ -105,6 +105,16 @@ void write_u64(mqtt::WireWriter& w, std::uint64_t value) {
   w.four_byte_integer(static_cast<std::uint32_t>(value));
 }
 
+// A monotonic deadline as wall-clock seconds, rounded up, and back.
+std::uint64_t wall_deadline(std::uint64_t deadline_ms, const Clocks& clocks) {
+  const std::uint64_t left_ms = deadline_ms > clocks.now_ms ? deadline_ms - clocks.now_ms : 0;
+  return clocks.wall_s + (left_ms + 999) / 1000;
+}
+std::uint64_t monotonic_deadline(std::uint64_t deadline_s, const Clocks& clocks) {
+  const std::uint64_t left_s = deadline_s > clocks.wall_s ? deadline_s - clocks.wall_s : 0;
+  return clocks.now_ms + std::min<std::uint64_t>(left_s, UINT32_MAX) * 1000;
+}
+
 void write_message(mqtt::WireWriter& w, const Message& m, const Clocks& clocks) {
   std::uint8_t flags = static_cast<std::uint8_t>(m.qos << kQosShift);
   if (m.retain) flags |= kRetain;
@@ -119,11 +129,8 @@ void write_message(mqtt::WireWriter& w, const Message& m, const Clocks& clocks) 
   if (m.content_type) w.utf8_string(*m.content_type);
   if (m.response_topic) w.utf8_string(*m.response_topic);
   if (m.correlation_data) w.binary_data(*m.correlation_data);
-  if (m.expires_at_ms) {
-    // Rounded up to whole seconds: a restored message never outlives its interval by less.
-    const std::uint64_t left_ms = *m.expires_at_ms > clocks.now_ms ? *m.expires_at_ms - clocks.now_ms : 0;
-    write_u64(w, clocks.wall_s + (left_ms + 999) / 1000);
-  }
+  // Rounded up to whole seconds: a restored message never outlives its interval by less.
+  if (m.expires_at_ms) write_u64(w, wall_deadline(*m.expires_at_ms, clocks));
   w.variable_byte_integer(static_cast<std::uint32_t>(m.user_properties.size()));
   for (const MessageUserProperty& p : m.user_properties) {
     w.utf8_string(p.name);
@@ -145,11 +152,7 @@ std::shared_ptr<Message> read_message(RecordReader& r, const Clocks& clocks) {
   if (flags & kHasContentType) m->content_type = r.text();
   if (flags & kHasResponseTopic) m->response_topic = r.text();
   if (flags & kHasCorrelationData) m->correlation_data = r.binary();
-  if (flags & kHasExpiry) {
-    const std::uint64_t deadline_s = r.u64();
-    const std::uint64_t left_s = deadline_s > clocks.wall_s ? deadline_s - clocks.wall_s : 0;
-    m->expires_at_ms = clocks.now_ms + std::min<std::uint64_t>(left_s, UINT32_MAX) * 1000;
-  }
+  if (flags & kHasExpiry) m->expires_at_ms = monotonic_deadline(r.u64(), clocks);
   const std::uint32_t properties = r.count();
   for (std::uint32_t i = 0; i < properties && !r.failed(); ++i) {
     std::string name = r.text();
@@ -161,7 +164,7 @@ std::shared_ptr<Message> read_message(RecordReader& r, const Clocks& clocks) {
 
 }  // namespace
 
-std::vector<std::uint8_t> encode_session(const Session& session) {
+std::vector<std::uint8_t> encode_session(const Session& session, const Clocks& clocks) {
   std::vector<std::uint8_t> out;
   mqtt::WireWriter w(out);
   w.byte(kFormat);
@@ -178,10 +181,20 @@ std::vector<std::uint8_t> encode_session(const Session& session) {
                                      (o.retain_as_published ? 0x08 : 0) | o.retain_handling << 4));
     w.variable_byte_integer(o.subscription_id);
   }
+  w.byte(session.will ? 1 : 0);
+  if (session.will) {
+    write_message(w, *session.will, clocks);
+    w.four_byte_integer(session.will_delay_s);
+    w.byte(session.will_expiry_interval_s ? 1 : 0);
+    if (session.will_expiry_interval_s) w.four_byte_integer(*session.will_expiry_interval_s);
+    w.byte(session.will_at_ms ? 1 : 0);
+    if (session.will_at_ms) write_u64(w, wall_deadline(*session.will_at_ms, clocks));
+  }
   return out;
 }
 
-std::variant<SessionRecord, std::string> decode_session(std::span<const std::uint8_t> value) {
+std::variant<SessionRecord, std::string> decode_session(std::span<const std::uint8_t> value,
+                                                        const Clocks& clocks) {
   RecordReader r(value);
   SessionRecord record;
   r.format();
@@ -207,6 +220,17 @@ std::variant<SessionRecord, std::string> decode_session(std::span<const std::uin
     sub.options.retain_handling = static_cast<std::uint8_t>(options >> 4);
     sub.options.subscription_id = r.varint();
     record.subscriptions.push_back(std::move(sub));
+  }
+  auto flag = [&](const char* what) {
+    const std::uint8_t value = r.byte();
+    if (value > 1) r.fail(std::string("a ") + what + " flag that is neither 0 nor 1");
+    return value == 1;
+  };
+  if (flag("will") && !r.failed()) {
+    record.will = read_message(r, clocks);
+    record.will_delay_s = r.u32();
+    if (flag("will expiry")) record.will_expiry_interval_s = r.u32();
+    if (flag("will due")) record.will_at_ms = monotonic_deadline(r.u64(), clocks);
   }
   if (auto error = r.finish()) return "session record: " + *error;
   return record;

@@ -29,6 +29,12 @@ struct SessionRecord {
   std::optional<std::uint64_t> expiry_interval_s;  // nullopt: never expires
   std::vector<std::uint16_t> incoming_qos2;
   std::vector<SessionSubscription> subscriptions;
+  // Section 3.1.3.2: the will, and when a delayed will is due; a will without a due time was
+  // its client's while connected.
+  std::shared_ptr<Message> will;
+  std::uint32_t will_delay_s = 0;
+  std::optional<std::uint32_t> will_expiry_interval_s;
+  std::optional<std::uint64_t> will_at_ms;
 };
 
 // One QoS 1 or 2 message on its way to a session: queued (packet_id 0), sent and awaiting
@@ -41,8 +47,9 @@ struct DeliveryRecord {
   Delivery delivery;
 };
 
-std::vector<std::uint8_t> encode_session(const Session& session);
-std::variant<SessionRecord, std::string> decode_session(std::span<const std::uint8_t> value);
+std::vector<std::uint8_t> encode_session(const Session& session, const Clocks& clocks);
+std::variant<SessionRecord, std::string> decode_session(std::span<const std::uint8_t> value,
+                                                        const Clocks& clocks);
 
 std::vector<std::uint8_t> encode_delivery(const DeliveryRecord& record, const Clocks& clocks);
 std::variant<DeliveryRecord, std::string> decode_delivery(std::span<const std::uint8_t> value,

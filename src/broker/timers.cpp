@@ -138,7 +138,10 @@ void Engine::Impl::tick() {
     for (SubscriberId id = 0; id < sessions.size(); ++id) {
       Session& session = *sessions[id];
       if (!session.in_use) continue;
-      if (session.will_at_ms && *session.will_at_ms <= now_ms) publish_will(session);
+      if (session.will_at_ms && *session.will_at_ms <= now_ms) {
+        publish_will(session);
+        persist_session(session);
+      }
       if (!session.connection && session.expires_at_ms && *session.expires_at_ms <= now_ms)
         end_session(id);
     }

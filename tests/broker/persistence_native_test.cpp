@@ -264,6 +264,79 @@ TEST_P(PersistenceTest, ACleanStartDiscardsTheStoredSession) {
   EXPECT_TRUE(sub.idle());
 }
 
+mqtt::Will will_on(std::string_view topic, std::uint32_t delay_s) {
+  mqtt::Will will;
+  will.qos = 1;
+  will.topic = topic;
+  will.payload = TestClient::bytes_of("gone");
+  if (delay_s != 0) will.properties.will_delay_interval = delay_s;
+  return will;
+}
+
+// Section 3.1.3.2: a will waiting out its Will Delay Interval when the broker stopped is
+// published when that interval ends, the time stopped included.
+TEST(PersistenceWills, ADelayedWillIsPublishedAfterARestartWhenDue) {
+  attestmq::testing::ScratchDir dir;
+  const std::string path = (dir.path() / "attestmq.db").string();
+  auto store = std::get<0>(store::SqliteStore::open(path, store::SyncPolicy::normal));
+  std::uint64_t clock = 0;
+  {
+    Broker broker(open_settings(), store.get());
+    TestClient client(broker, Version::v5);
+    client.connect("dying", persistent().with_will(will_on("wills/dying", 60)));
+    broker.engine->closed(client.id());  // no DISCONNECT: the will is due in 60 s
+    clock = broker.host.clock_ms;
+    ASSERT_FALSE(store->commit());
+  }
+  Broker broker(open_settings(), store.get());
+  broker.host.clock_ms = clock + 20'000;  // stopped for 20 s
+  ASSERT_FALSE(store->load([&](RecordKind kind, auto key, auto value) {
+    return broker.engine->restore(kind, key, value);
+  }));
+  TestClient watcher(broker, Version::v5);
+  watcher.connect("watcher");
+  watcher.subscribe("wills/#", 1);
+  broker.advance(30'000);
+  EXPECT_TRUE(watcher.idle());
+  broker.advance(15'000);
+  auto got = publishes(watcher);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].topic, "wills/dying");
+  ASSERT_FALSE(store->commit());
+  // Published, it is not published again after another restart.
+  Broker again(open_settings(), store.get());
+  ASSERT_FALSE(store->load([&](RecordKind kind, auto key, auto value) {
+    return again.engine->restore(kind, key, value);
+  }));
+  TestClient other(again, Version::v5);
+  other.connect("watcher2");
+  other.subscribe("wills/#", 1);
+  again.advance(120'000);
+  EXPECT_TRUE(publishes(other).empty());
+}
+
+// A crash ends every connection without DISCONNECT: the wills of persistent sessions whose
+// clients were connected are published after the restart; a client that said DISCONNECT
+// took its will with it.
+TEST_P(PersistenceTest, ACrashPublishesTheWillsOfConnectedClients) {
+  auto broker = start();
+  {
+    TestClient connected(*broker, GetParam());
+    connected.connect("connected", persistent().with_will(will_on("wills/connected", 0)));
+    TestClient polite(*broker, GetParam());
+    polite.connect("polite", persistent().with_will(will_on("wills/polite", 0)));
+    polite.send(mqtt::Disconnect{});
+  }
+  broker = restart(std::move(broker));
+  TestClient watcher(*broker, Version::v5);
+  watcher.connect("watcher");
+  watcher.subscribe("wills/#", 1);
+  broker->advance(2'000);
+  auto got = publishes(watcher);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].topic, "wills/connected");
+}
+
 TEST_P(PersistenceTest, ADamagedRecordIsRefusedNotSkipped) {
   auto broker = start();
   {

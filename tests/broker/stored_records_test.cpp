@@ -91,7 +91,7 @@ TEST(StoredRecords, ASessionReadsBackAsWritten) {
   session.incoming_qos2 = {3, 65535};
   session.subscriptions.push_back({"a/+/c", SubscriptionOptions{2, true, true, 2, 268'435'455}});
   session.subscriptions.push_back({"$share/g/x/#", SubscriptionOptions{1, false, false, 0, 0}});
-  auto read = decode_session(encode_session(session));
+  auto read = decode_session(encode_session(session, kNow), kNow);
   ASSERT_TRUE(std::holds_alternative<SessionRecord>(read)) << std::get<std::string>(read);
   const auto& record = std::get<SessionRecord>(read);
   EXPECT_EQ(record.expiry_interval_s, 86'400u);
@@ -106,8 +106,33 @@ TEST(StoredRecords, ASessionReadsBackAsWritten) {
   EXPECT_EQ(o.subscription_id, 268'435'455u);
   EXPECT_EQ(record.subscriptions[1].filter, "$share/g/x/#");
 
+  EXPECT_EQ(record.will, nullptr);
+
   session.expiry_interval_s.reset();  // never expires
-  EXPECT_FALSE(std::get<SessionRecord>(decode_session(encode_session(session))).expiry_interval_s);
+  EXPECT_FALSE(std::get<SessionRecord>(decode_session(encode_session(session, kNow), kNow)).expiry_interval_s);
+}
+
+// Section 3.1.3.2: a delayed will that is due keeps its deadline in wall-clock time.
+TEST(StoredRecords, ASessionsWillReadsBackWithItsDeadline) {
+  Session session;
+  session.expiry_interval_s = 600;
+  session.will = std::make_shared<Message>(full_message());
+  session.will->expires_at_ms.reset();
+  session.will_delay_s = 30;
+  session.will_expiry_interval_s = 120;
+  session.will_at_ms = kNow.now_ms + 20'000;
+  const Clocks later{100, kNow.wall_s + 5};
+  auto read = decode_session(encode_session(session, kNow), later);
+  ASSERT_TRUE(std::holds_alternative<SessionRecord>(read)) << std::get<std::string>(read);
+  const auto& record = std::get<SessionRecord>(read);
+  ASSERT_NE(record.will, nullptr);
+  expect_same_message(*record.will, *session.will);
+  EXPECT_EQ(record.will_delay_s, 30u);
+  EXPECT_EQ(record.will_expiry_interval_s, 120u);
+  EXPECT_EQ(record.will_at_ms, 100u + 15'000);
+
+  session.will_at_ms.reset();  // its client was connected
+  EXPECT_FALSE(std::get<SessionRecord>(decode_session(encode_session(session, kNow), kNow)).will_at_ms);
 }
 
 // Every proper prefix of a record is refused, and so is a record with a byte more.
@@ -116,15 +141,17 @@ TEST(StoredRecords, ARecordCutShortOrPaddedIsRefused) {
   session.expiry_interval_s = 10;
   session.incoming_qos2 = {9};
   session.subscriptions.push_back({"a/#", SubscriptionOptions{1, false, false, 0, 5}});
+  session.will = std::make_shared<Message>(full_message());
+  session.will_at_ms = kNow.now_ms;
   const auto records = {encode_delivery(full_delivery(), kNow), encode_retained(full_message(), kNow),
-                        encode_session(session)};
+                        encode_session(session, kNow)};
   int kind = 0;
   for (const auto& whole : records) {
     ++kind;
     auto refused = [&](std::span<const std::uint8_t> bytes) {
       if (kind == 1) return std::holds_alternative<std::string>(decode_delivery(bytes, kNow));
       if (kind == 2) return std::holds_alternative<std::string>(decode_retained(bytes, kNow));
-      return std::holds_alternative<std::string>(decode_session(bytes));
+      return std::holds_alternative<std::string>(decode_session(bytes, kNow));
     };
     for (std::size_t size = 0; size < whole.size(); ++size)
       EXPECT_TRUE(refused(std::span(whole).first(size))) << "kind " << kind << ", " << size << " bytes";
