@@ -12,6 +12,8 @@ namespace {
 // PRAGMA application_id: "ATMQ", so that another program's SQLite file is not taken for ours.
 constexpr int kApplicationId = 0x41544D51;
 constexpr int kSchemaVersion = 1;
+// Log pages (of 4 KiB) after which the checkpoint thread is nudged: SQLite's own default.
+constexpr int kCheckpointPages = 1000;
 
 constexpr const char* kSchema =
     "CREATE TABLE records(kind INTEGER NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, "
@@ -99,6 +101,16 @@ std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const 
   if (sqlite3_exec(db, sync_pragma(sync), nullptr, nullptr, nullptr) != SQLITE_OK)
     return store->fault("cannot set the sync policy");
   if (auto error = store->prepare()) return *error;
+  // Checkpoints happen on the checkpoint thread only (checkpointer.hpp).
+  if (auto error = Checkpointer::start(path, store->checkpointer_)) return *error;
+  sqlite3_wal_autocheckpoint(db, 0);
+  sqlite3_wal_hook(
+      db,
+      [](void* context, sqlite3*, const char*, int pages) {
+        if (pages >= kCheckpointPages) static_cast<Checkpointer*>(context)->nudge();
+        return SQLITE_OK;
+      },
+      store->checkpointer_.get());
   return store;
 }
 
@@ -113,6 +125,7 @@ std::optional<std::string> SqliteStore::prepare() {
 
 SqliteStore::~SqliteStore() {
   if (in_transaction_) commit();
+  checkpointer_.reset();
   sqlite3_finalize(put_);
   sqlite3_finalize(erase_);
   sqlite3_close(db_);

@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "broker/store.hpp"
+#include "store/checkpointer.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -65,6 +66,7 @@ class SqliteStore final : public broker::Store {
   sqlite3_stmt* put_ = nullptr;
   sqlite3_stmt* erase_ = nullptr;
   bool in_transaction_ = false;
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::optional<std::string> failure_;  // the first failed put or erase since the last commit
 };
 

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <map>
 #include <string>
@@ -109,6 +111,22 @@ TEST_F(SqliteStoreTest, WhatWasNotCommittedIsNotThereAfterACrash) {
       std::filesystem::copy_file(path() + suffix, path("crashed.db") + suffix);
   }
   EXPECT_EQ(contents(*open_ok(path("crashed.db"))), std::vector<std::string>{"3:kept=1"});
+}
+
+// The log is copied into the database by the checkpoint thread once it passes 1,000 pages;
+// commits on the caller's thread only append to the log.
+TEST_F(SqliteStoreTest, TheCheckpointThreadMovesTheLogIntoTheDatabase) {
+  auto store = open_ok(path());
+  const auto empty_size = std::filesystem::file_size(path());
+  for (int i = 0; i < 3000; ++i) {
+    store->put(RecordKind::retained, bytes("topic/" + std::to_string(i)), Bytes(2000, 'x'));
+    if (i % 100 == 99) ASSERT_FALSE(store->commit());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::filesystem::file_size(path()) < empty_size + 4'000'000 &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GT(std::filesystem::file_size(path()), empty_size + 4'000'000);
 }
 
 TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseIsRefusedByName) {
