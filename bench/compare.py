@@ -46,6 +46,10 @@ SCENARIOS = {
                        "as pairs-qos0, over TLS 1.3"),
     "tls-pairs-qos1": (["--scenario", "pairs", "-n", "8", "-q", "1", "-s", "64"],
                        "as pairs-qos1, over TLS 1.3"),
+    "pairs-qos1-persistent": (["--scenario", "pairs", "-n", "8", "-q", "1", "-s", "64",
+                               "--session-expiry", "3600"],
+                              "as pairs-qos1, every client in a persistent session (what a "
+                              "broker with persistence stores); bench/persistence.py"),
     "connect": (["--scenario", "connect", "-n", "16"],
                 "16 clients: TCP connect, CONNECT, CONNACK, DISCONNECT, in a loop"),
     "tls-connect": (["--scenario", "connect", "-n", "16"],
@@ -413,7 +417,8 @@ def main():
     parser.add_argument("--engine-wasm", default=DEFAULT_ENGINE_WASM,
                         help="attestmq-engine.wasm, run under node as broker enclave-node")
     parser.add_argument("--skip-node", action="store_true", help="leave enclave-node out")
-    parser.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS), default=list(SCENARIOS))
+    parser.add_argument("--scenarios", nargs="+", choices=list(SCENARIOS),
+                        default=[s for s in SCENARIOS if s != "pairs-qos1-persistent"])
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--repeat", type=int, default=1,

@@ -53,7 +53,7 @@ class Host {
  public:
   virtual ~Host() = default;
 
-  // Queue bytes for the peer. Returns the number of bytes the host now holds unsent for
+  // Queue bytes for the peer: one whole packet per call. Returns the number of bytes the host now holds unsent for
   // this connection, so the engine can apply Settings::max_client_output_bytes; once over it,
   // the engine stops sending publications until the host calls Engine::writable().
   virtual std::uint64_t send(ConnId conn, std::span<const std::uint8_t> bytes) = 0;

@@ -3,6 +3,8 @@
 // for its whole life: that reactor does all its reads and writes. Reactor 0 also accepts
 // (handing new connections out round robin), drives the engine's timers and starts the
 // shutdown.
+#include <sys/epoll.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -100,6 +102,7 @@ class Reactor {
   Reactor(ServerCore& core, unsigned index, UniqueFd epoll, UniqueFd wake);
   // The sooner of two epoll_wait timeouts, where -1 is "none".
   static int earliest(int a, int b);
+  int wait_for_events(epoll_event* events, int timeout_ms);
 
   void handle_event(std::uint64_t tag, std::uint32_t events);
   // Accepting (reactor_accept.cpp).

@@ -69,7 +69,7 @@ std::optional<std::string> restore(ServerCore& core, store::SqliteStore& store) 
     });
   });
   if (refused) return *refused + "; refusing to start (move the file away to start empty)";
-  core.make_durable();  // what restoring dropped (retained messages that expired meanwhile)
+  core.make_durable(true);  // what restoring dropped (retained messages that expired meanwhile)
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   core.log(broker::LogLevel::notice,

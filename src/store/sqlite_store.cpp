@@ -48,7 +48,10 @@ std::string SqliteStore::fault(const char* doing) const {
 std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const std::string& path,
                                                                          SyncPolicy sync) {
   sqlite3* db = nullptr;
-  const int opened = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  // NOMUTEX: the store is used under the engine's lock only, so SQLite's own locks would be
+  // paid for on every statement and never needed.
+  const int opened = sqlite3_open_v2(path.c_str(), &db,
+                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<SqliteStore> store(new SqliteStore(db, path));
   if (opened != SQLITE_OK) return store->fault("cannot open");
 
@@ -124,7 +127,7 @@ std::optional<std::string> SqliteStore::prepare() {
 }
 
 SqliteStore::~SqliteStore() {
-  if (in_transaction_) commit();
+  commit();
   checkpointer_.reset();
   sqlite3_finalize(put_);
   sqlite3_finalize(erase_);
@@ -135,43 +138,49 @@ void SqliteStore::note_failure(const char* doing) {
   if (!failure_) failure_ = fault(doing);
 }
 
-void SqliteStore::begin() {
-  if (in_transaction_) return;
-  if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) note_failure("cannot begin");
-  in_transaction_ = true;
+namespace {
+
+std::string change_key(broker::RecordKind kind, std::span<const std::uint8_t> key) {
+  std::string id(1, static_cast<char>(kind));
+  id.append(key.begin(), key.end());
+  return id;
 }
+
+}  // namespace
 
 void SqliteStore::put(broker::RecordKind kind, std::span<const std::uint8_t> key,
                       std::span<const std::uint8_t> value) {
-  begin();
-  sqlite3_bind_int(put_, 1, static_cast<int>(kind));
-  sqlite3_bind_blob(put_, 2, blob(key), static_cast<int>(key.size()), SQLITE_STATIC);
-  sqlite3_bind_blob64(put_, 3, blob(value), value.size(), SQLITE_STATIC);
-  if (sqlite3_step(put_) != SQLITE_DONE) note_failure("cannot write a record");
-  sqlite3_reset(put_);
-  sqlite3_clear_bindings(put_);
+  if (changes_.empty()) pending_since_ = std::chrono::steady_clock::now();
+  changes_[change_key(kind, key)].emplace(value.begin(), value.end());
 }
 
 void SqliteStore::erase(broker::RecordKind kind, std::span<const std::uint8_t> key) {
-  begin();
-  sqlite3_bind_int(erase_, 1, static_cast<int>(kind));
-  sqlite3_bind_blob(erase_, 2, blob(key), static_cast<int>(key.size()), SQLITE_STATIC);
-  if (sqlite3_step(erase_) != SQLITE_DONE) note_failure("cannot erase a record");
-  sqlite3_reset(erase_);
-  sqlite3_clear_bindings(erase_);
+  if (changes_.empty()) pending_since_ = std::chrono::steady_clock::now();
+  changes_[change_key(kind, key)].reset();
 }
 
 std::optional<std::string> SqliteStore::commit() {
-  if (!in_transaction_) return std::nullopt;
-  in_transaction_ = false;
+  if (!pending()) return std::nullopt;
+  if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) note_failure("cannot begin");
+  for (const auto& [id, value] : changes_) {
+    if (failure_) break;
+    const auto kind = static_cast<unsigned char>(id[0]);
+    const auto* key = reinterpret_cast<const std::uint8_t*>(id.data() + 1);
+    const int key_size = static_cast<int>(id.size() - 1);
+    sqlite3_stmt* stmt = value ? put_ : erase_;
+    sqlite3_bind_int(stmt, 1, kind);
+    sqlite3_bind_blob(stmt, 2, key, key_size, SQLITE_STATIC);
+    if (value) sqlite3_bind_blob64(stmt, 3, blob(*value), value->size(), SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE) note_failure(value ? "cannot write a record" : "cannot erase a record");
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+  }
+  changes_.clear();
+  if (!failure_ && sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+    note_failure("cannot commit");
   if (failure_) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     return std::exchange(failure_, std::nullopt);
-  }
-  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    std::string error = fault("cannot commit");
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return error;
   }
   return std::nullopt;
 }

@@ -1,15 +1,19 @@
 #pragma once
 // The native host's Store (broker/store.hpp): one SQLite database in WAL mode, holding the
-// engine's records in a single table keyed by (kind, key). Changes gather in one open
-// transaction and become durable together at commit(), which the server calls once per turn
-// of its event loop (group commit): a QoS 1 burst costs one commit, not one per message.
+// engine's records in a single table keyed by (kind, key). Changes gather in memory, only the
+// last one per record kept, and reach the database together at commit(), in one transaction
+// (group commit): a QoS 1 burst costs one commit, not one per message, and a message that is
+// stored and acknowledged between two commits costs the database nothing but a lookup.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <variant>
+#include <vector>
 
 #include "broker/store.hpp"
 #include "store/checkpointer.hpp"
@@ -42,9 +46,11 @@ class SqliteStore final : public broker::Store {
   void erase(broker::RecordKind kind, std::span<const std::uint8_t> key) override;
 
   // There are changes not yet committed.
-  bool pending() const { return in_transaction_; }
-  // Makes every change since the last commit durable, as the SyncPolicy promises. An error
-  // (also one from an earlier put or erase) is returned and the changes must be taken as lost.
+  bool pending() const { return !changes_.empty() || failure_.has_value(); }
+  // When the oldest change not yet committed was made.
+  std::chrono::steady_clock::time_point pending_since() const { return pending_since_; }
+  // Makes every change since the last commit durable, as the SyncPolicy promises. An error is
+  // returned and the changes must then be taken as lost.
   std::optional<std::string> commit();
 
   // Visits every record in (kind, key) order, stopping at the first error `visit` returns.
@@ -57,7 +63,6 @@ class SqliteStore final : public broker::Store {
  private:
   SqliteStore(sqlite3* db, std::string path);
   std::optional<std::string> prepare();
-  void begin();
   void note_failure(const char* doing);
   std::string fault(const char* doing) const;
 
@@ -65,9 +70,11 @@ class SqliteStore final : public broker::Store {
   std::string path_;
   sqlite3_stmt* put_ = nullptr;
   sqlite3_stmt* erase_ = nullptr;
-  bool in_transaction_ = false;
   std::unique_ptr<Checkpointer> checkpointer_;
-  std::optional<std::string> failure_;  // the first failed put or erase since the last commit
+  // Since the last commit: record (kind byte, then key) -> its new value, or nullopt if erased.
+  std::unordered_map<std::string, std::optional<std::vector<std::uint8_t>>> changes_;
+  std::chrono::steady_clock::time_point pending_since_;
+  std::optional<std::string> failure_;  // the first failure since the last commit
 };
 
 }  // namespace attestmq::store

@@ -120,7 +120,9 @@ TEST_F(SqliteStoreTest, TheCheckpointThreadMovesTheLogIntoTheDatabase) {
   const auto empty_size = std::filesystem::file_size(path());
   for (int i = 0; i < 3000; ++i) {
     store->put(RecordKind::retained, bytes("topic/" + std::to_string(i)), Bytes(2000, 'x'));
-    if (i % 100 == 99) ASSERT_FALSE(store->commit());
+    if (i % 100 == 99) {
+      ASSERT_FALSE(store->commit());
+    }
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::filesystem::file_size(path()) < empty_size + 4'000'000 &&

@@ -78,6 +78,10 @@ void add_options(CLI::App& app, Options& options, std::string& version,
   app.add_option("-V,--protocol-version", version, "MQTT version: 5 or 311")
       ->check(CLI::IsMember({"5", "311"}))
       ->capture_default_str();
+  app.add_option("--session-expiry", options.session_expiry_s,
+                 "seconds: every client keeps a persistent session that long (Clean Start 0), so "
+                 "that a broker with persistence stores the messages; 0 = clean sessions")
+      ->capture_default_str();
   app.add_option("--broker-pid", options.broker_pid,
                  "also report this process's CPU time over the measurement window")
       ->check(CLI::PositiveNumber);

@@ -30,6 +30,10 @@ struct Options {
   unsigned window = 64;  // messages a publisher may have outstanding
   unsigned threads = 1;
   mqtt::Version version = mqtt::Version::v5;
+  // --session-expiry: every client keeps a persistent session (Clean Start 0 and this Session
+  // Expiry Interval; Clean Session 0 in 3.1.1), so a broker with persistence stores its
+  // QoS 1 messages. 0: clean sessions.
+  std::uint32_t session_expiry_s = 0;
   int broker_pid = 0;  // when set, the broker's CPU time is sampled with the window
   bool json = false;
   // --tls: every connection runs TLS, verified with --cafile (and --cert/--key for mutual

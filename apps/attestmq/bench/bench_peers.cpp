@@ -18,7 +18,9 @@ constexpr std::uint64_t kPacketIdSpace = 65535;
 mqtt::Connect make_connect(const Options& options, const std::string& client_id) {
   mqtt::Connect connect;
   connect.version = options.version;
-  connect.clean_start = true;
+  connect.clean_start = options.session_expiry_s == 0;
+  if (options.session_expiry_s != 0 && options.version == mqtt::Version::v5)
+    connect.properties.session_expiry_interval = options.session_expiry_s;
   connect.keep_alive = 0;  // MQTT 5.0 section 3.1.2.10: 0 turns keepalive off, no PINGREQ needed
   connect.client_id = client_id;
   return connect;
