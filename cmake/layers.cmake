@@ -3,14 +3,16 @@
 # configure time on the link interfaces (attestmq_check_layer_links), and by the
 # layering_includes test on the #include lines of src/ (check_layer_includes.cmake), which
 # also catches a header-only dependency that links nothing.
-set(ATTESTMQ_LAYERS mqtt broker tls config server client attest)
+set(ATTESTMQ_LAYERS mqtt broker tls config store server client attest)
 set(ATTESTMQ_LAYER_USES_mqtt "")
 set(ATTESTMQ_LAYER_USES_broker mqtt)
 set(ATTESTMQ_LAYER_USES_tls "")
 # config parses attestation_client_policy (an attest::Policy) and reads the roots it pins, once,
 # with the other security files whose digests the broker attests.
 set(ATTESTMQ_LAYER_USES_config mqtt broker tls attest)
-set(ATTESTMQ_LAYER_USES_server mqtt broker tls config attest)
+# store keeps the engine's records (broker/store.hpp) in SQLite, knowing nothing of MQTT.
+set(ATTESTMQ_LAYER_USES_store mqtt broker)
+set(ATTESTMQ_LAYER_USES_server mqtt broker tls config store attest)
 # The client library must not carry the engine or the mosquitto.conf reader into the
 # pub/sub/bench clients; it verifies attested sessions with attest/.
 set(ATTESTMQ_LAYER_USES_client mqtt tls attest)

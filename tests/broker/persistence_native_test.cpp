@@ -19,6 +19,15 @@ std::vector<mqtt::Publish> publishes(TestClient& client) {
   return out;
 }
 
+// A client in a persistent session subscribes to `filter`, then its connection drops.
+void subscribe_and_leave(Broker& broker, Version version, std::string_view filter,
+                         std::uint32_t subscription_id = 0) {
+  TestClient sub(broker, version);
+  sub.connect("sub", persistent());
+  sub.subscribe(filter, 1, subscription_id);
+  broker.engine->closed(sub.id());
+}
+
 class PersistenceTest : public ::testing::TestWithParam<Version> {
  protected:
   PersistenceTest() { open_store(); }
@@ -182,12 +191,7 @@ TEST_P(PersistenceTest, AnIncomingQos2IdentifierSurvivesARestart) {
 
 TEST_P(PersistenceTest, SubscriptionsSurviveWithTheirOptions) {
   auto broker = start();
-  {
-    TestClient sub(*broker, Version::v5);
-    sub.connect("sub", persistent());
-    sub.subscribe("news/#", 1, 42);
-    broker->engine->closed(sub.id());
-  }
+  subscribe_and_leave(*broker, Version::v5, "news/#", 42);
   broker = restart(std::move(broker));
   TestClient sub(*broker, Version::v5);
   sub.connect("sub", persistent());
@@ -222,11 +226,8 @@ TEST_P(PersistenceTest, RetainedMessagesSurviveAndSoDoesTheirClearing) {
 // Section 3.3.2.3.3: time the broker spent stopped counts against a message's expiry.
 TEST_P(PersistenceTest, AMessageThatExpiredWhileStoppedIsNotDelivered) {
   auto broker = start();
+  subscribe_and_leave(*broker, GetParam(), "a/#");
   {
-    TestClient sub(*broker, GetParam());
-    sub.connect("sub", persistent());
-    sub.subscribe("a/#", 1);
-    broker->engine->closed(sub.id());
     TestClient pub(*broker, Version::v5);
     pub.connect("pub");
     mqtt::Properties properties;
@@ -246,11 +247,8 @@ TEST_P(PersistenceTest, AMessageThatExpiredWhileStoppedIsNotDelivered) {
 // ends at disconnect: nothing of them comes back.
 TEST_P(PersistenceTest, ACleanStartDiscardsTheStoredSession) {
   auto broker = start();
+  subscribe_and_leave(*broker, GetParam(), "a/#");
   {
-    TestClient sub(*broker, GetParam());
-    sub.connect("sub", persistent());
-    sub.subscribe("a/#", 1);
-    broker->engine->closed(sub.id());
     TestClient pub(*broker, Version::v5);
     pub.connect("pub");
     pub.publish("a/1", "queued", 1);
@@ -274,45 +272,32 @@ mqtt::Will will_on(std::string_view topic, std::uint32_t delay_s) {
 }
 
 // Section 3.1.3.2: a will waiting out its Will Delay Interval when the broker stopped is
-// published when that interval ends, the time stopped included.
-TEST(PersistenceWills, ADelayedWillIsPublishedAfterARestartWhenDue) {
-  attestmq::testing::ScratchDir dir;
-  const std::string path = (dir.path() / "attestmq.db").string();
-  auto store = std::get<0>(store::SqliteStore::open(path, store::SyncPolicy::normal));
-  std::uint64_t clock = 0;
+// published when that interval ends, the time stopped included, and only once.
+TEST_P(PersistenceTest, ADelayedWillIsPublishedAfterARestartWhenDue) {
+  auto broker = start();
   {
-    Broker broker(open_settings(), store.get());
-    TestClient client(broker, Version::v5);
+    TestClient client(*broker, GetParam());
     client.connect("dying", persistent().with_will(will_on("wills/dying", 60)));
-    broker.engine->closed(client.id());  // no DISCONNECT: the will is due in 60 s
-    clock = broker.host.clock_ms;
-    ASSERT_FALSE(store->commit());
+    broker->engine->closed(client.id());  // no DISCONNECT: the will is due in 60 s
   }
-  Broker broker(open_settings(), store.get());
-  broker.host.clock_ms = clock + 20'000;  // stopped for 20 s
-  ASSERT_FALSE(store->load([&](RecordKind kind, auto key, auto value) {
-    return broker.engine->restore(kind, key, value);
-  }));
-  TestClient watcher(broker, Version::v5);
+  broker = restart(std::move(broker), 20'000);  // stopped for 20 s
+  {
+    TestClient watcher(*broker, Version::v5);
+    watcher.connect("watcher");
+    watcher.subscribe("wills/#", 1);
+    broker->advance(30'000);
+    EXPECT_TRUE(publishes(watcher).empty());
+    broker->advance(15'000);
+    auto got = publishes(watcher);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].topic, "wills/dying");
+  }
+  broker = restart(std::move(broker));
+  TestClient watcher(*broker, Version::v5);
   watcher.connect("watcher");
   watcher.subscribe("wills/#", 1);
-  broker.advance(30'000);
-  EXPECT_TRUE(watcher.idle());
-  broker.advance(15'000);
-  auto got = publishes(watcher);
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].topic, "wills/dying");
-  ASSERT_FALSE(store->commit());
-  // Published, it is not published again after another restart.
-  Broker again(open_settings(), store.get());
-  ASSERT_FALSE(store->load([&](RecordKind kind, auto key, auto value) {
-    return again.engine->restore(kind, key, value);
-  }));
-  TestClient other(again, Version::v5);
-  other.connect("watcher2");
-  other.subscribe("wills/#", 1);
-  again.advance(120'000);
-  EXPECT_TRUE(publishes(other).empty());
+  broker->advance(120'000);
+  EXPECT_TRUE(publishes(watcher).empty());
 }
 
 // A crash ends every connection without DISCONNECT: the wills of persistent sessions whose
@@ -339,12 +324,7 @@ TEST_P(PersistenceTest, ACrashPublishesTheWillsOfConnectedClients) {
 
 TEST_P(PersistenceTest, ADamagedRecordIsRefusedNotSkipped) {
   auto broker = start();
-  {
-    TestClient sub(*broker, GetParam());
-    sub.connect("sub", persistent());
-    sub.subscribe("a/#", 1);
-    broker->engine->closed(sub.id());
-  }
+  subscribe_and_leave(*broker, GetParam(), "a/#");
   ASSERT_FALSE(store_->commit());
   broker.reset();
   store_.reset();

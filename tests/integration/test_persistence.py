@@ -37,7 +37,8 @@ class KilledBroker:
         self.config_path = directory / "broker.conf"
         self.config_path.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            f"persistence_location {directory}/\n")
+            # Unlimited queues: a message dropped for a full queue is a limit at work, not a loss.
+            f"persistence_location {directory}/\nmax_queued_messages 0\n")
         self.log_path = directory / "broker.log"
         self.process = None
         self.start()
@@ -152,8 +153,7 @@ def test_no_acknowledged_message_is_lost_across_sigkills(broker_kind, database_d
         wait_for(lambda: not missing(), 10 if reference else DRAIN_TIMEOUT_S,
                  "every acknowledged message to reach the subscriber")
     except AssertionError:
-        if not reference:
-            raise
+        pass  # counted below, with what the broker logged
     duplicates = len(received) - len(set(received))
     retained = []
     late = mqtt.Client(client_id="late-reader", protocol=mqtt.MQTTv311)
@@ -176,7 +176,7 @@ def test_no_acknowledged_message_is_lost_across_sigkills(broker_kind, database_d
     if reference:
         return  # the reference's losses are data for docs/persistence.md, not a failure
     assert len(acknowledged) > 100, summary
-    assert not missing(), summary
+    assert not missing(), f"{summary}; missing {sorted(missing())[:20]}; broker log:\n{broker.log()[-3000:]}"
     if qos == 2:
         assert duplicates == 0, summary
     assert retained == [b"on"], summary
