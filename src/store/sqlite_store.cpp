@@ -1,8 +1,12 @@
 #include "store/sqlite_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 namespace attestmq::store {
@@ -45,8 +49,25 @@ std::string SqliteStore::fault(const char* doing) const {
   return "persistence file " + path_ + ": " + doing + ": " + sqlite3_errmsg(db_);
 }
 
+namespace {
+
+// The database holds queued messages and sessions: created readable by its owner only. SQLite
+// gives its -wal and -shm files the database's permissions.
+std::optional<std::string> create_private(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  if (errno == EEXIST) return std::nullopt;
+  return "persistence file " + path + ": cannot create it: " + std::strerror(errno);
+}
+
+}  // namespace
+
 std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const std::string& path,
                                                                          SyncPolicy sync) {
+  if (auto error = create_private(path)) return *error;
   sqlite3* db = nullptr;
   // NOMUTEX: the store is used under the engine's lock only, so SQLite's own locks would be
   // paid for on every statement and never needed.

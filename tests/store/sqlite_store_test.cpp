@@ -131,6 +131,25 @@ TEST_F(SqliteStoreTest, TheCheckpointThreadMovesTheLogIntoTheDatabase) {
   EXPECT_GT(std::filesystem::file_size(path()), empty_size + 4'000'000);
 }
 
+// Queued messages are private: the database and its log are created for their owner only.
+TEST_F(SqliteStoreTest, TheDatabaseIsCreatedReadableByItsOwnerOnly) {
+  auto store = open_ok(path());
+  store->put(RecordKind::retained, bytes("t"), bytes("secret"));
+  ASSERT_FALSE(store->commit());
+  for (const char* suffix : {"", "-wal"}) {
+    const auto permissions = std::filesystem::status(path() + suffix).permissions();
+    EXPECT_EQ(permissions & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+        << suffix;
+  }
+}
+
+TEST_F(SqliteStoreTest, AMissingDirectoryIsNamed) {
+  const std::string missing = (dir_.path() / "no-such-dir" / "attestmq.db").string();
+  EXPECT_EQ(open_error(missing),
+            "persistence file " + missing + ": cannot create it: No such file or directory");
+}
+
 TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseIsRefusedByName) {
   std::ofstream(path()) << "mosquitto.db is a different format altogether, and longer than a page header";
   const std::string error = open_error(path());
