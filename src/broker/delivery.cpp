@@ -192,8 +192,11 @@ void Engine::Impl::deliver(Session& session, Publication& publication, const Rec
   packet.retain = retain;
   packet.packet_id = packet_id;
   packet.properties.subscription_identifiers = recipient.subscription_ids;
-  if (send_publish(*session.connection, packet, publication.topic, publication.expires_at_ms))
-    push_inflight(session, packet_id, std::move(delivery));
+  // In the window (and in the store) before it is sent: a QoS 2 PUBLISH must not leave ahead
+  // of its record (docs/persistence.md, "Held output").
+  push_inflight(session, packet_id, std::move(delivery));
+  if (!send_publish(*session.connection, packet, publication.topic, publication.expires_at_ms))
+    erase_inflight(session, session.inflight.end() - 1);
 }
 
 bool Engine::Impl::send_inflight(Session& session, InflightMessage& entry, bool dup) {

@@ -98,6 +98,17 @@ std::optional<std::string> Engine::Impl::restore_session(std::span<const std::ui
   // Offline from now on: its expiry counts from the restart (as Mosquitto's does).
   if (record.expiry_interval_s) session.expires_at_ms = now() + *record.expiry_interval_s * 1000;
   session.incoming_qos2 = std::move(record.incoming_qos2);
+  // The acl_file applies to what the session does before its client is back (its will).
+  const bool listener_known = record.listener < settings.listeners.size();
+  if (listener_known) {
+    session.listener = record.listener;
+    session.username = std::move(record.username);
+    resolve_access(session);
+  } else if (record.will) {
+    log_line(LogLevel::warning, "The will of client '" + client_id + "' was dropped: its listener (" +
+                                    std::to_string(record.listener) + ") is no longer configured.");
+    record.will.reset();
+  }
   for (SessionSubscription& sub : record.subscriptions) {
     index.subscribe(sub.filter, id, sub.options);
     session.subscriptions.push_back(std::move(sub));

@@ -148,7 +148,10 @@ std::shared_ptr<Message> read_message(RecordReader& r, const Clocks& clocks) {
   m->retain = (flags & kRetain) != 0;
   m->qos = (flags >> kQosShift) & 0x03;
   if (m->qos > 2) r.fail("QoS 3");
-  if (flags & kHasPayloadFormat) m->payload_format_indicator = r.byte();
+  if (flags & kHasPayloadFormat) {
+    m->payload_format_indicator = r.byte();
+    if (*m->payload_format_indicator > 1) r.fail("a Payload Format Indicator other than 0 or 1");
+  }
   if (flags & kHasContentType) m->content_type = r.text();
   if (flags & kHasResponseTopic) m->response_topic = r.text();
   if (flags & kHasCorrelationData) m->correlation_data = r.binary();
@@ -169,7 +172,12 @@ std::vector<std::uint8_t> encode_session(const Session& session, const Clocks& c
   mqtt::WireWriter w(out);
   w.byte(kFormat);
   w.byte(session.expiry_interval_s ? 1 : 0);
-  if (session.expiry_interval_s) write_u64(w, *session.expiry_interval_s);
+  // Beyond 2^32-1 s (136 years) is never, for all purposes: kept there so that a deadline
+  // computed from it cannot overflow.
+  if (session.expiry_interval_s) write_u64(w, std::min<std::uint64_t>(*session.expiry_interval_s, UINT32_MAX));
+  w.four_byte_integer(session.listener);
+  w.byte(session.username ? 1 : 0);
+  if (session.username) w.utf8_string(*session.username);
   w.variable_byte_integer(static_cast<std::uint32_t>(session.incoming_qos2.size()));
   for (const std::uint16_t id : session.incoming_qos2) w.two_byte_integer(id);
   w.variable_byte_integer(static_cast<std::uint32_t>(session.subscriptions.size()));
@@ -198,9 +206,17 @@ std::variant<SessionRecord, std::string> decode_session(std::span<const std::uin
   RecordReader r(value);
   SessionRecord record;
   r.format();
-  const std::uint8_t expires = r.byte();
-  if (expires > 1) r.fail("an expiry flag that is neither 0 nor 1");
-  if (expires == 1) record.expiry_interval_s = r.u64();
+  auto flag = [&](const char* what) {
+    const std::uint8_t value = r.byte();
+    if (value > 1) r.fail(std::string("a ") + what + " flag that is neither 0 nor 1");
+    return value == 1;
+  };
+  if (flag("expiry")) {
+    record.expiry_interval_s = r.u64();
+    if (*record.expiry_interval_s > UINT32_MAX) r.fail("a Session Expiry Interval beyond 2^32-1 seconds");
+  }
+  record.listener = r.u32();
+  if (flag("username")) record.username = r.text();
   const std::uint32_t ids = r.count();
   for (std::uint32_t i = 0; i < ids && !r.failed(); ++i) {
     const std::uint16_t id = r.u16();
@@ -221,11 +237,6 @@ std::variant<SessionRecord, std::string> decode_session(std::span<const std::uin
     sub.options.subscription_id = r.varint();
     record.subscriptions.push_back(std::move(sub));
   }
-  auto flag = [&](const char* what) {
-    const std::uint8_t value = r.byte();
-    if (value > 1) r.fail(std::string("a ") + what + " flag that is neither 0 nor 1");
-    return value == 1;
-  };
   if (flag("will") && !r.failed()) {
     record.will = read_message(r, clocks);
     record.will_delay_s = r.u32();
@@ -269,8 +280,10 @@ std::variant<DeliveryRecord, std::string> decode_delivery(std::span<const std::u
       r.fail("awaiting PUBCOMP without a QoS 2 packet identifier");
   }
   const std::uint32_t ids = r.count();
-  for (std::uint32_t i = 0; i < ids && !r.failed(); ++i)
+  for (std::uint32_t i = 0; i < ids && !r.failed(); ++i) {
     record.delivery.subscription_ids.push_back(r.varint());
+    if (record.delivery.subscription_ids.back() == 0) r.fail("Subscription Identifier 0");
+  }
   if (!record.awaiting_pubcomp && !r.failed()) record.delivery.message = read_message(r, clocks);
   if (auto error = r.finish()) return "delivery record: " + *error;
   return record;

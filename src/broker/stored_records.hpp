@@ -27,6 +27,9 @@ struct Clocks {
 
 struct SessionRecord {
   std::optional<std::uint64_t> expiry_interval_s;  // nullopt: never expires
+  // Whose session it is, for the acl_file (its will is checked against it when published).
+  std::uint32_t listener = 0;
+  std::optional<std::string> username;
   std::vector<std::uint16_t> incoming_qos2;
   std::vector<SessionSubscription> subscriptions;
   // Section 3.1.3.2: the will, and when a delayed will is due; a will without a due time was

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "server/server_core.hpp"
@@ -32,18 +33,23 @@ void release_if_large(std::vector<std::uint8_t>& buffer) {
 
 }  // namespace
 
-// epoll_pwait2(2): a group commit is due in microseconds, which epoll_wait's milliseconds
-// would round up to a whole one of latency on every QoS 1 acknowledgement.
+// A group commit due in microseconds is waited for with epoll_pwait2(2): epoll_wait's
+// milliseconds would add up to a whole one to every QoS 1 acknowledgement. Kernels before
+// 5.11, or seccomp filters that do not know the call, answer ENOSYS or EPERM: then
+// milliseconds it is.
 int Reactor::wait_for_events(epoll_event* events, int timeout_ms) {
-  std::optional<std::chrono::microseconds> wait;
-  if (timeout_ms >= 0) wait = std::chrono::milliseconds(timeout_ms);
-  if (const auto commit = core_.commit_due_in(); commit && (!wait || *commit < *wait)) wait = commit;
-  timespec timeout{};
-  if (wait) {
-    timeout.tv_sec = static_cast<time_t>(wait->count() / 1'000'000);
-    timeout.tv_nsec = static_cast<long>(wait->count() % 1'000'000 * 1000);
+  const auto commit = core_.commit_due_in();
+  if (!commit || (timeout_ms >= 0 && *commit >= std::chrono::milliseconds(timeout_ms)))
+    return ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout_ms);
+  if (precise_waits_) {
+    const timespec timeout{static_cast<time_t>(commit->count() / 1'000'000),
+                           static_cast<long>(commit->count() % 1'000'000 * 1000)};
+    const int count = ::epoll_pwait2(epoll_.get(), events, kMaxEvents, &timeout, nullptr);
+    if (count >= 0 || (errno != ENOSYS && errno != EPERM)) return count;
+    precise_waits_ = false;
   }
-  return ::epoll_pwait2(epoll_.get(), events, kMaxEvents, wait ? &timeout : nullptr, nullptr);
+  const auto rounded_up = std::chrono::ceil<std::chrono::milliseconds>(*commit);
+  return ::epoll_wait(epoll_.get(), events, kMaxEvents, static_cast<int>(rounded_up.count()));
 }
 
 int Reactor::earliest(int a, int b) {
@@ -116,9 +122,11 @@ void Reactor::run() {
     for (int i = 0; i < count; ++i) handle_event(events[i].data.u64, events[i].events);
     if (index_ == 0 && !shutdown_started_ && core_.stop_requested().load()) begin_shutdown();
     answer_authentication_steps();
-    core_.make_durable(stopping_.load());
+    // Read once: finishing the connections must see the output this commit released.
+    const bool stopping = stopping_.load();
+    core_.make_durable(stopping);
     flush_scheduled();
-    if (stopping_.load() && finish_connections()) break;
+    if (stopping && finish_connections()) break;
   }
   close_all();  // only if epoll_wait failed: finish_connections() left nothing else
   t_current_reactor = nullptr;

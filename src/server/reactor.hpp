@@ -156,6 +156,7 @@ class Reactor {
   Mailbox mailbox_;
   std::atomic<bool> stopping_{false};
   bool finishing_ = false;  // stopping: every connection is closing (finish_connections)
+  bool precise_waits_ = true;  // epoll_pwait2 works here (wait_for_events)
   // Reactor 0 only.
   std::vector<ListenSocket> listen_sockets_;
   std::vector<std::uint64_t> accept_paused_until_ms_;  // per listen socket; 0: accepting

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "../support/scratch_dir.hpp"
+#include "broker/access_control.hpp"
 #include "harness.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -42,7 +43,7 @@ class PersistenceTest : public ::testing::TestWithParam<Version> {
 
   // A broker on the store, restored from what it holds; `error` gets the first refusal.
   std::unique_ptr<Broker> start(std::optional<std::string>* error = nullptr, std::uint64_t clock_ms = 5'000'000) {
-    auto broker = std::make_unique<Broker>(open_settings(), store_.get());
+    auto broker = std::make_unique<Broker>(settings_, store_.get());
     broker->host.clock_ms = clock_ms;
     auto refused = store_->load([&](RecordKind kind, std::span<const std::uint8_t> key,
                                     std::span<const std::uint8_t> value) {
@@ -72,6 +73,7 @@ class PersistenceTest : public ::testing::TestWithParam<Version> {
 
   attestmq::testing::ScratchDir dir_;
   std::unique_ptr<store::SqliteStore> store_;
+  Settings settings_ = open_settings();
 };
 
 // A subscriber got "one" (QoS 1) and "two" (QoS 2) without acknowledging them, then "three"
@@ -321,6 +323,62 @@ TEST_P(PersistenceTest, ACrashPublishesTheWillsOfConnectedClients) {
   auto got = publishes(watcher);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].topic, "wills/connected");
+}
+
+// The acl_file applies to a restored will as it does to a live one (section 3.1.3.2 and
+// Mosquitto: a will is checked when it is published): the session keeps whose it is.
+TEST_P(PersistenceTest, ARestoredWillIsCheckedAgainstTheAclFile) {
+  auto acl = std::make_shared<AccessControl>();
+  acl->add_topic_rule(std::string("device"), {AclAccess::write, "devices/status"});
+  acl->add_topic_rule(std::string("watcher"), {AclAccess::read, "#"});
+  settings_.listeners.front().acl = std::move(acl);
+  auto broker = start();
+  {
+    TestClient allowed(*broker, GetParam());
+    allowed.connect("allowed", persistent().user("device").with_will(will_on("devices/status", 0)));
+    TestClient denied(*broker, GetParam());
+    denied.connect("denied", persistent().user("device").with_will(will_on("admin/reboot", 0)));
+  }
+  broker = restart(std::move(broker));
+  TestClient watcher(*broker, Version::v5);
+  watcher.connect("watcher", ConnectOptions().user("watcher"));
+  watcher.subscribe("#", 1);
+  broker->advance(2'000);
+  auto got = publishes(watcher);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].topic, "devices/status");
+  EXPECT_TRUE(broker->host.logged("Denied will of denied to 'admin/reboot': acl_file"));
+}
+
+// A QoS 2 PUBLISH to a subscriber is stored before it is sent: a host holds back output only
+// while changes are pending, so a PUBLISH sent before its record exists would leave ahead of
+// the commit, and a crash then would deliver it twice (docs/persistence.md, "Held output").
+TEST_P(PersistenceTest, AQos2PublishIsStoredBeforeItIsSent) {
+  // The real store, watched: at each delivery record, what the subscriber had been sent.
+  struct Watched : Store {
+    Store& real;
+    RecordingHost* host = nullptr;
+    ConnId subscriber = 0;
+    std::vector<std::size_t> sent_at_put;
+    explicit Watched(Store& store) : real(store) {}
+    void put(RecordKind kind, std::span<const std::uint8_t> key, std::span<const std::uint8_t> value) override {
+      if (kind == RecordKind::delivery && host) sent_at_put.push_back(host->outbox[subscriber].size());
+      real.put(kind, key, value);
+    }
+    void erase(RecordKind kind, std::span<const std::uint8_t> key) override { real.erase(kind, key); }
+  } watched(*store_);
+  Broker broker(open_settings(), &watched);
+  TestClient sub(broker, GetParam());
+  sub.connect("sub", persistent());
+  sub.subscribe("a/#", 2);
+  TestClient pub(broker, GetParam());
+  pub.connect("pub", persistent());
+  EXPECT_TRUE(sub.idle());
+  watched.host = &broker.host;
+  watched.subscriber = sub.id();
+  pub.publish("a/1", "once", 2);
+  EXPECT_EQ(watched.sent_at_put, std::vector<std::size_t>{0});
+  EXPECT_EQ(publishes(sub).size(), 1u);
 }
 
 TEST_P(PersistenceTest, ADamagedRecordIsRefusedNotSkipped) {

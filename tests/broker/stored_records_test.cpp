@@ -108,6 +108,18 @@ TEST(StoredRecords, ASessionReadsBackAsWritten) {
 
   EXPECT_EQ(record.will, nullptr);
 
+  // Whose session it is, for the acl_file.
+  session.listener = 2;
+  session.username = "alice";
+  const auto owned = std::get<SessionRecord>(decode_session(encode_session(session, kNow), kNow));
+  EXPECT_EQ(owned.listener, 2u);
+  EXPECT_EQ(owned.username, "alice");
+
+  // Beyond 2^32-1 s is kept as 2^32-1 s, which a deadline computation cannot overflow.
+  session.expiry_interval_s = std::uint64_t{1} << 40;
+  EXPECT_EQ(std::get<SessionRecord>(decode_session(encode_session(session, kNow), kNow)).expiry_interval_s,
+            UINT32_MAX);
+
   session.expiry_interval_s.reset();  // never expires
   EXPECT_FALSE(std::get<SessionRecord>(decode_session(encode_session(session, kNow), kNow)).expiry_interval_s);
 }
@@ -178,6 +190,16 @@ TEST(StoredRecords, RefusalsSayWhatIsWrong) {
   std::const_pointer_cast<Message>(wildcard.delivery.message)->topic = "a/+";
   EXPECT_EQ(why(decode_delivery(encode_delivery(wildcard, kNow), kNow)),
             "delivery record: an invalid topic name");
+
+  DeliveryRecord no_id = full_delivery();
+  no_id.delivery.subscription_ids = {0};
+  EXPECT_EQ(why(decode_delivery(encode_delivery(no_id, kNow), kNow)),
+            "delivery record: Subscription Identifier 0");
+
+  DeliveryRecord format = full_delivery();
+  std::const_pointer_cast<Message>(format.delivery.message)->payload_format_indicator = 2;
+  EXPECT_EQ(why(decode_delivery(encode_delivery(format, kNow), kNow)),
+            "delivery record: a Payload Format Indicator other than 0 or 1");
 
   DeliveryRecord released = full_delivery();
   released.awaiting_pubcomp = true;
