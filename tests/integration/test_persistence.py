@@ -93,13 +93,37 @@ def database_directory():
     subprocess.run(["rm", "-rf", str(directory)], check=False)
 
 
+def kill_tree(process):
+    """SIGKILL a process and its children (strace's tracee would outlive strace)."""
+    children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True)
+    for child in children.stdout.split():
+        os.kill(int(child), signal.SIGKILL)
+    process.kill()
+    process.wait()
+
+
+@pytest.fixture
+def killed_broker(broker_kind, database_directory):
+    """killed_broker(wrapper=()) -> a KilledBroker; whatever the test does, none outlives it."""
+    started = []
+
+    def start(wrapper=()):
+        started.append(KilledBroker(broker_kind, database_directory, wrapper))
+        return started[-1]
+
+    yield start
+    for broker in started:
+        if broker.process.poll() is None:
+            kill_tree(broker.process)
+
+
 @pytest.mark.parametrize("qos", [1, 2])
-def test_no_acknowledged_message_is_lost_across_sigkills(broker_kind, database_directory, qos, request):
+def test_no_acknowledged_message_is_lost_across_sigkills(broker_kind, killed_broker, qos, request):
     if broker_kind.startswith("enclave"):
         pytest.skip("the enclave refuses persistence until its records are sealed (issue #11)")
     seed = int(os.environ.get("ATTESTMQ_CRASH_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
-    broker = KilledBroker(broker_kind, database_directory)
+    broker = killed_broker()
 
     received = []
     subscriber = client(f"crash-sub-{qos}", broker.port)
@@ -195,7 +219,8 @@ def test_the_enclave_refuses_persistence_until_it_seals(broker_kind, database_di
     assert "persistence: not available in the enclave yet" in done.stderr + done.stdout
 
 
-def test_acknowledgements_flow_on_a_kernel_without_epoll_pwait2(broker_kind, database_directory):
+def test_acknowledgements_flow_on_a_kernel_without_epoll_pwait2(broker_kind, killed_broker,
+                                                                database_directory):
     """The group commit waits with epoll_pwait2 (Linux 5.11); an older kernel or a seccomp
     filter answers ENOSYS, here injected by strace, and the broker falls back to epoll_wait."""
     if broker_kind != "attestmq":
@@ -207,7 +232,7 @@ def test_acknowledgements_flow_on_a_kernel_without_epoll_pwait2(broker_kind, dat
     if probe.returncode != 0:
         pytest.skip(f"ptrace is not permitted here: {probe.stderr.strip()}")
     traced = database_directory / "strace.out"
-    broker = KilledBroker(broker_kind, database_directory, wrapper=[
+    broker = killed_broker(wrapper=[
         strace, "-f", "-qq", "-o", str(traced), "-e", "trace=epoll_pwait2",
         "-e", "inject=epoll_pwait2:error=ENOSYS"])
     try:
