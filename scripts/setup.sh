@@ -16,8 +16,7 @@ packages=(
   # the second implementation of attested sessions (tests/integration/spec_client.py)
   python3-openssl python3-cbor2 python3-cryptography
   tshark
-  # strace: the broker without epoll_pwait2 (fault injection, tests/integration/test_persistence.py)
-  openssl procps util-linux iproute2 strace
+  openssl procps util-linux iproute2
   # the sanitizer build and the fuzzers: clang-19 with its ASan, UBSan and libFuzzer runtimes
   libclang-rt-19-dev
   # the Wasm build: clang-19 for wasm32-wasi, its libc and C++ runtime, node's WASI, wasm2c

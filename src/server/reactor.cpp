@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
 #include "server/server_core.hpp"
@@ -32,25 +31,6 @@ void release_if_large(std::vector<std::uint8_t>& buffer) {
 }
 
 }  // namespace
-
-// A group commit due in microseconds is waited for with epoll_pwait2(2): epoll_wait's
-// milliseconds would add up to a whole one to every QoS 1 acknowledgement. Kernels before
-// 5.11, or seccomp filters that do not know the call, answer ENOSYS or EPERM: then
-// milliseconds it is.
-int Reactor::wait_for_events(epoll_event* events, int timeout_ms) {
-  const auto commit = core_.commit_due_in();
-  if (!commit || (timeout_ms >= 0 && *commit >= std::chrono::milliseconds(timeout_ms)))
-    return ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout_ms);
-  if (precise_waits_) {
-    const timespec timeout{static_cast<time_t>(commit->count() / 1'000'000),
-                           static_cast<long>(commit->count() % 1'000'000 * 1000)};
-    const int count = ::epoll_pwait2(epoll_.get(), events, kMaxEvents, &timeout, nullptr);
-    if (count >= 0 || (errno != ENOSYS && errno != EPERM)) return count;
-    precise_waits_ = false;
-  }
-  const auto rounded_up = std::chrono::ceil<std::chrono::milliseconds>(*commit);
-  return ::epoll_wait(epoll_.get(), events, kMaxEvents, static_cast<int>(rounded_up.count()));
-}
 
 int Reactor::earliest(int a, int b) {
   if (a < 0) return b;
@@ -105,16 +85,17 @@ void Reactor::run() {
     core_.make_durable();  // what timers and other reactors changed, once due
     if (!scheduled_.empty() || !authentication_steps_.empty()) timeout = 0;
     int count = 0;
-    if (timeout != 0 && core_.commit_due_in()) {
-      // Changes wait to be grouped with others, but nothing else has arrived: the commit would
-      // only add its wait to every acknowledgement, so it happens now.
-      count = wait_for_events(events, 0);
+    if (timeout != 0 && core_.commit_pending()) {
+      // Changes wait to be grouped with others, but if nothing else has arrived the wait would
+      // only delay every acknowledgement: commit now. So the loop never sleeps on uncommitted
+      // changes, and a group grows only while events keep coming.
+      count = ::epoll_wait(epoll_.get(), events, kMaxEvents, 0);
       if (count == 0) {
         core_.make_durable(true);
         flush_scheduled();
       }
     }
-    if (count == 0) count = wait_for_events(events, timeout);
+    if (count == 0) count = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
     if (count < 0 && errno != EINTR) {
       core_.log_parts(LogLevel::error, "epoll_wait: ", std::strerror(errno));
       break;

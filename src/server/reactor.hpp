@@ -3,8 +3,6 @@
 // for its whole life: that reactor does all its reads and writes. Reactor 0 also accepts
 // (handing new connections out round robin), drives the engine's timers and starts the
 // shutdown.
-#include <sys/epoll.h>
-
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -102,7 +100,6 @@ class Reactor {
   Reactor(ServerCore& core, unsigned index, UniqueFd epoll, UniqueFd wake);
   // The sooner of two epoll_wait timeouts, where -1 is "none".
   static int earliest(int a, int b);
-  int wait_for_events(epoll_event* events, int timeout_ms);
 
   void handle_event(std::uint64_t tag, std::uint32_t events);
   // Accepting (reactor_accept.cpp).
@@ -156,7 +153,6 @@ class Reactor {
   Mailbox mailbox_;
   std::atomic<bool> stopping_{false};
   bool finishing_ = false;  // stopping: every connection is closing (finish_connections)
-  bool precise_waits_ = true;  // epoll_pwait2 works here (wait_for_events)
   // Reactor 0 only.
   std::vector<ListenSocket> listen_sockets_;
   std::vector<std::uint64_t> accept_paused_until_ms_;  // per listen socket; 0: accepting

@@ -195,12 +195,10 @@ void ServerCore::make_durable(bool now) {
   holding_.clear();
 }
 
-std::optional<std::chrono::microseconds> ServerCore::commit_due_in() {
-  if (!store_) return std::nullopt;
+bool ServerCore::commit_pending() {
+  if (!store_) return false;
   std::lock_guard engine_lock(engine_mutex_);
-  if (!store_->pending()) return std::nullopt;
-  const auto left = store_->pending_since() + kGroupCommit - std::chrono::steady_clock::now();
-  return std::max(std::chrono::microseconds(0), std::chrono::ceil<std::chrono::microseconds>(left));
+  return store_->pending();
 }
 
 }  // namespace attestmq::server

@@ -8,9 +8,7 @@
 // reactor appends to that connection's Outbox (its own lock) and asks the owner, through
 // the owner's mailbox and eventfd, to flush it.
 #include <atomic>
-#include <chrono>
 #include <cstdint>
-#include <optional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -65,12 +63,12 @@ class ServerCore final : public broker::Host {
   broker::Store* store() override { return store_.get(); }
 
   // Any reactor, once per turn of its loop and before it writes: commits the engine's pending
-  // changes once the oldest is kGroupCommitMs old, or at once with `now` (group commit), then
+  // changes once the oldest is kGroupCommit old, or at once with `now` (group commit), then
   // lets out the output held back until they were durable. A commit that fails ends the
   // process: nothing unsaved may be acknowledged after it.
   void make_durable(bool now = false);
-  // How long until make_durable() will commit; nullopt when nothing is pending.
-  std::optional<std::chrono::microseconds> commit_due_in();
+  // Changes are waiting for a commit.
+  bool commit_pending();
 
   // Logs the concatenation of `parts`, building it only if the level is enabled.
   template <typename... Parts>

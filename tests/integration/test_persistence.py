@@ -10,7 +10,6 @@ saves only every autosave_interval): that is recorded as the reference, not as o
 """
 import os
 import random
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -31,9 +30,8 @@ DRAIN_TIMEOUT_S = 30
 class KilledBroker:
     """A broker process on one port and one database, killed with SIGKILL and started again."""
 
-    def __init__(self, kind, directory, wrapper=()):
+    def __init__(self, kind, directory):
         self.kind = kind
-        self.wrapper = list(wrapper)  # a command the broker runs under, such as strace
         self.port = free_port()
         self.directory = directory
         self.config_path = directory / "broker.conf"
@@ -47,7 +45,7 @@ class KilledBroker:
 
     def start(self):
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(self.wrapper + broker_command(self.kind, self.config_path), stdout=log,
+            self.process = subprocess.Popen(broker_command(self.kind, self.config_path), stdout=log,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         wait_for(self._listening, STARTUP_TIMEOUT_S, f"{self.kind} to listen on {self.port}")
 
@@ -62,7 +60,7 @@ class KilledBroker:
         finally:
             probe.close()
 
-    def kill(self):  # with a wrapper, the wrapper: strace -f takes its tracee down with it
+    def kill(self):
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
 
@@ -93,28 +91,19 @@ def database_directory():
     subprocess.run(["rm", "-rf", str(directory)], check=False)
 
 
-def kill_tree(process):
-    """SIGKILL a process and its children (strace's tracee would outlive strace)."""
-    children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True)
-    for child in children.stdout.split():
-        os.kill(int(child), signal.SIGKILL)
-    process.kill()
-    process.wait()
-
-
 @pytest.fixture
 def killed_broker(broker_kind, database_directory):
-    """killed_broker(wrapper=()) -> a KilledBroker; whatever the test does, none outlives it."""
+    """killed_broker() -> a KilledBroker; whatever the test does, none outlives it."""
     started = []
 
-    def start(wrapper=()):
-        started.append(KilledBroker(broker_kind, database_directory, wrapper))
+    def start():
+        started.append(KilledBroker(broker_kind, database_directory))
         return started[-1]
 
     yield start
     for broker in started:
         if broker.process.poll() is None:
-            kill_tree(broker.process)
+            broker.kill()
 
 
 @pytest.mark.parametrize("qos", [1, 2])
@@ -218,50 +207,3 @@ def test_the_enclave_refuses_persistence_until_it_seals(broker_kind, database_di
     assert done.returncode != 0
     assert "persistence: not available in the enclave yet" in done.stderr + done.stdout
 
-
-def test_acknowledgements_flow_on_a_kernel_without_epoll_pwait2(broker_kind, killed_broker,
-                                                                database_directory):
-    """The group commit waits with epoll_pwait2 (Linux 5.11); an older kernel or a seccomp
-    filter answers ENOSYS, here injected by strace, and the broker falls back to epoll_wait."""
-    if broker_kind != "attestmq":
-        pytest.skip("the native broker's reactor loop")
-    strace = shutil.which("strace")
-    if strace is None:
-        pytest.fail("strace not found: run scripts/setup.sh")
-    probe = subprocess.run([strace, "-qq", "-e", "trace=none", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip(f"ptrace is not permitted here: {probe.stderr.strip()}")
-    traced = database_directory / "strace.out"
-    broker = killed_broker(wrapper=[
-        strace, "-f", "-qq", "-o", str(traced), "-e", "trace=epoll_pwait2",
-        "-e", "inject=epoll_pwait2:error=ENOSYS"])
-    try:
-        received = []
-        subscriber = client("no-pwait2-sub", broker.port)
-        subscriber.on_message = lambda c, u, m: received.append(m.payload)
-        subscribed = threading.Event()
-        subscriber.on_subscribe = lambda *args: subscribed.set()
-        subscriber.on_connect = lambda c, u, f, rc: c.subscribe("old/#", 1)
-        subscriber.loop_start()
-        assert subscribed.wait(10), "no SUBACK"
-        publisher = client("no-pwait2-pub", broker.port)
-        connected = threading.Event()
-        publisher.on_connect = lambda *args: connected.set()
-        publisher.loop_start()
-        assert connected.wait(10), "no CONNACK"
-        infos = [publisher.publish("old/kernel", b"%d" % n, qos=1) for n in range(50)]
-        for info in infos:
-            info.wait_for_publish(10)
-            assert info.is_published()
-        wait_for(lambda: len(received) == 50, 10, "50 messages at the subscriber")
-        for c in (subscriber, publisher):
-            c.loop_stop()
-            c.disconnect()
-        assert "ENOSYS" in traced.read_text(), "the broker never tried epoll_pwait2"
-    finally:
-        # strace leaves its tracee running when it is signalled itself: stop the broker, and
-        # strace exits with the broker's status.
-        for child in subprocess.run(["pgrep", "-P", str(broker.process.pid)], capture_output=True,
-                                    text=True).stdout.split():
-            os.kill(int(child), signal.SIGTERM)
-        assert broker.process.wait(20) == 0, broker.log()
