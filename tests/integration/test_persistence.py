@@ -158,12 +158,17 @@ def test_no_acknowledged_message_is_lost_across_sigkills(broker_kind, killed_bro
     finally:
         stop.set()
         sender.join()
-    wait_for(lambda: all(mid in acked for _, mid in sent), DRAIN_TIMEOUT_S,
-             "the publisher's messages to be acknowledged after the last restart")
-    acknowledged = {number for number, _ in sent}
+    reference = broker_kind == "mosquitto"
+    try:
+        wait_for(lambda: all(mid in acked for _, mid in sent), 10 if reference else DRAIN_TIMEOUT_S,
+                 "the publisher's messages to be acknowledged after the last restart")
+    except AssertionError:
+        # The reference may never complete a QoS 2 flow whose state it forgot; ours must.
+        if not reference:
+            raise
+    acknowledged = {number for number, mid in sent if mid in acked}
 
     missing = lambda: acknowledged - set(received)
-    reference = broker_kind == "mosquitto"
     try:
         wait_for(lambda: not missing(), 10 if reference else DRAIN_TIMEOUT_S,
                  "every acknowledged message to reach the subscriber")
