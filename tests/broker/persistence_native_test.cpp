@@ -64,6 +64,19 @@ class PersistenceTest : public ::testing::TestWithParam<Version> {
     return start(nullptr, clock);
   }
 
+  // Stops the broker after its last commit, edits the database with `statement` as anyone
+  // with the disk could, and starts again from it: what the start refused, if anything.
+  std::optional<std::string> restart_after_edit(std::unique_ptr<Broker> broker, const std::string& statement) {
+    EXPECT_FALSE(store_->commit());
+    broker.reset();
+    store_.reset();
+    sql(statement);
+    open_store();
+    std::optional<std::string> error;
+    start(&error);
+    return error;
+  }
+
   void sql(const std::string& statement) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
@@ -384,20 +397,15 @@ TEST_P(PersistenceTest, AQos2PublishIsStoredBeforeItIsSent) {
 TEST_P(PersistenceTest, ADamagedRecordIsRefusedNotSkipped) {
   auto broker = start();
   subscribe_and_leave(*broker, GetParam(), "a/#");
-  ASSERT_FALSE(store_->commit());
-  broker.reset();
-  store_.reset();
-  sql("UPDATE records SET value = substr(value, 1, length(value) - 1) WHERE kind = 1");
-  open_store();
-  std::optional<std::string> error;
-  broker = start(&error);
+  const auto error = restart_after_edit(
+      std::move(broker), "UPDATE records SET value = substr(value, 1, length(value) - 1) WHERE kind = 1");
   ASSERT_TRUE(error);
   EXPECT_NE(error->find("session record: "), std::string::npos) << *error;
   EXPECT_NE(error->find("(client 'sub')"), std::string::npos) << *error;
 }
 
-// The key is the record's identity: a delivery moved to a session that does not exist, or a
-// retained message filed under another topic, is refused.
+// The key is the record's identity: a delivery whose session record is gone, or a retained
+// message filed under another topic, is refused.
 TEST_P(PersistenceTest, ARecordMovedUnderAnotherKeyIsRefused) {
   auto broker = start();
   {
@@ -405,15 +413,21 @@ TEST_P(PersistenceTest, ARecordMovedUnderAnotherKeyIsRefused) {
     pub.connect("pub");
     pub.publish("r/a", "value", 0, true);
   }
-  ASSERT_FALSE(store_->commit());
-  broker.reset();
-  store_.reset();
-  sql("UPDATE records SET key = CAST('r/b' AS BLOB) WHERE kind = 3");
-  open_store();
-  std::optional<std::string> error;
-  broker = start(&error);
-  ASSERT_TRUE(error);
-  EXPECT_EQ(*error, "persistence file " + path() + ": a retained record filed under another topic ('r/b')");
+  EXPECT_EQ(restart_after_edit(std::move(broker), "UPDATE records SET key = CAST('r/b' AS BLOB) WHERE kind = 3"),
+            "persistence file " + path() + ": a retained record filed under another topic ('r/b')");
+}
+
+TEST_P(PersistenceTest, ADeliveryWithoutItsSessionIsRefused) {
+  auto broker = start();
+  subscribe_and_leave(*broker, GetParam(), "a/#");
+  {
+    TestClient pub(*broker, Version::v5);
+    pub.connect("pub");
+    pub.publish("a/1", "queued", 1);
+  }
+  EXPECT_EQ(restart_after_edit(std::move(broker), "DELETE FROM records WHERE kind = 1"),
+            "persistence file " + path() + ": delivery record 1 is for client 'sub', which has no "
+            "session record");
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, PersistenceTest, both_versions(), version_name);
