@@ -10,6 +10,7 @@ saves only every autosave_interval): that is recorded as the reference, not as o
 """
 import os
 import random
+import resource
 import signal
 import subprocess
 import tempfile
@@ -21,6 +22,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from conftest import SANITIZER_REPORT, STARTUP_TIMEOUT_S, broker_command, wait_for
+import mqtt_wire as wire
 from reference_mosquitto import free_port
 
 KILLS = 4
@@ -212,3 +214,77 @@ def test_the_enclave_refuses_persistence_until_it_seals(broker_kind, database_di
     assert done.returncode != 0
     assert "persistence: not available in the enclave yet" in done.stderr + done.stdout
 
+
+
+def test_a_failed_commit_stops_the_broker_before_it_acknowledges(broker_kind, database_directory):
+    """A commit that fails (here the file size limit, as a full disk would) ends the broker
+    with the file and the error named, and nothing it acknowledged is missing after a restart."""
+    if broker_kind != "attestmq":
+        pytest.skip("the native broker's store")
+
+    def limited():  # writes past 512 KiB fail with EFBIG instead of killing the broker
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (512 * 1024, 512 * 1024))
+
+    config = database_directory / "broker.conf"
+    port = free_port()
+    config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                      f"persistence_location {database_directory}/\nmax_queued_messages 0\n")
+    log_path = database_directory / "limited.log"
+    with open(log_path, "wb") as log:
+        broker = subprocess.Popen(broker_command(broker_kind, config), stdout=log, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, preexec_fn=limited)
+    try:
+        wait_for(lambda: _accepts(port, broker), STARTUP_TIMEOUT_S, "the broker to listen")
+        sub = wire.RawClient(port)
+        sub.connect("sub", clean=False, props=[(wire.SESSION_EXPIRY_INTERVAL, 3600)])
+        assert sub.subscribe([("big/#", 1)]) == [1]
+        sub.send(wire.disconnect())
+        pub = wire.RawClient(port)
+        pub.connect("pub")
+        acknowledged = []
+        for number in range(1, 21):  # 20 x 100 KiB queued for the offline subscriber
+            pub.send(wire.publish("big/x", b"%04d" % number + bytes(100 * 1024), qos=1, packet_id=number))
+            packet = pub.recv(10)
+            if packet is None:
+                break
+            assert packet.kind == wire.PUBACK
+            acknowledged.append(number)
+        assert broker.wait(20) != 0, "the broker went on after its commit failed"
+    finally:
+        if broker.poll() is None:
+            broker.kill()
+            broker.wait()
+    output = log_path.read_text(errors="replace")
+    assert f"persistence file {database_directory}/attestmq.db: cannot" in output, output
+    assert "stopping, so that nothing unsaved is acknowledged" in output, output
+    assert 0 < len(acknowledged) < 20, acknowledged
+
+    # Without the limit: every acknowledged message is there for the subscriber.
+    with open(log_path, "ab") as log:
+        broker = subprocess.Popen(broker_command(broker_kind, config), stdout=log, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _accepts(port, broker), STARTUP_TIMEOUT_S, "the broker to restart")
+        sub = wire.RawClient(port)
+        assert sub.connect("sub", clean=False, props=[(wire.SESSION_EXPIRY_INTERVAL, 3600)]).body[0] & 1
+        delivered = []
+        while len(delivered) < len(acknowledged):
+            packet = sub.recv_kind(wire.PUBLISH, 10)
+            topic_length = int.from_bytes(packet.body[0:2], "big")
+            payload_start = 2 + topic_length + 2 + 1  # topic, packet id, empty properties
+            delivered.append(int(packet.body[payload_start:payload_start + 4]))
+            sub.send(wire.ack(wire.PUBACK, int.from_bytes(packet.body[2 + topic_length:4 + topic_length], "big")))
+        assert delivered[:len(acknowledged)] == acknowledged
+    finally:
+        broker.send_signal(signal.SIGTERM)
+        assert broker.wait(20) == 0, log_path.read_text(errors="replace")
+
+
+def _accepts(port, process):
+    assert process.poll() is None, "the broker exited at start"
+    try:
+        wire.RawClient(port, timeout=1).sock.close()
+        return True
+    except OSError:
+        return False
