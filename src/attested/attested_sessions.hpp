@@ -71,6 +71,8 @@ class AttestedSessions {
       const tls::HandshakeBinding& binding);
 
   const attest::Provider& provider() const { return *provider_; }
+  // For sealing at start (the sealing key and the counter), before any other thread runs.
+  attest::Provider& provider() { return *provider_; }
   const attest::Software& software() const { return software_; }
 
  private:

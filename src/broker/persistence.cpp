@@ -70,6 +70,9 @@ void Engine::Impl::forget_retained(std::string_view topic) {
 std::optional<std::string> Engine::Impl::restore(RecordKind kind, std::span<const std::uint8_t> key,
                                                  std::span<const std::uint8_t> value) {
   switch (kind) {
+    case RecordKind::sealing:
+      return std::string("it is sealed: only a broker with the TEE that sealed it can open it "
+                         "(attestmq-enclave, or --tee)");
     case RecordKind::session:
       return restore_session(key, value);
     case RecordKind::delivery:

@@ -15,6 +15,7 @@ namespace attestmq::broker {
 // The order of kinds is the order a host hands records back at start (Engine::restore): a
 // delivery names its session, so sessions come first.
 enum class RecordKind : std::uint8_t {
+  sealing = 0,   // the header of a sealed database (store/sealed_store.hpp), never the engine's
   session = 1,   // key: client identifier; value: expiry, subscriptions, incoming QoS 2 ids
   delivery = 2,  // key: 8-byte sequence number; value: the session, its QoS 1/2 state, message
   retained = 3,  // key: topic name; value: the retained message

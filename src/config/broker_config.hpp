@@ -3,6 +3,7 @@
 // (broker::Settings), what the TLS layer needs (tls::ServerTlsOptions, per listener) and what
 // only the native host needs (listeners, threads, logging).
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -113,6 +114,8 @@ struct PersistenceConfig {
   std::string location;              // persistence_location: the directory of `file`
   std::string file = "attestmq.db";  // persistence_file
   Sync sync = Sync::normal;          // persistence_sync
+  // persistence_seal_migrate_from: the module whose sealed database this one may take over.
+  std::optional<std::array<std::uint8_t, 32>> seal_migrate_from;
   // The database's path: `file` in `location`, or in the working directory.
   std::string path() const {
     if (location.empty()) return file;

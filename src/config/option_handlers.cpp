@@ -3,10 +3,12 @@
 #include "config/option_handlers.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 
+#include "attest/common/hex.hpp"
 #include "config/value_parsers.hpp"
 #include "tls/handshake_attestation.hpp"
 
@@ -254,6 +256,18 @@ Outcome handle_persistence_sync(ParseState& state, const Line& line) {
   return std::nullopt;
 }
 
+// A database sealed by exactly this module may be taken over (docs/persistence.md, "Migration").
+Outcome handle_persistence_seal_migrate_from(ParseState& state, const Line& line) {
+  const auto bytes = attest::from_hex(line.args[0]);
+  if (!bytes || bytes->size() != 32)
+    return "expected the SHA-256 of the module that sealed the database, as 64 hex digits, got " +
+           in_quotes(line.args[0]);
+  std::array<std::uint8_t, 32> module{};
+  std::copy(bytes->begin(), bytes->end(), module.begin());
+  state.config.persistence.seal_migrate_from = module;
+  return std::nullopt;
+}
+
 Outcome handle_log_dest(ParseState& state, const Line& line) {
   auto& destinations = state.config.log.destinations;
   if (!state.log_dest_given) destinations.clear();
@@ -378,6 +392,7 @@ constexpr Handler kHandlers[] = {
     {"persistence_location", 1, 1, handle_persistence_location},
     {"persistence_file", 1, 1, handle_persistence_file},
     {"persistence_sync", 1, 1, handle_persistence_sync},
+    {"persistence_seal_migrate_from", 1, 1, handle_persistence_seal_migrate_from},
     {"log_dest", 1, kRestOfLine, handle_log_dest},
     {"log_type", 1, 1, handle_log_type},
     {"log_timestamp_format", 1, kRestOfLine, handle_log_timestamp_format},

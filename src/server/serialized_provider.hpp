@@ -21,6 +21,14 @@ class SerializedProvider final : public attest::Provider {
     std::lock_guard lock(mutex_);
     return inner_->evidence(report_data);
   }
+  attest::SealingKeyOutcome sealing_key() override {
+    std::lock_guard lock(mutex_);
+    return inner_->sealing_key();
+  }
+  attest::CounterOutcome raise_counter(std::uint64_t at_least) override {
+    std::lock_guard lock(mutex_);
+    return inner_->raise_counter(at_least);
+  }
 
  private:
   std::unique_ptr<attest::Provider> inner_;

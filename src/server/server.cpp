@@ -1,5 +1,7 @@
 #include "server/server.hpp"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -56,26 +58,63 @@ std::variant<std::unique_ptr<store::SqliteStore>, std::string> open_store(const 
   return store::SqliteStore::open(config.persistence.path(), sync);
 }
 
+// Under a TEE provider the records are sealed with its key before they reach the database
+// (docs/persistence.md, "Sealed records"), bound to this executable's measurement.
+std::variant<std::unique_ptr<store::SealedStore>, std::string> seal_with(attest::Provider& provider,
+                                                                         broker::Store& database,
+                                                                         const attest::Software& software,
+                                                                         const config::BrokerConfig& config) {
+  attest::SealingKeyOutcome key = provider.sealing_key();
+  if (key.key.empty()) return "persistence: sealing needs a key from the TEE: " + key.error;
+  store::SealedStore::Options options;
+  options.module_sha256 = software.module_sha256;
+  options.migrate_from = config.persistence.seal_migrate_from;
+  if (provider.raise_counter(0).value) {
+    options.counter = [&provider](std::uint64_t at_least) -> std::variant<std::uint64_t, std::string> {
+      attest::CounterOutcome counted = provider.raise_counter(at_least);
+      if (counted.value) return *counted.value;
+      return counted.error;
+    };
+  }
+  auto sealed = store::SealedStore::create(database, key.key, std::move(options));
+  OPENSSL_cleanse(key.key.data(), key.key.size());
+  if (auto* error = std::get_if<std::string>(&sealed)) return "persistence: " + *error;
+  return sealed;
+}
+
 // Hands every stored record to the engine before any client can connect. The first record the
 // engine refuses stops the start: a broker that skipped it would run on half its state.
-std::optional<std::string> restore(ServerCore& core, store::SqliteStore& store) {
+std::optional<std::string> restore(ServerCore& core, store::SqliteStore& database,
+                                   store::SealedStore* sealed) {
   const auto started = std::chrono::steady_clock::now();
-  std::size_t counts[3] = {};
-  auto refused = core.with_engine([&](broker::Engine& engine) {
-    return store.load([&](broker::RecordKind kind, std::span<const std::uint8_t> key,
-                          std::span<const std::uint8_t> value) {
-      ++counts[static_cast<int>(kind) - 1];
+  std::size_t counts[4] = {};
+  auto refused = core.with_engine([&](broker::Engine& engine) -> std::optional<std::string> {
+    const auto restore_record = [&](broker::RecordKind kind, std::span<const std::uint8_t> key,
+                                    std::span<const std::uint8_t> value) {
+      ++counts[static_cast<int>(kind)];
       return engine.restore(kind, key, value);
-    });
+    };
+    if (!sealed) return database.load(restore_record);
+    if (auto error = database.load([&](broker::RecordKind kind, std::span<const std::uint8_t> name,
+                                       std::span<const std::uint8_t> value) { return sealed->unseal(kind, name, value); }))
+      return error;
+    if (auto error = sealed->finish_unsealing(restore_record))
+      return "persistence file " + database.path() + ": " + *error;
+    return std::nullopt;
   });
   if (refused) return *refused + "; refusing to start (move the file away to start empty)";
   core.make_durable(true);  // what restoring dropped (retained messages that expired meanwhile)
+  if (sealed) {
+    for (const std::string& notice : sealed->notices()) core.log(broker::LogLevel::notice, notice);
+    if (auto error = sealed->confirm_epoch()) return "persistence: " + *error;
+  }
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   core.log(broker::LogLevel::notice,
-           "Restored " + std::to_string(counts[0]) + " sessions, " + std::to_string(counts[1]) +
-               " queued or in-flight messages and " + std::to_string(counts[2]) +
-               " retained messages from " + store.path() + " in " + std::to_string(took.count()) + " ms.");
+           "Restored " + std::to_string(counts[1]) + " sessions, " + std::to_string(counts[2]) +
+               " queued or in-flight messages and " + std::to_string(counts[3]) + " retained messages from " +
+               database.path() + (sealed ? " (sealed, epoch " + std::to_string(sealed->epoch()) + ")" : "") +
+               " in " + std::to_string(took.count()) + " ms.");
   return std::nullopt;
 }
 
@@ -113,7 +152,14 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   std::unique_ptr<Server> server(new Server(std::move(core), threads));
   server->log(broker::LogLevel::notice, config.settings.version_string + " starting");
   if (persisting) {
-    if (auto error = restore(*server->core_, *persisting)) return std::move(*error);
+    store::SealedStore* sealed = nullptr;
+    if (attesting) {
+      auto sealing = seal_with(attesting->provider(), *persisting, attesting->software(), config);
+      if (auto* error = std::get_if<std::string>(&sealing)) return std::move(*error);
+      sealed = std::get<0>(sealing).get();
+      server->core_->seal_store(std::move(std::get<0>(sealing)));
+    }
+    if (auto error = restore(*server->core_, *persisting, sealed)) return std::move(*error);
   }
   server->log(file_limit.error.empty() ? broker::LogLevel::notice : broker::LogLevel::warning,
               describe(file_limit));

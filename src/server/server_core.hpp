@@ -24,6 +24,7 @@
 #include "server/password_workers.hpp"
 #include "server/reactor_ids.hpp"
 #include "server/tls_contexts.hpp"
+#include "store/sealed_store.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace attestmq::server {
@@ -60,7 +61,11 @@ class ServerCore final : public broker::Host {
   attested::AttestedSessions* attested_sessions() { return attested_.get(); }
   std::uint64_t send(broker::ConnId conn, std::span<const std::uint8_t> bytes) override;
   void close(broker::ConnId conn) override;
-  broker::Store* store() override { return store_.get(); }
+  broker::Store* store() override {
+    return sealed_ ? static_cast<broker::Store*>(sealed_.get()) : store_.get();
+  }
+  // Under a TEE provider: the engine's records are sealed on their way to the database.
+  void seal_store(std::unique_ptr<store::SealedStore> sealed) { sealed_ = std::move(sealed); }
 
   // Any reactor, once per turn of its loop and before it writes: commits the engine's pending
   // changes once the oldest is kGroupCommit old, or at once with `now` (group commit), then
@@ -115,6 +120,7 @@ class ServerCore final : public broker::Host {
   std::atomic<bool> reload_requested_{false};
   TlsContexts tls_contexts_;
   std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::SealedStore> sealed_;  // over store_
   std::vector<broker::ConnId> holding_;  // engine lock: connections with Outbox::held bytes
   // Last: built once everything it may call back into exists, and gone before it is.
   std::unique_ptr<broker::Engine> engine_;

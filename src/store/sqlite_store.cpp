@@ -219,7 +219,7 @@ std::optional<std::string> SqliteStore::load(const Visitor& visit) {
       const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt, index));
       return std::span<const std::uint8_t>(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt, index)));
     };
-    if (kind < 1 || kind > 3) {
+    if (kind < 0 || kind > 3) {
       error = "persistence file " + path_ + ": a record of unknown kind " + std::to_string(kind);
       break;
     }

@@ -194,3 +194,40 @@ TEST(SimKey, UnreadableOrWrongKeyFileIsAnError) {
 
 }  // namespace
 }  // namespace attestmq::attest
+
+namespace attestmq::attest {
+namespace {
+
+// Sealing's half of the sim: a key that is the same for the same key file, and differs for
+// another; and a counter that only goes up and survives reopening.
+TEST(SimSealing, TheSealingKeyFollowsTheKeyFile) {
+  testing::ScratchDir dir;
+  std::string error;
+  auto first = SimProvider::open(dir.path() / "sim.pem", {}, error);
+  auto again = SimProvider::open(dir.path() / "sim.pem", {}, error);
+  auto other = SimProvider::open(dir.path() / "other.pem", {}, error);
+  ASSERT_TRUE(first && again && other) << error;
+  const SealingKeyOutcome key = first->sealing_key();
+  ASSERT_EQ(key.key.size(), 32u) << key.error;
+  EXPECT_EQ(again->sealing_key().key, key.key);
+  EXPECT_NE(other->sealing_key().key, key.key);
+}
+
+TEST(SimSealing, TheCounterOnlyRisesAndSurvivesReopening) {
+  testing::ScratchDir dir;
+  std::string error;
+  auto provider = SimProvider::open(dir.path() / "sim.pem", {}, error);
+  ASSERT_TRUE(provider) << error;
+  EXPECT_EQ(provider->raise_counter(0).value, std::optional<std::uint64_t>(0));
+  EXPECT_EQ(provider->raise_counter(5).value, std::optional<std::uint64_t>(5));
+  EXPECT_EQ(provider->raise_counter(3).value, std::optional<std::uint64_t>(5));
+  auto reopened = SimProvider::open(dir.path() / "sim.pem", {}, error);
+  EXPECT_EQ(reopened->raise_counter(0).value, std::optional<std::uint64_t>(5));
+  testing::write_text(dir.path() / "sim.pem.counter", "five\n");
+  const CounterOutcome broken = reopened->raise_counter(0);
+  EXPECT_FALSE(broken.value);
+  EXPECT_EQ(broken.error, "sim counter " + (dir.path() / "sim.pem.counter").string() + ": not a number");
+}
+
+}  // namespace
+}  // namespace attestmq::attest

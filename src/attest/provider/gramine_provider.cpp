@@ -32,6 +32,14 @@ std::string GramineProvider::description() const {
   return fmt::format("attestation provider sgx-gramine: DCAP quotes from {}", root_.string());
 }
 
+SealingKeyOutcome GramineProvider::sealing_key() {
+  std::string error;
+  auto key = read_pseudo_file(root_ / "keys" / "_sgx_mrenclave", 64, error);
+  if (!key) return {{}, error};
+  if (key->size() != 16) return {{}, (root_ / "keys" / "_sgx_mrenclave").string() + ": not a 16-byte SGX key"};
+  return {std::move(*key), {}};
+}
+
 ProviderOutcome GramineProvider::evidence(const ReportData& report_data) {
   std::string error;
   if (!write_pseudo_file(root_ / "user_report_data", report_data, error)) return {{}, error};

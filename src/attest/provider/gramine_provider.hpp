@@ -20,6 +20,9 @@ class GramineProvider final : public Provider {
   // Writes the 64 bytes to user_report_data, reads the quote, and checks that the quote's
   // REPORTDATA is what was written (a stale or foreign quote is an error, not evidence).
   ProviderOutcome evidence(const ReportData& report_data) override;
+  // Gramine's MRENCLAVE-bound SGX sealing key (`root`/keys/_sgx_mrenclave, 16 bytes): only
+  // this enclave, on this CPU, derives it. SGX has no monotonic counter for it (the default).
+  SealingKeyOutcome sealing_key() override;
 
  private:
   explicit GramineProvider(std::filesystem::path root) : root_(std::move(root)) {}

@@ -12,7 +12,7 @@ namespace attestmq::attest {
 
 std::unique_ptr<Provider> make_provider(const ProviderConfig& config, std::string& error) {
   if (config.kind == "sim") {
-    return SimProvider::open(config.sim_key_file, config.sim_measurement, error);
+    return SimProvider::open(config.sim_key_file, config.sim_measurement, error, config.sim_counter_file);
   }
   // The broker and the clients leave `root` empty: a relative path would be resolved against
   // the working directory, which is not where the platform puts these files.

@@ -26,6 +26,17 @@ struct ProviderOutcome {
   std::string error;  // set when evidence is empty
 };
 
+// What sealing asks of a TEE (docs/persistence.md, "Sealed records"): a key only this enclave
+// can derive, and a monotonic counter the host cannot roll back. Either may be missing.
+struct SealingKeyOutcome {
+  std::vector<std::uint8_t> key;  // empty: none, and `error` says why
+  std::string error;
+};
+struct CounterOutcome {
+  std::optional<std::uint64_t> value;  // none: no counter, or it failed, as `error` says
+  std::string error;
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -33,6 +44,11 @@ class Provider {
   // One line for the host's log at startup. The sim provider's says SIMULATED, NO SECURITY.
   virtual std::string description() const = 0;
   virtual ProviderOutcome evidence(const ReportData& report_data) = 0;
+  virtual SealingKeyOutcome sealing_key() { return {{}, description() + " has no sealing key"}; }
+  // Raises the counter to at least `at_least` (0: only reads it) and answers its value.
+  virtual CounterOutcome raise_counter(std::uint64_t /*at_least*/) {
+    return {std::nullopt, description() + " has no trusted monotonic counter"};
+  }
 };
 
 // Where Gramine mounts its attestation pseudo-files inside the enclave, and where Linux mounts
@@ -46,6 +62,8 @@ struct ProviderConfig {
   std::filesystem::path root;
   std::string tsm_entry = "attestmq";              // configfs-tsm report entry name
   std::filesystem::path sim_key_file;              // sim: PEM private key, created if missing
+  // sim: the simulated monotonic counter, a number in a file; empty: sim_key_file + ".counter"
+  std::filesystem::path sim_counter_file;
   std::array<std::uint8_t, 32> sim_measurement{};  // sim: what the simulated TEE reports
 };
 

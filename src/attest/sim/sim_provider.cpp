@@ -1,6 +1,16 @@
 #include "attest/sim/sim_provider.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <string_view>
 
 #include "attest/common/hex.hpp"
 #include "attest/sim/sim_report.hpp"
@@ -9,10 +19,11 @@ namespace attestmq::attest {
 
 std::unique_ptr<SimProvider> SimProvider::open(const std::filesystem::path& key_file,
                                                const std::array<std::uint8_t, 32>& measurement,
-                                               std::string& error) {
+                                               std::string& error, const std::filesystem::path& counter_file) {
   auto key = load_or_create_sim_key(key_file, error);
   if (!key) return nullptr;
-  return std::unique_ptr<SimProvider>(new SimProvider(std::move(key), measurement));
+  std::filesystem::path counter = counter_file.empty() ? std::filesystem::path(key_file.string() + ".counter") : counter_file;
+  return std::unique_ptr<SimProvider>(new SimProvider(std::move(key), std::move(counter), measurement));
 }
 
 std::string SimProvider::description() const {
@@ -29,6 +40,49 @@ ProviderOutcome SimProvider::evidence(const ReportData& report_data) {
   if (!signature) return {std::nullopt, "sim (SIMULATED, NO SECURITY): signing failed"};
   report.signature = *signature;
   return {Evidence{EvidenceType::sim, serialize_sim_report(report)}, {}};
+}
+
+SealingKeyOutcome SimProvider::sealing_key() {
+  // A real TEE derives its sealing key in hardware from the enclave's identity; the sim has
+  // only its software key, so the sealed records are as safe as the key file.
+  unsigned char* der = nullptr;
+  const int length = i2d_PrivateKey(key_.get(), &der);
+  if (length <= 0) return {{}, "sim (SIMULATED, NO SECURITY): cannot read the sim key"};
+  static constexpr std::string_view kLabel = "AttestMQ sim sealing key";
+  std::vector<std::uint8_t> input(kLabel.begin(), kLabel.end());
+  input.insert(input.end(), der, der + length);
+  OPENSSL_clear_free(der, static_cast<std::size_t>(length));
+  std::vector<std::uint8_t> key(32);
+  unsigned int size = 0;
+  const bool hashed = EVP_Digest(input.data(), input.size(), key.data(), &size, EVP_sha256(), nullptr) == 1;
+  OPENSSL_cleanse(input.data(), input.size());
+  if (!hashed) return {{}, "sim (SIMULATED, NO SECURITY): SHA-256 failed"};
+  return {std::move(key), {}};
+}
+
+CounterOutcome SimProvider::raise_counter(std::uint64_t at_least) {
+  const std::string path = counter_file_.string();
+  std::uint64_t value = 0;
+  if (std::ifstream in(counter_file_); in) {
+    std::string text;
+    std::getline(in, text);
+    const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || status != std::errc() || end != text.data() + text.size())
+      return {std::nullopt, "sim counter " + path + ": not a number"};
+  } else if (std::filesystem::exists(counter_file_)) {
+    return {std::nullopt, "sim counter " + path + ": cannot read it"};
+  }
+  if (at_least <= value) return {value, {}};
+  // Written beside, synced, then renamed over: a crash leaves the old value or the new one.
+  const std::string temporary = path + ".new";
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const std::string text = std::to_string(at_least) + "\n";
+  const bool written = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                       ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!written || ::rename(temporary.c_str(), path.c_str()) != 0)
+    return {std::nullopt, "sim counter " + path + ": " + std::strerror(errno)};
+  return {at_least, {}};
 }
 
 }  // namespace attestmq::attest
