@@ -25,6 +25,7 @@ class SerializedProvider final : public attest::Provider {
     std::lock_guard lock(mutex_);
     return inner_->sealing_key();
   }
+  bool has_counter() const override { return inner_->has_counter(); }
   attest::CounterOutcome raise_counter(std::uint64_t at_least) override {
     std::lock_guard lock(mutex_);
     return inner_->raise_counter(at_least);

@@ -1,7 +1,5 @@
 #include "server/server.hpp"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -11,11 +9,13 @@
 #include "attest/common/hex.hpp"
 #include "attested/configuration_digest.hpp"
 #include "attested/listener_attestation.hpp"
+#include "attested/sealing.hpp"
 #include "attest/provider/own_executable.hpp"
 #include "server/evidence_refresher.hpp"
 #include "server/listen_sockets.hpp"
 #include "server/logger.hpp"
 #include "server/open_file_limit.hpp"
+#include "server/open_store.hpp"
 #include "server/reactor.hpp"
 #include "server/reactor_ids.hpp"
 #include "server/serialized_provider.hpp"
@@ -46,40 +46,6 @@ std::variant<std::unique_ptr<attested::AttestedSessions>, std::string> make_atte
       std::get<0>(std::move(listeners)), error);
   if (!sessions) return "tee " + config.tee + ": " + error;
   return sessions;
-}
-
-// The persistence database, opened and checked, or null with persistence off.
-std::variant<std::unique_ptr<store::SqliteStore>, std::string> open_store(const config::BrokerConfig& config) {
-  if (!config.persistence.enabled) return std::unique_ptr<store::SqliteStore>();
-  using Sync = config::PersistenceConfig::Sync;
-  const auto sync = config.persistence.sync == Sync::full     ? store::SyncPolicy::full
-                    : config.persistence.sync == Sync::normal ? store::SyncPolicy::normal
-                                                              : store::SyncPolicy::off;
-  return store::SqliteStore::open(config.persistence.path(), sync);
-}
-
-// Under a TEE provider the records are sealed with its key before they reach the database
-// (docs/persistence.md, "Sealed records"), bound to this executable's measurement.
-std::variant<std::unique_ptr<store::SealedStore>, std::string> seal_with(attest::Provider& provider,
-                                                                         broker::Store& database,
-                                                                         const attest::Software& software,
-                                                                         const config::BrokerConfig& config) {
-  attest::SealingKeyOutcome key = provider.sealing_key();
-  if (key.key.empty()) return "persistence: sealing needs a key from the TEE: " + key.error;
-  store::SealedStore::Options options;
-  options.module_sha256 = software.module_sha256;
-  options.migrate_from = config.persistence.seal_migrate_from;
-  if (provider.raise_counter(0).value) {
-    options.counter = [&provider](std::uint64_t at_least) -> std::variant<std::uint64_t, std::string> {
-      attest::CounterOutcome counted = provider.raise_counter(at_least);
-      if (counted.value) return *counted.value;
-      return counted.error;
-    };
-  }
-  auto sealed = store::SealedStore::create(database, key.key, std::move(options));
-  OPENSSL_cleanse(key.key.data(), key.key.size());
-  if (auto* error = std::get_if<std::string>(&sealed)) return "persistence: " + *error;
-  return sealed;
 }
 
 // Hands every stored record to the engine before any client can connect. The first record the
@@ -134,14 +100,21 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   auto stored = open_store(config);
   if (auto* error = std::get_if<std::string>(&stored)) return std::move(*error);
   store::SqliteStore* persisting = std::get<0>(stored).get();
+  attested::AttestedSessions* attesting = std::get<0>(attested).get();
+  std::unique_ptr<store::SealedStore> sealed;
+  if (persisting && attesting) {
+    auto sealing = attested::seal_with(attesting->provider(), *persisting, attesting->software(), config.persistence);
+    if (auto* error = std::get_if<std::string>(&sealing)) return std::move(*error);
+    sealed = std::get<0>(std::move(sealing));
+  }
+  store::SealedStore* sealing = sealed.get();
   auto opened = open_listen_sockets(config.listeners);
   if (auto* error = std::get_if<std::string>(&opened)) return std::move(*error);
   auto& sockets = std::get<OpenedSockets>(opened);
 
-  attested::AttestedSessions* attesting = std::get<0>(attested).get();
   auto core = std::make_unique<ServerCore>(config, std::move(std::get<0>(logger)), threads,
                                            std::move(std::get<0>(attested)),
-                                           std::move(std::get<0>(stored)));
+                                           std::move(std::get<0>(stored)), std::move(sealed));
   std::string tls_error;
   if (!core->tls_contexts().load(config.listeners, tls_error)) return tls_error;
   for (unsigned index = 0; index < threads; ++index) {
@@ -152,14 +125,7 @@ std::variant<std::unique_ptr<Server>, std::string> Server::create(const config::
   std::unique_ptr<Server> server(new Server(std::move(core), threads));
   server->log(broker::LogLevel::notice, config.settings.version_string + " starting");
   if (persisting) {
-    store::SealedStore* sealed = nullptr;
-    if (attesting) {
-      auto sealing = seal_with(attesting->provider(), *persisting, attesting->software(), config);
-      if (auto* error = std::get_if<std::string>(&sealing)) return std::move(*error);
-      sealed = std::get<0>(sealing).get();
-      server->core_->seal_store(std::move(std::get<0>(sealing)));
-    }
-    if (auto error = restore(*server->core_, *persisting, sealed)) return std::move(*error);
+    if (auto error = restore(*server->core_, *persisting, sealing)) return std::move(*error);
   }
   server->log(file_limit.error.empty() ? broker::LogLevel::notice : broker::LogLevel::warning,
               describe(file_limit));

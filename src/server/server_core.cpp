@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "attested/listener_attestation.hpp"
+#include "broker/durability.hpp"
 #include "attested/reload.hpp"
 #include "server/random_bytes.hpp"
 #include "server/reactor.hpp"
@@ -29,25 +30,12 @@ auto update_outbox(std::vector<std::unique_ptr<Reactor>>& reactors, broker::Conn
   return result;
 }
 
-// How long the first change of a group commit may wait for others: long enough for a
-// subscriber's PUBACK to cancel the message it acknowledges before anything is written.
-constexpr std::chrono::microseconds kGroupCommit{500};
-
-// Whether a packet the engine sends (one per Host::send) promises something a crash before
-// the commit could break. A PUBACK, PUBREC or PUBCOMP does (the message or its packet
-// identifier is stored, or released), and so does a QoS 2 PUBLISH (exactly once). A QoS 0 or 1
-// PUBLISH does not: QoS 1 may be delivered again after a crash (MQTT 5.0 section 4.3.2).
-bool promises_durability(std::span<const std::uint8_t> packet) {
-  constexpr std::uint8_t kPublish = 3;
-  if (packet.empty() || packet[0] >> 4 != kPublish) return true;
-  return ((packet[0] >> 1) & 0x03) == 2;
-}
 
 }  // namespace
 
 ServerCore::ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logger> logger,
                        unsigned threads, std::unique_ptr<attested::AttestedSessions> attested,
-                       std::unique_ptr<store::SqliteStore> store)
+                       std::unique_ptr<store::SqliteStore> store, std::unique_ptr<store::SealedStore> sealed)
     : config_(config),
       threaded_(threads > 1),
       logger_(std::move(logger)),
@@ -56,6 +44,7 @@ ServerCore::ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logge
       connection_counts_(std::make_unique<std::atomic<std::int32_t>[]>(config.listeners.size())),
       tls_contexts_(threaded_, attested_.get()),
       store_(std::move(store)),
+      sealed_(std::move(sealed)),
       engine_(std::make_unique<broker::Engine>(*this, attested::engine_settings(config, attested_ != nullptr))) {}
 
 ServerCore::~ServerCore() = default;
@@ -138,7 +127,7 @@ std::uint64_t ServerCore::send(broker::ConnId conn, std::span<const std::uint8_t
   if (it == outboxes_.end()) return 0;  // already closed: nobody to send to
   const std::uint64_t soft_limit = output_soft_limit();
   Outbox& box = *it->second;
-  if (store_ && (box.holding || (store_->pending() && promises_durability(bytes)))) {
+  if (store_ && (box.holding || (store_->pending() && broker::promises_durability(bytes)))) {
     std::lock_guard lock(box.mutex);
     if (!box.holding) holding_.push_back(conn);
     box.holding = true;
@@ -176,7 +165,7 @@ void ServerCore::make_durable(bool now) {
   if (!store_) return;
   std::lock_guard engine_lock(engine_mutex_);
   if (!store_->pending()) return;
-  if (!now && std::chrono::steady_clock::now() - store_->pending_since() < kGroupCommit) return;
+  if (!now && std::chrono::steady_clock::now() - store_->pending_since() < broker::kGroupCommit) return;
   if (auto error = store_->commit()) {
     log(broker::LogLevel::error, *error + "; stopping, so that nothing unsaved is acknowledged.");
     std::_Exit(EXIT_FAILURE);  // the logger writes each line through: nothing is lost

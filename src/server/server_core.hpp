@@ -34,10 +34,11 @@ class Reactor;
 class ServerCore final : public broker::Host {
  public:
   // `attested`: the attested-session host when a TEE provider is configured, else null.
-  // `store`: the persistence database when `persistence` is on, else null.
+  // `store`: the persistence database when `persistence` is on, else null. `sealed`: under a
+  // TEE provider, what seals the engine's records on their way to `store` (the engine's store).
   ServerCore(const config::BrokerConfig& config, std::unique_ptr<Logger> logger, unsigned threads,
              std::unique_ptr<attested::AttestedSessions> attested,
-             std::unique_ptr<store::SqliteStore> store);
+             std::unique_ptr<store::SqliteStore> store, std::unique_ptr<store::SealedStore> sealed);
   ~ServerCore() override;
 
   // Runs `action(engine)` with the engine lock held.
@@ -64,8 +65,6 @@ class ServerCore final : public broker::Host {
   broker::Store* store() override {
     return sealed_ ? static_cast<broker::Store*>(sealed_.get()) : store_.get();
   }
-  // Under a TEE provider: the engine's records are sealed on their way to the database.
-  void seal_store(std::unique_ptr<store::SealedStore> sealed) { sealed_ = std::move(sealed); }
 
   // Any reactor, once per turn of its loop and before it writes: commits the engine's pending
   // changes once the oldest is kGroupCommit old, or at once with `now` (group commit), then

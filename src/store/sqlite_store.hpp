@@ -52,6 +52,11 @@ class SqliteStore final : public broker::Store {
   // Makes every change since the last commit durable, as the SyncPolicy promises. An error is
   // returned and the changes must then be taken as lost.
   std::optional<std::string> commit();
+  // Forgets the changes since the last commit (their maker died before any depended on them).
+  void discard() {
+    changes_.clear();
+    failure_.reset();
+  }
 
   // Visits every record in (kind, key) order, stopping at the first error `visit` returns.
   using Visitor = std::function<std::optional<std::string>(

@@ -45,6 +45,8 @@ class Provider {
   virtual std::string description() const = 0;
   virtual ProviderOutcome evidence(const ReportData& report_data) = 0;
   virtual SealingKeyOutcome sealing_key() { return {{}, description() + " has no sealing key"}; }
+  // Whether raise_counter is offered; when it is, a failure of it is a failure, not an absence.
+  virtual bool has_counter() const { return false; }
   // Raises the counter to at least `at_least` (0: only reads it) and answers its value.
   virtual CounterOutcome raise_counter(std::uint64_t /*at_least*/) {
     return {std::nullopt, description() + " has no trusted monotonic counter"};

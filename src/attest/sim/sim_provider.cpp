@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <string_view>
 
 #include "attest/common/hex.hpp"
@@ -63,14 +62,18 @@ SealingKeyOutcome SimProvider::sealing_key() {
 CounterOutcome SimProvider::raise_counter(std::uint64_t at_least) {
   const std::string path = counter_file_.string();
   std::uint64_t value = 0;
-  if (std::ifstream in(counter_file_); in) {
-    std::string text;
-    std::getline(in, text);
+  // POSIX reads: the Wasm build (which compiles this file too) has no <fstream>.
+  if (const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    char buffer[32];
+    const ssize_t got = ::read(fd, buffer, sizeof buffer);
+    ::close(fd);
+    std::string_view text(buffer, got > 0 ? static_cast<std::size_t>(got) : 0);
+    if (text.ends_with('\n')) text.remove_suffix(1);
     const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || status != std::errc() || end != text.data() + text.size())
       return {std::nullopt, "sim counter " + path + ": not a number"};
-  } else if (std::filesystem::exists(counter_file_)) {
-    return {std::nullopt, "sim counter " + path + ": cannot read it"};
+  } else if (errno != ENOENT) {
+    return {std::nullopt, "sim counter " + path + ": " + std::strerror(errno)};
   }
   if (at_least <= value) return {value, {}};
   // Written beside, synced, then renamed over: a crash leaves the old value or the new one.

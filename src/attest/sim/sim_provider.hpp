@@ -22,6 +22,7 @@ class SimProvider final : public Provider {
   // SHA-256 of a label and the sim private key: whoever reads the key file can unseal.
   SealingKeyOutcome sealing_key() override;
   // A number in a file, replaced atomically: whoever can write the file can roll it back.
+  bool has_counter() const override { return true; }
   CounterOutcome raise_counter(std::uint64_t at_least) override;
   std::string public_key_pem() const { return sim_public_key_pem(key_.get()); }
 

@@ -82,6 +82,8 @@ bool parse_arguments(std::string_view text, Arguments& arguments, std::string& e
         error = "configure: unknown evidence type " + value;
         return false;
       }
+    } else if (name == "counter") {
+      arguments.tee.has_counter = value == "1";
     } else if (name == "module_sha256") {
       if (!parse_sha256(value, arguments.tee.module_sha256)) {
         error = "configure: module_sha256 is not 64 hex digits: " + value;
@@ -132,6 +134,23 @@ ATTESTMQ_EXPORT("attestmq_configure") std::uint32_t attestmq_configure(std::uint
     return 1;
   }
   return 0;
+}
+
+// One record of the runner's database at start: its name then its sealed value in the input
+// buffer. 0 if taken; otherwise the database is refused (attestmq_restore_end says why).
+ATTESTMQ_EXPORT("attestmq_restore")
+std::uint32_t attestmq_restore(std::uint32_t kind, std::uint32_t name_length, std::uint32_t value_length) {
+  if (!broker) return 1;
+  // The lengths are the runner's: checked against the buffer, without overflowing.
+  if (std::uint64_t{name_length} + value_length > input.size()) return 1;
+  const std::span<const std::uint8_t> bytes(input.data(), input.size());
+  return broker->restore_record(kind, bytes.first(name_length), bytes.subspan(name_length, value_length)) ? 0 : 1;
+}
+
+// After the last record: 0 once the engine holds the restored state; otherwise the reason was
+// logged and the runner must not start.
+ATTESTMQ_EXPORT("attestmq_restore_end") std::uint32_t attestmq_restore_end() {
+  return broker && broker->finish_restore() ? 0 : 1;
 }
 
 ATTESTMQ_EXPORT("attestmq_open")

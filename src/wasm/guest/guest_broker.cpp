@@ -5,13 +5,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "attested/configuration_digest.hpp"
 #include "attested/listener_attestation.hpp"
 #include "attested/reload.hpp"
+#include "attested/sealing.hpp"
+#include "broker/durability.hpp"
 #include "config/transport_username.hpp"
-#include "wasm/guest/host_evidence.hpp"
+#include "wasm/guest/host_provider.hpp"
 #include "wasm/guest/host_imports.hpp"
+#include "wasm/guest/host_store.hpp"
 
 namespace attestmq::wasm::guest {
 
@@ -51,7 +55,7 @@ std::unique_ptr<GuestBroker> GuestBroker::create(config::BrokerConfig config, co
       return nullptr;
     }
     broker->attested_ = attested::AttestedSessions::create(
-        std::make_unique<HostEvidence>(*tee.evidence_type),
+        std::make_unique<HostProvider>(*tee.evidence_type, tee.has_counter),
         attest::Software{tee.module_sha256, attested::configuration_digest(settings)},
         std::get<0>(std::move(attestation)), error);
     if (!broker->attested_) {
@@ -60,6 +64,21 @@ std::unique_ptr<GuestBroker> GuestBroker::create(config::BrokerConfig config, co
     }
   }
   if (!broker->build_tls_contexts(settings.listeners, broker->tls_contexts_, error)) return nullptr;
+  // Before the engine, which takes its store once. No record leaves the module unsealed.
+  if (settings.persistence.enabled) {
+    if (!broker->attested_) {
+      error = "persistence: the module seals its records with the TEE's key: start it with --tee";
+      return nullptr;
+    }
+    broker->host_store_ = std::make_unique<HostStore>();
+    auto sealing = attested::seal_with(broker->attested_->provider(), *broker->host_store_,
+                                       broker->attested_->software(), settings.persistence);
+    if (auto* sealing_error = std::get_if<std::string>(&sealing)) {
+      error = std::move(*sealing_error);
+      return nullptr;
+    }
+    broker->sealed_ = std::get<0>(std::move(sealing));
+  }
   broker->engine_ = std::make_unique<broker::Engine>(
       *broker, attested::engine_settings(settings, broker->attested_ != nullptr));
   if (broker->attested_) {
@@ -208,6 +227,7 @@ void GuestBroker::refuse(ConnId conn, Connection& connection) {
 
 void GuestBroker::encrypt(ConnId conn, Connection& connection) {
   if (connection.unencrypted.empty()) return;
+  if (std::exchange(connection.hold_unencrypted, false)) attestmq_host_hold(static_cast<std::uint32_t>(conn));
   ciphertext_.clear();
   if (connection.tls->send(connection.unencrypted, ciphertext_)) {
     connection.host_backlog = attestmq_host_send(static_cast<std::uint32_t>(conn), ciphertext_.data(),
@@ -313,13 +333,17 @@ void GuestBroker::shutdown() {
 std::uint64_t GuestBroker::send(ConnId conn, std::span<const std::uint8_t> bytes) {
   const auto it = connections_.find(conn);
   if (it == connections_.end()) return 0;
+  // The runner holds what follows until the changes made so far are committed (broker/store.hpp).
+  const bool hold = sealed_ && broker::promises_durability(bytes);
   if (!it->second.tls) {
+    if (hold) attestmq_host_hold(static_cast<std::uint32_t>(conn));
     return attestmq_host_send(static_cast<std::uint32_t>(conn), bytes.data(),
                               static_cast<std::uint32_t>(bytes.size()));
   }
   // Encrypted once the engine call returns (encrypt_pending), as the native reactor encrypts
   // a connection's outbox at flush: one record for many small packets, not one each.
   Connection& connection = it->second;
+  connection.hold_unencrypted |= hold;
   if (connection.unencrypted.empty()) encrypt_queue_.push_back(conn);
   connection.unencrypted.insert(connection.unencrypted.end(), bytes.begin(), bytes.end());
   const std::uint64_t backlog = connection.host_backlog + connection.unencrypted.size();

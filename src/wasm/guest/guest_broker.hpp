@@ -18,6 +18,7 @@
 #include "broker/engine.hpp"
 #include "broker/host.hpp"
 #include "config/broker_config.hpp"
+#include "store/sealed_store.hpp"
 #include "tls/context.hpp"
 #include "tls/session.hpp"
 
@@ -29,6 +30,7 @@ class GuestBroker final : public broker::Host {
   struct Tee {
     std::optional<attest::EvidenceType> evidence_type;  // none: no provider
     std::array<std::uint8_t, 32> module_sha256{};       // of this module, measured at build time
+    bool has_counter = false;                           // the provider has a monotonic counter
   };
 
   // Everything the configuration names is read here, through the runner's read-only WASI
@@ -47,6 +49,10 @@ class GuestBroker final : public broker::Host {
   // SIGHUP: reads the security files again (attested/reload.hpp), logging the outcome.
   void reload();
   void shutdown();
+  // Persistence at start (guest_persistence.cpp): each sealed record of the runner's database,
+  // then the end, which restores the engine and starts a new epoch. False: refused, logged.
+  bool restore_record(std::uint32_t kind, std::span<const std::uint8_t> name, std::span<const std::uint8_t> sealed);
+  bool finish_restore();
 
   // broker::Host.
   std::uint64_t send(broker::ConnId conn, std::span<const std::uint8_t> bytes) override;
@@ -57,6 +63,7 @@ class GuestBroker final : public broker::Host {
   void log(broker::LogLevel level, std::string_view line) override;
   void check_password(broker::ConnId conn, broker::PasswordCheck check) override;
   void authentication_step(broker::ConnId conn, broker::AuthenticationStep step) override;
+  broker::Store* store() override { return sealed_.get(); }
 
  private:
   struct Connection {
@@ -69,6 +76,7 @@ class GuestBroker final : public broker::Host {
     std::vector<std::uint8_t> unencrypted;  // TLS: what the engine sent during this call
     std::uint64_t host_backlog = 0;         // TLS: what the runner last said it holds
     bool engine_waits = false;  // TLS: send answered over the limit; writable is owed
+    bool hold_unencrypted = false;  // TLS: `unencrypted` promises what must be durable first
   };
 
   explicit GuestBroker(config::BrokerConfig config);
@@ -100,6 +108,10 @@ class GuestBroker final : public broker::Host {
   std::vector<broker::ConnId> encrypt_queue_;  // TLS connections with unencrypted output
   std::vector<std::uint8_t> plaintext_;  // scratch: decrypted input
   std::vector<std::uint8_t> ciphertext_;  // scratch: records for the runner to send
+  // With persistence: the runner's database, and the sealing in front of it (the engine's store).
+  std::unique_ptr<broker::Store> host_store_;
+  std::unique_ptr<store::SealedStore> sealed_;
+  std::string restore_error_;  // the first record refused at start
   std::unique_ptr<broker::Engine> engine_;  // last: it calls back into the members above
 };
 

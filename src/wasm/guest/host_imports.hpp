@@ -23,4 +23,26 @@ std::uint32_t attestmq_host_log(std::uint32_t level, const char* text, std::uint
 ATTESTMQ_IMPORT("evidence")
 std::uint64_t attestmq_host_evidence(const std::uint8_t* report_data, std::uint8_t* out,
                                      std::uint32_t capacity);
+
+// Persistence (docs/persistence.md). The records are sealed before they are handed over
+// (store/sealed_store.hpp): the runner keeps them in its database and never reads them.
+// put and erase change the record (kind, key); the runner commits them in groups, and every
+// byte sent after `hold(connection)` on that connection waits for the commit of every change
+// made before it (the durability contract of broker/store.hpp). Each answers 0, or a WASI
+// error number when the call was refused.
+ATTESTMQ_IMPORT("store_put")
+std::uint32_t attestmq_host_store_put(std::uint32_t kind, const std::uint8_t* key, std::uint32_t key_length,
+                                      const std::uint8_t* value, std::uint32_t value_length);
+ATTESTMQ_IMPORT("store_erase")
+std::uint32_t attestmq_host_store_erase(std::uint32_t kind, const std::uint8_t* key, std::uint32_t key_length);
+ATTESTMQ_IMPORT("hold") std::uint32_t attestmq_host_hold(std::uint32_t connection);
+// Commits now; used once at start, before the TEE's counter is raised to the new epoch.
+ATTESTMQ_IMPORT("store_commit") std::uint32_t attestmq_host_store_commit();
+// The TEE's sealing key, answered as evidence is: its length, bit 32 set with the reason in
+// `out` when there is none.
+ATTESTMQ_IMPORT("sealing_key")
+std::uint64_t attestmq_host_sealing_key(std::uint8_t* out, std::uint32_t capacity);
+// The TEE's monotonic counter raised to at least `at_least`: its value, or UINT64_MAX when
+// it failed (the runner logs why). Offered only when the configure arguments say counter=1.
+ATTESTMQ_IMPORT("counter") std::uint64_t attestmq_host_counter(std::uint64_t at_least);
 }

@@ -5,6 +5,7 @@
 // structs, each pointing back at the Host that holds them.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,20 @@ struct HostCalls {
   // false with the reason in `answer`. Unset: the runner has no TEE provider.
   std::function<bool(std::span<const std::uint8_t, 64> report_data, std::vector<std::uint8_t>& answer)>
       evidence;
+  // Persistence (unset: the runner keeps none). store_put / store_erase change a record of
+  // the runner's database (kind 0..3, bytes valid only during the call); hold(connection): the
+  // bytes sent on it from now wait for the commit of every change so far; store_commit commits
+  // now. Each answers false when it failed.
+  std::function<bool(std::uint8_t kind, std::span<const std::uint8_t> key, std::span<const std::uint8_t> value)>
+      store_put = {};
+  std::function<bool(std::uint8_t kind, std::span<const std::uint8_t> key)> store_erase = {};
+  std::function<void(std::uint32_t connection)> hold = {};
+  std::function<bool()> store_commit = {};
+  // attestmq.sealing_key: the TEE's sealing key into `answer`, true; or false with the reason.
+  std::function<bool(std::vector<std::uint8_t>& answer)> sealing_key = {};
+  // attestmq.counter: the TEE's monotonic counter raised to at least `at_least`; nullopt when
+  // it failed (logged by the callback).
+  std::function<std::optional<std::uint64_t>(std::uint64_t at_least)> counter = {};
 };
 
 class Host {

@@ -46,6 +46,7 @@ std::variant<std::unique_ptr<Enclave>, std::string> Enclave::create(config::Brok
   // attest, or whose configuration does not load.
   std::string error;
   if (!enclave->start_provider(error)) return error;
+  if (!enclave->open_store(error)) return error;
   if (!enclave->configure_guest(error)) return error;
   auto opened = server::open_listen_sockets(enclave->host_view_.listeners);
   if (auto* open_error = std::get_if<std::string>(&opened)) return std::move(*open_error);
@@ -85,6 +86,42 @@ HostCalls Enclave::host_calls() {
           .log = [this](std::uint32_t level, std::string_view line) { log(level, line); },
           .evidence = [this](std::span<const std::uint8_t, 64> report_data, std::vector<std::uint8_t>& answer) {
             return evidence(report_data, answer);
+          },
+          .store_put = [this](std::uint8_t kind, std::span<const std::uint8_t> key, std::span<const std::uint8_t> value) {
+            if (!store_) return false;
+            store_->put(static_cast<broker::RecordKind>(kind), key, value);
+            return true;
+          },
+          .store_erase = [this](std::uint8_t kind, std::span<const std::uint8_t> key) {
+            if (!store_) return false;
+            store_->erase(static_cast<broker::RecordKind>(kind), key);
+            return true;
+          },
+          .hold = [this](std::uint32_t conn) { hold(conn); },
+          .store_commit = [this] {
+            if (!store_) return false;
+            if (auto error = store_->commit()) {
+              log(log_level::kError, *error);
+              return false;
+            }
+            return true;
+          },
+          .sealing_key = [this](std::vector<std::uint8_t>& answer) {
+            const auto reason = [&answer](std::string_view text) {
+              answer.assign(text.begin(), text.end());
+              return false;
+            };
+            if (!provider_) return reason("this runner has no TEE provider (--tee)");
+            attest::SealingKeyOutcome key = provider_->sealing_key();
+            if (key.key.empty()) return reason(key.error);
+            answer = std::move(key.key);
+            return true;
+          },
+          .counter = [this](std::uint64_t at_least) -> std::optional<std::uint64_t> {
+            if (!provider_) return std::nullopt;
+            attest::CounterOutcome counted = provider_->raise_counter(at_least);
+            if (!counted.value) log(log_level::kError, "TEE counter: " + counted.error);
+            return counted.value;
           }};
 }
 
@@ -120,6 +157,7 @@ bool Enclave::start_provider(std::string& error) {
   };
   add("evidence_type", attest::to_string(provider_->type()));
   add("module_sha256", kAttestmqEngineSha256);
+  if (provider_->has_counter()) add("counter", "1");
   log(log_level::kNotice, provider_->description());
   log(log_level::kNotice, std::string("Module SHA-256 in every piece of evidence: ") +
                               std::string(kAttestmqEngineSha256));
@@ -166,8 +204,11 @@ bool Enclave::configure_guest(std::string& error) {
       status = Z_attestmq_engineZ_attestmq_configure(&guest, static_cast<std::uint32_t>(configure_arguments_.size()));
     });
   }
-  if (status != 0) error = "the engine module refused its configuration (the reason is logged above)";
-  return status == 0;
+  if (status != 0) {
+    error = "the engine module refused its configuration (the reason is logged above)";
+    return false;
+  }
+  return restore_guest(error);
 }
 
 void Enclave::recover_from_trap() {
@@ -179,7 +220,11 @@ void Enclave::recover_from_trap() {
   }
   connections_.clear();
   touched_.clear();
+  holding_.clear();
   log(log_level::kError, "Closed " + std::to_string(lost) + " connections of the trapped instance.");
+  // Nothing that depends on the trapped instance's last changes was let out (their output was
+  // held): they are dropped, and the new instance starts from what was committed.
+  if (store_) store_->discard();
   std::string error;
   if (!configure_guest(error)) {
     log(log_level::kError, "The new instance cannot start: " + error + "; stopping.");
@@ -206,8 +251,15 @@ bool Enclave::run_once(int max_wait_ms) {
   }
   int timeout = run_timers();
   if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) timeout = max_wait_ms;
+  make_durable(stopping_);
   epoll_event events[256];
-  const int ready = ::epoll_wait(epoll_.get(), events, 256, timeout);
+  int ready = 0;
+  if (timeout != 0 && commit_pending()) {
+    // As the native reactor: changes wait for others only while events keep arriving.
+    ready = ::epoll_wait(epoll_.get(), events, 256, 0);
+    if (ready == 0) make_durable(true);
+  }
+  if (ready == 0) ready = ::epoll_wait(epoll_.get(), events, 256, timeout);
   for (int index = 0; index < ready; ++index) handle_event(events[index].data.u64, events[index].events);
   return true;
 }

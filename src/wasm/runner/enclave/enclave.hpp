@@ -26,6 +26,7 @@
 #include "server/logger.hpp"
 #include "server/signals.hpp"
 #include "server/unique_fd.hpp"
+#include "store/sqlite_store.hpp"
 #include "wasm/runner/enclave/engine_module.hpp"
 
 namespace attestmq::wasm {
@@ -92,6 +93,11 @@ class Enclave final : public server::SignalTarget {
     bool closing = false;         // the guest asked to close (or the runner is closing it)
     bool shut_down_writing = false;
     bool peer_finished = false;   // EOF read while closing
+    // With persistence: what the guest sent after hold(), and a close after it, waiting for
+    // the commit of the changes made before (enclave_persistence.cpp).
+    std::vector<std::uint8_t> held;
+    bool holding = false;
+    bool close_held = false;
     std::size_t unwritten() const { return output.size() - written; }
   };
 
@@ -103,6 +109,15 @@ class Enclave final : public server::SignalTarget {
   bool start_provider(std::string& error);
   bool evidence(std::span<const std::uint8_t, 64> report_data, std::vector<std::uint8_t>& answer);
   bool configure_guest(std::string& error);
+  // Persistence (enclave_persistence.cpp): the database the module's sealed records live in,
+  // opened before the module starts; every record handed to a freshly configured module.
+  bool open_store(std::string& error);
+  bool restore_guest(std::string& error);
+  void hold(std::uint32_t conn);
+  // Commits the guest's changes once the oldest is kGroupCommit old, or at once with `now`,
+  // then lets the held output go. A failed commit stops the runner.
+  void make_durable(bool now);
+  bool commit_pending() const;
   // Runs `calls` on the guest under one trap point; after a trap, every connection is
   // closed and a fresh instance is configured. False if the guest trapped.
   template <class Calls>
@@ -136,6 +151,8 @@ class Enclave final : public server::SignalTarget {
   std::string configure_arguments_;
   std::unique_ptr<attest::Provider> provider_;  // null: tee none
   std::unique_ptr<server::Logger> logger_;
+  std::unique_ptr<store::SqliteStore> store_;  // null without persistence
+  std::vector<std::uint32_t> holding_;          // connections with held output
   std::unique_ptr<Runner<EngineModule>> runner_;
   server::UniqueFd epoll_;
   server::UniqueFd wake_;

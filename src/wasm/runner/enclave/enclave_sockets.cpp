@@ -128,9 +128,13 @@ std::uint64_t Enclave::guest_send(std::uint32_t conn, std::span<const std::uint8
   if (it == connections_.end() || it->second.shut_down_writing) return 0;
   if (observer_) observer_(bytes);
   Connection& connection = it->second;
-  if (connection.unwritten() == 0) touched_.push_back(conn);
-  connection.output.insert(connection.output.end(), bytes.begin(), bytes.end());
-  const std::uint64_t backlog = connection.unwritten();
+  if (connection.holding) {
+    connection.held.insert(connection.held.end(), bytes.begin(), bytes.end());
+  } else {
+    if (connection.unwritten() == 0) touched_.push_back(conn);
+    connection.output.insert(connection.output.end(), bytes.begin(), bytes.end());
+  }
+  const std::uint64_t backlog = connection.unwritten() + connection.held.size();
   if (backlog > host_view_.settings.max_client_output_bytes) connection.throttled = true;
   return backlog;
 }
@@ -138,6 +142,10 @@ std::uint64_t Enclave::guest_send(std::uint32_t conn, std::span<const std::uint8
 void Enclave::guest_close(std::uint32_t conn) {
   const auto it = connections_.find(conn);
   if (it == connections_.end() || it->second.closing) return;
+  if (it->second.holding) {  // after the bytes held before it
+    it->second.close_held = true;
+    return;
+  }
   it->second.closing = true;
   close_deadlines_.add(conn, now_ms() + kCloseDeadlineMs);
   touched_.push_back(conn);

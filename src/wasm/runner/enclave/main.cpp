@@ -66,14 +66,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "attestmq-enclave: %s\n", error->to_string().c_str());
     return kExitConfigError;
   }
-  // Records leaving the module must be sealed first (docs/persistence.md): until the module
-  // seals them, the enclave keeps its state in memory only, and says so rather than pretend.
-  if (std::get<config::BrokerConfig>(loaded).persistence.enabled) {
-    std::fprintf(stderr,
-                 "attestmq-enclave: persistence: not available in the enclave yet (its records "
-                 "would leave the module unsealed); use `attestmq broker` for persistence\n");
-    return kExitConfigError;
-  }
   std::optional<server::HoldStopSignals> held_signals;
   held_signals.emplace();
   const server::OpenFileLimit file_limit = server::raise_open_file_limit();
