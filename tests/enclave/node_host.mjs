@@ -22,6 +22,15 @@ const wasi = new WASI({ version: 'preview1', preopens: { '/': '/' }, env: {}, ar
 const sockets = new Map();
 let engine;
 const memory = () => new Uint8Array(engine.memory.buffer);
+// No TEE beneath node: every request for evidence or a sealing key fails, with the reason.
+const noTee = (out, capacity) => {
+  const reason = Buffer.from('the node host has no TEE provider').subarray(0, capacity);
+  if (out + reason.length > engine.memory.buffer.byteLength) return 1n << 32n;
+  memory().set(reason, out);
+  return (1n << 32n) | BigInt(reason.length);
+};
+// Nor a database: the module refuses `persistence true` without a TEE before it would store.
+const kNosys = 52;
 const imports = {
   wasi_snapshot_preview1: wasi.wasiImport,
   attestmq: {
@@ -39,13 +48,13 @@ const imports = {
       process.stderr.write(`${Buffer.from(memory().slice(pointer, pointer + length))}\n`);
       return 0;
     },
-    // No TEE beneath node: every request for evidence fails, with the reason.
-    evidence(reportData, out, capacity) {
-      const reason = Buffer.from('the node host has no TEE provider').subarray(0, capacity);
-      if (out + reason.length > engine.memory.buffer.byteLength) return 1n << 32n;
-      memory().set(reason, out);
-      return (1n << 32n) | BigInt(reason.length);
-    },
+    evidence: (reportData, out, capacity) => noTee(out, capacity),
+    sealing_key: noTee,
+    counter: () => (1n << 64n) - 1n,
+    store_put: () => kNosys,
+    store_erase: () => kNosys,
+    store_commit: () => kNosys,
+    hold: () => kNosys,
   },
 };
 const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), imports);

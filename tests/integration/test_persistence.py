@@ -5,13 +5,20 @@ the persistent subscriber as its QoS promises: QoS 1 at least once, QoS 2 exactl
 subscriber never subscribes again after the first time, so its session and subscription
 survive each kill too, and so does a retained message.
 
+The enclave runs it sealed (`tee sim`): its records leave the module encrypted. Sealed
+databases are also tampered with here, as someone with the disk would: each change is refused
+with its reason (tests/store/sealed_store_test.cpp covers every case on the store itself).
+
 Against Debian's mosquitto with `persistence true` the same run measures what it loses (it
 saves only every autosave_interval): that is recorded as the reference, not as our failure.
 """
 import os
+import re
 import random
 import resource
+import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -32,22 +39,27 @@ DRAIN_TIMEOUT_S = 30
 class KilledBroker:
     """A broker process on one port and one database, killed with SIGKILL and started again."""
 
-    def __init__(self, kind, directory):
+    def __init__(self, kind, directory, sealed=None, command=None, extra="", start=True):
         self.kind = kind
         self.port = free_port()
         self.directory = directory
         self.config_path = directory / "broker.conf"
+        # The enclave keeps only sealed records, and seals with the TEE's key.
+        sealed = kind == "enclave" if sealed is None else sealed
         self.config_path.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
             # Unlimited queues: a message dropped for a full queue is a limit at work, not a loss.
-            f"persistence_location {directory}/\nmax_queued_messages 0\n")
+            f"persistence_location {directory}/\nmax_queued_messages 0\n"
+            + (f"tee sim\ntee_sim_key_file {directory}/sim.pem\n" if sealed else "") + extra)
+        self.command = command or broker_command(kind, self.config_path)
         self.log_path = directory / "broker.log"
         self.process = None
-        self.start()
+        if start:
+            self.start()
 
     def start(self):
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(broker_command(self.kind, self.config_path), stdout=log,
+            self.process = subprocess.Popen(self.command, stdout=log,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         wait_for(self._listening, STARTUP_TIMEOUT_S, f"{self.kind} to listen on {self.port}")
 
@@ -110,8 +122,8 @@ def killed_broker(broker_kind, database_directory):
 
 @pytest.mark.parametrize("qos", [1, 2])
 def test_no_acknowledged_message_is_lost_across_sigkills(broker_kind, killed_broker, qos, request):
-    if broker_kind.startswith("enclave"):
-        pytest.skip("the enclave refuses persistence until its records are sealed (issue #11)")
+    if broker_kind == "enclave-node":
+        pytest.skip("the node host is a second runtime for tests: it has no TEE, so no sealing key")
     seed = int(os.environ.get("ATTESTMQ_CRASH_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
     broker = killed_broker()
@@ -204,16 +216,109 @@ def test_no_acknowledged_message_is_lost_across_sigkills(broker_kind, killed_bro
     assert retained == [b"on"], summary
 
 
-def test_the_enclave_refuses_persistence_until_it_seals(broker_kind, database_directory):
+def test_the_enclave_refuses_persistence_without_a_tee(broker_kind, database_directory):
     if broker_kind != "enclave":
-        pytest.skip("only attestmq-enclave refuses persistence (node's host is for tests)")
+        pytest.skip("only attestmq-enclave must seal (node's host is for tests)")
     config = database_directory / "broker.conf"
     config.write_text(f"listener {free_port()} 127.0.0.1\npersistence true\n"
                       f"persistence_location {database_directory}/\n")
-    done = subprocess.run(broker_command(broker_kind, config), capture_output=True, text=True, timeout=30)
+    done = subprocess.run(broker_command(broker_kind, config), capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
-    assert "persistence: not available in the enclave yet" in done.stderr + done.stdout
+    assert "persistence: the module seals its records with the TEE's key: start it with --tee" in (
+        done.stderr + done.stdout)
 
+
+def refusal(broker):
+    """Starts the broker on its database and returns what it said when it refused to start."""
+    done = subprocess.run(broker.command, capture_output=True, text=True, timeout=60)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, f"started on a tampered database:\n{output}"
+    return output
+
+
+def database_files(directory):
+    return [directory / name for name in ("attestmq.db", "attestmq.db-wal") if (directory / name).exists()]
+
+
+def copy_database(source, target):
+    target.mkdir(exist_ok=True)
+    for name in ("attestmq.db", "attestmq.db-wal", "attestmq.db-shm"):
+        (target / name).unlink(missing_ok=True)
+        if (source / name).exists():
+            shutil.copy2(source / name, target / name)
+
+
+def test_a_sealed_database_says_nothing_and_refuses_tampering(broker_kind, database_directory):
+    """Sealed under the sim TEE: no client identifier, topic or payload reaches the file, a
+    restart brings the state back, and a flipped byte or an older copy of the database is
+    refused with its reason."""
+    if broker_kind not in ("attestmq", "enclave"):
+        pytest.skip("sealing needs a TEE provider (the native broker's or the runner's)")
+    broker = KilledBroker(broker_kind, database_directory, sealed=True)
+    try:
+        subscriber = wire.RawClient(broker.port)
+        subscriber.connect("sealed-subscriber-id", clean=False, props=[(wire.SESSION_EXPIRY_INTERVAL, 3600)])
+        assert subscriber.subscribe([("sealed/#", 1)]) == [1]
+        subscriber.send(wire.disconnect())
+        publisher = wire.RawClient(broker.port)
+        publisher.connect("publisher")
+        publisher.send(wire.publish("sealed/topic-marker", b"payload-marker", qos=1, packet_id=1, retain=True))
+        assert publisher.recv(10).kind == wire.PUBACK
+        publisher.send(wire.disconnect())
+    finally:
+        broker.stop()
+    stored = b"".join(path.read_bytes() for path in database_files(database_directory))
+    for marker in (b"sealed-subscriber-id", b"topic-marker", b"payload-marker"):
+        assert marker not in stored, marker
+
+    older = database_directory / "older"
+    copy_database(database_directory, older)
+    broker.start()  # epoch 2: the state comes back, queued for the offline subscriber too
+    try:
+        assert "epoch 2" in broker.log()
+        subscriber = wire.RawClient(broker.port)
+        subscriber.connect("sealed-subscriber-id", clean=False, props=[(wire.SESSION_EXPIRY_INTERVAL, 3600)])
+        delivered = subscriber.recv(10)
+        assert delivered.kind == wire.PUBLISH and delivered.payload == b"payload-marker"
+    finally:
+        broker.stop()
+    current = database_directory / "current"
+    copy_database(database_directory, current)
+
+    copy_database(older, database_directory)
+    assert "an older copy of the database (rollback)" in refusal(broker)
+
+    copy_database(current, database_directory)
+    with sqlite3.connect(database_directory / "attestmq.db") as db:
+        (value,) = db.execute("SELECT value FROM records WHERE kind = 3").fetchone()
+        flipped = bytearray(value)
+        flipped[-1] ^= 1
+        db.execute("UPDATE records SET value = ? WHERE kind = 3", (bytes(flipped),))
+    output = refusal(broker)
+    assert "retained record" in output and "does not authenticate" in output, output
+
+
+def test_a_database_sealed_by_another_build_is_refused_unless_migration_allows_it(broker_kind, database_directory):
+    """The native broker measures its own executable: a build that differs by one byte is
+    another module, refused until persistence_seal_migrate_from names the one that sealed it."""
+    if broker_kind != "attestmq":
+        pytest.skip("another build of the native broker stands for another module")
+    first = KilledBroker(broker_kind, database_directory, sealed=True)
+    first.stop()
+    module = re.search(r"Module SHA-256 in every piece of evidence: ([0-9a-f]{64})", first.log()).group(1)
+    other_binary = database_directory / "attestmq-other-build"
+    shutil.copy2(first.command[0], other_binary)
+    with open(other_binary, "ab") as binary:
+        binary.write(b"another build")
+    other = KilledBroker(broker_kind, database_directory, sealed=True,
+                         command=[str(other_binary)] + first.command[1:], start=False)
+    output = refusal(other)
+    assert f"it was sealed by module {module}" in output, output
+    migrating = KilledBroker(broker_kind, database_directory, sealed=True,
+                             command=[str(other_binary)] + first.command[1:],
+                             extra=f"persistence_seal_migrate_from {module}\n")
+    migrating.stop()
+    assert "Taking over the database sealed by module " + module in migrating.log()
 
 
 def test_a_failed_commit_stops_the_broker_before_it_acknowledges(broker_kind, database_directory):

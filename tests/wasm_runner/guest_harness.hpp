@@ -45,6 +45,21 @@ class GuestHarness {
               const std::string reply = evidence ? *evidence : "the quote service is down";
               answer.assign(reply.begin(), reply.end());
               return evidence.has_value();
+            },
+            // A database that records each change as "put KIND KEY=VALUE" or "erase KIND KEY".
+            .store_put = [this](std::uint8_t kind, std::span<const std::uint8_t> key,
+                                std::span<const std::uint8_t> value) {
+              stored.push_back("put " + std::to_string(kind) + " " + std::string(key.begin(), key.end()) + "=" +
+                               std::string(value.begin(), value.end()));
+              return true;
+            },
+            .store_erase = [this](std::uint8_t kind, std::span<const std::uint8_t> key) {
+              stored.push_back("erase " + std::to_string(kind) + " " + std::string(key.begin(), key.end()));
+              return true;
+            },
+            .sealing_key = [](std::vector<std::uint8_t>& answer) {
+              answer.assign(32, 0x5e);
+              return true;
             }};
   }
 
@@ -78,6 +93,7 @@ class GuestHarness {
   std::vector<std::string> log;
   std::vector<std::uint32_t> levels;
   std::vector<std::uint32_t> closed;
+  std::vector<std::string> stored;
   std::optional<std::string> evidence;
   std::vector<std::uint8_t> report_data_seen;
   Runner<EchoGuest> runner;

@@ -148,6 +148,43 @@ TEST_P(GuestRangeTest, LogAndRandomGetActOnlyOnRangesInsideMemory) {
   EXPECT_EQ(logged("refused wasi random_get"), !GetParam().inside);
 }
 
+TEST_P(GuestRangeTest, StoreCallsActOnlyOnRangesInsideMemory) {
+  const std::uint32_t input = input_buffer();
+  std::uint32_t key_outside = 1, value_outside = 1, erase_outside = 1;
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              key_outside = Z_echo_guestZ_store_put_range(&guest, 3, pointer(), GetParam().length, input, 4);
+              value_outside = Z_echo_guestZ_store_put_range(&guest, 3, input, 4, pointer(), GetParam().length);
+              erase_outside = Z_echo_guestZ_store_erase_range(&guest, 3, pointer(), GetParam().length);
+            }),
+            WASM_RT_TRAP_NONE);
+  const std::uint32_t expected = GetParam().inside ? kSuccess : kFault;
+  EXPECT_EQ(key_outside, expected);
+  EXPECT_EQ(value_outside, expected);
+  EXPECT_EQ(erase_outside, expected);
+  EXPECT_EQ(stored.size(), GetParam().inside ? 3u : 0u);
+  EXPECT_EQ(runner.host().refused_calls(), GetParam().inside ? 0u : 3u);
+  EXPECT_EQ(logged("refused attestmq store_put"), !GetParam().inside);
+  EXPECT_EQ(logged("refused attestmq store_erase"), !GetParam().inside);
+}
+
+TEST_P(GuestRangeTest, TheSealingKeyIsWrittenOnlyInsideMemory) {
+  std::uint64_t result = 0;
+  ASSERT_EQ(runner.batch([&](Guest& guest) { result = Z_echo_guestZ_sealing_key_range(&guest, pointer(), GetParam().length); }),
+            WASM_RT_TRAP_NONE);
+  if (!GetParam().inside) {
+    EXPECT_EQ(result, std::uint64_t{1} << 32);
+    EXPECT_TRUE(logged("refused attestmq sealing_key"));
+  } else {
+    // 32 bytes of key: written where they fit, otherwise only measured.
+    EXPECT_EQ(result, 32u);
+    if (GetParam().length >= 32) {
+      const auto written = runner.memory().span(pointer(), 32);
+      ASSERT_TRUE(written);
+      EXPECT_TRUE(std::all_of(written->begin(), written->end(), [](std::uint8_t byte) { return byte == 0x5e; }));
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Ranges, GuestRangeTest,
     ::testing::Values(
@@ -222,6 +259,22 @@ TEST_F(RunnerTest, EvidenceRangesOutsideMemoryAreRefusedBeforeTheProviderIsAsked
   EXPECT_TRUE(logged("refused attestmq evidence: guest range [" + std::to_string(end - 32)));
   EXPECT_TRUE(logged("refused attestmq evidence: guest range [" + std::to_string(end - 8)));
   EXPECT_EQ(runner.instances_created(), 1u);
+}
+
+TEST_F(RunnerTest, AStoreChangeReachesTheDatabaseAsGivenAndAnUnknownKindIsRefused) {
+  const std::uint32_t input = input_buffer();
+  put_input("client-7session");
+  std::uint32_t put = 1, erase = 1, unknown = 1;
+  ASSERT_EQ(runner.batch([&](Guest& guest) {
+              put = Z_echo_guestZ_store_put_range(&guest, 1, input, 8, input + 8, 7);
+              erase = Z_echo_guestZ_store_erase_range(&guest, 1, input, 8);
+              unknown = Z_echo_guestZ_store_put_range(&guest, 4, input, 8, input + 8, 7);
+            }),
+            WASM_RT_TRAP_NONE);
+  EXPECT_EQ(put, kSuccess);
+  EXPECT_EQ(erase, kSuccess);
+  EXPECT_EQ(unknown, kInval);
+  EXPECT_EQ(stored, (std::vector<std::string>{"put 1 client-7=session", "erase 1 client-7"}));
 }
 
 TEST_F(RunnerTest, ClockResultOutsideMemoryIsRefused) {

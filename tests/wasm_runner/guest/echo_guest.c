@@ -1,5 +1,5 @@
 // The runner tests' guest module: a small reactor that exercises each import of the runner
-// (attestmq.send, attestmq.log, attestmq.evidence, WASI random_get, clock_time_get, fd_write, the read-only
+// (attestmq.send, attestmq.log, attestmq.evidence, the store imports and sealing_key, WASI random_get, clock_time_get, fd_write, the read-only
 // filesystem, the environment and proc_exit) and each way a guest can fail (out-of-bounds
 // access, unreachable, call stack exhaustion, division by zero).
 // Pointers and lengths the host passes are forwarded as given, so that tests can hand the
@@ -18,6 +18,10 @@ IMPORT("send") uint64_t host_send(uint32_t connection, uint32_t bytes, uint32_t 
 IMPORT("close") uint32_t host_close(uint32_t connection);
 IMPORT("log") uint32_t host_log(uint32_t level, uint32_t text, uint32_t length);
 IMPORT("evidence") uint64_t host_evidence(uint32_t report_data, uint32_t out, uint32_t capacity);
+IMPORT("store_put")
+uint32_t host_store_put(uint32_t kind, uint32_t key, uint32_t key_length, uint32_t value, uint32_t value_length);
+IMPORT("store_erase") uint32_t host_store_erase(uint32_t kind, uint32_t key, uint32_t key_length);
+IMPORT("sealing_key") uint64_t host_sealing_key(uint32_t out, uint32_t capacity);
 
 // wasi-libc's own wrappers take NUL-terminated paths and measure them in the guest; these
 // declarations pass the host's (pointer, length) through unchanged.
@@ -67,6 +71,19 @@ EXPORT("log_range") uint32_t log_range(uint32_t level, uint32_t text, uint32_t l
 EXPORT("evidence_range")
 uint64_t evidence_range(uint32_t report_data, uint32_t out, uint32_t capacity) {
   return host_evidence(report_data, out, capacity);
+}
+
+EXPORT("store_put_range")
+uint32_t store_put_range(uint32_t kind, uint32_t key, uint32_t key_length, uint32_t value, uint32_t value_length) {
+  return host_store_put(kind, key, key_length, value, value_length);
+}
+
+EXPORT("store_erase_range") uint32_t store_erase_range(uint32_t kind, uint32_t key, uint32_t key_length) {
+  return host_store_erase(kind, key, key_length);
+}
+
+EXPORT("sealing_key_range") uint64_t sealing_key_range(uint32_t out, uint32_t capacity) {
+  return host_sealing_key(out, capacity);
 }
 
 EXPORT("close") uint32_t close_connection(uint32_t connection) { return host_close(connection); }

@@ -27,7 +27,7 @@ bool Enclave::open_store(std::string& error) {
 bool Enclave::restore_guest(std::string& error) {
   if (!store_) return true;
   bool trapped = false;
-  const auto refused_by_guest = std::string("refused by the module");
+  bool refused_by_guest = false;  // the module says why at the end
   auto refused = store_->load([&](broker::RecordKind kind, std::span<const std::uint8_t> name,
                                   std::span<const std::uint8_t> value) -> std::optional<std::string> {
     const std::uint64_t total = std::uint64_t{name.size()} + value.size();
@@ -44,9 +44,10 @@ bool Enclave::restore_guest(std::string& error) {
                                                     static_cast<std::uint32_t>(value.size()));
     }) != WASM_RT_TRAP_NONE;
     if (trapped) return std::string("the module trapped");
-    return status == 0 ? std::nullopt : std::optional<std::string>(refused_by_guest);
+    refused_by_guest = status != 0;
+    return refused_by_guest ? std::optional<std::string>("refused by the module") : std::nullopt;
   });
-  if (refused && *refused != refused_by_guest) {
+  if (refused && !refused_by_guest) {
     error = *refused + "; refusing to start";
     return false;
   }
