@@ -28,6 +28,7 @@ VARIABLES = {
     "arch_libdir": "/lib/x86_64-linux-gnu",
     "enclave_binary": ENCLAVE_BINARY,
     "config_dir": CONFIG_DIR,
+    "state_dir": "/var/lib/attestmq",
     "gramine.runtimedir()": "/usr/lib/x86_64-linux-gnu/gramine/runtime/glibc",
 }
 EXPRESSION = re.compile(r"\{\{\s*(.*?)\s*\}\}")
