@@ -5,8 +5,9 @@
 
 Throughput: pairs-qos1-persistent (8 publishers -> 8 subscribers, QoS 1, 64 B, every client
 in a persistent session, so that each message is stored until its PUBACK) against AttestMQ
-with persistence off, on with persistence_sync normal, on with full, and Debian's mosquitto
-with persistence on. Rounds are interleaved (bench/variants.py's method), each run starts on
+with persistence off, on with persistence_sync normal, on with full, sealed under the sim
+TEE; attestmq-enclave (sim TEE) in memory and sealed; and Debian's mosquitto with
+persistence on. Rounds are interleaved (bench/variants.py's method), each run starts on
 an empty database, and bench/compare.py's pinning applies: broker on CPU 0, generator on 1.
 
 Restart: a broker with persistence is given SESSIONS persistent sessions (one subscription
@@ -38,16 +39,24 @@ SESSIONS = 10_000
 RETAINED = 100_000
 
 
-def variants(attestmq):
-    """name -> (command, configuration lines without the database location)."""
-    return {
+def variants(attestmq, enclave):
+    """name -> (command, configuration lines without the database location). The sim TEE's
+    key and counter live beside each run's fresh database: a counter left by an earlier run
+    would (rightly) refuse an empty database as a rollback."""
+    normal = ["persistence true", "persistence_sync normal"]
+    sim = ["tee sim", "tee_sim_key_file {location}/sim.pem"]
+    found = {
         "attestmq, persistence off": ([attestmq, "broker"], ["threads 1"]),
-        "attestmq, persistence normal": ([attestmq, "broker"],
-                                         ["threads 1", "persistence true", "persistence_sync normal"]),
+        "attestmq, persistence normal": ([attestmq, "broker"], ["threads 1", *normal]),
         "attestmq, persistence full": ([attestmq, "broker"],
                                        ["threads 1", "persistence true", "persistence_sync full"]),
-        "mosquitto, persistence on": (["mosquitto"], ["persistence true"]),
+        "attestmq, sealed (sim TEE), normal": ([attestmq, "broker"], ["threads 1", *normal, *sim]),
     }
+    if enclave:
+        found["enclave (sim TEE), persistence off"] = ([enclave], sim)
+        found["enclave (sim TEE), sealed, normal"] = ([enclave], [*normal, *sim])
+    found["mosquitto, persistence on"] = (["mosquitto"], ["persistence true"])
+    return found
 
 
 def fresh_directory(workdir, name):
@@ -60,12 +69,13 @@ def fresh_directory(workdir, name):
 
 
 def throughput(args, workdir, certificates):
-    runs = {name: [] for name in variants(args.attestmq)}
+    runs = {name: [] for name in variants(args.attestmq, args.enclave)}
     for round_number in range(args.rounds):
-        for name, (command, config) in variants(args.attestmq).items():
+        for name, (command, config) in variants(args.attestmq, args.enclave).items():
             location = fresh_directory(workdir, name)
-            broker = Broker(name.split(",")[0] + str(round_number), command,
-                            [*config, f"persistence_location {location}/"], workdir, certificates)
+            lines = [line.format(location=location) for line in config]
+            broker = Broker(os.path.basename(location) + str(round_number), command,
+                            [*lines, f"persistence_location {location}/"], workdir, certificates)
             try:
                 runs[name].append(run_scenario([args.attestmq, "bench"], broker, SCENARIO,
                                                args.duration, args.warmup, certificates[0]))
@@ -116,6 +126,7 @@ def wait_serving(port, process, timeout=120.0):
 
 def restart_time(command, config_lines, workdir, name):
     location = fresh_directory(workdir, "restart-" + name)
+    config_lines = [line.format(location=location) for line in config_lines]
     port = free_port()
     config = os.path.join(workdir, f"restart-{name}.conf")
     with open(config, "w") as conf:
@@ -129,7 +140,7 @@ def restart_time(command, config_lines, workdir, name):
     populate(port)
     process.terminate()
     process.wait(60)
-    size = sum(os.path.getsize(os.path.join(location, f)) for f in os.listdir(location))
+    size = sum(os.path.getsize(os.path.join(location, f)) for f in os.listdir(location) if ".db" in f)
     began = time.monotonic()
     process = start()
     wait_serving(port, process)
@@ -147,24 +158,36 @@ def restart_time(command, config_lines, workdir, name):
             "retained_restored": retained}
 
 
+def restarts(args, workdir):
+    sim = ["tee sim", "tee_sim_key_file {location}/sim.pem"]
+    found = {"attestmq": restart_time([args.attestmq, "broker"], ["threads 1"], workdir, "attestmq"),
+             "attestmq, sealed (sim TEE)": restart_time([args.attestmq, "broker"], ["threads 1", *sim], workdir,
+                                                        "attestmq-sealed")}
+    if args.enclave:
+        found["enclave (sim TEE), sealed"] = restart_time([args.enclave], sim, workdir, "enclave-sealed")
+    found["mosquitto"] = restart_time(["mosquitto"], [], workdir, "mosquitto")
+    return found
+
+
 def report(results):
     runs = results["throughput"]
     names = list(runs)
-    off = runs[names[0]]
     mosquitto = runs["mosquitto, persistence on"]
-    print("| broker | delivered msg/s (median, min-max) | broker CPU us/msg | vs persistence off | "
+    print("| broker | delivered msg/s (median, min-max) | broker CPU us/msg | vs the same broker, persistence off | "
           "vs mosquitto (persistence on) | per broker core vs mosquitto |\n"
           "|---|---:|---:|---:|---:|---:|")
     for name in names:
         mine = runs[name]
         rate = [m["delivered_per_s"] for m in mine]
-        vs_off = [m["delivered_per_s"] / o["delivered_per_s"] for m, o in zip(mine, off)]
+        # Each broker against itself in memory, round by round.
+        off = runs.get(name.split(",")[0] + ", persistence off")
+        vs_off = [m["delivered_per_s"] / o["delivered_per_s"] for m, o in zip(mine, off)] if off else []
         vs_mosq = [m["delivered_per_s"] / q["delivered_per_s"] for m, q in zip(mine, mosquitto)]
         per_core = [q["broker_cpu"]["us_per_delivered"] / m["broker_cpu"]["us_per_delivered"]
                     for m, q in zip(mine, mosquitto)]
         print(f"| {name} | {statistics.median(rate):,.0f} ({min(rate):,.0f}-{max(rate):,.0f}) | "
               f"{statistics.median(m['broker_cpu']['us_per_delivered'] for m in mine):.2f} | "
-              f"{statistics.median(vs_off):.2f}x | {statistics.median(vs_mosq):.1f}x | "
+              f"{f'{statistics.median(vs_off):.2f}x' if vs_off else '-'} | {statistics.median(vs_mosq):.1f}x | "
               f"{statistics.median(per_core):.1f}x |")
     print(f"\n| broker | restart with {SESSIONS:,} sessions and {RETAINED:,} retained messages | "
           "database on disk | state back |\n|---|---:|---:|---|")
@@ -183,9 +206,10 @@ def plot(results, image_dir):
     medians = [statistics.median(m["delivered_per_s"] for m in runs[n]) for n in names]
     lows = [medians[i] - min(m["delivered_per_s"] for m in runs[n]) for i, n in enumerate(names)]
     highs = [max(m["delivered_per_s"] for m in runs[n]) - medians[i] for i, n in enumerate(names)]
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    ax.barh(names[::-1], medians[::-1], xerr=[lows[::-1], highs[::-1]],
-            color=["#888888", "#1f77b4", "#1f77b4", "#1f77b4"][::-1])
+    fig, ax = plt.subplots(figsize=(9, 4.6))
+    colors = ["#888888" if n.startswith("mosquitto") else "#6a4c93" if n.startswith("enclave") else "#1f77b4"
+              for n in names]
+    ax.barh(names[::-1], medians[::-1], xerr=[lows[::-1], highs[::-1]], color=colors[::-1])
     ax.set_xlabel("delivered msg/s, QoS 1, 8 pairs in persistent sessions (median, min-max)")
     ax.set_title("Persistence: throughput on one broker core")
     fig.tight_layout()
@@ -197,6 +221,8 @@ def plot(results, image_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--attestmq", default=os.path.join(ROOT, "build/release/apps/attestmq/attestmq"))
+    parser.add_argument("--enclave", default=os.path.join(ROOT, "build/release/src/wasm/runner/enclave/attestmq-enclave"),
+                        help="attestmq-enclave; empty to leave the enclave out")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--warmup", type=float, default=1.0)

@@ -1,5 +1,6 @@
 #include "server/server_core.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -127,7 +128,7 @@ std::uint64_t ServerCore::send(broker::ConnId conn, std::span<const std::uint8_t
   if (it == outboxes_.end()) return 0;  // already closed: nobody to send to
   const std::uint64_t soft_limit = output_soft_limit();
   Outbox& box = *it->second;
-  if (store_ && (box.holding || (store_->pending() && broker::promises_durability(bytes)))) {
+  if (store_ && (box.holding || (changes_pending() && broker::promises_durability(bytes)))) {
     std::lock_guard lock(box.mutex);
     if (!box.holding) holding_.push_back(conn);
     box.holding = true;
@@ -164,8 +165,12 @@ void ServerCore::close(broker::ConnId conn) {
 void ServerCore::make_durable(bool now) {
   if (!store_) return;
   std::lock_guard engine_lock(engine_mutex_);
-  if (!store_->pending()) return;
-  if (!now && std::chrono::steady_clock::now() - store_->pending_since() < broker::kGroupCommit) return;
+  if (!changes_pending()) return;
+  // Under sealing, changes wait in the SealedStore until its flush, then in the database.
+  auto oldest = store_->pending() ? store_->pending_since() : std::chrono::steady_clock::time_point::max();
+  if (sealed_ && sealed_->pending()) oldest = std::min(oldest, sealed_->pending_since());
+  if (!now && std::chrono::steady_clock::now() - oldest < broker::kGroupCommit) return;
+  if (sealed_) sealed_->flush();
   if (auto error = store_->commit()) {
     log(broker::LogLevel::error, *error + "; stopping, so that nothing unsaved is acknowledged.");
     std::_Exit(EXIT_FAILURE);  // the logger writes each line through: nothing is lost
@@ -187,7 +192,11 @@ void ServerCore::make_durable(bool now) {
 bool ServerCore::commit_pending() {
   if (!store_) return false;
   std::lock_guard engine_lock(engine_mutex_);
-  return store_->pending();
+  return changes_pending();
+}
+
+bool ServerCore::changes_pending() const {
+  return store_->pending() || (sealed_ && sealed_->pending());
 }
 
 }  // namespace attestmq::server

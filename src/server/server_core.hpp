@@ -118,6 +118,8 @@ class ServerCore final : public broker::Host {
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> reload_requested_{false};
   TlsContexts tls_contexts_;
+  // Under the engine lock, with a store: changes the database has not committed yet.
+  bool changes_pending() const;
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<store::SealedStore> sealed_;  // over store_
   std::vector<broker::ConnId> holding_;  // engine lock: connections with Outbox::held bytes

@@ -60,6 +60,13 @@ const char* kind_name(broker::RecordKind kind) {
   return "unknown";
 }
 
+// How a record is known inside: its kind byte, then its key.
+std::string record_id(broker::RecordKind kind, std::span<const std::uint8_t> key) {
+  std::string id(1, static_cast<char>(kind));
+  id.append(reinterpret_cast<const char*>(key.data()), key.size());
+  return id;
+}
+
 [[noreturn]] void stop(const char* what) {
   // Only without memory: a record that cannot be sealed must not be acknowledged, and the
   // engine has no exceptions to report it with.
@@ -136,8 +143,43 @@ std::optional<std::vector<std::uint8_t>> SealedStore::open(std::span<const std::
   return aead_.open(key->second, nonce, aad, sealed.subspan(kRunIdSize + 8));
 }
 
+void SealedStore::note_change() {
+  if (changes_.empty()) pending_since_ = std::chrono::steady_clock::now();
+}
+
 void SealedStore::put(broker::RecordKind kind, std::span<const std::uint8_t> key,
                       std::span<const std::uint8_t> value) {
+  note_change();
+  changes_[record_id(kind, key)] = std::vector<std::uint8_t>(value.begin(), value.end());
+}
+
+void SealedStore::erase(broker::RecordKind kind, std::span<const std::uint8_t> key) {
+  std::string id = record_id(kind, key);
+  if (!outside_.contains(id)) {  // never handed out: forgetting the pending put is enough
+    changes_.erase(id);
+    return;
+  }
+  note_change();
+  changes_[std::move(id)] = std::nullopt;
+}
+
+void SealedStore::flush() {
+  for (auto& [id, value] : changes_) {
+    const auto kind = static_cast<broker::RecordKind>(id[0]);
+    const std::span<const std::uint8_t> key(reinterpret_cast<const std::uint8_t*>(id.data()) + 1, id.size() - 1);
+    if (value) {
+      seal_into_outer(kind, key, *value);
+      outside_.insert(id);
+    } else {
+      outer_.erase(kind, name_of(kind, key));
+      outside_.erase(id);
+    }
+  }
+  changes_.clear();
+}
+
+void SealedStore::seal_into_outer(broker::RecordKind kind, std::span<const std::uint8_t> key,
+                                  std::span<const std::uint8_t> value) {
   const sealing::Key name = name_of(kind, key);
   std::vector<std::uint8_t> plaintext;
   plaintext.reserve(4 + key.size() + value.size());
@@ -149,10 +191,6 @@ void SealedStore::put(broker::RecordKind kind, std::span<const std::uint8_t> key
   const auto sealed = seal(record_aad(kind, name, epoch_, options_.module_sha256), plaintext);
   sealed_value.insert(sealed_value.end(), sealed.begin(), sealed.end());
   outer_.put(kind, name, sealed_value);
-}
-
-void SealedStore::erase(broker::RecordKind kind, std::span<const std::uint8_t> key) {
-  outer_.erase(kind, name_of(kind, key));
 }
 
 std::optional<std::string> SealedStore::unseal_header(std::span<const std::uint8_t> sealed) {
@@ -205,6 +243,7 @@ std::optional<std::string> SealedStore::unseal(broker::RecordKind kind, std::spa
   if (key_length > plaintext->size() - 4) return "the " + which + " has a key longer than itself";
   std::vector<std::uint8_t> key(plaintext->begin() + 4, plaintext->begin() + 4 + static_cast<std::ptrdiff_t>(key_length));
   plaintext->erase(plaintext->begin(), plaintext->begin() + 4 + static_cast<std::ptrdiff_t>(key_length));
+  outside_.insert(record_id(kind, key));
   unsealed_.emplace_back(kind, std::move(key), std::move(*plaintext));
   return std::nullopt;
 }
@@ -234,12 +273,13 @@ std::optional<std::string> SealedStore::finish_unsealing(const Restore& restore)
   std::ranges::sort(unsealed_);
   const bool migrating = sealed_by_ && *sealed_by_ != options_.module_sha256;
   for (const auto& [kind, key, value] : unsealed_) {
-    if (migrating) put(kind, key, value);
+    if (migrating) seal_into_outer(kind, key, value);
   }
   for (const auto& [kind, key, value] : unsealed_) {
     if (auto error = restore(kind, key, value)) return error;
   }
   unsealed_.clear();
+  flush();  // what restoring changed (retained messages that expired meanwhile)
   put_header();
   return std::nullopt;
 }

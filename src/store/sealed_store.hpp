@@ -11,6 +11,7 @@
 // the epoch, which advances at every start and is matched against the TEE's monotonic counter
 // where it has one, so that an older copy of the database is refused.
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -19,6 +20,8 @@
 #include <span>
 #include <string>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -47,9 +50,17 @@ class SealedStore final : public broker::Store {
                                                                         std::span<const std::uint8_t> sealing_key,
                                                                         Options options);
 
+  // Changes gather here, in the trusted memory, only the last per record kept, and are sealed
+  // at flush(): a message stored and acknowledged between two commits is never sealed at all
+  // (as SqliteStore never writes it).
   void put(broker::RecordKind kind, std::span<const std::uint8_t> key,
            std::span<const std::uint8_t> value) override;
   void erase(broker::RecordKind kind, std::span<const std::uint8_t> key) override;
+  // There are changes not yet handed to the outer store; since when.
+  bool pending() const { return !changes_.empty(); }
+  std::chrono::steady_clock::time_point pending_since() const { return pending_since_; }
+  // Seals every pending change into the outer store. The host calls it before each commit.
+  void flush();
 
   // Restoring, once, before the first put. `unseal` takes each record of the outer store in
   // its (kind, name) order, the header first; what is wrong with one is returned, and the
@@ -79,6 +90,8 @@ class SealedStore final : public broker::Store {
   std::vector<std::uint8_t> record_aad(broker::RecordKind kind, std::span<const std::uint8_t> name,
                                        std::uint64_t epoch, const Sha256& module) const;
   void put_header();
+  void seal_into_outer(broker::RecordKind kind, std::span<const std::uint8_t> key, std::span<const std::uint8_t> value);
+  void note_change();
 
   broker::Store& outer_;
   sealing::Key record_key_;  // derives each run's key
@@ -96,6 +109,11 @@ class SealedStore final : public broker::Store {
   bool finished_ = false;
   std::vector<std::tuple<broker::RecordKind, std::vector<std::uint8_t>, std::vector<std::uint8_t>>> unsealed_;
   std::vector<std::string> notices_;
+  // kind byte then key -> the new value, or nullopt if erased; and the records the outer store
+  // holds, so that erasing one it never saw costs nothing.
+  std::unordered_map<std::string, std::optional<std::vector<std::uint8_t>>> changes_;
+  std::unordered_set<std::string> outside_;
+  std::chrono::steady_clock::time_point pending_since_;
 };
 
 }  // namespace attestmq::store

@@ -107,11 +107,11 @@ def database_directory():
 
 @pytest.fixture
 def killed_broker(broker_kind, database_directory):
-    """killed_broker() -> a KilledBroker; whatever the test does, none outlives it."""
+    """killed_broker(sealed) -> a KilledBroker; whatever the test does, none outlives it."""
     started = []
 
-    def start():
-        started.append(KilledBroker(broker_kind, database_directory))
+    def start(sealed=None):
+        started.append(KilledBroker(broker_kind, database_directory, sealed=sealed))
         return started[-1]
 
     yield start
@@ -121,12 +121,15 @@ def killed_broker(broker_kind, database_directory):
 
 
 @pytest.mark.parametrize("qos", [1, 2])
-def test_no_acknowledged_message_is_lost_across_sigkills(broker_kind, killed_broker, qos, request):
+@pytest.mark.parametrize("sealed", [False, True], ids=["plain", "sealed"])
+def test_no_acknowledged_message_is_lost_across_sigkills(broker_kind, killed_broker, qos, sealed, request):
     if broker_kind == "enclave-node":
         pytest.skip("the node host is a second runtime for tests: it has no TEE, so no sealing key")
+    if broker_kind != "attestmq" and sealed != (broker_kind == "enclave"):
+        pytest.skip("the enclave only seals, mosquitto never does")
     seed = int(os.environ.get("ATTESTMQ_CRASH_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
-    broker = killed_broker()
+    broker = killed_broker(sealed)
 
     received = []
     subscriber = client(f"crash-sub-{qos}", broker.port)
@@ -202,7 +205,7 @@ def test_no_acknowledged_message_is_lost_across_sigkills(broker_kind, killed_bro
         c.disconnect()
     broker.stop()
 
-    summary = (f"{broker_kind} QoS {qos}, seed {seed}: {len(acknowledged)} acknowledged over {KILLS} "
+    summary = (f"{broker_kind}{' sealed' if sealed else ''} QoS {qos}, seed {seed}: {len(acknowledged)} acknowledged over {KILLS} "
                f"kills, {len(missing())} never delivered, {duplicates} delivered twice, retained "
                f"{'kept' if retained == [b'on'] else 'lost'}")
     print(summary)

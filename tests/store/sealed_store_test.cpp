@@ -75,6 +75,7 @@ class SealedStoreTest : public ::testing::Test {
   }
   void put(RecordKind kind, std::string_view key, std::string_view value) { sealed_->put(kind, bytes(key), bytes(value)); }
   void close() {
+    if (sealed_) sealed_->flush();
     if (database_) {
       EXPECT_FALSE(database_->commit());
     }

@@ -153,6 +153,17 @@ ATTESTMQ_EXPORT("attestmq_restore_end") std::uint32_t attestmq_restore_end() {
   return broker && broker->finish_restore() ? 0 : 1;
 }
 
+// Group commit: how long (microseconds) the oldest change not yet sealed has waited,
+// UINT64_MAX for none; and the sealing of them all into the runner's store, which the runner
+// asks for just before it commits.
+ATTESTMQ_EXPORT("attestmq_store_pending_us") std::uint64_t attestmq_store_pending_us() {
+  return broker ? broker->store_pending_us() : UINT64_MAX;
+}
+
+ATTESTMQ_EXPORT("attestmq_store_flush") void attestmq_store_flush() {
+  if (broker) broker->flush_store();
+}
+
 ATTESTMQ_EXPORT("attestmq_open")
 void attestmq_open(std::uint32_t conn, std::uint32_t listener, std::uint32_t peer_length) {
   if (!broker) return;

@@ -334,7 +334,7 @@ std::uint64_t GuestBroker::send(ConnId conn, std::span<const std::uint8_t> bytes
   const auto it = connections_.find(conn);
   if (it == connections_.end()) return 0;
   // The runner holds what follows until the changes made so far are committed (broker/store.hpp).
-  const bool hold = sealed_ && broker::promises_durability(bytes);
+  const bool hold = sealed_ && sealed_->pending() && broker::promises_durability(bytes);
   if (!it->second.tls) {
     if (hold) attestmq_host_hold(static_cast<std::uint32_t>(conn));
     return attestmq_host_send(static_cast<std::uint32_t>(conn), bytes.data(),

@@ -53,6 +53,10 @@ class GuestBroker final : public broker::Host {
   // then the end, which restores the engine and starts a new epoch. False: refused, logged.
   bool restore_record(std::uint32_t kind, std::span<const std::uint8_t> name, std::span<const std::uint8_t> sealed);
   bool finish_restore();
+  // Group commit (the runner decides when): microseconds since the oldest change not yet
+  // sealed, or UINT64_MAX when there is none; then seal them all into the runner's store.
+  std::uint64_t store_pending_us() const;
+  void flush_store();
 
   // broker::Host.
   std::uint64_t send(broker::ConnId conn, std::span<const std::uint8_t> bytes) override;

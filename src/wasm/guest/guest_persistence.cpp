@@ -1,6 +1,7 @@
 // The module's persistence at start: the runner hands back every sealed record of its
 // database, the sealing checks them, and the engine gets them only once the whole database
 // has been found sound (docs/persistence.md, "Sealed records").
+#include <chrono>
 #include <string>
 
 #include "wasm/guest/guest_broker.hpp"
@@ -45,6 +46,16 @@ bool GuestBroker::finish_restore() {
                                     " queued or in-flight messages and " + std::to_string(counts[3]) +
                                     " retained messages, sealed, epoch " + std::to_string(sealed_->epoch()) + ".");
   return true;
+}
+
+std::uint64_t GuestBroker::store_pending_us() const {
+  if (!sealed_ || !sealed_->pending()) return UINT64_MAX;
+  const auto age = std::chrono::steady_clock::now() - sealed_->pending_since();
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(age).count());
+}
+
+void GuestBroker::flush_store() {
+  if (sealed_) sealed_->flush();
 }
 
 }  // namespace attestmq::wasm::guest

@@ -251,10 +251,10 @@ bool Enclave::run_once(int max_wait_ms) {
   }
   int timeout = run_timers();
   if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms)) timeout = max_wait_ms;
-  make_durable(stopping_);
+  const bool changes_wait = make_durable(stopping_);
   epoll_event events[256];
   int ready = 0;
-  if (timeout != 0 && commit_pending()) {
+  if (timeout != 0 && changes_wait) {
     // As the native reactor: changes wait for others only while events keep arriving.
     ready = ::epoll_wait(epoll_.get(), events, 256, 0);
     if (ready == 0) make_durable(true);

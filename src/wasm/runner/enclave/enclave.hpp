@@ -114,10 +114,10 @@ class Enclave final : public server::SignalTarget {
   bool open_store(std::string& error);
   bool restore_guest(std::string& error);
   void hold(std::uint32_t conn);
-  // Commits the guest's changes once the oldest is kGroupCommit old, or at once with `now`,
-  // then lets the held output go. A failed commit stops the runner.
-  void make_durable(bool now);
-  bool commit_pending() const;
+  // Has the module seal its changes and commits them once the oldest is kGroupCommit old, or
+  // at once with `now`, then lets the held output go; true when changes were left waiting.
+  // A failed commit stops the runner.
+  bool make_durable(bool now);
   // Runs `calls` on the guest under one trap point; after a trap, every connection is
   // closed and a fresh instance is configured. False if the guest trapped.
   template <class Calls>

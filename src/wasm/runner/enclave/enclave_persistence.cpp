@@ -1,6 +1,7 @@
 // attestmq-enclave's persistence (docs/persistence.md): the runner keeps the module's sealed
-// records in its SQLite database, commits them in groups, and holds back what the module
-// marked as promising them until they are committed, as the native server does. It never
+// records in its SQLite database, has the module seal its changes and commits them in
+// groups, and holds back what the module marked as promising them until they are
+// committed, as the native server does. It never
 // reads a record: the module sealed it, and checks it when it comes back.
 #include <cstdlib>
 #include <cstring>
@@ -67,18 +68,29 @@ bool Enclave::restore_guest(std::string& error) {
 }
 
 void Enclave::hold(std::uint32_t conn) {
-  if (!store_ || !store_->pending()) return;  // nothing to wait for
+  if (!store_) return;
+  // The module asks only while it has changes not yet committed; a hold without them ends at
+  // the next turn's make_durable, which lets out what is held whatever it finds.
   const auto it = connections_.find(conn);
   if (it == connections_.end() || it->second.holding) return;
   it->second.holding = true;
   holding_.push_back(conn);
 }
 
-bool Enclave::commit_pending() const { return store_ && store_->pending(); }
-
-void Enclave::make_durable(bool now) {
-  if (!commit_pending()) return;
-  if (!now && std::chrono::steady_clock::now() - store_->pending_since() < broker::kGroupCommit) return;
+bool Enclave::make_durable(bool now) {
+  if (!store_) return false;
+  // The module seals its changes only when asked (SealedStore::flush), so it is asked how old
+  // the oldest one is: UINT64_MAX when there is none.
+  std::uint64_t age_us = UINT64_MAX;
+  if (!call_guest([&](EngineModule::Instance& guest) { age_us = Z_attestmq_engineZ_attestmq_store_pending_us(&guest); }))
+    return false;  // trapped: the new instance starts from the database
+  const bool guest_pending = age_us != UINT64_MAX;
+  if (!guest_pending && !store_->pending() && holding_.empty()) return false;
+  const auto window = static_cast<std::uint64_t>(broker::kGroupCommit.count());
+  if (!now && guest_pending && age_us < window) return true;
+  if (guest_pending &&
+      !call_guest([](EngineModule::Instance& guest) { Z_attestmq_engineZ_attestmq_store_flush(&guest); }))
+    return false;
   if (auto error = store_->commit()) {
     log(log_level::kError, *error + "; stopping, so that nothing unsaved is acknowledged.");
     std::_Exit(EXIT_FAILURE);  // the logger writes each line through: nothing is lost
@@ -94,6 +106,7 @@ void Enclave::make_durable(bool now) {
     if (std::exchange(connection.close_held, false)) guest_close(conn);
   }
   flush_touched();
+  return false;
 }
 
 }  // namespace attestmq::wasm
