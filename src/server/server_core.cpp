@@ -165,15 +165,18 @@ void ServerCore::close(broker::ConnId conn) {
 void ServerCore::make_durable(bool now) {
   if (!store_) return;
   std::lock_guard engine_lock(engine_mutex_);
-  if (!changes_pending()) return;
-  // Under sealing, changes wait in the SealedStore until its flush, then in the database.
-  auto oldest = store_->pending() ? store_->pending_since() : std::chrono::steady_clock::time_point::max();
-  if (sealed_ && sealed_->pending()) oldest = std::min(oldest, sealed_->pending_since());
-  if (!now && std::chrono::steady_clock::now() - oldest < broker::kGroupCommit) return;
-  if (sealed_) sealed_->flush();
-  if (auto error = store_->commit()) {
-    log(broker::LogLevel::error, *error + "; stopping, so that nothing unsaved is acknowledged.");
-    std::_Exit(EXIT_FAILURE);  // the logger writes each line through: nothing is lost
+  // Under sealing, changes can cancel out before any is committed (a message stored and
+  // acknowledged in one window): what was held for them then goes at once, with no commit.
+  if (changes_pending()) {
+    // Changes wait in the SealedStore until its flush, then in the database.
+    auto oldest = store_->pending() ? store_->pending_since() : std::chrono::steady_clock::time_point::max();
+    if (sealed_ && sealed_->pending()) oldest = std::min(oldest, sealed_->pending_since());
+    if (!now && std::chrono::steady_clock::now() - oldest < broker::kGroupCommit) return;
+    if (sealed_) sealed_->flush();
+    if (auto error = store_->commit()) {
+      log(broker::LogLevel::error, *error + "; stopping, so that nothing unsaved is acknowledged.");
+      std::_Exit(EXIT_FAILURE);  // the logger writes each line through: nothing is lost
+    }
   }
   for (const broker::ConnId conn : holding_) {
     const auto it = outboxes_.find(conn);
@@ -192,7 +195,7 @@ void ServerCore::make_durable(bool now) {
 bool ServerCore::commit_pending() {
   if (!store_) return false;
   std::lock_guard engine_lock(engine_mutex_);
-  return changes_pending();
+  return changes_pending() || !holding_.empty();
 }
 
 bool ServerCore::changes_pending() const {

@@ -71,7 +71,7 @@ class ServerCore final : public broker::Host {
   // lets out the output held back until they were durable. A commit that fails ends the
   // process: nothing unsaved may be acknowledged after it.
   void make_durable(bool now = false);
-  // Changes are waiting for a commit.
+  // Changes are waiting for a commit, or output for one that is no longer needed.
   bool commit_pending();
 
   // Logs the concatenation of `parts`, building it only if the level is enabled.
