@@ -241,10 +241,7 @@ def main():
         certificates = make_certificates(certificates_dir)
         results = {"environment": environment(args.attestmq),
                    "throughput": throughput(args, workdir, certificates),
-                   "restart": {
-                       "attestmq": restart_time([args.attestmq, "broker"], ["threads 1"], workdir, "attestmq"),
-                       "mosquitto": restart_time(["mosquitto"], [], workdir, "mosquitto"),
-                   }}
+                   "restart": restarts(args, workdir)}
     with open(args.output, "w") as out:
         json.dump(results, out, indent=1)
     plot(results, args.images)

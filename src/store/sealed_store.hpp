@@ -82,7 +82,7 @@ class SealedStore final : public broker::Store {
 
  private:
   SealedStore(broker::Store& outer, const sealing::Key& record_key, const sealing::Key& name_key, Options options);
-  sealing::Key name_of(broker::RecordKind kind, std::span<const std::uint8_t> key) const;
+  sealing::Key name_of(broker::RecordKind kind, std::span<const std::uint8_t> key);
   // run id, sequence, ciphertext and tag under this run's key.
   std::vector<std::uint8_t> seal(std::span<const std::uint8_t> aad, std::span<const std::uint8_t> plaintext);
   std::optional<std::vector<std::uint8_t>> open(std::span<const std::uint8_t> aad, std::span<const std::uint8_t> sealed);
@@ -95,7 +95,7 @@ class SealedStore final : public broker::Store {
 
   broker::Store& outer_;
   sealing::Key record_key_;  // derives each run's key
-  sealing::Key name_key_;    // names records
+  sealing::Mac namer_;       // names records
   Options options_;
   sealing::Aead aead_;
   // This run: a random id (the salt of its key) and the sequence that makes each nonce unique.

@@ -2,7 +2,6 @@
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/hmac.h>
 #include <openssl/kdf.h>
 
 #include <cstdio>
@@ -40,33 +39,50 @@ std::optional<Key> derive_key(std::span<const std::uint8_t> secret, std::span<co
   return out;
 }
 
-Key mac(const Key& key, std::span<const std::uint8_t> first, std::span<const std::uint8_t> second) {
-  std::vector<std::uint8_t> input(first.begin(), first.end());
-  input.insert(input.end(), second.begin(), second.end());
-  Key out{};
-  unsigned int length = 0;
-  // Fails only without memory or SHA-256. A wrong name would lose a record: stop, before
+namespace {
+
+[[noreturn]] void stop(const char* what) {
+  // Only without memory or the algorithm. A wrong name would lose a record: stop, before
   // anything that depends on it is acknowledged (the engine is built without exceptions).
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), input.data(), input.size(), out.data(),
-           &length) == nullptr ||
-      length != out.size()) {
-    std::fputs("sealing: HMAC-SHA256 failed; stopping\n", stderr);
-    std::abort();
-  }
+  std::fprintf(stderr, "sealing: %s failed; stopping\n", what);
+  std::abort();
+}
+
+}  // namespace
+
+Mac::Mac(const Key& key) {
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  context_.reset(hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr);
+  EVP_MAC_free(hmac);
+  std::string digest = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest.data(), 0),
+                               OSSL_PARAM_construct_end()};
+  if (!context_ || EVP_MAC_init(context_.get(), key.data(), key.size(), params) != 1) stop("HMAC-SHA256 setup");
+}
+
+Key Mac::operator()(std::span<const std::uint8_t> first, std::span<const std::uint8_t> second) {
+  Key out{};
+  std::size_t length = 0;
+  // A null key restarts the MAC under the key set at construction.
+  if (EVP_MAC_init(context_.get(), nullptr, 0, nullptr) != 1 ||
+      EVP_MAC_update(context_.get(), first.data(), first.size()) != 1 ||
+      EVP_MAC_update(context_.get(), second.data(), second.size()) != 1 ||
+      EVP_MAC_final(context_.get(), out.data(), &length, out.size()) != 1 || length != out.size())
+    stop("HMAC-SHA256");
   return out;
 }
 
-Aead::Aead() : context_(EVP_CIPHER_CTX_new()) {}
+Aead::Aead()
+    : cipher_(EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr)), context_(EVP_CIPHER_CTX_new()) {}
 
-bool Aead::seal(const Key& key, const Nonce& nonce, std::span<const std::uint8_t> aad,
+void Aead::seal(const Key& key, const Nonce& nonce, std::span<const std::uint8_t> aad,
                 std::span<const std::uint8_t> plaintext, std::vector<std::uint8_t>& out) {
   EVP_CIPHER_CTX* context = context_.get();
-  if (context == nullptr) return false;
+  if (context == nullptr || !cipher_) stop("ChaCha20-Poly1305 setup");
   int length = 0;
-  if (EVP_EncryptInit_ex(context, EVP_chacha20_poly1305(), nullptr, key.data(), nonce.data()) != 1 ||
+  if (EVP_EncryptInit_ex2(context, cipher_.get(), key.data(), nonce.data(), nullptr) != 1 ||
       EVP_EncryptUpdate(context, nullptr, &length, aad.data(), static_cast<int>(aad.size())) != 1) {
-    ERR_clear_error();
-    return false;
+    stop("ChaCha20-Poly1305");
   }
   const std::size_t start = out.size();
   out.resize(start + plaintext.size() + kTagSize);
@@ -75,11 +91,8 @@ bool Aead::seal(const Key& key, const Nonce& nonce, std::span<const std::uint8_t
                         static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(context, out.data() + start + written, &length) != 1 ||
       EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, kTagSize, out.data() + start + plaintext.size()) != 1) {
-    ERR_clear_error();
-    out.resize(start);
-    return false;
+    stop("ChaCha20-Poly1305");
   }
-  return true;
 }
 
 std::optional<std::vector<std::uint8_t>> Aead::open(const Key& key, const Nonce& nonce,
@@ -88,13 +101,13 @@ std::optional<std::vector<std::uint8_t>> Aead::open(const Key& key, const Nonce&
   if (sealed.size() < kTagSize) return std::nullopt;
   const std::size_t length = sealed.size() - kTagSize;
   EVP_CIPHER_CTX* context = context_.get();
-  if (context == nullptr) return std::nullopt;
+  if (context == nullptr || !cipher_) return std::nullopt;
   std::vector<std::uint8_t> plaintext(length);
   int written = 0;
   int final_length = 0;
   // The tag is set before the final step, which checks it (EVP_DecryptFinal_ex fails otherwise).
   const bool opened =
-      EVP_DecryptInit_ex(context, EVP_chacha20_poly1305(), nullptr, key.data(), nonce.data()) == 1 &&
+      EVP_DecryptInit_ex2(context, cipher_.get(), key.data(), nonce.data(), nullptr) == 1 &&
       EVP_DecryptUpdate(context, nullptr, &written, aad.data(), static_cast<int>(aad.size())) == 1 &&
       EVP_DecryptUpdate(context, plaintext.data(), &written, sealed.data(), static_cast<int>(length)) == 1 &&
       EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, kTagSize,

@@ -26,9 +26,10 @@ std::uint64_t attestmq_host_evidence(const std::uint8_t* report_data, std::uint8
 
 // Persistence (docs/persistence.md). The records are sealed before they are handed over
 // (store/sealed_store.hpp): the runner keeps them in its database and never reads them.
-// put and erase change the record (kind, key); the runner commits them in groups, and every
-// byte sent after `hold(connection)` on that connection waits for the commit of every change
-// made before it (the durability contract of broker/store.hpp). Each answers 0, or a WASI
+// put and erase change the record (kind, key); the module calls them when the runner asks it
+// to flush (attestmq_store_flush), then the runner commits, and every byte sent after
+// `hold(connection)` on that connection waits for that commit (the durability contract of
+// broker/store.hpp). Each answers 0, or a WASI
 // error number when the call was refused.
 ATTESTMQ_IMPORT("store_put")
 std::uint32_t attestmq_host_store_put(std::uint32_t kind, const std::uint8_t* key, std::uint32_t key_length,
