@@ -19,11 +19,8 @@ extern "C" std::uint64_t Z_attestmqZ_send(Z_attestmq_instance_t* imports,
                                           std::uint32_t connection, std::uint32_t pointer,
                                           std::uint32_t length) noexcept {
   Host& host = *imports->host;
-  const auto bytes = host.memory().span(pointer, length);
-  if (!bytes) {
-    host.refuse("attestmq send", pointer, length);
-    return UINT64_MAX;
-  }
+  const auto bytes = host.range("attestmq send", pointer, length);
+  if (!bytes) return UINT64_MAX;
   return host.calls().send(connection, *bytes);
 }
 
@@ -39,11 +36,8 @@ extern "C" std::uint32_t Z_attestmqZ_close(Z_attestmq_instance_t* imports,
 extern "C" std::uint32_t Z_attestmqZ_log(Z_attestmq_instance_t* imports, std::uint32_t level,
                                          std::uint32_t pointer, std::uint32_t length) noexcept {
   Host& host = *imports->host;
-  const auto text = host.memory().span(pointer, length);
-  if (!text) {
-    host.refuse("attestmq log", pointer, length);
-    return wasi_errno::kFault;
-  }
+  const auto text = host.range("attestmq log", pointer, length);
+  if (!text) return wasi_errno::kFault;
   host.calls().log(std::min(level, attestmq::wasm::log_level::kError),
                    std::string_view(reinterpret_cast<const char*>(text->data()), text->size()));
   return wasi_errno::kSuccess;
@@ -77,15 +71,8 @@ std::vector<std::uint8_t> reason(std::string_view text) { return {text.begin(), 
 extern "C" std::uint64_t Z_attestmqZ_evidence(Z_attestmq_instance_t* imports, std::uint32_t report_data,
                                               std::uint32_t out, std::uint32_t capacity) noexcept {
   Host& host = *imports->host;
-  const auto data = host.memory().span(report_data, 64);
-  if (!data) {
-    host.refuse("attestmq evidence", report_data, 64);
-    return kFailed;
-  }
-  if (!host.memory().span(out, capacity)) {
-    host.refuse("attestmq evidence", out, capacity);
-    return kFailed;
-  }
+  const auto data = host.range("attestmq evidence", report_data, 64);
+  if (!data || !host.range("attestmq evidence", out, capacity)) return kFailed;
   // A copy: the provider must see the bytes the guest gave, whatever happens to its memory.
   std::array<std::uint8_t, 64> copied{};
   std::memcpy(copied.data(), data->data(), copied.size());
@@ -99,10 +86,7 @@ extern "C" std::uint64_t Z_attestmqZ_evidence(Z_attestmq_instance_t* imports, st
 extern "C" std::uint64_t Z_attestmqZ_sealing_key(Z_attestmq_instance_t* imports, std::uint32_t out,
                                                  std::uint32_t capacity) noexcept {
   Host& host = *imports->host;
-  if (!host.memory().span(out, capacity)) {
-    host.refuse("attestmq sealing_key", out, capacity);
-    return kFailed;
-  }
+  if (!host.range("attestmq sealing_key", out, capacity)) return kFailed;
   std::vector<std::uint8_t> answer = reason("this runner has no TEE provider (--tee)");
   const bool produced = host.calls().sealing_key && host.calls().sealing_key(answer);
   const std::uint64_t result = answer_bytes(host, out, capacity, produced, answer);
@@ -122,12 +106,9 @@ extern "C" std::uint32_t Z_attestmqZ_store_put(Z_attestmq_instance_t* imports, s
                                                std::uint32_t key, std::uint32_t key_length, std::uint32_t value,
                                                std::uint32_t value_length) noexcept {
   Host& host = *imports->host;
-  const auto key_bytes = host.memory().span(key, key_length);
-  const auto value_bytes = host.memory().span(value, value_length);
-  if (!key_bytes || !value_bytes) {
-    host.refuse("attestmq store_put", key_bytes ? value : key, key_bytes ? value_length : key_length);
-    return wasi_errno::kFault;
-  }
+  const auto key_bytes = host.range("attestmq store_put", key, key_length);
+  const auto value_bytes = key_bytes ? host.range("attestmq store_put", value, value_length) : std::nullopt;
+  if (!value_bytes) return wasi_errno::kFault;
   if (!host.calls().store_put) return wasi_errno::kNosys;
   if (kind > 3) return wasi_errno::kInval;
   return host.calls().store_put(static_cast<std::uint8_t>(kind), *key_bytes, *value_bytes) ? wasi_errno::kSuccess
@@ -138,11 +119,8 @@ extern "C" std::uint32_t Z_attestmqZ_store_put(Z_attestmq_instance_t* imports, s
 extern "C" std::uint32_t Z_attestmqZ_store_erase(Z_attestmq_instance_t* imports, std::uint32_t kind,
                                                  std::uint32_t key, std::uint32_t key_length) noexcept {
   Host& host = *imports->host;
-  const auto key_bytes = host.memory().span(key, key_length);
-  if (!key_bytes) {
-    host.refuse("attestmq store_erase", key, key_length);
-    return wasi_errno::kFault;
-  }
+  const auto key_bytes = host.range("attestmq store_erase", key, key_length);
+  if (!key_bytes) return wasi_errno::kFault;
   if (!host.calls().store_erase) return wasi_errno::kNosys;
   if (kind > 3) return wasi_errno::kInval;
   return host.calls().store_erase(static_cast<std::uint8_t>(kind), *key_bytes) ? wasi_errno::kSuccess

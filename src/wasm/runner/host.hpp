@@ -85,6 +85,12 @@ class Host {
   // An import call whose pointer or length lies outside memory: answered with an error code,
   // never acted on, and logged so that a misbehaving guest is visible.
   void refuse(std::string_view import, std::uint32_t pointer, std::uint64_t length);
+  // The guest's range for `import`, or nullopt once the call was refused as above.
+  std::optional<std::span<std::uint8_t>> range(std::string_view import, std::uint32_t pointer, std::uint64_t length) {
+    auto bytes = memory().span(pointer, length);
+    if (!bytes) refuse(import, pointer, length);
+    return bytes;
+  }
   std::uint64_t refused_calls() const { return refused_calls_; }
 
  private:
