@@ -13,6 +13,7 @@ std::variant<std::unique_ptr<store::SealedStore>, std::string> seal_with(attest:
   store::SealedStore::Options options;
   options.module_sha256 = software.module_sha256;
   options.migrate_from = persistence.seal_migrate_from;
+  options.key_origin = key.origin;
   if (provider.has_counter()) {
     options.counter = [&provider](std::uint64_t at_least) -> std::variant<std::uint64_t, std::string> {
       attest::CounterOutcome counted = provider.raise_counter(at_least);

@@ -68,12 +68,18 @@ std::optional<std::string> restore(ServerCore& core, store::SqliteStore& databas
       return "persistence file " + database.path() + ": " + *error;
     return std::nullopt;
   });
-  if (refused) return *refused + "; refusing to start (move the file away to start empty)";
-  core.make_durable(true);  // what restoring dropped (retained messages that expired meanwhile)
+  if (refused) {
+    // Nothing of a refused start may reach the file: the database stays as it was found.
+    database.discard();
+    return *refused + "; refusing to start (move the file away to start empty)";
+  }
   if (sealed) {
+    // The new epoch must survive a power loss before the TEE's counter moves to it.
+    if (auto error = database.commit_synced()) return *error;
     for (const std::string& notice : sealed->notices()) core.log(broker::LogLevel::notice, notice);
     if (auto error = sealed->confirm_epoch()) return "persistence: " + *error;
   }
+  core.make_durable(true);  // what restoring dropped (retained messages that expired meanwhile)
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   core.log(broker::LogLevel::notice,

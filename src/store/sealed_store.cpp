@@ -18,7 +18,7 @@ constexpr std::string_view kHeaderName = "header";
 constexpr std::uint8_t kHeaderVersion = 1;
 constexpr std::size_t kRunIdSize = 16;
 constexpr std::size_t kSealedOverhead = kRunIdSize + 8 + sealing::kTagSize;  // run id, sequence, tag
-constexpr std::size_t kHeaderSize = 1 + 8 + 32;                              // version, epoch, module
+constexpr std::size_t kHeaderSize = 1 + 8 + 32 + 16;  // version, epoch, module, database id
 
 std::span<const std::uint8_t> bytes_of(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
@@ -76,10 +76,13 @@ std::variant<std::unique_ptr<SealedStore>, std::string> SealedStore::create(brok
   const auto name_key = sealing::derive_key(sealing_key, {}, "AttestMQ sealing: record names");
   if (!record_key || !name_key) return std::string("cannot derive the sealing keys (HKDF-SHA256)");
   std::unique_ptr<SealedStore> store(new SealedStore(outer, *record_key, *name_key, std::move(options)));
+  if (!store->options_.key_origin.empty())
+    store->notices_.push_back("Records are sealed under a key from " + store->options_.key_origin + ".");
   // A fresh key for every run of the broker, from a random salt: a nonce is then unique (run
   // id, sequence) even if an attacker replays an older database, which a counted nonce alone
   // would repeat.
-  if (RAND_bytes(store->run_id_.data(), static_cast<int>(store->run_id_.size())) != 1)
+  if (RAND_bytes(store->run_id_.data(), static_cast<int>(store->run_id_.size())) != 1 ||
+      RAND_bytes(store->database_id_.data(), static_cast<int>(store->database_id_.size())) != 1)
     return std::string("no randomness for the sealing run id");
   const auto run_key = sealing::derive_key(*record_key, store->run_id_, "AttestMQ sealing: run key");
   if (!run_key) return std::string("cannot derive the sealing run key (HKDF-SHA256)");
@@ -104,6 +107,7 @@ std::vector<std::uint8_t> SealedStore::record_aad(broker::RecordKind kind, std::
   aad.insert(aad.end(), name.begin(), name.end());
   append_u64(aad, epoch);
   aad.insert(aad.end(), module.begin(), module.end());
+  aad.insert(aad.end(), database_id_.begin(), database_id_.end());
   return aad;
 }
 
@@ -194,6 +198,7 @@ std::optional<std::string> SealedStore::unseal_header(std::span<const std::uint8
   epoch_ = read_u64(std::span(*header).subspan(1));
   Sha256 module{};
   std::copy_n(header->begin() + 9, module.size(), module.begin());
+  std::copy_n(header->begin() + 9 + module.size(), database_id_.size(), database_id_.begin());
   sealed_by_ = module;
   if (module != options_.module_sha256) {
     if (options_.migrate_from != module)
@@ -243,6 +248,7 @@ std::optional<std::string> SealedStore::finish_unsealing(const Restore& restore)
   if (finished_) return std::string("the database was opened already");
   finished_ = true;
   const std::uint64_t stored_epoch = epoch_;
+  bool caught_up = false;
   if (options_.counter) {
     auto counted = options_.counter(0);
     if (auto* error = std::get_if<std::string>(&counted)) return "the TEE's monotonic counter: " + *error;
@@ -255,19 +261,24 @@ std::optional<std::string> SealedStore::finish_unsealing(const Restore& restore)
     if (stored_epoch > counter + 1)
       return "it is at epoch " + std::to_string(stored_epoch) + " but the TEE's counter is only at " +
              std::to_string(counter) + ": the counter was reset, or belongs to another database";
+    // One ahead: the last start committed its epoch but did not raise the counter to it. That
+    // epoch is finished now, not advanced again, so that starts whose counter keeps failing
+    // cannot run the database ahead of it for good.
+    caught_up = stored_epoch == counter + 1;
   } else {
     notices_.push_back(
         "This TEE has no trusted monotonic counter: an older copy of the whole database would not be "
         "detected (docs/persistence.md, \"Rollback\").");
   }
-  epoch_ = stored_epoch + 1;
+  epoch_ = caught_up ? stored_epoch : stored_epoch + 1;
   std::ranges::sort(unsealed_);
-  const bool migrating = sealed_by_ && *sealed_by_ != options_.module_sha256;
-  for (const auto& [kind, key, value] : unsealed_) {
-    if (migrating) seal_into_outer(kind, key, value);
-  }
   for (const auto& [kind, key, value] : unsealed_) {
     if (auto error = restore(kind, key, value)) return error;
+  }
+  // Sealed again under this module only once every record was restored: a refusal leaves the
+  // database as it was (the host discards what this start put).
+  if (sealed_by_ && *sealed_by_ != options_.module_sha256) {
+    for (const auto& [kind, key, value] : unsealed_) seal_into_outer(kind, key, value);
   }
   unsealed_.clear();
   flush();  // what restoring changed (retained messages that expired meanwhile)
@@ -279,6 +290,7 @@ void SealedStore::put_header() {
   std::vector<std::uint8_t> header{kHeaderVersion};
   append_u64(header, epoch_);
   header.insert(header.end(), options_.module_sha256.begin(), options_.module_sha256.end());
+  header.insert(header.end(), database_id_.begin(), database_id_.end());
   outer_.put(broker::RecordKind::sealing, bytes_of(kHeaderName), seal(bytes_of(kHeaderLabel), header));
 }
 

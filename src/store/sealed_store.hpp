@@ -43,6 +43,7 @@ class SealedStore final : public broker::Store {
     // and sealed again under module_sha256. Any other module's database is refused.
     std::optional<Sha256> migrate_from;
     Counter counter;  // empty: the TEE has none, and a whole older copy goes undetected
+    std::string key_origin;  // where the sealing key came from, for the log
   };
 
   // Seals into `outer` under keys derived from the TEE's `sealing_key`.
@@ -100,6 +101,9 @@ class SealedStore final : public broker::Store {
   sealing::Aead aead_;
   // This run: a random id (the salt of its key) and the sequence that makes each nonce unique.
   std::array<std::uint8_t, 16> run_id_{};
+  // Drawn when the database is created and kept in its header: bound into every record, so
+  // that records of another database under the same key and module do not open here.
+  std::array<std::uint8_t, 16> database_id_{};
   sealing::Key run_key_{};
   std::uint64_t sequence_ = 0;
   std::map<std::array<std::uint8_t, 16>, sealing::Key> earlier_run_keys_;

@@ -43,7 +43,8 @@ const void* blob(std::span<const std::uint8_t> bytes) {
 
 }  // namespace
 
-SqliteStore::SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+SqliteStore::SqliteStore(sqlite3* db, std::string path, SyncPolicy sync)
+    : db_(db), path_(std::move(path)), sync_(sync) {}
 
 std::string SqliteStore::fault(const char* doing) const {
   return "persistence file " + path_ + ": " + doing + ": " + sqlite3_errmsg(db_);
@@ -73,7 +74,7 @@ std::variant<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const 
   // paid for on every statement and never needed.
   const int opened = sqlite3_open_v2(path.c_str(), &db,
                                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, sync));
   if (opened != SQLITE_OK) return store->fault("cannot open");
 
   // One integer from a query of one row.
@@ -204,6 +205,16 @@ std::optional<std::string> SqliteStore::commit() {
     return std::exchange(failure_, std::nullopt);
   }
   return std::nullopt;
+}
+
+std::optional<std::string> SqliteStore::commit_synced() {
+  if (sync_ == SyncPolicy::full) return commit();
+  if (sqlite3_exec(db_, sync_pragma(SyncPolicy::full), nullptr, nullptr, nullptr) != SQLITE_OK)
+    return fault("cannot set the sync policy");
+  auto error = commit();
+  if (sqlite3_exec(db_, sync_pragma(sync_), nullptr, nullptr, nullptr) != SQLITE_OK && !error)
+    error = fault("cannot set the sync policy");
+  return error;
 }
 
 std::optional<std::string> SqliteStore::load(const Visitor& visit) {

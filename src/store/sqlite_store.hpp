@@ -52,6 +52,10 @@ class SqliteStore final : public broker::Store {
   // Makes every change since the last commit durable, as the SyncPolicy promises. An error is
   // returned and the changes must then be taken as lost.
   std::optional<std::string> commit();
+  // The same, fsynced whatever the SyncPolicy: for what must outlive a power loss before
+  // anything outside the database moves on it (a sealed database's new epoch, before the
+  // TEE's counter is raised to it).
+  std::optional<std::string> commit_synced();
   // Forgets the changes since the last commit (their maker died before any depended on them).
   void discard() {
     changes_.clear();
@@ -66,13 +70,14 @@ class SqliteStore final : public broker::Store {
   const std::string& path() const { return path_; }
 
  private:
-  SqliteStore(sqlite3* db, std::string path);
+  SqliteStore(sqlite3* db, std::string path, SyncPolicy sync);
   std::optional<std::string> prepare();
   void note_failure(const char* doing);
   std::string fault(const char* doing) const;
 
   sqlite3* db_ = nullptr;
   std::string path_;
+  SyncPolicy sync_;
   sqlite3_stmt* put_ = nullptr;
   sqlite3_stmt* erase_ = nullptr;
   std::unique_ptr<Checkpointer> checkpointer_;

@@ -49,7 +49,7 @@ class SealedStoreTest : public ::testing::Test {
     auto opened = SqliteStore::open(path_, SyncPolicy::full);
     if (auto* error = std::get_if<std::string>(&opened)) return *error;
     database_ = std::get<0>(std::move(opened));
-    SealedStore::Options options{module, migrate_from, {}};
+    SealedStore::Options options{module, migrate_from, {}, {}};
     if (with_counter_) {
       options.counter = [this](std::uint64_t at_least) -> std::variant<std::uint64_t, std::string> {
         counter_ = std::max(counter_, at_least);
@@ -64,12 +64,15 @@ class SealedStoreTest : public ::testing::Test {
       return *error;
     if (auto error = sealed_->finish_unsealing([this](RecordKind kind, std::span<const std::uint8_t> key_bytes,
                                                       std::span<const std::uint8_t> value) -> std::optional<std::string> {
+          if (refuse_restore_) return std::string("the engine refused it");
           restored_.push_back(std::to_string(static_cast<int>(kind)) + ":" + std::string(key_bytes.begin(), key_bytes.end()) +
                               "=" + std::string(value.begin(), value.end()));
           return std::nullopt;
-        }))
+        })) {
+      database_->discard();  // as both hosts do: a refused start leaves the file as it was
       return *error;
-    if (auto error = database_->commit()) return *error;
+    }
+    if (auto error = database_->commit_synced()) return *error;
     if (auto error = sealed_->confirm_epoch()) return *error;
     return "";
   }
@@ -100,6 +103,7 @@ class SealedStoreTest : public ::testing::Test {
   std::unique_ptr<SealedStore> sealed_;
   std::vector<std::string> restored_;
   bool with_counter_ = true;
+  bool refuse_restore_ = false;
   std::uint64_t counter_ = 0;
 };
 
@@ -162,6 +166,11 @@ TEST_F(SealedStoreTest, ACrashBeforeTheCounterAdvancedIsNotTakenForARollback) {
   store_three();
   counter_ = 0;  // the counter missed the last raise: the database is one epoch ahead
   EXPECT_EQ(start(), "");
+  EXPECT_EQ(sealed_->epoch(), 1u);  // that epoch is finished, not advanced again
+  EXPECT_EQ(counter_, 1u);
+  close();
+  ASSERT_EQ(start(), "");
+  EXPECT_EQ(sealed_->epoch(), 2u);
   close();
   counter_ = 7;
   EXPECT_NE(start().find("counter is at 7"), std::string::npos);
@@ -189,6 +198,28 @@ TEST_F(SealedStoreTest, ADatabaseOfAnotherModuleIsRefusedUnlessItsMigrationIsAll
   EXPECT_EQ(restored_.size(), 4u);
   close();
   EXPECT_NE(start(module_of(1)).find("it was sealed by module " + second), std::string::npos);
+}
+
+TEST_F(SealedStoreTest, AMigrationTheEngineRefusesLeavesTheDatabaseToItsModule) {
+  store_three();
+  refuse_restore_ = true;
+  EXPECT_EQ(start(module_of(2), module_of(1)), "the engine refused it");
+  close();
+  refuse_restore_ = false;
+  ASSERT_EQ(start(module_of(1)), "");
+  EXPECT_EQ(restored_.size(), 4u);
+}
+
+TEST_F(SealedStoreTest, ARecordOfAnotherDatabaseUnderTheSameKeyIsRefused) {
+  store_three();
+  const std::string first = path_;
+  path_ = (dir_.path() / "other.db").string();
+  counter_ = 0;
+  store_three();  // the same key, module and record names, another database
+  sql(path_, "ATTACH '" + first + "' AS first; UPDATE records SET value = (SELECT value FROM first.records "
+             "WHERE first.records.kind = records.kind AND first.records.key = records.key) WHERE kind = 3");
+  counter_ = 1;
+  EXPECT_NE(start().find("retained record"), std::string::npos);
 }
 
 TEST_F(SealedStoreTest, ADatabaseSealedUnderAnotherKeyIsRefused) {

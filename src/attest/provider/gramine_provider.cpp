@@ -37,7 +37,7 @@ SealingKeyOutcome GramineProvider::sealing_key() {
   auto key = read_pseudo_file(root_ / "keys" / "_sgx_mrenclave", 64, error);
   if (!key) return {{}, error};
   if (key->size() != 16) return {{}, (root_ / "keys" / "_sgx_mrenclave").string() + ": not a 16-byte SGX key"};
-  return {std::move(*key), {}};
+  return {std::move(*key), {}, "SGX's MRENCLAVE-bound sealing key (Gramine)"};
 }
 
 ProviderOutcome GramineProvider::evidence(const ReportData& report_data) {

@@ -31,6 +31,7 @@ struct ProviderOutcome {
 struct SealingKeyOutcome {
   std::vector<std::uint8_t> key;  // empty: none, and `error` says why
   std::string error;
+  std::string origin = {};  // where the key comes from, for the log: the sim says it is simulated
 };
 struct CounterOutcome {
   std::optional<std::uint64_t> value;  // none: no counter, or it failed, as `error` says

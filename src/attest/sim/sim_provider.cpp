@@ -56,7 +56,7 @@ SealingKeyOutcome SimProvider::sealing_key() {
   const bool hashed = EVP_Digest(input.data(), input.size(), key.data(), &size, EVP_sha256(), nullptr) == 1;
   OPENSSL_cleanse(input.data(), input.size());
   if (!hashed) return {{}, "sim (SIMULATED, NO SECURITY): SHA-256 failed"};
-  return {std::move(key), {}};
+  return {std::move(key), {}, "the sim TEE's key file (SIMULATED, NO SECURITY: whoever reads it can unseal)"};
 }
 
 CounterOutcome SimProvider::raise_counter(std::uint64_t at_least) {
@@ -85,6 +85,12 @@ CounterOutcome SimProvider::raise_counter(std::uint64_t at_least) {
   if (fd >= 0) ::close(fd);
   if (!written || ::rename(temporary.c_str(), path.c_str()) != 0)
     return {std::nullopt, "sim counter " + path + ": " + std::strerror(errno)};
+  // The rename itself is durable only once its directory is synced.
+  const std::string directory = counter_file_.has_parent_path() ? counter_file_.parent_path().string() : ".";
+  const int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = dir >= 0 && ::fsync(dir) == 0;
+  if (dir >= 0) ::close(dir);
+  if (!synced) return {std::nullopt, "sim counter " + path + ": cannot sync " + directory + ": " + std::strerror(errno)};
   return {at_least, {}};
 }
 

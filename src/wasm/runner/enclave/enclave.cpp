@@ -100,7 +100,8 @@ HostCalls Enclave::host_calls() {
           .hold = [this](std::uint32_t conn) { hold(conn); },
           .store_commit = [this] {
             if (!store_) return false;
-            if (auto error = store_->commit()) {
+            // Asked once, for a sealed database's new epoch: synced before the counter moves.
+            if (auto error = store_->commit_synced()) {
               log(log_level::kError, *error);
               return false;
             }
@@ -114,6 +115,7 @@ HostCalls Enclave::host_calls() {
             if (!provider_) return reason("this runner has no TEE provider (--tee)");
             attest::SealingKeyOutcome key = provider_->sealing_key();
             if (key.key.empty()) return reason(key.error);
+            log(log_level::kNotice, "Sealing key for the module: " + key.origin + ".");
             answer = std::move(key.key);
             return true;
           },
@@ -244,7 +246,10 @@ void Enclave::run() {
 
 bool Enclave::run_once(int max_wait_ms) {
   if (stop_requested_.load() && !stopping_) begin_stopping();
-  if (stopping_ && connections_.empty()) return false;
+  if (stopping_ && connections_.empty()) {
+    make_durable(true);  // the last connections' changes (their ends, their last PUBACKs)
+    return false;
+  }
   if (reload_requested_.exchange(false)) {
     call_guest([](EngineModule::Instance& guest) { Z_attestmq_engineZ_attestmq_reload(&guest); });
     flush_touched();

@@ -29,6 +29,7 @@ bool Enclave::restore_guest(std::string& error) {
   if (!store_) return true;
   bool trapped = false;
   bool refused_by_guest = false;  // the module says why at the end
+  bool no_room = false;           // the module's buffer was not where it said
   auto refused = store_->load([&](broker::RecordKind kind, std::span<const std::uint8_t> name,
                                   std::span<const std::uint8_t> value) -> std::optional<std::string> {
     const std::uint64_t total = std::uint64_t{name.size()} + value.size();
@@ -37,7 +38,8 @@ bool Enclave::restore_guest(std::string& error) {
     trapped = runner_->batch([&](EngineModule::Instance& guest) {
       const std::uint32_t buffer = Z_attestmq_engineZ_attestmq_input_buffer(&guest, static_cast<std::uint32_t>(total));
       const auto target = runner_->memory().span(buffer, static_cast<std::uint32_t>(total));
-      if (!target) return;
+      no_room = !target;
+      if (no_room) return;
       if (!name.empty()) std::memcpy(target->data(), name.data(), name.size());
       if (!value.empty()) std::memcpy(target->data() + name.size(), value.data(), value.size());
       status = Z_attestmq_engineZ_attestmq_restore(&guest, static_cast<std::uint32_t>(kind),
@@ -45,10 +47,12 @@ bool Enclave::restore_guest(std::string& error) {
                                                     static_cast<std::uint32_t>(value.size()));
     }) != WASM_RT_TRAP_NONE;
     if (trapped) return std::string("the module trapped");
+    if (no_room) return std::string("the module's input buffer lies outside its memory");
     refused_by_guest = status != 0;
     return refused_by_guest ? std::optional<std::string>("refused by the module") : std::nullopt;
   });
   if (refused && !refused_by_guest) {
+    store_->discard();
     error = *refused + "; refusing to start";
     return false;
   }
@@ -60,6 +64,7 @@ bool Enclave::restore_guest(std::string& error) {
     input_buffer_ = Z_attestmq_engineZ_attestmq_input_buffer(&guest, kReadChunk);
   }) != WASM_RT_TRAP_NONE;
   if (trapped || status != 0) {
+    store_->discard();  // nothing of a refused start reaches the file
     error = trapped ? "the module trapped while restoring " + store_->path()
                     : "the module refused " + store_->path() + " (the reason is logged above)";
     return false;
