@@ -83,7 +83,7 @@ std::variant<std::unique_ptr<SealedStore>, std::string> SealedStore::create(brok
   // would repeat.
   if (RAND_bytes(store->run_id_.data(), static_cast<int>(store->run_id_.size())) != 1 ||
       RAND_bytes(store->database_id_.data(), static_cast<int>(store->database_id_.size())) != 1)
-    return std::string("no randomness for the sealing run id");
+    return std::string("no randomness for the sealing run and database ids");
   const auto run_key = sealing::derive_key(*record_key, store->run_id_, "AttestMQ sealing: run key");
   if (!run_key) return std::string("cannot derive the sealing run key (HKDF-SHA256)");
   store->run_key_ = *run_key;
@@ -144,11 +144,13 @@ void SealedStore::note_change() {
 
 void SealedStore::put(broker::RecordKind kind, std::span<const std::uint8_t> key,
                       std::span<const std::uint8_t> value) {
+  if (refused_) return;
   note_change();
   changes_[record_id(kind, key)] = std::vector<std::uint8_t>(value.begin(), value.end());
 }
 
 void SealedStore::erase(broker::RecordKind kind, std::span<const std::uint8_t> key) {
+  if (refused_) return;
   std::string id = record_id(kind, key);
   if (!outside_.contains(id)) {  // never handed out: forgetting the pending put is enough
     changes_.erase(id);
@@ -194,7 +196,8 @@ std::optional<std::string> SealedStore::unseal_header(std::span<const std::uint8
     return std::string("the header does not authenticate: the database was sealed under another key "
                        "(another TEE, platform or sim key), or changed");
   if (header->size() != kHeaderSize || (*header)[0] != kHeaderVersion)
-    return "the header is of an unknown format (version " + std::to_string(header->empty() ? 0 : (*header)[0]) + ")";
+    return "the header is of an unknown format (version " + std::to_string(header->empty() ? 0 : (*header)[0]) +
+           ", " + std::to_string(header->size()) + " bytes)";
   epoch_ = read_u64(std::span(*header).subspan(1));
   Sha256 module{};
   std::copy_n(header->begin() + 9, module.size(), module.begin());
@@ -247,6 +250,17 @@ std::optional<std::string> SealedStore::unseal(broker::RecordKind kind, std::spa
 std::optional<std::string> SealedStore::finish_unsealing(const Restore& restore) {
   if (finished_) return std::string("the database was opened already");
   finished_ = true;
+  auto error = open_epoch(restore);
+  if (error) {
+    // A refused database takes no change from this run: not what the engine did while it was
+    // half restored, nor anything later (a host that keeps a refused instance alive).
+    refused_ = true;
+    changes_.clear();
+  }
+  return error;
+}
+
+std::optional<std::string> SealedStore::open_epoch(const Restore& restore) {
   const std::uint64_t stored_epoch = epoch_;
   bool caught_up = false;
   if (options_.counter) {

@@ -6,10 +6,11 @@
 //
 // Outside, a record is (kind, name, sealed value): the name is an HMAC of the engine's key, so
 // client identifiers and topic names do not leave; the sealed value binds the record's kind,
-// name, the epoch it was written in and the module that wrote it (the associated data), so a
-// value moved to another record, or from another module, does not open. A header record holds
-// the epoch, which advances at every start and is matched against the TEE's monotonic counter
-// where it has one, so that an older copy of the database is refused.
+// name, the epoch it was written in, the module that wrote it and the database's random id
+// (the associated data), so a value moved to another record, from another database or from
+// another module does not open. A header record holds that id and the epoch, which advances
+// at every start and is matched against the TEE's monotonic counter where it has one, so that
+// an older copy of the database is refused.
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -91,6 +92,8 @@ class SealedStore final : public broker::Store {
   std::vector<std::uint8_t> record_aad(broker::RecordKind kind, std::span<const std::uint8_t> name,
                                        std::uint64_t epoch, const Sha256& module) const;
   void put_header();
+  // finish_unsealing's work; on a refusal the store is closed to changes.
+  std::optional<std::string> open_epoch(const Restore& restore);
   void seal_into_outer(broker::RecordKind kind, std::span<const std::uint8_t> key, std::span<const std::uint8_t> value);
   void note_change();
 
@@ -111,6 +114,7 @@ class SealedStore final : public broker::Store {
   std::optional<Sha256> sealed_by_;  // the header's module
   bool header_seen_ = false;
   bool finished_ = false;
+  bool refused_ = false;  // the database was refused: no change of this run may reach it
   std::vector<std::tuple<broker::RecordKind, std::vector<std::uint8_t>, std::vector<std::uint8_t>>> unsealed_;
   std::vector<std::string> notices_;
   // kind byte then key -> the new value, or nullopt if erased; and the records the outer store

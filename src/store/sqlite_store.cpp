@@ -209,11 +209,13 @@ std::optional<std::string> SqliteStore::commit() {
 
 std::optional<std::string> SqliteStore::commit_synced() {
   if (sync_ == SyncPolicy::full) return commit();
-  if (sqlite3_exec(db_, sync_pragma(SyncPolicy::full), nullptr, nullptr, nullptr) != SQLITE_OK)
+  if (sqlite3_exec(db_, sync_pragma(SyncPolicy::full), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    discard();  // not committed at all, rather than committed without the sync it needed
     return fault("cannot set the sync policy");
+  }
   auto error = commit();
-  if (sqlite3_exec(db_, sync_pragma(sync_), nullptr, nullptr, nullptr) != SQLITE_OK && !error)
-    error = fault("cannot set the sync policy");
+  // Committed either way; a connection left at FULL is only slower.
+  sqlite3_exec(db_, sync_pragma(sync_), nullptr, nullptr, nullptr);
   return error;
 }
 

@@ -210,6 +210,20 @@ TEST_F(SealedStoreTest, AMigrationTheEngineRefusesLeavesTheDatabaseToItsModule) 
   EXPECT_EQ(restored_.size(), 4u);
 }
 
+TEST_F(SealedStoreTest, ARefusedDatabaseTakesNoChangeFromThatRun) {
+  store_three();
+  refuse_restore_ = true;
+  EXPECT_EQ(start(), "the engine refused it");
+  put(RecordKind::retained, "written/after/the/refusal", "by a host that kept going");
+  sealed_->flush();
+  EXPECT_FALSE(database_->commit());
+  close();
+  refuse_restore_ = false;
+  ASSERT_EQ(start(), "");
+  EXPECT_EQ(restored_.size(), 4u);
+  EXPECT_EQ(sealed_->epoch(), 2u);
+}
+
 TEST_F(SealedStoreTest, ARecordOfAnotherDatabaseUnderTheSameKeyIsRefused) {
   store_three();
   const std::string first = path_;
