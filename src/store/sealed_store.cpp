@@ -282,7 +282,7 @@ std::optional<std::string> SealedStore::open_epoch(const Restore& restore) {
   } else {
     notices_.push_back(
         "This TEE has no trusted monotonic counter: an older copy of the whole database would not be "
-        "detected (docs/persistence.md, \"Rollback\").");
+        "detected (docs/persistence.md, \"Epoch and rollback\").");
   }
   epoch_ = caught_up ? stored_epoch : stored_epoch + 1;
   std::ranges::sort(unsealed_);

@@ -126,3 +126,32 @@ TEST(EnvelopeBinding, GenuineQuoteForOtherClaimsIsRejected) {
 
 }  // namespace
 }  // namespace attestmq::attest
+
+namespace attestmq::attest {
+namespace {
+
+// Sealing under Gramine: the MRENCLAVE-bound key is Gramine's 16-byte pseudo-file; without it,
+// or with anything but 16 bytes, there is no key and no record is ever sealed.
+TEST(GramineSealing, TheKeyIsGraminesMrenclaveKeyAndNothingElse) {
+  testing::ScratchDir dir;
+  testing::write_text(dir.path() / "attestation_type", "dcap\n");
+  std::string error;
+  auto provider = GramineProvider::open(dir.path(), error);
+  ASSERT_TRUE(provider) << error;
+  const SealingKeyOutcome missing = provider->sealing_key();
+  EXPECT_TRUE(missing.key.empty());
+  EXPECT_NE(missing.error.find("_sgx_mrenclave"), std::string::npos) << missing.error;
+  std::filesystem::create_directory(dir.path() / "keys");
+  testing::write_bytes(dir.path() / "keys" / "_sgx_mrenclave", std::vector<std::uint8_t>(32, 0x11));
+  const SealingKeyOutcome wrong_size = provider->sealing_key();
+  EXPECT_TRUE(wrong_size.key.empty());
+  EXPECT_NE(wrong_size.error.find("not a 16-byte SGX key"), std::string::npos) << wrong_size.error;
+  testing::write_bytes(dir.path() / "keys" / "_sgx_mrenclave", std::vector<std::uint8_t>(16, 0x22));
+  const SealingKeyOutcome key = provider->sealing_key();
+  EXPECT_EQ(key.key, std::vector<std::uint8_t>(16, 0x22)) << key.error;
+  EXPECT_FALSE(provider->has_counter());
+  EXPECT_FALSE(provider->raise_counter(0).value);
+}
+
+}  // namespace
+}  // namespace attestmq::attest
