@@ -23,10 +23,10 @@ set(CMAKE_RANLIB llvm-ranlib-19 CACHE FILEPATH "Indexer for wasm32 archives")
 # order libc++'s #include_next relies on.
 set(ATTESTMQ_WASI_INCLUDE /usr/include/${ATTESTMQ_WASI_TRIPLE})
 set(ATTESTMQ_WASI_LIB /usr/lib/${ATTESTMQ_WASI_TRIPLE})
-set(CMAKE_C_FLAGS_INIT "-nostdlibinc -idirafter ${ATTESTMQ_WASI_INCLUDE}")
+set(CMAKE_C_FLAGS_INIT "-mbulk-memory -nostdlibinc -idirafter ${ATTESTMQ_WASI_INCLUDE}")
 # Wasm has no threads here and the engine is built without exceptions (house rules).
 set(CMAKE_CXX_FLAGS_INIT
-    "-nostdlibinc -isystem ${ATTESTMQ_WASI_INCLUDE}/c++/v1 -idirafter ${ATTESTMQ_WASI_INCLUDE} -fno-exceptions")
+    "-mbulk-memory -nostdlibinc -isystem ${ATTESTMQ_WASI_INCLUDE}/c++/v1 -idirafter ${ATTESTMQ_WASI_INCLUDE} -fno-exceptions")
 # The linker is clang's default for this target, wasm-ld-19 (package lld-19). Its default
 # stack is 64 KiB, too small for GoogleTest's deeper frames.
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,-z,stack-size=1048576")
