@@ -48,7 +48,7 @@ void add_options(CLI::App& app, Options& options, std::string& version,
       ->check(CLI::Range(1u, 100000u))
       ->capture_default_str();
   app.add_option("-q,--qos", options.qos, "QoS of publications and subscriptions")
-      ->check(CLI::Range(0, 1))
+      ->check(CLI::Range(0, 2))
       ->default_str("0");
   app.add_option("-s,--size", options.payload_size,
                  "payload bytes (at least 16: sequence number and time stamp)")
@@ -68,7 +68,7 @@ void add_options(CLI::App& app, Options& options, std::string& version,
       ->capture_default_str();
   app.add_option("--window", options.window,
                  "messages a publisher may have outstanding: not yet received by all its "
-                 "subscribers and, at QoS 1, not yet acknowledged (also capped by the "
+                 "subscribers and, at QoS 1 and 2, not yet acknowledged (also capped by the "
                  "broker's Receive Maximum)")
       ->check(CLI::Range(1u, 32767u))
       ->capture_default_str();

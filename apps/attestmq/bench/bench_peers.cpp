@@ -13,6 +13,12 @@ namespace {
 // the identifiers of in-flight messages distinct.
 constexpr std::uint64_t kPacketIdSpace = 65535;
 
+// MQTT 5.0 sections 3.4.2.1 and 3.5.2.1: 0x10 "no matching subscribers" is still an accepted
+// message; a reason code of 0x80 or more refuses it.
+bool accepted(mqtt::ReasonCode reason) {
+  return reason == mqtt::ReasonCode::Success || reason == mqtt::ReasonCode::NoMatchingSubscribers;
+}
+
 }  // namespace
 
 mqtt::Connect make_connect(const Options& options, const std::string& client_id) {
@@ -66,18 +72,31 @@ void Publisher::start() { connection_.queue(make_connect(options_, client_id_), 
 
 bool Publisher::on_packet(const mqtt::Packet& packet, std::string& error) {
   if (const auto* puback = std::get_if<mqtt::Puback>(&packet)) {
-    // MQTT 5.0 section 3.4.2.1: 0x10 "no matching subscribers" is still an accepted message.
-    if (puback->reason != mqtt::ReasonCode::Success &&
-        puback->reason != mqtt::ReasonCode::NoMatchingSubscribers) {
+    if (!accepted(puback->reason)) ++rejected_acks_;
+    acknowledged();
+    return true;
+  }
+  // QoS 2 (section 4.3.3): PUBREC is answered with PUBREL, and PUBCOMP ends the exchange. A
+  // refusing PUBREC ends it at once: no PUBREL follows.
+  if (const auto* pubrec = std::get_if<mqtt::Pubrec>(&packet)) {
+    if (!accepted(pubrec->reason)) {
       ++rejected_acks_;
+      acknowledged();
+      return true;
     }
-    if (unacknowledged_ > 0) --unacknowledged_;
+    mqtt::Pubrel pubrel;
+    pubrel.packet_id = pubrec->packet_id;
+    connection_.queue(pubrel, options_.version);
+    return true;
+  }
+  if (std::holds_alternative<mqtt::Pubcomp>(packet)) {
+    acknowledged();
     return true;
   }
   if (const auto* connack = std::get_if<mqtt::Connack>(&packet)) {
     if (!check_connack(*connack, client_id_, error)) return false;
-    // MQTT 5.0 section 3.2.2.3.3: never have more QoS 1 messages in flight than the server's
-    // Receive Maximum.
+    // MQTT 5.0 section 3.2.2.3.3: never have more QoS 1 and 2 messages in flight than the
+    // server's Receive Maximum.
     if (options_.qos > 0 && connack->properties.receive_maximum) {
       ack_window_ = std::min<unsigned>(ack_window_, *connack->properties.receive_maximum);
     }
@@ -87,10 +106,14 @@ bool Publisher::on_packet(const mqtt::Packet& packet, std::string& error) {
   return unexpected(packet, client_id_, error);
 }
 
+void Publisher::acknowledged() {
+  if (unacknowledged_ > 0) --unacknowledged_;
+}
+
 bool Publisher::window_open() const {
   if (options_.qos > 0 && unacknowledged_ >= ack_window_) return false;
-  // Messages not yet seen by every subscriber. This is the only bound at QoS 0; at QoS 1 it
-  // also applies, because a broker acknowledges on receipt and would otherwise queue (and, past
+  // Messages not yet seen by every subscriber. This is the only bound at QoS 0; at QoS 1 and 2
+  // it also applies, because a broker acknowledges on receipt and would otherwise queue (and, past
   // its queue limit, drop) what its subscribers have not taken yet.
   if (next_sequence_ - slowest_progress_ < options_.window) return true;
   std::uint64_t slowest = UINT64_MAX;
@@ -161,6 +184,12 @@ bool Subscriber::on_packet(const mqtt::Packet& packet, std::int64_t now, const T
     connection_.queue(subscribe, options_.version);
     return true;
   }
+  if (const auto* pubrel = std::get_if<mqtt::Pubrel>(&packet)) {
+    mqtt::Pubcomp pubcomp;
+    pubcomp.packet_id = pubrel->packet_id;
+    connection_.queue(pubcomp, options_.version);
+    return true;
+  }
   if (const auto* suback = std::get_if<mqtt::Suback>(&packet)) {
     // MQTT 5.0 section 3.9.3: one reason code per filter, the granted QoS or a failure >= 0x80.
     if (suback->reasons.size() != 1 || static_cast<std::uint8_t>(suback->reasons[0]) >= 0x80) {
@@ -206,6 +235,12 @@ bool Subscriber::on_publish(const mqtt::Publish& publish, std::int64_t now,
     mqtt::Puback puback;
     puback.packet_id = publish.packet_id;
     connection_.queue(puback, options_.version);
+  } else if (publish.qos == 2) {
+    // Section 4.3.3: the receiver owns the message once it sends PUBREC. Duplicates are
+    // counted above by sequence number, whatever the broker's packet identifiers.
+    mqtt::Pubrec pubrec;
+    pubrec.packet_id = publish.packet_id;
+    connection_.queue(pubrec, options_.version);
   }
   return true;
 }

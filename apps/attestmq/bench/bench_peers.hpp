@@ -62,6 +62,7 @@ class Publisher {
 
  private:
   bool window_open() const;
+  void acknowledged();  // a PUBACK, a PUBCOMP or a refusing PUBREC ended a message's exchange
   void send(std::int64_t stamp, const Timeline& timeline);
 
   const Options& options_;
@@ -72,7 +73,7 @@ class Publisher {
   std::vector<std::uint8_t> payload_;
   bool ready_ = false;
   bool stopped_ = false;
-  unsigned ack_window_;  // QoS 1 messages in flight: --window, capped by Receive Maximum
+  unsigned ack_window_;  // QoS 1 and 2 messages in flight: --window, capped by Receive Maximum
   std::uint64_t next_sequence_ = 0;
   mutable std::uint64_t slowest_progress_ = 0;  // cache of the subscribers' minimum progress
   std::uint64_t unacknowledged_ = 0;
