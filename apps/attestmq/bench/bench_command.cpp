@@ -38,13 +38,15 @@ void add_options(CLI::App& app, Options& options, std::string& version,
   app.add_option("--scenario", options.scenario,
                  "pairs: N publishers each to its own topic, N subscribers; "
                  "fanout: 1 publisher, N subscribers; "
+                 "fanin: N publishers each to its own topic, 1 subscriber to all; "
                  "connect: N clients connect, wait for CONNACK and disconnect, in a loop")
       ->transform(CLI::CheckedTransformer(std::map<std::string, bench::Scenario>{
           {"pairs", bench::Scenario::pairs},
           {"fanout", bench::Scenario::fanout},
+          {"fanin", bench::Scenario::fanin},
           {"connect", bench::Scenario::connect}}))
       ->default_str("pairs");
-  app.add_option("-n,--clients", options.clients, "N: pairs or subscribers")
+  app.add_option("-n,--clients", options.clients, "N: pairs, subscribers or publishers")
       ->check(CLI::Range(1u, 100000u))
       ->capture_default_str();
   app.add_option("-q,--qos", options.qos, "QoS of publications and subscriptions")
@@ -194,9 +196,12 @@ bool resolve(const Options& options, sockaddr_storage& address, socklen_t& size,
 }
 
 // Topics and client ids carry the process id, so concurrent runs on one broker stay apart.
+// Topics are one level below that prefix, so that a fanin subscriber takes them all with '+'.
+std::string prefix() { return "attestmq-bench-" + std::to_string(::getpid()); }
 std::string name(const char* kind, unsigned index) {
-  return "attestmq-bench-" + std::to_string(::getpid()) + "-" + kind + std::to_string(index);
+  return prefix() + "-" + kind + std::to_string(index);
 }
+std::string topic(unsigned index) { return prefix() + "/" + std::to_string(index); }
 
 int run(Options& options) {
   sockaddr_storage address{};
@@ -216,14 +221,19 @@ int run(Options& options) {
   std::vector<std::unique_ptr<bench::Publisher>> publishers;
   std::vector<std::unique_ptr<bench::Subscriber>> subscribers;
   for (unsigned i = 0; i < options.publisher_count(); ++i) {
-    publishers.push_back(
-        std::make_unique<bench::Publisher>(options, name("pub", i), name("topic", i)));
+    publishers.push_back(std::make_unique<bench::Publisher>(options, name("pub", i), topic(i), i));
   }
   for (unsigned i = 0; i < options.subscriber_count(); ++i) {
-    auto& publisher = *publishers[i % publishers.size()];
-    subscribers.push_back(std::make_unique<bench::Subscriber>(
-        options, name("sub", i), name("topic", i % publishers.size()), publisher));
-    publisher.add_subscriber(subscribers.back().get());
+    std::vector<bench::Publisher*> heard;
+    if (options.scenario == bench::Scenario::fanin) {
+      for (const auto& publisher : publishers) heard.push_back(publisher.get());
+    } else {
+      heard.push_back(publishers[i % publishers.size()].get());
+    }
+    const std::string filter = heard.size() > 1 ? prefix() + "/+" : heard.front()->topic();
+    subscribers.push_back(
+        std::make_unique<bench::Subscriber>(options, name("sub", i), filter, heard));
+    for (bench::Publisher* publisher : heard) publisher->add_subscriber(subscribers.back().get());
   }
 
   // Publisher i and subscriber i go to the same thread: in pairs both ends of a stream share

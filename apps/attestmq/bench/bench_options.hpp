@@ -14,6 +14,7 @@ namespace attestmq::app::bench {
 enum class Scenario {
   pairs,   // N publishers, each to its own topic, and N subscribers, one per topic
   fanout,  // one publisher, N subscribers to its topic
+  fanin,   // N publishers, each to its own topic, one subscriber to all of them
   connect, // N clients, each connecting, waiting for CONNACK and disconnecting in a loop
 };
 
@@ -50,10 +51,10 @@ struct Options {
   // handshake by the client context's extension; the CONNECT is then a plain one.
   bool attest_in_handshake = false;
 
-  unsigned publisher_count() const { return scenario == Scenario::pairs ? clients : 1; }
-  unsigned subscriber_count() const { return clients; }
+  unsigned publisher_count() const { return scenario == Scenario::fanout ? 1 : clients; }
+  unsigned subscriber_count() const { return scenario == Scenario::fanin ? 1 : clients; }
   // Each message reaches this many subscribers.
-  unsigned subscribers_per_publisher() const { return scenario == Scenario::pairs ? 1 : clients; }
+  unsigned subscribers_per_publisher() const { return scenario == Scenario::fanout ? clients : 1; }
 };
 
 }  // namespace attestmq::app::bench

@@ -3,7 +3,9 @@
 #include <time.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
+#include <string_view>
 
 namespace attestmq::app::bench {
 
@@ -55,10 +57,12 @@ std::int64_t monotonic_ns() {
   return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
-Publisher::Publisher(const Options& options, std::string client_id, std::string topic)
+Publisher::Publisher(const Options& options, std::string client_id, std::string topic,
+                     unsigned index)
     : options_(options),
       client_id_(std::move(client_id)),
       topic_(std::move(topic)),
+      index_(index),
       payload_(options.payload_size, std::uint8_t{'x'}),
       ack_window_(options.window) {}
 
@@ -118,7 +122,7 @@ bool Publisher::window_open() const {
   if (next_sequence_ - slowest_progress_ < options_.window) return true;
   std::uint64_t slowest = UINT64_MAX;
   for (const Subscriber* subscriber : subscribers_) {
-    slowest = std::min(slowest, subscriber->progress());
+    slowest = std::min(slowest, subscriber->progress(*this));
   }
   slowest_progress_ = slowest;
   return next_sequence_ - slowest_progress_ < options_.window;
@@ -160,12 +164,21 @@ void Publisher::send(std::int64_t stamp, const Timeline& timeline) {
   if (timeline.in_window(stamp)) ++sent_in_window_;
 }
 
-Subscriber::Subscriber(const Options& options, std::string client_id, std::string topic,
-                       const Publisher& publisher)
+Subscriber::Subscriber(const Options& options, std::string client_id, std::string filter,
+                       std::vector<Publisher*> publishers)
     : options_(options),
       client_id_(std::move(client_id)),
-      topic_(std::move(topic)),
-      publisher_(publisher) {}
+      filter_(std::move(filter)),
+      publishers_(std::move(publishers)),
+      first_publisher_(publishers_.front()->index()),
+      progress_(std::make_unique<std::atomic<std::uint64_t>[]>(publishers_.size())) {}
+
+bool Subscriber::caught_up() const {
+  for (const Publisher* publisher : publishers_) {
+    if (progress(*publisher) < publisher->end_sequence()) return false;
+  }
+  return true;
+}
 
 void Subscriber::start() {
   connection_.queue(make_connect(options_, client_id_), options_.version);
@@ -180,7 +193,7 @@ bool Subscriber::on_packet(const mqtt::Packet& packet, std::int64_t now, const T
     if (!check_connack(*connack, client_id_, error)) return false;
     mqtt::Subscribe subscribe;
     subscribe.packet_id = 1;
-    subscribe.subscriptions.push_back(mqtt::Subscription{.filter = topic_, .qos = options_.qos});
+    subscribe.subscriptions.push_back(mqtt::Subscription{.filter = filter_, .qos = options_.qos});
     connection_.queue(subscribe, options_.version);
     return true;
   }
@@ -219,7 +232,24 @@ bool Subscriber::on_publish(const mqtt::Publish& publish, std::int64_t now,
   std::memcpy(&sequence, publish.payload.data(), sizeof sequence);
   std::memcpy(&stamp, publish.payload.data() + sizeof sequence, sizeof stamp);
 
-  const std::uint64_t expected = progress_.load(std::memory_order_relaxed);
+  // The stream is the publisher whose index ends the topic (bench_command.cpp, topic()).
+  unsigned slot = 0;
+  if (publishers_.size() > 1) {
+    const std::string_view topic = publish.topic;
+    const std::size_t slash = topic.rfind('/');
+    unsigned index = 0;
+    const char* end = topic.data() + topic.size();
+    const auto parsed = std::from_chars(topic.data() + slash + 1, end, index);
+    if (slash == std::string_view::npos || parsed.ec != std::errc{} || parsed.ptr != end ||
+        index < first_publisher_ || index - first_publisher_ >= publishers_.size()) {
+      error = client_id_ + ": received a message on '" + std::string(topic) +
+              "', no publisher's topic of this run";
+      return false;
+    }
+    slot = index - first_publisher_;
+  }
+  std::atomic<std::uint64_t>& progress = progress_[slot];
+  const std::uint64_t expected = progress.load(std::memory_order_relaxed);
   if (sequence < expected) {
     ++duplicates_;
   } else {
@@ -228,7 +258,7 @@ bool Subscriber::on_publish(const mqtt::Publish& publish, std::int64_t now,
       latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(now - stamp, 0)));
     }
     gaps_ += sequence - expected;
-    progress_.store(sequence + 1, std::memory_order_relaxed);
+    progress.store(sequence + 1, std::memory_order_relaxed);
   }
   if (timeline.in_window(now)) ++received_in_window_;
   if (publish.qos == 1) {

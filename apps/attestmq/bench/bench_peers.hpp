@@ -4,6 +4,7 @@
 // (loss, duplicates) and records the end-to-end latency of each message.
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,9 +39,12 @@ class Subscriber;
 
 class Publisher {
  public:
-  Publisher(const Options& options, std::string client_id, std::string topic);
+  // `index`: the publisher's number in the run; its topic's last level names it.
+  Publisher(const Options& options, std::string client_id, std::string topic, unsigned index);
 
   Connection& connection() { return connection_; }
+  const std::string& topic() const { return topic_; }
+  unsigned index() const { return index_; }
   void add_subscriber(const Subscriber* subscriber) { subscribers_.push_back(subscriber); }
   // Spreads publishers' schedules evenly over one interval when --rate is set.
   void schedule_from(std::int64_t start_ns, unsigned slot);
@@ -52,6 +56,10 @@ class Publisher {
   // Queues what the schedule and the window allow at `now`; stops at the window's end.
   void pump(std::int64_t now, const Timeline& timeline);
   bool stopped() const { return stopped_; }
+  // Stopped, and every QoS 1 and 2 exchange ended: only then may its connection close. A
+  // socket closed with acknowledgements unread is reset, and the broker may lose the
+  // PUBLISHes it had not read yet.
+  bool finished() const { return stopped_ && unacknowledged_ == 0; }
   bool window_full() const { return !window_open(); }
   std::int64_t next_due() const { return interval_ns_ > 0 ? next_due_ : 0; }
   // The sequence number the stream ends at, once stopped.
@@ -68,6 +76,7 @@ class Publisher {
   const Options& options_;
   std::string client_id_;
   std::string topic_;
+  unsigned index_;
   Connection connection_;
   std::vector<const Subscriber*> subscribers_;
   std::vector<std::uint8_t> payload_;
@@ -84,10 +93,13 @@ class Publisher {
   std::atomic<std::uint64_t> end_sequence_{UINT64_MAX};
 };
 
+// A subscriber hears one publisher (pairs, fanout) or several (fanin), each its own stream of
+// sequence numbers, checked apart: the broker keeps each publisher's order (MQTT 5.0 section
+// 4.6), not an order between publishers.
 class Subscriber {
  public:
-  Subscriber(const Options& options, std::string client_id, std::string topic,
-             const Publisher& publisher);
+  Subscriber(const Options& options, std::string client_id, std::string filter,
+             std::vector<Publisher*> publishers);
 
   Connection& connection() { return connection_; }
   void start();  // queues CONNECT; SUBSCRIBE follows the CONNACK
@@ -96,10 +108,12 @@ class Subscriber {
                  std::string& error);
   bool ready() const { return ready_; }
 
-  // Messages received so far, as the next sequence number expected. Read by the publisher,
-  // possibly from another thread.
-  std::uint64_t progress() const { return progress_.load(std::memory_order_relaxed); }
-  bool caught_up() const { return progress() >= publisher_.end_sequence(); }
+  // Messages received so far from `publisher`, as the next sequence number expected. Read by
+  // that publisher, possibly from another thread.
+  std::uint64_t progress(const Publisher& publisher) const {
+    return stream(publisher.index()).load(std::memory_order_relaxed);
+  }
+  bool caught_up() const;
 
   const LatencyHistogram& latency() const { return latency_; }
   std::uint64_t received_in_window() const { return received_in_window_; }
@@ -111,15 +125,19 @@ class Subscriber {
  private:
   bool on_publish(const mqtt::Publish& publish, std::int64_t now, const Timeline& timeline,
                   std::string& error);
+  const std::atomic<std::uint64_t>& stream(unsigned publisher_index) const {
+    return progress_[publisher_index - first_publisher_];
+  }
 
   const Options& options_;
   std::string client_id_;
-  std::string topic_;
-  const Publisher& publisher_;
+  std::string filter_;
+  std::vector<Publisher*> publishers_;  // consecutive indexes from first_publisher_
+  unsigned first_publisher_;
   Connection connection_;
   bool ready_ = false;
   std::uint8_t granted_qos_ = 0;
-  std::atomic<std::uint64_t> progress_{0};
+  std::unique_ptr<std::atomic<std::uint64_t>[]> progress_;  // one per publisher
   LatencyHistogram latency_;
   std::uint64_t received_in_window_ = 0;  // by arrival time: the delivered throughput
   std::uint64_t unique_from_window_ = 0;  // by send stamp: what loss is computed from

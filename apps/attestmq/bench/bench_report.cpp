@@ -16,7 +16,13 @@ constexpr Percentile kPercentiles[] = {
 double microseconds(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
 const char* scenario_name(Scenario scenario) {
-  return scenario == Scenario::pairs ? "pairs" : "fanout";
+  switch (scenario) {
+    case Scenario::pairs: return "pairs";
+    case Scenario::fanout: return "fanout";
+    case Scenario::fanin: return "fanin";
+    case Scenario::connect: break;
+  }
+  return "connect";
 }
 
 // CPU microseconds spent per delivered message, the cost measure that compares brokers.

@@ -199,7 +199,7 @@ std::int64_t Worker::next_wakeup(std::int64_t now, const Timeline& timeline) con
 
 bool Worker::drained() const {
   return std::all_of(endpoints_.begin(), endpoints_.end(), [](const Endpoint& e) {
-    return e.publisher ? e.publisher->stopped() : e.subscriber->caught_up();
+    return e.publisher ? e.publisher->finished() : e.subscriber->caught_up();
   });
 }
 
