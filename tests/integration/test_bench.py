@@ -1,7 +1,7 @@
 """`attestmq bench`, the load generator behind docs/benchmarks.md, against each broker: it must
 count right before its numbers mean anything. Short runs over loopback: everything sent is
 delivered once (QoS 0 included, with the generator's window), at QoS 1 and 2 in MQTT 5 and
-3.1.1, over TLS too; latency percentiles are ordered and taken once per message; a fixed rate
+3.1.1, in pairs, fanout, fanin and a shared subscription, over TLS too; latency percentiles are ordered and taken once per message; a fixed rate
 is kept; CPU times are reported; bad input gets a usage error or a specific message."""
 import json
 import subprocess
@@ -31,8 +31,8 @@ def assert_consistent(r):
     assert r["sent"] > 0 and r["delivered"] > 0, "no messages flowed"
     assert ordered == sorted(ordered) and ordered[0] > 0, f"percentiles out of order: {ordered}"
     assert latency["samples"] == r["delivered_unique"], "one latency sample per message"
-    # Each message reaches one subscriber (pairs, fanin) or all of them (fanout).
-    assert r["expected"] == r["sent"] * max(1, r["subscribers"] // r["publishers"])
+    # Each message reaches every subscriber in fanout, one elsewhere (one member if shared).
+    assert r["expected"] == r["sent"] * (r["subscribers"] if r["scenario"] == "fanout" else 1)
     assert r["generator_cpu"]["total_s"] > 0
 
 
@@ -78,6 +78,13 @@ def test_fanin_keeps_each_publishers_stream_apart(broker, broker_kind, qos):
         return
     assert_nothing_lost(r)
     assert r["sequence_gaps"] == 0
+
+
+@pytest.mark.parametrize("qos", [0, 1, 2])
+def test_a_shared_subscription_group_gets_every_message_once(broker, qos):
+    r = measured(broker.port, "--scenario", "shared", "-n", "16", "-q", str(qos), "--threads", "2")
+    assert (r["publishers"], r["subscribers"]) == (1, 16)
+    assert_nothing_lost(r)
 
 
 def test_a_fixed_rate_is_kept(broker):

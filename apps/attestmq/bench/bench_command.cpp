@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -39,11 +40,13 @@ void add_options(CLI::App& app, Options& options, std::string& version,
                  "pairs: N publishers each to its own topic, N subscribers; "
                  "fanout: 1 publisher, N subscribers; "
                  "fanin: N publishers each to its own topic, 1 subscriber to all; "
+                 "shared: 1 publisher, N members of one $share group; "
                  "connect: N clients connect, wait for CONNACK and disconnect, in a loop")
       ->transform(CLI::CheckedTransformer(std::map<std::string, bench::Scenario>{
           {"pairs", bench::Scenario::pairs},
           {"fanout", bench::Scenario::fanout},
           {"fanin", bench::Scenario::fanin},
+          {"shared", bench::Scenario::shared},
           {"connect", bench::Scenario::connect}}))
       ->default_str("pairs");
   app.add_option("-n,--clients", options.clients, "N: pairs, subscribers or publishers")
@@ -223,6 +226,10 @@ int run(Options& options) {
   for (unsigned i = 0; i < options.publisher_count(); ++i) {
     publishers.push_back(std::make_unique<bench::Publisher>(options, name("pub", i), topic(i), i));
   }
+  // The members of a shared subscription count the messages their group has had together.
+  const auto group = options.scenario == bench::Scenario::shared
+                         ? std::make_shared<std::atomic<std::uint64_t>>(0)
+                         : nullptr;
   for (unsigned i = 0; i < options.subscriber_count(); ++i) {
     std::vector<bench::Publisher*> heard;
     if (options.scenario == bench::Scenario::fanin) {
@@ -230,9 +237,11 @@ int run(Options& options) {
     } else {
       heard.push_back(publishers[i % publishers.size()].get());
     }
-    const std::string filter = heard.size() > 1 ? prefix() + "/+" : heard.front()->topic();
+    std::string filter = heard.size() > 1 ? prefix() + "/+" : heard.front()->topic();
+    // MQTT 5.0 section 4.8.2: $share/{ShareName}/{filter}; the name may hold no '/'.
+    if (group) filter = "$share/" + prefix() + "/" + filter;
     subscribers.push_back(
-        std::make_unique<bench::Subscriber>(options, name("sub", i), filter, heard));
+        std::make_unique<bench::Subscriber>(options, name("sub", i), filter, heard, group));
     for (bench::Publisher* publisher : heard) publisher->add_subscriber(subscribers.back().get());
   }
 

@@ -15,6 +15,7 @@ enum class Scenario {
   pairs,   // N publishers, each to its own topic, and N subscribers, one per topic
   fanout,  // one publisher, N subscribers to its topic
   fanin,   // N publishers, each to its own topic, one subscriber to all of them
+  shared,  // one publisher, N members of one shared subscription to its topic
   connect, // N clients, each connecting, waiting for CONNACK and disconnecting in a loop
 };
 
@@ -51,7 +52,9 @@ struct Options {
   // handshake by the client context's extension; the CONNECT is then a plain one.
   bool attest_in_handshake = false;
 
-  unsigned publisher_count() const { return scenario == Scenario::fanout ? 1 : clients; }
+  unsigned publisher_count() const {
+    return scenario == Scenario::fanout || scenario == Scenario::shared ? 1 : clients;
+  }
   unsigned subscriber_count() const { return scenario == Scenario::fanin ? 1 : clients; }
   // Each message reaches this many subscribers.
   unsigned subscribers_per_publisher() const { return scenario == Scenario::fanout ? clients : 1; }

@@ -165,13 +165,20 @@ void Publisher::send(std::int64_t stamp, const Timeline& timeline) {
 }
 
 Subscriber::Subscriber(const Options& options, std::string client_id, std::string filter,
-                       std::vector<Publisher*> publishers)
+                       std::vector<Publisher*> publishers,
+                       std::shared_ptr<std::atomic<std::uint64_t>> group_received)
     : options_(options),
       client_id_(std::move(client_id)),
       filter_(std::move(filter)),
       publishers_(std::move(publishers)),
       first_publisher_(publishers_.front()->index()),
+      group_received_(std::move(group_received)),
       progress_(std::make_unique<std::atomic<std::uint64_t>[]>(publishers_.size())) {}
+
+std::uint64_t Subscriber::progress(const Publisher& publisher) const {
+  if (group_received_) return group_received_->load(std::memory_order_relaxed);
+  return progress_[publisher.index() - first_publisher_].load(std::memory_order_relaxed);
+}
 
 bool Subscriber::caught_up() const {
   for (const Publisher* publisher : publishers_) {
@@ -232,34 +239,9 @@ bool Subscriber::on_publish(const mqtt::Publish& publish, std::int64_t now,
   std::memcpy(&sequence, publish.payload.data(), sizeof sequence);
   std::memcpy(&stamp, publish.payload.data() + sizeof sequence, sizeof stamp);
 
-  // The stream is the publisher whose index ends the topic (bench_command.cpp, topic()).
   unsigned slot = 0;
-  if (publishers_.size() > 1) {
-    const std::string_view topic = publish.topic;
-    const std::size_t slash = topic.rfind('/');
-    unsigned index = 0;
-    const char* end = topic.data() + topic.size();
-    const auto parsed = std::from_chars(topic.data() + slash + 1, end, index);
-    if (slash == std::string_view::npos || parsed.ec != std::errc{} || parsed.ptr != end ||
-        index < first_publisher_ || index - first_publisher_ >= publishers_.size()) {
-      error = client_id_ + ": received a message on '" + std::string(topic) +
-              "', no publisher's topic of this run";
-      return false;
-    }
-    slot = index - first_publisher_;
-  }
-  std::atomic<std::uint64_t>& progress = progress_[slot];
-  const std::uint64_t expected = progress.load(std::memory_order_relaxed);
-  if (sequence < expected) {
-    ++duplicates_;
-  } else {
-    if (timeline.in_window(stamp)) {
-      ++unique_from_window_;
-      latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(now - stamp, 0)));
-    }
-    gaps_ += sequence - expected;
-    progress.store(sequence + 1, std::memory_order_relaxed);
-  }
+  if (publishers_.size() > 1 && !stream_of(publish.topic, slot, error)) return false;
+  count(slot, sequence, stamp, now, timeline);
   if (timeline.in_window(now)) ++received_in_window_;
   if (publish.qos == 1) {
     mqtt::Puback puback;
@@ -273,6 +255,44 @@ bool Subscriber::on_publish(const mqtt::Publish& publish, std::int64_t now,
     connection_.queue(pubrec, options_.version);
   }
   return true;
+}
+
+// The stream is the publisher whose index ends the topic (bench_command.cpp, topic()).
+bool Subscriber::stream_of(std::string_view topic, unsigned& slot, std::string& error) const {
+  const std::size_t slash = topic.rfind('/');
+  unsigned index = 0;
+  const char* end = topic.data() + topic.size();
+  const auto parsed = std::from_chars(topic.data() + slash + 1, end, index);
+  if (slash == std::string_view::npos || parsed.ec != std::errc{} || parsed.ptr != end ||
+      index < first_publisher_ || index - first_publisher_ >= publishers_.size()) {
+    error = client_id_ + ": received a message on '" + std::string(topic) +
+            "', no publisher's topic of this run";
+    return false;
+  }
+  slot = index - first_publisher_;
+  return true;
+}
+
+void Subscriber::count(unsigned slot, std::uint64_t sequence, std::int64_t stamp,
+                       std::int64_t now, const Timeline& timeline) {
+  std::atomic<std::uint64_t>& next = progress_[slot];
+  const std::uint64_t expected = next.load(std::memory_order_relaxed);
+  if (sequence < expected) {
+    ++duplicates_;
+    return;
+  }
+  if (timeline.in_window(stamp)) {
+    ++unique_from_window_;
+    latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(now - stamp, 0)));
+  }
+  // A member of a shared subscription sees part of the stream, in order (MQTT 5.0 section
+  // 4.8.2): what it skips went to other members, so only the group's count tells progress.
+  if (group_received_) {
+    group_received_->fetch_add(1, std::memory_order_relaxed);
+  } else {
+    gaps_ += sequence - expected;
+  }
+  next.store(sequence + 1, std::memory_order_relaxed);
 }
 
 }  // namespace attestmq::app::bench

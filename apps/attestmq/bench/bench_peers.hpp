@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench_connection.hpp"
@@ -93,13 +94,15 @@ class Publisher {
   std::atomic<std::uint64_t> end_sequence_{UINT64_MAX};
 };
 
-// A subscriber hears one publisher (pairs, fanout) or several (fanin), each its own stream of
-// sequence numbers, checked apart: the broker keeps each publisher's order (MQTT 5.0 section
-// 4.6), not an order between publishers.
+// A subscriber hears one publisher (pairs, fanout, shared) or several (fanin), each its own
+// stream of sequence numbers, checked apart: the broker keeps each publisher's order (MQTT 5.0
+// section 4.6), not an order between publishers. The members of a shared subscription share
+// `group_received`, the number of distinct messages the group has had.
 class Subscriber {
  public:
   Subscriber(const Options& options, std::string client_id, std::string filter,
-             std::vector<Publisher*> publishers);
+             std::vector<Publisher*> publishers,
+             std::shared_ptr<std::atomic<std::uint64_t>> group_received = nullptr);
 
   Connection& connection() { return connection_; }
   void start();  // queues CONNECT; SUBSCRIBE follows the CONNACK
@@ -108,11 +111,10 @@ class Subscriber {
                  std::string& error);
   bool ready() const { return ready_; }
 
-  // Messages received so far from `publisher`, as the next sequence number expected. Read by
-  // that publisher, possibly from another thread.
-  std::uint64_t progress(const Publisher& publisher) const {
-    return stream(publisher.index()).load(std::memory_order_relaxed);
-  }
+  // Messages received so far from `publisher`: the next sequence number expected, or the
+  // group's count in a shared subscription. Read by that publisher, possibly from another
+  // thread.
+  std::uint64_t progress(const Publisher& publisher) const;
   bool caught_up() const;
 
   const LatencyHistogram& latency() const { return latency_; }
@@ -125,19 +127,21 @@ class Subscriber {
  private:
   bool on_publish(const mqtt::Publish& publish, std::int64_t now, const Timeline& timeline,
                   std::string& error);
-  const std::atomic<std::uint64_t>& stream(unsigned publisher_index) const {
-    return progress_[publisher_index - first_publisher_];
-  }
+  bool stream_of(std::string_view topic, unsigned& slot, std::string& error) const;
+  void count(unsigned slot, std::uint64_t sequence, std::int64_t stamp, std::int64_t now,
+             const Timeline& timeline);
 
   const Options& options_;
   std::string client_id_;
   std::string filter_;
   std::vector<Publisher*> publishers_;  // consecutive indexes from first_publisher_
   unsigned first_publisher_;
+  std::shared_ptr<std::atomic<std::uint64_t>> group_received_;  // null unless shared
   Connection connection_;
   bool ready_ = false;
   std::uint8_t granted_qos_ = 0;
-  std::unique_ptr<std::atomic<std::uint64_t>[]> progress_;  // one per publisher
+  // One per publisher: the next sequence number expected from it (by this member, if shared).
+  std::unique_ptr<std::atomic<std::uint64_t>[]> progress_;
   LatencyHistogram latency_;
   std::uint64_t received_in_window_ = 0;  // by arrival time: the delivered throughput
   std::uint64_t unique_from_window_ = 0;  // by send stamp: what loss is computed from

@@ -20,6 +20,7 @@ const char* scenario_name(Scenario scenario) {
     case Scenario::pairs: return "pairs";
     case Scenario::fanout: return "fanout";
     case Scenario::fanin: return "fanin";
+    case Scenario::shared: return "shared";
     case Scenario::connect: break;
   }
   return "connect";
