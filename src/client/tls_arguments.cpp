@@ -3,7 +3,6 @@
 #include <charconv>
 
 namespace attestmq::client {
-namespace {
 
 bool parse_hex_key(const std::string& text, std::vector<std::uint8_t>& key) {
   if (text.empty() || text.size() % 2 != 0) return false;
@@ -16,8 +15,6 @@ bool parse_hex_key(const std::string& text, std::vector<std::uint8_t>& key) {
   }
   return true;
 }
-
-}  // namespace
 
 void add_tls_options(CLI::App& app, TlsArguments& a) {
   app.add_option("--cafile", a.cafile, "CA certificates (PEM) to verify the server: enables TLS");

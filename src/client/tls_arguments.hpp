@@ -1,7 +1,9 @@
 #pragma once
 // The TLS options `attestmq pub`, `attestmq sub` and `attestmq bench` share, spelled as
 // mosquitto_pub(1) spells them, and the checks mosquitto makes before it connects.
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -30,6 +32,10 @@ struct TlsArguments {
 // --cafile, --capath, --cert, --key, --insecure, --tls-version, --ciphers, --psk,
 // --psk-identity.
 void add_tls_options(CLI::App& app, TlsArguments& arguments);
+
+// A pre-shared key as mosquitto_pub's --psk spells it: hexadecimal digits, an even number
+// of them, no leading 0x. False when `text` is not that.
+bool parse_hex_key(const std::string& text, std::vector<std::uint8_t>& key);
 
 // Checks the combination and fills `options` for a connection to `host`; false with `error`
 // naming the offending option ("--psk-identity required if --psk used.").

@@ -23,6 +23,7 @@
 #include "attest/policy/policy.hpp"
 #include "attest/session/session_protocol.hpp"
 #include "client/attestation.hpp"
+#include "client/tls_arguments.hpp"
 #include "commands.hpp"
 
 namespace attestmq::app {
@@ -31,7 +32,7 @@ namespace {
 
 using bench::Options;
 
-void add_options(CLI::App& app, Options& options, std::string& version,
+void add_options(CLI::App& app, Options& options, std::string& version, std::string& psk,
                  std::string& attest_transport) {
   app.set_help_flag("--help", "print this help and exit");
   app.add_option("--host", options.host, "broker host name or address")->capture_default_str();
@@ -92,7 +93,8 @@ void add_options(CLI::App& app, Options& options, std::string& version,
       ->check(CLI::PositiveNumber);
   app.add_flag("--json", options.json, "print the results as one JSON object");
   auto& tls = options.tls_options;
-  auto* tls_flag = app.add_flag("--tls", options.tls, "run TLS on every connection (needs --cafile)");
+  auto* tls_flag =
+      app.add_flag("--tls", options.tls, "run TLS on every connection (needs --cafile or --psk)");
   app.add_option("--cafile", tls.cafile, "CA certificates (PEM) that verify the broker")
       ->needs(tls_flag)
       ->check(CLI::ExistingFile);
@@ -103,6 +105,15 @@ void add_options(CLI::App& app, Options& options, std::string& version,
                   ->check(CLI::ExistingFile);
   cert->needs(key);
   key->needs(cert);
+  auto* psk_key = app.add_option("--psk", psk,
+                                 "pre-shared key in hexadecimal (no leading 0x): TLS 1.3 with "
+                                 "this key instead of the broker's certificate")
+                      ->needs(tls_flag)
+                      ->excludes("--cafile");
+  auto* psk_identity =
+      app.add_option("--psk-identity", tls.psk_identity, "identity sent with --psk");
+  psk_key->needs(psk_identity);
+  psk_identity->needs(psk_key);
   app.add_option("--attest", options.attest_policy,
                  "connect scenario: attest the broker on every connection by MQTT 5 enhanced "
                  "authentication (docs/attestation.md), verifying against this policy file")
@@ -148,8 +159,8 @@ bool load_attestation(Options& options, const std::string& attest_transport,
 // The TLS context every connection shares; the broker's name is checked against --host.
 bool make_tls_context(Options& options, std::string& error) {
   if (!options.tls) return true;
-  if (options.tls_options.cafile.empty()) {
-    error = "--tls needs --cafile";
+  if (options.tls_options.cafile.empty() && options.tls_options.psk_key.empty()) {
+    error = "--tls needs --cafile or --psk";
     return false;
   }
   options.tls_options.server_name = options.host;
@@ -291,14 +302,20 @@ int bench_main(int argc, char** argv) {
                "attestmq bench"};
   Options options;
   std::string version = "5";
+  std::string psk;
   std::string attest_transport = "auth";
-  add_options(app, options, version, attest_transport);
+  add_options(app, options, version, psk, attest_transport);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   options.version = version == "311" ? mqtt::Version::v311 : mqtt::Version::v5;
+  if (!psk.empty() && !client::parse_hex_key(psk, options.tls_options.psk_key)) {
+    std::fprintf(stderr, "attestmq bench: --psk '%s': expected an even number of hexadecimal "
+                         "digits\n", psk.c_str());
+    return 2;
+  }
   if (std::string error; !load_attestation(options, attest_transport, error)) {
     std::fprintf(stderr, "attestmq bench: --attest: %s\n", error.c_str());
     return 2;
