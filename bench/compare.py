@@ -163,6 +163,12 @@ def run_scenario(generator, broker, scenario, duration, warmup, ca):
     if is_tls(scenario):
         arguments = [*arguments, "--tls", "--cafile", ca]
         port = broker.tls_port
+    return run_bench(generator, broker, port, arguments, duration, warmup)
+
+
+def run_bench(generator, broker, port, arguments, duration, warmup):
+    """One `attestmq bench --json` run against `broker` on the generator's core, with the
+    broker's CPU over the window and the whole run."""
     command = ["taskset", "-c", GENERATOR_CPU, *generator, "--port", str(port),
                "--duration", str(duration), "--warmup", str(warmup),
                "--broker-pid", str(broker.process.pid), "--json", *arguments]
