@@ -28,7 +28,7 @@ import sys
 import tempfile
 
 from compare import (BROKER_CPU, GENERATOR_CPU, ROOT, Broker, environment, make_certificates,
-                     save, wait_for_quiet)
+                     save, save_figure, wait_for_quiet)
 
 DEFAULT_ATTESTMQ = os.path.join(ROOT, "build/release/apps/attestmq/attestmq")
 
@@ -161,13 +161,7 @@ def plot(results, image_dir, name):
     figure.suptitle(f"Attested connect (sim TEE, {name.removeprefix('bench-attested-connect-') or 'native'}): "
                     "one client, TLS 1.3 full handshake each time")
     figure.tight_layout()
-    written = []
-    for extension in ("png", "svg"):
-        path = os.path.join(image_dir, f"{name}.{extension}")
-        figure.savefig(path, dpi=100)
-        written.append(path)
-    plt.close(figure)
-    return written
+    return save_figure(figure, os.path.join(image_dir, name))
 
 
 def main():

@@ -400,6 +400,18 @@ def plot_connect(results, scenario, present, colours, left, right):
     right.legend()
 
 
+def save_figure(figure, base):
+    """Writes a matplotlib figure as base.png and base.svg, closes it, returns the paths."""
+    import matplotlib.pyplot as plt
+
+    written = []
+    for extension in ("png", "svg"):
+        figure.savefig(f"{base}.{extension}", dpi=100)
+        written.append(f"{base}.{extension}")
+    plt.close(figure)
+    return written
+
+
 def save(report, output, draw, image_dir):
     """Writes the JSON report, then the plots `draw` makes in image_dir; returns their paths."""
     os.makedirs(os.path.dirname(output), exist_ok=True)

@@ -22,7 +22,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import (DEFAULT_ATTESTMQ, DEFAULT_ENCLAVE, DEFAULT_ENGINE_WASM, ROOT,  # noqa: E402
-                     Broker, brokers, environment, make_certificates, run_bench, save)
+                     Broker, brokers, environment, make_certificates, run_bench, save,
+                     save_figure)
 
 SATURATION = 0  # --rate 0: as fast as the window allows
 MIN_MESSAGES = 20
@@ -117,13 +118,7 @@ def plot(report, image_base):
     axes[0].set_ylabel("latency (us)")
     axes[0].legend()
     figure.tight_layout()
-    written = []
-    for extension in ("png", "svg"):
-        path = f"{image_base}.{extension}"
-        figure.savefig(path, dpi=100)
-        written.append(path)
-    plt.close(figure)
-    return written
+    return save_figure(figure, image_base)
 
 
 def main():
