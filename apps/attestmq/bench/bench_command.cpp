@@ -106,10 +106,11 @@ void add_options(CLI::App& app, Options& options, std::string& version, std::str
   cert->needs(key);
   key->needs(cert);
   auto* psk_key = app.add_option("--psk", psk,
-                                 "pre-shared key in hexadecimal (no leading 0x): TLS 1.3 with "
+                                 "pre-shared key in hexadecimal (no leading 0x): TLS-PSK with "
                                  "this key instead of the broker's certificate")
                       ->needs(tls_flag)
-                      ->excludes("--cafile");
+                      ->excludes("--cafile")
+                      ->excludes(cert);
   auto* psk_identity =
       app.add_option("--psk-identity", tls.psk_identity, "identity sent with --psk");
   psk_key->needs(psk_identity);
@@ -237,7 +238,7 @@ int run(Options& options) {
   for (unsigned i = 0; i < options.publisher_count(); ++i) {
     publishers.push_back(std::make_unique<bench::Publisher>(options, name("pub", i), topic(i), i));
   }
-  // The members of a shared subscription count the messages their group has had together.
+  // The members of a shared subscription follow the stream together (bench_peers.hpp).
   const auto group = options.scenario == bench::Scenario::shared
                          ? std::make_shared<std::atomic<std::uint64_t>>(0)
                          : nullptr;
@@ -311,7 +312,7 @@ int bench_main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   options.version = version == "311" ? mqtt::Version::v311 : mqtt::Version::v5;
-  if (!psk.empty() && !client::parse_hex_key(psk, options.tls_options.psk_key)) {
+  if (app.count("--psk") > 0 && !client::parse_hex_key(psk, options.tls_options.psk_key)) {
     std::fprintf(stderr, "attestmq bench: --psk '%s': expected an even number of hexadecimal "
                          "digits\n", psk.c_str());
     return 2;

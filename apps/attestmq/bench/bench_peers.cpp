@@ -93,7 +93,9 @@ bool Publisher::on_packet(const mqtt::Packet& packet, std::string& error) {
     connection_.queue(pubrel, options_.version);
     return true;
   }
-  if (std::holds_alternative<mqtt::Pubcomp>(packet)) {
+  if (const auto* pubcomp = std::get_if<mqtt::Pubcomp>(&packet)) {
+    // Section 3.7.2.1: 0x92, the broker no longer knew the packet identifier.
+    if (pubcomp->reason != mqtt::ReasonCode::Success) ++rejected_acks_;
     acknowledged();
     return true;
   }
@@ -166,21 +168,23 @@ void Publisher::send(std::int64_t stamp, const Timeline& timeline) {
 
 Subscriber::Subscriber(const Options& options, std::string client_id, std::string filter,
                        std::vector<Publisher*> publishers,
-                       std::shared_ptr<std::atomic<std::uint64_t>> group_received)
+                       std::shared_ptr<std::atomic<std::uint64_t>> group_next)
     : options_(options),
       client_id_(std::move(client_id)),
       filter_(std::move(filter)),
       publishers_(std::move(publishers)),
       first_publisher_(publishers_.front()->index()),
-      group_received_(std::move(group_received)),
+      group_next_(std::move(group_next)),
       progress_(std::make_unique<std::atomic<std::uint64_t>[]>(publishers_.size())) {}
 
 std::uint64_t Subscriber::progress(const Publisher& publisher) const {
-  if (group_received_) return group_received_->load(std::memory_order_relaxed);
+  if (group_next_) return group_next_->load(std::memory_order_relaxed);
   return progress_[publisher.index() - first_publisher_].load(std::memory_order_relaxed);
 }
 
 bool Subscriber::caught_up() const {
+  // Like a publisher, it keeps its socket open until its QoS 2 exchanges have ended.
+  if (open_pubrecs_ > 0) return false;
   for (const Publisher* publisher : publishers_) {
     if (progress(*publisher) < publisher->end_sequence()) return false;
   }
@@ -205,6 +209,7 @@ bool Subscriber::on_packet(const mqtt::Packet& packet, std::int64_t now, const T
     return true;
   }
   if (const auto* pubrel = std::get_if<mqtt::Pubrel>(&packet)) {
+    if (open_pubrecs_ > 0) --open_pubrecs_;
     mqtt::Pubcomp pubcomp;
     pubcomp.packet_id = pubrel->packet_id;
     connection_.queue(pubcomp, options_.version);
@@ -253,17 +258,18 @@ bool Subscriber::on_publish(const mqtt::Publish& publish, std::int64_t now,
     mqtt::Pubrec pubrec;
     pubrec.packet_id = publish.packet_id;
     connection_.queue(pubrec, options_.version);
+    ++open_pubrecs_;
   }
   return true;
 }
 
 // The stream is the publisher whose index ends the topic (bench_command.cpp, topic()).
 bool Subscriber::stream_of(std::string_view topic, unsigned& slot, std::string& error) const {
-  const std::size_t slash = topic.rfind('/');
+  const std::string_view digits = topic.substr(topic.rfind('/') + 1);  // npos + 1 == 0
   unsigned index = 0;
-  const char* end = topic.data() + topic.size();
-  const auto parsed = std::from_chars(topic.data() + slash + 1, end, index);
-  if (slash == std::string_view::npos || parsed.ec != std::errc{} || parsed.ptr != end ||
+  const char* end = digits.data() + digits.size();
+  const auto parsed = std::from_chars(digits.data(), end, index);
+  if (digits.size() == topic.size() || parsed.ec != std::errc{} || parsed.ptr != end ||
       index < first_publisher_ || index - first_publisher_ >= publishers_.size()) {
     error = client_id_ + ": received a message on '" + std::string(topic) +
             "', no publisher's topic of this run";
@@ -285,14 +291,18 @@ void Subscriber::count(unsigned slot, std::uint64_t sequence, std::int64_t stamp
     ++unique_from_window_;
     latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(now - stamp, 0)));
   }
-  // A member of a shared subscription sees part of the stream, in order (MQTT 5.0 section
-  // 4.8.2): what it skips went to other members, so only the group's count tells progress.
-  if (group_received_) {
-    group_received_->fetch_add(1, std::memory_order_relaxed);
-  } else {
-    gaps_ += sequence - expected;
-  }
   next.store(sequence + 1, std::memory_order_relaxed);
+  // A member of a shared subscription sees part of the stream, in order (MQTT 5.0 section
+  // 4.8.2): what it skips went to other members, so the group's progress is the highest
+  // sequence number any member has had, and its loss is counted from the members' totals.
+  if (!group_next_) {
+    gaps_ += sequence - expected;
+    return;
+  }
+  std::uint64_t group = group_next_->load(std::memory_order_relaxed);
+  while (group < sequence + 1 &&
+         !group_next_->compare_exchange_weak(group, sequence + 1, std::memory_order_relaxed)) {
+  }
 }
 
 }  // namespace attestmq::app::bench

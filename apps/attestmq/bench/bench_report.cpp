@@ -85,7 +85,7 @@ void print_text(const Options& options, const Report& report, std::FILE* out) {
                report.expected ? 100.0 * report.lost / report.expected : 0.0,
                static_cast<unsigned long long>(report.duplicates));
   if (report.rejected_acks > 0) {
-    std::fprintf(out, "rejected   %llu PUBACKs with a failure reason code\n",
+    std::fprintf(out, "rejected   %llu PUBACK, PUBREC or PUBCOMP with a failure reason code\n",
                  static_cast<unsigned long long>(report.rejected_acks));
   }
   if (report.granted_qos < options.qos) {
