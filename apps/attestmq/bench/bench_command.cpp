@@ -238,7 +238,7 @@ int run(Options& options) {
   for (unsigned i = 0; i < options.publisher_count(); ++i) {
     publishers.push_back(std::make_unique<bench::Publisher>(options, name("pub", i), topic(i), i));
   }
-  // The members of a shared subscription follow the stream together (bench_peers.hpp).
+  // The members of a shared subscription count the messages their group has had together.
   const auto group = options.scenario == bench::Scenario::shared
                          ? std::make_shared<std::atomic<std::uint64_t>>(0)
                          : nullptr;

@@ -97,12 +97,12 @@ class Publisher {
 // A subscriber hears one publisher (pairs, fanout, shared) or several (fanin), each its own
 // stream of sequence numbers, checked apart: the broker keeps each publisher's order (MQTT 5.0
 // section 4.6), not an order between publishers. The members of a shared subscription share
-// `group_next`: the sequence number after the highest any member has had.
+// `group_received`, the number of distinct messages the group has had.
 class Subscriber {
  public:
   Subscriber(const Options& options, std::string client_id, std::string filter,
              std::vector<Publisher*> publishers,
-             std::shared_ptr<std::atomic<std::uint64_t>> group_next = nullptr);
+             std::shared_ptr<std::atomic<std::uint64_t>> group_received = nullptr);
 
   Connection& connection() { return connection_; }
   void start();  // queues CONNECT; SUBSCRIBE follows the CONNACK
@@ -111,8 +111,9 @@ class Subscriber {
                  std::string& error);
   bool ready() const { return ready_; }
 
-  // Messages received so far from `publisher`, as the next sequence number expected (by the
-  // group, in a shared subscription). Read by that publisher, possibly from another thread.
+  // Messages received so far from `publisher`: the next sequence number expected, or the
+  // group's count in a shared subscription. Read by that publisher, possibly from another
+  // thread.
   std::uint64_t progress(const Publisher& publisher) const;
   bool caught_up() const;
 
@@ -135,7 +136,7 @@ class Subscriber {
   std::string filter_;
   std::vector<Publisher*> publishers_;  // consecutive indexes from first_publisher_
   unsigned first_publisher_;
-  std::shared_ptr<std::atomic<std::uint64_t>> group_next_;  // null unless shared
+  std::shared_ptr<std::atomic<std::uint64_t>> group_received_;  // null unless shared
   Connection connection_;
   bool ready_ = false;
   std::uint8_t granted_qos_ = 0;
