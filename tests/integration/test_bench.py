@@ -88,6 +88,17 @@ def test_a_shared_subscription_group_gets_every_message_once(broker, qos):
     assert_nothing_lost(r)
 
 
+@pytest.mark.parametrize("qos", [1, 2])
+def test_refused_publications_are_counted(start_broker, readable_file, qos):
+    """Clients may read everything and write nothing (acl_file): each PUBLISH is refused with
+    a failure reason code in its PUBACK or PUBREC (MQTT 5.0 sections 3.4.2.1, 3.5.2.1), which
+    the generator counts, ending the exchange (no PUBREL follows a refusing PUBREC)."""
+    broker = start_broker(acl_file=readable_file("read-only.acl", "topic read #\n"))
+    r = measured(broker.port, "-n", "2", "-q", str(qos), duration=0.5)
+    assert r["rejected_acks"] > 0
+    assert r["delivered_unique"] == 0 and r["duplicates"] == 0
+
+
 def test_a_fixed_rate_is_kept(broker):
     r = measured(broker.port, "--rate", "2000", "-n", "4", duration=2)
     assert_nothing_lost(r)
