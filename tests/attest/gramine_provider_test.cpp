@@ -124,12 +124,6 @@ TEST(EnvelopeBinding, GenuineQuoteForOtherClaimsIsRejected) {
   EXPECT_EQ(result.first_failure()->name, "envelope.report_data");
 }
 
-}  // namespace
-}  // namespace attestmq::attest
-
-namespace attestmq::attest {
-namespace {
-
 // Sealing under Gramine: the MRENCLAVE-bound key is Gramine's 16-byte pseudo-file; without it,
 // or with anything but 16 bytes, there is no key and no record is ever sealed.
 TEST(GramineSealing, TheKeyIsGraminesMrenclaveKeyAndNothingElse) {
