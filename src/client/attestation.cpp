@@ -23,6 +23,7 @@ struct Attestation::State {
   bool accepted = false;
   std::optional<attest::VerificationResult> result;
   std::optional<SelfAttestation> self;
+  bool cached_ok = true;
 };
 
 namespace {
@@ -165,11 +166,14 @@ std::vector<std::uint8_t> Attestation::next_request() {
   // for the broker to produce. Section 7.7: CAN_ATTEST with a TEE of its own.
   state_->request = fresh_request(
       state_->verify.policy,
-      static_cast<std::uint8_t>(session::kCachedOk | (state_->self ? session::kCanAttest : 0)));
+      static_cast<std::uint8_t>((state_->cached_ok ? session::kCachedOk : 0) |
+                                (state_->self ? session::kCanAttest : 0)));
   state_->answered = false;
   state_->accepted = false;
   return state_->request;
 }
+
+void Attestation::require_per_session() { state_->cached_ok = false; }
 
 EnhancedAuthentication Attestation::authentication() {
   EnhancedAuthentication authentication;

@@ -49,6 +49,9 @@ class Attestation {
   // evidence when the broker asked for it (section 7.7), else empty. complete() is true once
   // the evidence for the latest REQUEST was accepted.
   EnhancedAuthentication authentication();
+  // Section 6: leave CACHED_OK clear from now on, so that a broker in cached mode produces a
+  // fresh quote for this session (the load generator's --evidence per-session).
+  void require_per_session();
   // A fresh REQUEST for Client::reauthenticate (section 7.6); the next EVIDENCE must answer it.
   std::vector<std::uint8_t> next_request();
 

@@ -668,7 +668,7 @@ def test_handshake_hello_retry_request_gets_a_fresh_nonce(start_broker, pki, tmp
 
 
 def test_the_load_generator_attests_every_connection(attested_broker, pki, tmp_path, sim_root,
-                                                     transport):
+                                                     transport, attestation_mode):
     """`attestmq bench --scenario connect --attest POLICY`, which docs/benchmarks.md uses to
     price attested connects, really runs the transport: every counted connection verified the
     broker's evidence, and a policy the evidence fails stops the run with the failed check."""
@@ -683,6 +683,15 @@ def test_the_load_generator_attests_every_connection(attested_broker, pki, tmp_p
     assert report["attest"] == transport and report["connections"] > 0
     if transport == "auth":
         assert report["verify_us_per_connection"] > 0
+        # The evidence is what the broker's mode gives a client that accepts cached evidence;
+        # --evidence per-session clears CACHED_OK, and a cached broker then quotes each session.
+        mode = "cached" if attestation_mode == "cached" else "per_session"
+        assert report["evidence"][mode] == report["connections"]
+        result = attestmq(*common, "connect", "--attest", accepting, "--evidence", "per-session",
+                          "--json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["evidence"]["per_session"] == report["connections"] > 0
     refusing = tmp_path / "refusing.json"
     refusing.write_text(json.dumps({"pinned_roots": {"sim": str(sim_root)}}))
     result = attestmq(*common, "connect", "--attest", refusing)

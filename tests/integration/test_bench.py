@@ -1,10 +1,16 @@
 """`attestmq bench`, the load generator behind docs/benchmarks.md, against each broker: it must
 count right before its numbers mean anything. Short runs over loopback: everything sent is
 delivered once (QoS 0 included, with the generator's window), at QoS 1 and 2 in MQTT 5 and
-3.1.1, in pairs, fanout, fanin and a shared subscription, over TLS too; latency percentiles are ordered and taken once per message; a fixed rate
-is kept; CPU times are reported; bad input gets a usage error or a specific message."""
+3.1.1, in pairs, fanout, fanin and a shared subscription, over TLS too, and in every step of a
+ramp of the rate, the subscribers or the publishers; latency percentiles are ordered and taken
+once per message; a fixed rate is kept; CPU times are reported; a signal stops a run with a
+report; bad input gets a usage error or a specific message."""
 import json
+import os
+import pty
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -26,21 +32,33 @@ def measured(port, *arguments, duration=1):
     return json.loads(done.stdout)
 
 
-def assert_consistent(r):
+def assert_consistent(r, scenario=None):
+    """`r`: a run's report, or one step of a ramp (`scenario` then names the run's)."""
     latency = r["latency_us"]
     ordered = [latency[q] for q in ("p50", "p90", "p99", "p99.9", "max")]
     assert r["sent"] > 0 and r["delivered"] > 0, "no messages flowed"
     assert ordered == sorted(ordered) and ordered[0] > 0, f"percentiles out of order: {ordered}"
     assert latency["samples"] == r["delivered_unique"], "one latency sample per message"
-    # Each message reaches every subscriber in fanout, one elsewhere (one member if shared).
-    assert r["expected"] == r["sent"] * (r["subscribers"] if r["scenario"] == "fanout" else 1)
-    assert r["generator_cpu"]["total_s"] > 0
+    # Each message reaches every subscriber in fanout and fanin, one elsewhere (one member if
+    # shared).
+    reach = r["subscribers"] if (scenario or r["scenario"]) in ("fanout", "fanin") else 1
+    assert r["expected"] == r["sent"] * reach
+    assert r["generator_cpu"]["total_s"] > 0 and 0 < r["generator_busy"] < 2
 
 
-def assert_nothing_lost(r):
-    assert_consistent(r)
-    assert (r["lost"], r["duplicates"], r["rejected_acks"]) == (0, 0, 0)
+def assert_nothing_lost(r, scenario=None):
+    assert_consistent(r, scenario)
+    assert (r["lost"], r["duplicates"]) == (0, 0)
     assert r["delivered_unique"] == r["expected"]
+    if scenario is None:
+        assert r["rejected_acks"] == 0
+
+
+def assert_ramp_lost_nothing(r, values):
+    assert [step["value"] for step in r["steps"]] == values
+    assert (r["duplicates"], r["rejected_acks"], r["stopped_early"]) == (0, 0, False)
+    for step in r["steps"]:
+        assert_nothing_lost(step, r["scenario"])
 
 
 @pytest.mark.parametrize("qos", [0, 1, 2])
@@ -105,6 +123,55 @@ def test_a_fixed_rate_is_kept(broker):
     assert abs(r["sent_per_s"] - 2000) < 20, f"sent {r['sent_per_s']}/s"
 
 
+def test_a_rate_ramp_measures_each_step_apart(broker):
+    """One run, the rate growing: each step keeps its own rate, loses nothing, and the step
+    without a rate ('max') sends more than the fixed ones."""
+    r = measured(broker.port, "-n", "2", "-q", "1", "--ramp", "rate", "--steps", "500,2000,max",
+                 duration=0.7)
+    assert_ramp_lost_nothing(r, [500, 2000, 0])
+    fixed = [step["sent_per_s"] for step in r["steps"][:2]]
+    assert abs(fixed[0] - 500) < 10 and abs(fixed[1] - 2000) < 20, fixed
+    assert r["steps"][2]["sent_per_s"] > 2 * fixed[1]
+
+
+def test_a_subscriber_ramp_grows_the_shared_group(broker):
+    r = measured(broker.port, "--scenario", "shared", "-q", "1", "--rate", "1000", "--ramp",
+                 "subscribers", "--steps", "1,4,12", duration=0.7)
+    assert_ramp_lost_nothing(r, [1, 4, 12])
+    assert [step["subscribers"] for step in r["steps"]] == [1, 4, 12]
+
+
+def test_a_publisher_ramp_adds_streams(broker):
+    """Fanin with three subscribers, publishers starting at their step, each at its own rate."""
+    r = measured(broker.port, "--scenario", "fanin", "--subscribers", "3", "-q", "2",
+                 "--publisher-rate", "200", "--ramp", "publishers", "--steps", "1,3,6",
+                 duration=0.7)
+    assert_ramp_lost_nothing(r, [1, 3, 6])
+    for step in r["steps"]:
+        assert step["subscribers"] == 3
+        assert abs(step["sent_per_s"] - 200 * step["publishers"]) < 10 * step["publishers"]
+
+
+def test_a_signal_stops_the_run_with_a_report(broker):
+    """On a terminal a progress line is rewritten each second; SIGINT ends the measurement
+    where it is, and the report covers what was measured."""
+    terminal, child_side = pty.openpty()
+    run = subprocess.Popen([attestmq_binary(), "bench", "--port", str(broker.port), "-n", "2",
+                            "-q", "1", "--warmup", "0.3", "--duration", "30", "--json"],
+                           stdout=subprocess.PIPE, stderr=child_side, text=True)
+    os.close(child_side)
+    time.sleep(2.5)
+    run.send_signal(signal.SIGINT)
+    out, _ = run.communicate(timeout=20)
+    progress = os.read(terminal, 65536).decode()
+    os.close(terminal)
+    assert run.returncode == 0
+    r = json.loads(out)
+    assert r["stopped_early"] and 1.5 < r["duration_s"] < 3, r["duration_s"]
+    assert_nothing_lost(r)
+    assert "\rattestmq bench:" in progress and "measuring" in progress, progress
+
+
 def test_two_generator_threads_and_large_payloads(broker):
     assert_nothing_lost(measured(broker.port, "-n", "6", "--threads", "2", "--size", "1000"))
 
@@ -164,6 +231,17 @@ def test_a_certificate_the_ca_did_not_sign_is_reported(start_broker, pki):  # no
     (["--qos", "3"], 2, "--qos"),
     (["--size", "8"], 2, "--size"),
     (["--duration", "1"], 1, "Connection refused"),
+    (["--ramp", "rate"], 2, "--ramp needs --steps"),
+    (["--steps", "1,2"], 2, "--ramp"),
+    (["--ramp", "rate", "--steps", "10,fast"], 2, "--steps 'fast'"),
+    (["--ramp", "subscribers", "--steps", "1,2"], 2, "--scenario shared"),
+    (["--scenario", "fanin", "--ramp", "publishers", "--steps", "4,2"], 2, "--steps '2'"),
+    (["--scenario", "shared", "--ramp", "subscribers", "--steps", "1,2.5"], 2, "--steps '2.5'"),
+    (["--scenario", "connect", "--ramp", "rate", "--steps", "1"], 2, "--scenario connect"),
+    (["--ramp", "rate", "--steps", "1", "--publisher-rate", "5"], 2, "--publisher-rate"),
+    (["--rate", "1", "--publisher-rate", "5"], 2, "--rate"),
+    (["--subscribers", "3"], 2, "--scenario fanin"),
+    (["--evidence", "per-session"], 2, "--evidence needs --attest"),
 ])
 def test_bad_input_is_named(arguments, code, message):
     done = bench(free_port(), *arguments)

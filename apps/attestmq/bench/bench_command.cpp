@@ -18,6 +18,7 @@
 #include "bench_cpu.hpp"
 #include "bench_options.hpp"
 #include "bench_peers.hpp"
+#include "bench_progress.hpp"
 #include "bench_report.hpp"
 #include "bench_worker.hpp"
 #include "attest/policy/policy.hpp"
@@ -32,8 +33,16 @@ namespace {
 
 using bench::Options;
 
-void add_options(CLI::App& app, Options& options, std::string& version, std::string& psk,
-                 std::string& attest_transport) {
+// What the command line gives as text, checked and converted after parsing.
+struct Texts {
+  std::string version = "5";
+  std::string psk;
+  std::string attest_transport = "auth";
+  std::string evidence = "cached";
+  std::vector<std::string> steps;
+};
+
+void add_options(CLI::App& app, Options& options, Texts& texts) {
   app.set_help_flag("--help", "print this help and exit");
   app.add_option("--host", options.host, "broker host name or address")->capture_default_str();
   app.add_option("-p,--port", options.port, "broker TCP port")->capture_default_str();
@@ -72,6 +81,29 @@ void add_options(CLI::App& app, Options& options, std::string& version, std::str
          "total msg/s over all publishers, evenly scheduled; 0 = as fast as the window allows")
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
+  app.add_option("--publisher-rate", options.publisher_rate,
+                 "msg/s of each publisher, instead of a total --rate (so a ramp of publishers "
+                 "adds load with each one)")
+      ->check(CLI::Range(0.0, 1e9))
+      ->excludes("--rate");
+  app.add_option("--subscribers", options.fanin_subscribers,
+                 "fanin: subscribers, each to every publisher's topic")
+      ->check(CLI::Range(1u, 100000u))
+      ->capture_default_str();
+  app.add_option("--ramp", options.ramp,
+                 "grow one parameter in steps during the run, each step measured apart for "
+                 "--duration: rate (the total --rate), subscribers (members of a shared "
+                 "subscription, joining at their step) or publishers (fanin publishers, starting "
+                 "at their step)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, bench::Ramp>{
+          {"rate", bench::Ramp::rate},
+          {"subscribers", bench::Ramp::subscribers},
+          {"publishers", bench::Ramp::publishers}}));
+  app.add_option("--steps", texts.steps,
+                 "the ramped parameter's value in each step, comma-separated: msg/s ('max': as "
+                 "fast as the window allows) or a growing number of clients")
+      ->delimiter(',')
+      ->needs("--ramp");
   app.add_option("--window", options.window,
                  "messages a publisher may have outstanding: not yet received by all its "
                  "subscribers and, at QoS 1 and 2, not yet acknowledged (also capped by the "
@@ -81,7 +113,7 @@ void add_options(CLI::App& app, Options& options, std::string& version, std::str
   app.add_option("-t,--threads", options.threads, "event-loop threads")
       ->check(CLI::Range(1u, 256u))
       ->capture_default_str();
-  app.add_option("-V,--protocol-version", version, "MQTT version: 5 or 311")
+  app.add_option("-V,--protocol-version", texts.version, "MQTT version: 5 or 311")
       ->check(CLI::IsMember({"5", "311"}))
       ->capture_default_str();
   app.add_option("--session-expiry", options.session_expiry_s,
@@ -105,7 +137,7 @@ void add_options(CLI::App& app, Options& options, std::string& version, std::str
                   ->check(CLI::ExistingFile);
   cert->needs(key);
   key->needs(cert);
-  auto* psk_key = app.add_option("--psk", psk,
+  auto* psk_key = app.add_option("--psk", texts.psk,
                                  "pre-shared key in hexadecimal (no leading 0x): TLS-PSK with "
                                  "this key instead of the broker's certificate")
                       ->needs(tls_flag)
@@ -120,19 +152,75 @@ void add_options(CLI::App& app, Options& options, std::string& version, std::str
                  "authentication (docs/attestation.md), verifying against this policy file")
       ->needs(tls_flag)
       ->check(CLI::ExistingFile);
-  app.add_option("--attest-transport", attest_transport,
+  app.add_option("--attest-transport", texts.attest_transport,
                  "with --attest: auth (MQTT 5 AUTH, transport B) or handshake (a TLS ClientHello "
                  "extension, transport A, codepoint 0xFF5A)")
       ->check(CLI::IsMember({"auth", "handshake"}))
       ->capture_default_str();
+  app.add_option("--evidence", texts.evidence,
+                 "with --attest over auth: cached (accept a broker's cached quote with a "
+                 "per-session signature) or per-session (ask for a fresh quote on every "
+                 "connection, docs/attestation.md section 6)")
+      ->check(CLI::IsMember({"cached", "per-session"}))
+      ->capture_default_str();
+}
+
+// --ramp and --steps: which scenario each ramp fits, and steps that make sense for it.
+bool load_ramp(Options& options, const std::vector<std::string>& steps, std::string& error) {
+  if (options.ramp == bench::Ramp::none) return true;
+  if (steps.empty()) {
+    error = "--ramp needs --steps";
+    return false;
+  }
+  const bool fits = options.ramp == bench::Ramp::rate ? options.scenario != bench::Scenario::connect
+                    : options.ramp == bench::Ramp::subscribers
+                        ? options.scenario == bench::Scenario::shared
+                        : options.scenario == bench::Scenario::fanin;
+  if (!fits) {
+    error = options.ramp == bench::Ramp::rate        ? "--ramp rate: not with --scenario connect"
+            : options.ramp == bench::Ramp::subscribers ? "--ramp subscribers needs --scenario shared"
+                                                       : "--ramp publishers needs --scenario fanin";
+    return false;
+  }
+  if (options.ramp == bench::Ramp::rate && options.publisher_rate > 0) {
+    error = "--ramp rate ramps the total rate: not with --publisher-rate";
+    return false;
+  }
+  for (const std::string& text : steps) {
+    double value = 0;
+    std::size_t used = 0;
+    const bool rate = options.ramp == bench::Ramp::rate;
+    if (rate && text == "max") {
+      value = 0;
+    } else {
+      try {
+        value = std::stod(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      const bool whole = value == static_cast<double>(static_cast<unsigned>(value));
+      const bool growing = options.ramp_steps.empty() || value > options.ramp_steps.back();
+      if (used != text.size() || value < 0 || value > 1e9 ||
+          (!rate && (!whole || value < 1 || value > 100000 || !growing))) {
+        error = "--steps '" + text + "': expected " +
+                (rate ? std::string("a rate in msg/s (0 to 1e9) or 'max'")
+                      : std::string("a whole number of clients (1 to 100000), larger than the "
+                                    "step before"));
+        return false;
+      }
+    }
+    options.ramp_steps.push_back(value);
+  }
+  return true;
 }
 
 // --attest: the policy, and a TLS context that offers what section 7.1 requires.
-bool load_attestation(Options& options, const std::string& attest_transport,
-                      std::string& error) {
-  options.attest_in_handshake = attest_transport == "handshake";
+bool load_attestation(Options& options, const Texts& texts, std::string& error) {
+  options.attest_in_handshake = texts.attest_transport == "handshake";
+  options.evidence_per_session = texts.evidence == "per-session";
   if (options.attest_policy.empty()) {
     if (options.attest_in_handshake) error = "--attest-transport needs --attest";
+    if (options.evidence_per_session) error = "--evidence needs --attest";
     return error.empty();
   }
   if (options.scenario != bench::Scenario::connect) {
@@ -190,6 +278,7 @@ int run_connect(const Options& options, const sockaddr_storage& address,
   } else {
     bench::print_text(options, report, stdout);
   }
+  bench::warn_if_generator_busy(report.generator_busy, options.threads, "");
   return 0;
 }
 
@@ -252,14 +341,15 @@ int run(Options& options) {
     std::string filter = heard.size() > 1 ? prefix() + "/+" : heard.front()->topic();
     // MQTT 5.0 section 4.8.2: $share/{ShareName}/{filter}; the name may hold no '/'.
     if (group) filter = "$share/" + prefix() + "/" + filter;
-    subscribers.push_back(
-        std::make_unique<bench::Subscriber>(options, name("sub", i), filter, heard, group));
+    subscribers.push_back(std::make_unique<bench::Subscriber>(
+        options, name("sub", i), filter, heard, group,
+        options.first_step_of(i, bench::Ramp::subscribers)));
     for (bench::Publisher* publisher : heard) publisher->add_subscriber(subscribers.back().get());
   }
 
   // Publisher i and subscriber i go to the same thread: in pairs both ends of a stream share
   // an event loop, so the QoS 0 window sees the subscriber's progress without waiting.
-  bench::SharedRun shared(options.threads);
+  bench::SharedRun shared(options.threads, options.step_count());
   std::vector<std::unique_ptr<bench::Worker>> workers;
   for (unsigned t = 0; t < options.threads; ++t) {
     workers.push_back(std::make_unique<bench::Worker>(options, address, address_size, shared, t));
@@ -293,6 +383,7 @@ int run(Options& options) {
   } else {
     bench::print_text(options, report, stdout);
   }
+  bench::warn_if_generator_busy(options, report);
   return 0;
 }
 
@@ -302,25 +393,34 @@ int bench_main(int argc, char** argv) {
   CLI::App app{"attestmq bench: MQTT load generator (throughput, loss, end-to-end latency)",
                "attestmq bench"};
   Options options;
-  std::string version = "5";
-  std::string psk;
-  std::string attest_transport = "auth";
-  add_options(app, options, version, psk, attest_transport);
+  Texts texts;
+  add_options(app, options, texts);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  options.version = version == "311" ? mqtt::Version::v311 : mqtt::Version::v5;
-  if (app.count("--psk") > 0 && !client::parse_hex_key(psk, options.tls_options.psk_key)) {
+  options.version = texts.version == "311" ? mqtt::Version::v311 : mqtt::Version::v5;
+  if (app.count("--psk") > 0 && !client::parse_hex_key(texts.psk, options.tls_options.psk_key)) {
     std::fprintf(stderr, "attestmq bench: --psk '%s': expected an even number of hexadecimal "
-                         "digits\n", psk.c_str());
+                         "digits\n", texts.psk.c_str());
     return 2;
   }
-  if (std::string error; !load_attestation(options, attest_transport, error)) {
+  if (app.count("--subscribers") > 0 && options.scenario != bench::Scenario::fanin) {
+    std::fprintf(stderr, "attestmq bench: --subscribers: needs --scenario fanin (elsewhere -n "
+                         "sets the subscribers)\n");
+    return 2;
+  }
+  if (std::string error; !load_ramp(options, texts.steps, error)) {
+    std::fprintf(stderr, "attestmq bench: %s\n", error.c_str());
+    return 2;
+  }
+  if (std::string error; !load_attestation(options, texts, error)) {
     std::fprintf(stderr, "attestmq bench: --attest: %s\n", error.c_str());
     return 2;
   }
+  options.progress = ::isatty(STDERR_FILENO) == 1;
+  bench::install_stop_handler();
   return run(options);
 }
 

@@ -15,6 +15,7 @@
 
 #include "bench_connection.hpp"
 #include "bench_peers.hpp"
+#include "bench_progress.hpp"
 #include "client/attestation.hpp"
 
 namespace attestmq::app::bench {
@@ -25,6 +26,12 @@ constexpr std::int64_t kMillisecond = 1'000'000;
 constexpr std::int64_t kSecond = 1000 * kMillisecond;
 constexpr std::int64_t kMaxWait = 100 * kMillisecond;
 constexpr int kEventBatch = 256;
+
+// Section 6.2: cached-mode evidence is the one whose session signature was checked.
+bool is_cached(const attest::VerificationResult& result) {
+  return std::any_of(result.checks.begin(), result.checks.end(),
+                     [](const attest::Check& check) { return check.name == "cached.signature"; });
+}
 
 struct Connector {
   explicit Connector(std::string id) : client_id(std::move(id)) {}
@@ -37,18 +44,27 @@ struct Connector {
   std::uint64_t verify_ns = 0;  // spent verifying for this connection
 };
 
-// The CPU samples at the window's edges, taken by loop 0.
-struct CpuSamples {
+// What the loops share: the CPU samples at the window's edges and the progress line, both
+// loop 0's, and the time a stop signal ended the window.
+struct SharedConnect {
+  explicit SharedConnect(bool progress) : progress_line(progress) {}
   CpuTime generator_start, generator_end;
   std::optional<CpuTime> broker_start, broker_end;
+  std::atomic<std::int64_t> stop_ns{0};
+  std::atomic<std::uint64_t> completed{0};  // for the progress line
+  ProgressLine progress_line;
 };
 
 // One thread's share of the clients and their event loop.
 class ConnectLoop {
  public:
   ConnectLoop(const Options& options, const sockaddr_storage& address, socklen_t address_size,
-              std::atomic<bool>& failed)
-      : options_(options), address_(address), address_size_(address_size), failed_(failed) {}
+              std::atomic<bool>& failed, SharedConnect& shared)
+      : options_(options),
+        address_(address),
+        address_size_(address_size),
+        failed_(failed),
+        shared_(shared) {}
   ~ConnectLoop() {
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
   }
@@ -56,9 +72,11 @@ class ConnectLoop {
   ConnectLoop& operator=(const ConnectLoop&) = delete;
 
   void add(std::string client_id) { connectors_.emplace_back(std::move(client_id)); }
-  bool run(const Timeline& timeline, CpuSamples* samples, std::string& error);
+  // Loop 0 samples the CPU and shows the progress line.
+  bool run(Timeline timeline, bool first, std::string& error);
 
   std::uint64_t completed() const { return completed_; }
+  std::uint64_t cached_evidence() const { return cached_evidence_; }
   std::uint64_t verify_ns() const { return verify_ns_; }
   const LatencyHistogram& latency() const { return latency_; }
 
@@ -75,14 +93,16 @@ class ConnectLoop {
   const sockaddr_storage& address_;
   socklen_t address_size_;
   std::atomic<bool>& failed_;
+  SharedConnect& shared_;
   int epoll_fd_ = -1;
   std::deque<Connector> connectors_;  // a deque: epoll events point at its elements
   std::uint64_t completed_ = 0;
+  std::uint64_t cached_evidence_ = 0;
   std::uint64_t verify_ns_ = 0;
   LatencyHistogram latency_;
 };
 
-bool ConnectLoop::run(const Timeline& timeline, CpuSamples* samples, std::string& error) {
+bool ConnectLoop::run(Timeline timeline, bool first, std::string& error) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) {
     error = std::string("epoll_create1: ") + std::strerror(errno);
@@ -95,13 +115,23 @@ bool ConnectLoop::run(const Timeline& timeline, CpuSamples* samples, std::string
   std::vector<Connector*> finished;
   for (;;) {
     const std::int64_t now = monotonic_ns();
-    if (samples && !started && now >= timeline.measure_start) {
-      sample(samples->generator_start, samples->broker_start);
+    if (stop_requested()) {
+      std::int64_t unset = 0;
+      shared_.stop_ns.compare_exchange_strong(unset, now);
+    }
+    if (const std::int64_t stopped = shared_.stop_ns.load(); stopped != 0) timeline.stop_at(stopped);
+    if (first && !started && now >= timeline.measure_start) {
+      sample(shared_.generator_start, shared_.broker_start);
       started = true;
     }
     if (now >= timeline.measure_end) {
-      if (samples) sample(samples->generator_end, samples->broker_end);
+      if (first) sample(shared_.generator_end, shared_.broker_end);
       return true;
+    }
+    if (first && shared_.progress_line.due(now)) {
+      shared_.progress_line.show(
+          now, "attestmq bench: " + std::string(started ? "measuring" : "warmup") + ", " +
+                   std::to_string(shared_.completed.load()) + " connections measured");
     }
     if (failed_) return false;
     const std::int64_t wait =
@@ -142,6 +172,7 @@ bool ConnectLoop::open(Connector& connector, std::string& error) {
   if (options_.attest && !options_.attest_in_handshake) {
     connector.attestation = client::Attestation::before_handshake(
         *connector.connection.tls_session(), *options_.attest);
+    if (options_.evidence_per_session) connector.attestation->require_per_session();
     connector.authentication = connector.attestation->authentication();
     connector.verify_ns = 0;
     connect.properties.authentication_method = std::string_view(connector.authentication->method);
@@ -194,6 +225,11 @@ bool ConnectLoop::on_event(Connector& connector, std::uint32_t events, const Tim
   const std::int64_t now = monotonic_ns();
   if (timeline.in_window(now)) {
     ++completed_;
+    shared_.completed.fetch_add(1, std::memory_order_relaxed);
+    if (connector.attestation && connector.attestation->result() &&
+        is_cached(*connector.attestation->result())) {
+      ++cached_evidence_;
+    }
     verify_ns_ += connector.verify_ns;
     latency_.record(static_cast<std::uint64_t>(now - connector.opened_ns));
   }
@@ -225,25 +261,21 @@ double microseconds(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0;
 bool run_connect_scenario(const Options& options, const sockaddr_storage& address,
                           socklen_t address_size, ConnectReport& report, std::string& error) {
   std::atomic<bool> failed{false};
+  SharedConnect shared(options.progress);
   std::vector<std::unique_ptr<ConnectLoop>> loops;
   for (unsigned t = 0; t < options.threads; ++t) {
-    loops.push_back(std::make_unique<ConnectLoop>(options, address, address_size, failed));
+    loops.push_back(std::make_unique<ConnectLoop>(options, address, address_size, failed, shared));
   }
   for (unsigned i = 0; i < options.clients; ++i) {
     loops[i % options.threads]->add("attestmq-bench-" + std::to_string(::getpid()) + "-conn" +
                                     std::to_string(i));
   }
-  const auto seconds = [](double s) { return static_cast<std::int64_t>(s * kSecond); };
-  Timeline timeline;
-  timeline.measure_start = monotonic_ns() + seconds(options.warmup_s);
-  timeline.measure_end = timeline.measure_start + seconds(options.duration_s);
-  timeline.drain_deadline = timeline.measure_end;
+  Timeline timeline = Timeline::of(options, monotonic_ns());
 
-  CpuSamples samples;
   std::vector<std::string> errors(options.threads);
   std::vector<std::thread> threads;
   const auto run_loop = [&](unsigned t) {
-    if (!loops[t]->run(timeline, t == 0 ? &samples : nullptr, errors[t])) failed = true;
+    if (!loops[t]->run(timeline, t == 0, errors[t])) failed = true;
   };
   for (unsigned t = 1; t < options.threads; ++t) threads.emplace_back(run_loop, t);
   run_loop(0);
@@ -254,15 +286,24 @@ bool run_connect_scenario(const Options& options, const sockaddr_storage& addres
     }
     return false;
   }
+  if (const std::int64_t stopped = shared.stop_ns.load(); stopped != 0) {
+    timeline.stop_at(stopped);
+    report.stopped = true;
+  }
+  report.seconds = timeline.step_seconds(0);
   for (const auto& loop : loops) {
     report.completed += loop->completed();
+    report.cached_evidence += loop->cached_evidence();
     report.verify_ns += loop->verify_ns();
     report.latency.merge(loop->latency());
   }
-  report.per_s = static_cast<double>(report.completed) / options.duration_s;
-  report.generator_cpu = difference(samples.generator_end, samples.generator_start);
-  if (samples.broker_start && samples.broker_end) {
-    report.broker_cpu = difference(*samples.broker_end, *samples.broker_start);
+  report.per_s = report.seconds > 0 ? static_cast<double>(report.completed) / report.seconds : 0;
+  report.generator_cpu = difference(shared.generator_end, shared.generator_start);
+  if (report.seconds > 0) {
+    report.generator_busy = report.generator_cpu.total() / (report.seconds * options.threads);
+  }
+  if (shared.broker_start && shared.broker_end) {
+    report.broker_cpu = difference(*shared.broker_end, *shared.broker_start);
   }
   return true;
 }
@@ -273,8 +314,8 @@ void print_text(const Options& options, const ConnectReport& report, std::FILE* 
                : options.attest_in_handshake ? "TLS, attested in the handshake (transport A)"
                                              : "TLS, attested (transport B)",
                options.version == mqtt::Version::v5 ? "5" : "3.1.1");
-  std::fprintf(out, "window     %.1f s measured after %.1f s warmup\n", options.duration_s,
-               options.warmup_s);
+  std::fprintf(out, "window     %.1f s measured after %.1f s warmup%s\n", report.seconds,
+               options.warmup_s, report.stopped ? ", stopped early" : "");
   std::fprintf(out, "connected  %12.0f conn/s  (%llu CONNACKs)\n", report.per_s,
                static_cast<unsigned long long>(report.completed));
   std::fprintf(out, "connect us  p50 %.1f  p99 %.1f  max %.1f  (socket to CONNACK)\n",
@@ -284,8 +325,12 @@ void print_text(const Options& options, const ConnectReport& report, std::FILE* 
   if (options.attest && !options.attest_in_handshake) {
     std::fprintf(out, "verify us  %.1f per connection (the broker's evidence, section 7.5)\n",
                  report.completed ? microseconds(report.verify_ns) / report.completed : 0.0);
+    std::fprintf(out, "evidence   %llu cached, %llu per-session (docs/attestation.md section 6)\n",
+                 static_cast<unsigned long long>(report.cached_evidence),
+                 static_cast<unsigned long long>(report.completed - report.cached_evidence));
   }
-  std::fprintf(out, "generator  %.2f CPU s\n", report.generator_cpu.total());
+  std::fprintf(out, "generator  %.2f CPU s, %.0f%% busy\n", report.generator_cpu.total(),
+               100 * report.generator_busy);
   if (report.broker_cpu) {
     std::fprintf(out, "broker     %.2f CPU s, %.1f us per connection\n", report.broker_cpu->total(),
                  report.completed ? report.broker_cpu->total() * 1e6 / report.completed : 0.0);
@@ -306,7 +351,8 @@ nlohmann::json to_json(const Options& options, const ConnectReport& report) {
                  : options.attest_in_handshake ? nlohmann::json("handshake")
                                                : nlohmann::json("auth")},
       {"mqtt_version", options.version == mqtt::Version::v5 ? "5" : "3.1.1"},
-      {"duration_s", options.duration_s},
+      {"duration_s", report.seconds},
+      {"stopped_early", report.stopped},
       {"warmup_s", options.warmup_s},
       {"threads", options.threads},
       {"connections", report.completed},
@@ -318,10 +364,14 @@ nlohmann::json to_json(const Options& options, const ConnectReport& report) {
         {"mean", report.latency.mean() / 1000.0},
         {"samples", report.latency.count()}}},
       {"generator_cpu", cpu(report.generator_cpu)},
+      {"generator_busy", report.generator_busy},
   };
   if (options.attest && !options.attest_in_handshake) {
     result["verify_us_per_connection"] =
         report.completed ? microseconds(report.verify_ns) / report.completed : 0.0;
+    result["evidence"] = {{"requested", options.evidence_per_session ? "per-session" : "cached"},
+                          {"cached", report.cached_evidence},
+                          {"per_session", report.completed - report.cached_evidence}};
   }
   result["broker_cpu"] = report.broker_cpu ? cpu(*report.broker_cpu) : nlohmann::json(nullptr);
   return result;

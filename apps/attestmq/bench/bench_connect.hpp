@@ -15,18 +15,25 @@
 #include "bench_cpu.hpp"
 #include "bench_histogram.hpp"
 #include "bench_options.hpp"
+#include "bench_timeline.hpp"
 
 namespace attestmq::app::bench {
 
 struct ConnectReport {
   std::uint64_t completed = 0;  // CONNACKs received inside the measurement window
+  double seconds = 0;           // the window, shorter if a stop signal ended it
+  bool stopped = false;
   double per_s = 0;
+  // --attest over auth: the completed connections whose evidence was cached-mode (section
+  // 6.2); the rest had per-session evidence.
+  std::uint64_t cached_evidence = 0;
   LatencyHistogram latency;     // socket(2) to CONNACK of those connections
   // --attest: the generator's time verifying evidence (docs/attestation.md section 7.5), over
   // the connections completed in the window, so the cost splits into production (broker
   // CPU), verification (this) and transport (the rest of the latency).
   std::uint64_t verify_ns = 0;
   CpuTime generator_cpu;
+  double generator_busy = 0;  // its CPU time over its threads' time
   std::optional<CpuTime> broker_cpu;
 };
 

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -37,6 +38,14 @@ std::optional<CpuTime> process_cpu_time(int pid) {
   if (!(fields >> user_ticks >> system_ticks)) return std::nullopt;
   const double ticks_per_second = static_cast<double>(::sysconf(_SC_CLK_TCK));
   return CpuTime{user_ticks / ticks_per_second, system_ticks / ticks_per_second};
+}
+
+void warn_if_generator_busy(double busy, unsigned threads, const std::string& where) {
+  if (busy <= kGeneratorBusyLimit) return;
+  std::fprintf(stderr,
+               "attestmq bench: warning: the generator used %.0f%% of its %u thread(s)%s: it may "
+               "have been the bottleneck (give it more threads, or a core of its own)\n",
+               100 * busy, threads, where.c_str());
 }
 
 }  // namespace attestmq::app::bench

@@ -2,6 +2,7 @@
 // CPU time consumed so far by this process (getrusage) and by another one (/proc/PID/stat),
 // so a report can put the generator's cost next to the broker's.
 #include <optional>
+#include <string>
 
 namespace attestmq::app::bench {
 
@@ -14,5 +15,10 @@ struct CpuTime {
 CpuTime own_cpu_time();
 // nullopt when the process does not exist (or /proc is not mounted).
 std::optional<CpuTime> process_cpu_time(int pid);
+
+// The generator must not be the bottleneck: past this share of its threads' time, a warning
+// on stderr (`where`: which part of the run, or empty).
+inline constexpr double kGeneratorBusyLimit = 0.9;
+void warn_if_generator_busy(double busy, unsigned threads, const std::string& where);
 
 }  // namespace attestmq::app::bench

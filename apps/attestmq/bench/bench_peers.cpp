@@ -1,7 +1,5 @@
 #include "bench_peers.hpp"
 
-#include <time.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -51,25 +49,32 @@ bool check_connack(const mqtt::Connack& connack, const std::string& who, std::st
   return false;
 }
 
-std::int64_t monotonic_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
-
 Publisher::Publisher(const Options& options, std::string client_id, std::string topic,
                      unsigned index)
     : options_(options),
       client_id_(std::move(client_id)),
       topic_(std::move(topic)),
       index_(index),
+      first_step_(options.first_step_of(index, Ramp::publishers)),
       payload_(options.payload_size, std::uint8_t{'x'}),
-      ack_window_(options.window) {}
+      ack_window_(options.window),
+      sent_by_step_(options.step_count()) {}
 
 void Publisher::schedule_from(std::int64_t start_ns, unsigned slot) {
-  if (options_.rate <= 0) return;
-  interval_ns_ = static_cast<std::int64_t>(1e9 * options_.publisher_count() / options_.rate);
-  next_due_ = start_ns + interval_ns_ * slot / options_.publisher_count();
+  run_start_ = start_ns;
+  slot_ = slot;
+}
+
+void Publisher::reschedule(unsigned step, const Timeline& timeline) {
+  const bool first = scheduled_step_ == UINT32_MAX;
+  scheduled_step_ = step;
+  const std::int64_t interval = options_.interval_ns(step);
+  if (!first && interval == interval_ns_) return;  // the same rate keeps its rhythm
+  interval_ns_ = interval;
+  // A new rate starts at its step's start (the first step's at the run's, warmup included),
+  // the publishers' schedules spread evenly over one interval.
+  const std::int64_t from = step == 0 ? run_start_ : timeline.step_start(step);
+  next_due_ = from + interval_ns_ * slot_ / options_.publisher_count();
 }
 
 void Publisher::start() { connection_.queue(make_connect(options_, client_id_), options_.version); }
@@ -130,14 +135,18 @@ bool Publisher::window_open() const {
   return next_sequence_ - slowest_progress_ < options_.window;
 }
 
-void Publisher::pump(std::int64_t now, const Timeline& timeline) {
-  if (!ready_ || stopped_) return;
+unsigned Publisher::pump(std::int64_t now, const Timeline& timeline) {
+  if (!ready_ || stopped_) return 0;
   if (now >= timeline.measure_end) {
     stopped_ = true;
     end_sequence_.store(next_sequence_, std::memory_order_release);
-    return;
+    return 0;
   }
-  while (window_open()) {
+  const unsigned step = timeline.settings_step(now);
+  if (step < first_step_) return 0;
+  if (step != scheduled_step_) reschedule(step, timeline);
+  unsigned sent = 0;
+  for (; window_open(); ++sent) {
     if (interval_ns_ == 0) {
       send(now, timeline);
       continue;
@@ -148,6 +157,7 @@ void Publisher::pump(std::int64_t now, const Timeline& timeline) {
     send(next_due_, timeline);
     next_due_ += interval_ns_;
   }
+  return sent;
 }
 
 void Publisher::send(std::int64_t stamp, const Timeline& timeline) {
@@ -163,19 +173,22 @@ void Publisher::send(std::int64_t stamp, const Timeline& timeline) {
     ++unacknowledged_;
   }
   connection_.queue(publish, options_.version);
-  if (timeline.in_window(stamp)) ++sent_in_window_;
+  if (const int step = timeline.step_of(stamp); step >= 0) ++sent_by_step_[step];
 }
 
 Subscriber::Subscriber(const Options& options, std::string client_id, std::string filter,
                        std::vector<Publisher*> publishers,
-                       std::shared_ptr<std::atomic<std::uint64_t>> group_received)
+                       std::shared_ptr<std::atomic<std::uint64_t>> group_received,
+                       unsigned join_step)
     : options_(options),
       client_id_(std::move(client_id)),
       filter_(std::move(filter)),
       publishers_(std::move(publishers)),
       first_publisher_(publishers_.front()->index()),
       group_received_(std::move(group_received)),
-      progress_(std::make_unique<std::atomic<std::uint64_t>[]>(publishers_.size())) {}
+      join_step_(join_step),
+      progress_(std::make_unique<std::atomic<std::uint64_t>[]>(publishers_.size())),
+      steps_(options.step_count()) {}
 
 std::uint64_t Subscriber::progress(const Publisher& publisher) const {
   if (group_received_) return group_received_->load(std::memory_order_relaxed);
@@ -195,6 +208,13 @@ void Subscriber::start() {
   connection_.queue(make_connect(options_, client_id_), options_.version);
 }
 
+void Subscriber::join() {
+  mqtt::Subscribe subscribe;
+  subscribe.packet_id = 1;
+  subscribe.subscriptions.push_back(mqtt::Subscription{.filter = filter_, .qos = options_.qos});
+  connection_.queue(subscribe, options_.version);
+}
+
 bool Subscriber::on_packet(const mqtt::Packet& packet, std::int64_t now, const Timeline& timeline,
                            std::string& error) {
   if (const auto* publish = std::get_if<mqtt::Publish>(&packet)) {
@@ -202,10 +222,11 @@ bool Subscriber::on_packet(const mqtt::Packet& packet, std::int64_t now, const T
   }
   if (const auto* connack = std::get_if<mqtt::Connack>(&packet)) {
     if (!check_connack(*connack, client_id_, error)) return false;
-    mqtt::Subscribe subscribe;
-    subscribe.packet_id = 1;
-    subscribe.subscriptions.push_back(mqtt::Subscription{.filter = filter_, .qos = options_.qos});
-    connection_.queue(subscribe, options_.version);
+    if (join_step_ > 0) {
+      ready_ = true;  // connected; it subscribes when the run reaches its step
+    } else {
+      join();
+    }
     return true;
   }
   if (const auto* pubrel = std::get_if<mqtt::Pubrel>(&packet)) {
@@ -246,8 +267,7 @@ bool Subscriber::on_publish(const mqtt::Publish& publish, std::int64_t now,
 
   unsigned slot = 0;
   if (publishers_.size() > 1 && !stream_of(publish.topic, slot, error)) return false;
-  count(slot, sequence, stamp, now, timeline);
-  if (timeline.in_window(now)) ++received_in_window_;
+  count(slot, sequence, stamp, timeline, now);
   if (publish.qos == 1) {
     mqtt::Puback puback;
     puback.packet_id = publish.packet_id;
@@ -280,16 +300,22 @@ bool Subscriber::stream_of(std::string_view topic, unsigned& slot, std::string& 
 }
 
 void Subscriber::count(unsigned slot, std::uint64_t sequence, std::int64_t stamp,
-                       std::int64_t now, const Timeline& timeline) {
+                       const Timeline& timeline, std::int64_t now) {
+  // Throughput by arrival time, loss, duplicates and latency by the stamp's step.
+  if (const int arrived = timeline.step_of(now); arrived >= 0) ++steps_[arrived].received;
+  const int step = timeline.step_of(stamp);
   std::atomic<std::uint64_t>& next = progress_[slot];
   const std::uint64_t expected = next.load(std::memory_order_relaxed);
   if (sequence < expected) {
     ++duplicates_;
+    if (step >= 0) ++steps_[step].duplicates;
     return;
   }
-  if (timeline.in_window(stamp)) {
-    ++unique_from_window_;
-    latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(now - stamp, 0)));
+  if (step >= 0) {
+    StepCounts& counts = steps_[step];
+    ++counts.unique;
+    if (!counts.latency) counts.latency = std::make_unique<LatencyHistogram>();
+    counts.latency->record(static_cast<std::uint64_t>(std::max<std::int64_t>(now - stamp, 0)));
   }
   next.store(sequence + 1, std::memory_order_relaxed);
   // A member of a shared subscription sees part of the stream, in order (MQTT 5.0 section

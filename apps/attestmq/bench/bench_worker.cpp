@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <variant>
 
 namespace attestmq::app::bench {
 
@@ -15,7 +17,6 @@ namespace {
 constexpr std::int64_t kMillisecond = 1'000'000;
 constexpr std::int64_t kSecond = 1000 * kMillisecond;
 constexpr std::int64_t kConnectTimeout = 10 * kSecond;
-constexpr std::int64_t kDrainTimeout = 2 * kSecond;
 // Upper bound on one wait, so a failure in another worker is noticed promptly.
 constexpr std::int64_t kMaxWait = 100 * kMillisecond;
 // A publisher whose window waits on subscribers served by another thread gets no socket
@@ -31,22 +32,22 @@ Worker::Worker(const Options& options, const sockaddr_storage& address, socklen_
       address_(address),
       address_size_(address_size),
       shared_(shared),
-      index_(index) {}
+      index_(index),
+      progress_line_(index == 0 && options.progress) {}
+
+Timeline SharedRun::timeline(const Options& options) const {
+  Timeline timeline = Timeline::of(options, start_ns.load());
+  if (const std::int64_t stopped = stop_ns.load(); stopped != 0) timeline.stop_at(stopped);
+  return timeline;
+}
 
 Worker::~Worker() {
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
 bool Worker::run(std::string& error) {
-  const bool ok = connect_all(error) && wait_for_other_workers() && [&] {
-    const std::int64_t start = shared_.start_ns.load();
-    const auto seconds = [](double s) { return static_cast<std::int64_t>(s * kSecond); };
-    Timeline timeline;
-    timeline.measure_start = start + seconds(options_.warmup_s);
-    timeline.measure_end = timeline.measure_start + seconds(options_.duration_s);
-    timeline.drain_deadline = timeline.measure_end + kDrainTimeout;
-    return measure(timeline, error);
-  }();
+  const bool ok = connect_all(error) && wait_for_other_workers() &&
+                  measure(Timeline::of(options_, shared_.start_ns.load()), error);
   if (!ok) {
     shared_.failed = true;
     if (error.empty()) error = "stopped because another worker failed";
@@ -105,30 +106,35 @@ bool Worker::wait_for_other_workers() {
   return true;
 }
 
-bool Worker::measure(const Timeline& timeline, std::string& error) {
+bool Worker::measure(Timeline timeline, std::string& error) {
   const std::int64_t start = shared_.start_ns.load();
   unsigned slot = 0;
   for (Endpoint& endpoint : endpoints_) {
     if (endpoint.publisher)
       endpoint.publisher->schedule_from(start, slot++ * shared_.worker_count + index_);
   }
-  bool started = false;
-  bool ended = false;
   for (;;) {
     const std::int64_t now = monotonic_ns();
-    if (index_ == 0 && !started && now >= timeline.measure_start) {
-      sample_cpu(shared_.generator_at_start, shared_.broker_at_start);
-      started = true;
+    // A stop signal ends the window for every worker at the same instant: the first to see it
+    // fixes when.
+    if (stop_requested()) {
+      std::int64_t unset = 0;
+      shared_.stop_ns.compare_exchange_strong(unset, now);
     }
-    if (index_ == 0 && !ended && now >= timeline.measure_end) {
-      sample_cpu(shared_.generator_at_end, shared_.broker_at_end);
-      ended = true;
+    if (const std::int64_t stopped = shared_.stop_ns.load(); stopped != 0) timeline.stop_at(stopped);
+    if (index_ == 0) {
+      sample_cpu_due(now, timeline);
+      show_progress(now, timeline);
     }
+    const unsigned step = timeline.settings_step(now);
+    if (step > joined_step_ && !join_subscribers(step, error)) return false;
     for (Endpoint& endpoint : endpoints_) {
       if (!endpoint.publisher) continue;
-      endpoint.publisher->pump(now, timeline);
+      sent_ += endpoint.publisher->pump(now, timeline);
       if (!endpoint.connection().flush(error)) return false;
     }
+    shared_.progress[index_].sent.store(sent_, std::memory_order_relaxed);
+    shared_.progress[index_].received.store(received_, std::memory_order_relaxed);
     if (now >= timeline.measure_end && drained()) return true;
     if (now >= timeline.drain_deadline) return true;  // what is still missing counts as lost
     if (shared_.failed) return false;
@@ -167,9 +173,9 @@ bool Worker::poll(std::int64_t timeout_ns, const Timeline& timeline, std::string
       const bool ok = connection.receive(
           options_.version,
           [&](const mqtt::Packet& packet) {
-            return endpoint.publisher
-                       ? endpoint.publisher->on_packet(packet, error)
-                       : endpoint.subscriber->on_packet(packet, now, timeline, error);
+            if (endpoint.publisher) return endpoint.publisher->on_packet(packet, error);
+            received_ += std::holds_alternative<mqtt::Publish>(packet);
+            return endpoint.subscriber->on_packet(packet, now, timeline, error);
           },
           error);
       // Answers (SUBSCRIBE, PUBACK) go out in one write per batch of input.
@@ -181,8 +187,10 @@ bool Worker::poll(std::int64_t timeout_ns, const Timeline& timeline, std::string
 
 std::int64_t Worker::next_wakeup(std::int64_t now, const Timeline& timeline) const {
   std::int64_t wakeup = now + kMaxWait;
+  // The next step's start too: its rate, publishers or subscribers take over then.
   for (const std::int64_t edge :
-       {timeline.measure_start, timeline.measure_end, timeline.drain_deadline}) {
+       {timeline.measure_start, timeline.step_start(timeline.settings_step(now) + 1),
+        timeline.measure_end, timeline.drain_deadline}) {
     if (edge > now) wakeup = std::min(wakeup, edge);
   }
   for (const Endpoint& endpoint : endpoints_) {
@@ -203,9 +211,55 @@ bool Worker::drained() const {
   });
 }
 
-void Worker::sample_cpu(CpuTime& generator, std::optional<CpuTime>& broker) const {
-  generator = own_cpu_time();
-  if (options_.broker_pid > 0) broker = process_cpu_time(options_.broker_pid);
+void Worker::sample_cpu_due(std::int64_t now, const Timeline& timeline) {
+  // Sample k is taken at step k's start, the last at the window's end; after a stop the
+  // remaining ones all at once (their steps then last no time).
+  while (next_cpu_sample_ <= timeline.steps &&
+         now >= std::min(timeline.step_start(next_cpu_sample_), timeline.measure_end)) {
+    CpuSample& sample = shared_.cpu[next_cpu_sample_++];
+    sample.generator = own_cpu_time();
+    if (options_.broker_pid > 0) sample.broker = process_cpu_time(options_.broker_pid);
+  }
+}
+
+void Worker::show_progress(std::int64_t now, const Timeline& timeline) {
+  if (!progress_line_.due(now)) return;
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  for (unsigned w = 0; w < shared_.worker_count; ++w) {
+    sent += shared_.progress[w].sent.load(std::memory_order_relaxed);
+    received += shared_.progress[w].received.load(std::memory_order_relaxed);
+  }
+  const unsigned step = timeline.settings_step(now);
+  std::string phase = now < timeline.measure_start ? "warmup"
+                      : now < timeline.measure_end ? "measuring"
+                                                   : "draining";
+  if (timeline.steps > 1 && phase == "measuring") {
+    phase = "step " + std::to_string(step + 1) + "/" + std::to_string(timeline.steps);
+  }
+  const double elapsed = static_cast<double>(now - shared_.start_ns.load()) / kSecond;
+  char line[160];
+  // Rates over the last second: the line is shown about once a second.
+  std::snprintf(line, sizeof line, "attestmq bench: %5.1f s  %-10s  sent %llu (%llu/s)  received %llu (%llu/s)",
+                elapsed, phase.c_str(), static_cast<unsigned long long>(sent),
+                static_cast<unsigned long long>(sent - shown_sent_),
+                static_cast<unsigned long long>(received),
+                static_cast<unsigned long long>(received - shown_received_));
+  shown_sent_ = sent;
+  shown_received_ = received;
+  progress_line_.show(now, line);
+}
+
+bool Worker::join_subscribers(unsigned step, std::string& error) {
+  for (Endpoint& endpoint : endpoints_) {
+    Subscriber* subscriber = endpoint.subscriber;
+    if (!subscriber || subscriber->join_step() <= joined_step_ || subscriber->join_step() > step)
+      continue;
+    subscriber->join();
+    if (!subscriber->connection().flush(error)) return false;
+  }
+  joined_step_ = step;
+  return true;
 }
 
 }  // namespace attestmq::app::bench
