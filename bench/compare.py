@@ -180,9 +180,10 @@ def run_bench(generator, broker, port, arguments, duration, warmup):
         raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): {done.stderr}")
     result = json.loads(done.stdout)
     result["broker_cpu_whole_run_s"] = cpu_after - cpu_before
-    # Share of its core the broker used in the window: near 1 means it was the bottleneck.
-    result["broker_core_utilisation"] = result["broker_cpu"]["total_s"] / duration
-    result["generator_core_utilisation"] = result["generator_cpu"]["total_s"] / duration
+    if "steps" not in result:  # a ramp's steps carry their own
+        # Share of its core the broker used in the window: near 1 means it was the bottleneck.
+        result["broker_core_utilisation"] = result["broker_cpu"]["total_s"] / duration
+        result["generator_core_utilisation"] = result["generator_cpu"]["total_s"] / duration
     result["load_average_before"] = load_before
     return result
 
