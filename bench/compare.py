@@ -15,6 +15,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -24,10 +25,11 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_ATTESTMQ = os.path.join(ROOT, "build/bench/apps/attestmq/attestmq")
-DEFAULT_ENCLAVE = os.path.join(ROOT, "build/bench/src/wasm/runner/enclave/attestmq-enclave")
+DEFAULT_ATTESTMQ = os.path.join(ROOT, "build/release/apps/attestmq/attestmq")
+DEFAULT_ENCLAVE = os.path.join(ROOT, "build/release/src/wasm/runner/enclave/attestmq-enclave")
 DEFAULT_ENGINE_WASM = os.path.join(ROOT, "build/wasm/src/wasm/guest/attestmq-engine.wasm")
 NODE_HOST = os.path.join(ROOT, "tests/enclave/node_host.mjs")
+BENCHMARKS_DOC = os.path.join(ROOT, "docs/benchmarks.md")
 BROKER_CPU = "0"
 GENERATOR_CPU = "1"
 
@@ -174,7 +176,10 @@ def run_bench(generator, broker, port, arguments, duration, warmup):
                "--broker-pid", str(broker.process.pid), "--json", *arguments]
     load_before = os.getloadavg()[0]
     cpu_before = cpu_seconds(broker.process.pid)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=duration + warmup + 60)
+    steps = (len(arguments[arguments.index("--steps") + 1].split(","))
+             if "--steps" in arguments else 1)
+    done = subprocess.run(command, capture_output=True, text=True,
+                          timeout=duration * steps + warmup + 60)
     cpu_after = cpu_seconds(broker.process.pid)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}): {done.stderr}")
@@ -411,6 +416,19 @@ def save_figure(figure, base):
         written.append(f"{base}.{extension}")
     plt.close(figure)
     return written
+
+
+def rewrite_docs(marker, text):
+    """Replaces what stands between <!-- MARKER --> and <!-- /MARKER --> in docs/benchmarks.md."""
+    with open(BENCHMARKS_DOC) as docs:
+        content = docs.read()
+    pattern = re.compile(rf"(<!-- {re.escape(marker)} -->\n).*?(<!-- /{re.escape(marker)} -->)",
+                         re.DOTALL)
+    if not pattern.search(content):
+        sys.exit(f"{BENCHMARKS_DOC} has no <!-- {marker} --> ... <!-- /{marker} --> block")
+    content = pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(2), content)
+    with open(BENCHMARKS_DOC, "w") as docs:
+        docs.write(content)
 
 
 def save(report, output, draw, image_dir):

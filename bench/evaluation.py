@@ -30,7 +30,7 @@ import argparse
 import datetime
 import json
 import os
-import re
+import signal
 import statistics
 import sys
 import tempfile
@@ -38,12 +38,12 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from attested_connect import measured_module, sim_policy  # noqa: E402
 from compare import (DEFAULT_ENGINE_WASM, GENERATOR_CPU, ROOT, Broker, brokers,  # noqa: E402
-                     environment, free_port, make_certificates, run_bench, save, save_figure)
+                     environment, free_port, make_certificates, rewrite_docs, run_bench, save,
+                     save_figure)
 
 DEFAULT_BUILD = os.path.join(ROOT, "build/release")
 RESULTS = os.path.join(ROOT, "bench/results")
 IMAGES = os.path.join(ROOT, "docs/img")
-DOCS = os.path.join(ROOT, "docs/benchmarks.md")
 BROKERS = ("attestmq", "enclave", "enclave-node", "mosquitto")
 # Mosquitto leaves Nagle's algorithm on unless told: its CONNACK then waits for the client's
 # delayed ACK, which is what a one-client connect measures. Experiment 1 shows it both ways.
@@ -148,6 +148,8 @@ class Deployment:
                 attestation = (["attestation_mode cached", "attestation_handshake true"]
                                if attesting else [])
                 self.psk_ports[name] = free_port()
+                # Listener options follow their listener: the attestation settings apply to
+                # the TLS listener Broker writes, and again to the PSK listener added here.
                 extra = [*extra, *(["tee sim", f"tee_sim_key_file {key_file}"] if attesting
                                    else []), *attestation,
                          f"listener {self.psk_ports[name]} 127.0.0.1",
@@ -211,6 +213,7 @@ def measure(experiment, args):
         "environment": environment(deployment.attestmq),
         "results": {label: {name: summarise(rs) for name, rs in by_broker.items()}
                     for label, by_broker in runs.items()},
+        "all_runs": runs,
     }
 
 
@@ -252,15 +255,21 @@ def summarise(runs):
     if "steps" not in runs[0]:
         return spread(runs, merit)
     # A ramp: each step's median over the runs, ranked by delivered msg/s at a saturating
-    # rate and by p99 latency at a fixed one.
+    # rate and by p50 latency at a fixed one (at 25 msg/s a 3 s step has 75 samples, and its
+    # p99 is nearly its maximum: the VM's wake-up noise more than the broker).
     fixed = runs[0]["steps"][0]["rate_target"] > 0
     steps = []
     for index in range(min(len(r["steps"]) for r in runs)):
-        key = (lambda s: s["latency_us"]["p99"]) if fixed else (lambda s: s["delivered_per_s"])
+        key = (lambda s: s["latency_us"]["p50"]) if fixed else (lambda s: s["delivered_per_s"])
         steps.append(spread([r["steps"][index] for r in runs], key))
-    return {"steps": steps, "merit": "latency_us.p99" if fixed else "delivered_per_s",
+    return {"steps": steps, "merit": "latency_us.p50" if fixed else "delivered_per_s",
             "lost": sum(s["lost"] for r in runs for s in r["steps"]),
             "duplicates": sum(r["duplicates"] for r in runs)}
+
+
+def fixed_rate(by_broker):
+    """Whether a ramp case ran at a fixed rate (ranked by p99) rather than saturating."""
+    return next(iter(by_broker.values()))["merit"] != "delivered_per_s"
 
 
 def ratio(a, b):
@@ -302,25 +311,27 @@ def ramp_table(report, parameter):
     lines = []
     for label, by_broker in results.items():
         names = [n for n in ORDER if n in by_broker]
-        fixed = next(iter(by_broker.values()))["merit"] != "delivered_per_s"
+        fixed = fixed_rate(by_broker)
         lines += [f"**{label}**", "",
                   f"| {parameter} | " + " | ".join(
-                      f"{n} delivered/s, p99 us" for n in names) +
-                  " | enclave / attestmq " + ("p99" if fixed else "per core") +
-                  " | attestmq / mosquitto " + ("p99" if fixed else "per core") + " |",
+                      f"{n} delivered/s, p50 / p99 us" for n in names) +
+                  " | enclave / attestmq " + ("p50" if fixed else "per core") +
+                  " | attestmq / mosquitto " + ("p50" if fixed else "per core") + " |",
                   "|---:|" + "---:|" * (len(names) + 2)]
         steps = by_broker[names[0]]["steps"]
         for index, step in enumerate(steps):
             cells, values = [], {}
             for name in names:
                 s = by_broker[name]["steps"][index]
-                values[name] = s["latency_us"]["p99"] if fixed else s["per_core"]
-                cells.append(f"{s['delivered_per_s']:,.0f}, {s['latency_us']['p99']:,.0f}"
+                values[name] = s["latency_us"]["p50"] if fixed else s["per_core"]
+                cells.append(f"{s['delivered_per_s']:,.0f}, {s['latency_us']['p50']:,.0f} / "
+                             f"{s['latency_us']['p99']:,.0f}"
                              + (f" (lost {s['lost']})" if s["lost"] else ""))
             count = step["publishers"] if parameter == "publishers" else step["subscribers"]
             lines.append(f"| {count} | " + " | ".join(cells) +
                          f" | {fmt_ratio(ratio(values.get('enclave'), values.get('attestmq')))}"
-                         f" | {fmt_ratio(ratio(values.get('attestmq'), values.get('mosquitto')))} |")
+                         " | " + fmt_ratio(ratio(values.get("attestmq"), values.get("mosquitto"))) +
+                         " |")
         lines.append("")
     return "\n".join(lines).rstrip()
 
@@ -363,10 +374,6 @@ def slowdown(ours, theirs, lower_is_better=False):
     return ratio(ours, theirs) if lower_is_better else ratio(theirs, ours)
 
 
-def fmt_times(value):
-    return "" if value is None else f"{value:.2f}x"
-
-
 def summary_rows(saved):
     """One row per experiment: how much slower the enclave is than the native broker (the
     prototype's trusted broker was 1.55x slower than its native one), how much faster the
@@ -381,25 +388,27 @@ def summary_rows(saved):
         plain, cached = "certificate, no attestation", "certificate, transport B, cached"
         rows.append((
             "1: connect latency p50, TLS certificate: plain / attested (transport B, cached)",
-            f"{fmt_times(slowdown(median(results, plain, 'enclave'), median(results, plain, 'attestmq'), True))}"
-            f" / {fmt_times(slowdown(median(results, cached, 'enclave'), median(results, cached, 'attestmq'), True))}",
-            fmt_times(slowdown(median(results, plain, NODELAY), median(results, plain, "attestmq"),
+            " / ".join(fmt_ratio(slowdown(median(results, label, "enclave"),
+                                          median(results, label, "attestmq"), True))
+                       for label in (plain, cached)),
+            fmt_ratio(slowdown(median(results, plain, NODELAY), median(results, plain, "attestmq"),
                                True)) + " (mosquitto with set_tcp_nodelay)",
-            "attested / plain TLS connect, native: " + fmt_times(ratio(
+            "attested / plain TLS connect, native: " + fmt_ratio(ratio(
                 median(results, cached, "attestmq"), median(results, plain, "attestmq"))) +
-            ", enclave: " + fmt_times(ratio(median(results, cached, "enclave"),
+            ", enclave: " + fmt_ratio(ratio(median(results, cached, "enclave"),
                                             median(results, plain, "enclave"))) +
             " (target at most 1.50x)"))
     if "rate" in saved:
         results = saved["rate"]["results"]
-        p99 = {n: by.get("10,000", {}).get("latency_us", {}).get("p99") for n, by in results.items()}
+        p99 = {n: by.get("10,000", {}).get("latency_us", {}).get("p99")
+               for n, by in results.items()}
         peak = {n: max(r["delivered_per_s"] for r in by.values()) for n, by in results.items()}
         rows.append((
             "2: latency as the rate grows: p99 at 10,000 msg/s / saturation rate",
-            f"{fmt_times(slowdown(p99.get('enclave'), p99.get('attestmq'), True))} / "
-            f"{fmt_times(slowdown(peak.get('enclave'), peak.get('attestmq')))}",
-            f"{fmt_times(slowdown(p99.get('mosquitto'), p99.get('attestmq'), True))} / "
-            f"{fmt_times(slowdown(peak.get('mosquitto'), peak.get('attestmq')))}",
+            f"{fmt_ratio(slowdown(p99.get('enclave'), p99.get('attestmq'), True))} / "
+            f"{fmt_ratio(slowdown(peak.get('enclave'), peak.get('attestmq')))}",
+            f"{fmt_ratio(slowdown(p99.get('mosquitto'), p99.get('attestmq'), True))} / "
+            f"{fmt_ratio(slowdown(peak.get('mosquitto'), peak.get('attestmq')))}",
             f"p99 at 10,000 msg/s: native {p99.get('attestmq') or 0:,.0f} us, enclave "
             f"{p99.get('enclave') or 0:,.0f} us (target below 1,000 us)"))
     for experiment, number, parameter, fixed_label in (
@@ -411,14 +420,14 @@ def summary_rows(saved):
         fixed = {n: by["steps"][-1] for n, by in results.get(fixed_label, {}).items()}
         top = {n: by["steps"][-1] for n, by in results.get("max", {}).items()}
         count = next(iter(top.values()))[parameter] if top else 0
-        p99 = {n: s["latency_us"]["p99"] for n, s in fixed.items()}
+        p50 = {n: s["latency_us"]["p50"] for n, s in fixed.items()}
         core = {n: s["per_core"] for n, s in top.items()}
         rows.append((
-            f"{number}: {count} {parameter}: p99 at {fixed_label} / max msg/s per broker core",
-            f"{fmt_times(slowdown(p99.get('enclave'), p99.get('attestmq'), True))} / "
-            f"{fmt_times(slowdown(core.get('enclave'), core.get('attestmq')))}",
-            f"{fmt_times(slowdown(p99.get('mosquitto'), p99.get('attestmq'), True))} / "
-            f"{fmt_times(slowdown(core.get('mosquitto'), core.get('attestmq')))}",
+            f"{number}: {count} {parameter}: p50 at {fixed_label} / max msg/s per broker core",
+            f"{fmt_ratio(slowdown(p50.get('enclave'), p50.get('attestmq'), True))} / "
+            f"{fmt_ratio(slowdown(core.get('enclave'), core.get('attestmq')))}",
+            f"{fmt_ratio(slowdown(p50.get('mosquitto'), p50.get('attestmq'), True))} / "
+            f"{fmt_ratio(slowdown(core.get('mosquitto'), core.get('attestmq')))}",
             ""))
     if "throughput" in saved:
         results = saved["throughput"]["results"]
@@ -431,8 +440,8 @@ def summary_rows(saved):
             rows.append((
                 f"5: maximum throughput, {subset}: msg/s per broker core, geometric mean of "
                 f"{len(labels)} scenarios (pairs and fanout, QoS 0, 1, 2)",
-                fmt_times(slowdown(core["enclave"], core["attestmq"])),
-                fmt_times(slowdown(core["mosquitto"], core["attestmq"])),
+                fmt_ratio(slowdown(core["enclave"], core["attestmq"])),
+                fmt_ratio(slowdown(core["mosquitto"], core["attestmq"])),
                 f"enclave at least {target}; native at least 5x mosquitto per core"))
     return rows
 
@@ -448,22 +457,11 @@ def summary_table(saved):
     return "\n".join(lines)
 
 
-def rewrite_docs(marker, text):
-    """Replaces what stands between <!-- MARKER --> and <!-- /MARKER --> in docs/benchmarks.md."""
-    with open(DOCS) as docs:
-        content = docs.read()
-    pattern = re.compile(rf"(<!-- {re.escape(marker)} -->\n).*?(<!-- /{re.escape(marker)} -->)",
-                         re.DOTALL)
-    if not pattern.search(content):
-        sys.exit(f"evaluation.py: {DOCS} has no <!-- {marker} --> ... <!-- /{marker} --> block")
-    content = pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(2), content)
-    with open(DOCS, "w") as docs:
-        docs.write(content)
-
-
 # ---------------------------------------------------------------- plots
 
-def plot_connect(report, base):
+def plot_bars(report, base, ylabel, title, log=False, tick=lambda label: label):
+    """One group of bars per case, one bar per broker that ran it: the median, with the min
+    and max of the runs as error bars."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -483,11 +481,12 @@ def plot_connect(report, base):
                 low.append(r["merit_median"] - r["merit_min"])
                 high.append(r["merit_max"] - r["merit_median"])
         axis.bar(xs, ys, width, yerr=[low, high], capsize=2, label=name, color=COLOURS[name])
+    if log:
+        axis.set_yscale("log")
     axis.set_xticks(range(len(labels)))
-    axis.set_xticklabels([label.replace(", ", "\n", 1) for label in labels], fontsize=7)
-    axis.set_ylabel("socket to CONNACK, p50 (us; bars: min-max of runs)")
-    axis.set_title("Experiment 1: connection latency, one client, a full TLS 1.3 handshake each "
-                   "time (sim TEE)")
+    axis.set_xticklabels([tick(label) for label in labels], fontsize=7)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
     axis.legend()
     figure.tight_layout()
     return save_figure(figure, base)
@@ -499,9 +498,9 @@ def plot_ramp(report, base, parameter):
     import matplotlib.pyplot as plt
 
     results = report["results"]
-    figure, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5))
-    for axis, (label, by_broker) in zip(axes, results.items()):
-        fixed = next(iter(by_broker.values()))["merit"] != "delivered_per_s"
+    figure, axes = plt.subplots(1, len(results), figsize=(6 * len(results), 4.5), squeeze=False)
+    for axis, (label, by_broker) in zip(axes[0], results.items()):
+        fixed = fixed_rate(by_broker)
         for name in (n for n in ORDER if n in by_broker):
             steps = by_broker[name]["steps"]
             xs = [s[parameter] for s in steps]
@@ -513,7 +512,7 @@ def plot_ramp(report, base, parameter):
         axis.set_xscale("log", base=2)
         axis.set_yscale("log")
         axis.set_xlabel(parameter)
-        axis.set_ylabel("p99 end-to-end latency (us)" if fixed else "delivered msg/s")
+        axis.set_ylabel("p50 end-to-end latency (us)" if fixed else "delivered msg/s")
         axis.set_title(label)
         axis.grid(True, which="both", alpha=0.3)
         axis.legend()
@@ -522,38 +521,17 @@ def plot_ramp(report, base, parameter):
     return save_figure(figure, base)
 
 
-def plot_throughput(report, base):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    results = report["results"]
-    labels = list(results)
-    names = [n for n in ORDER if any(n in by for by in results.values())]
-    figure, axis = plt.subplots(figsize=(12, 4.8))
-    width = 0.8 / len(names)
-    for i, name in enumerate(names):
-        xs = [x + (i - (len(names) - 1) / 2) * width for x in range(len(labels))]
-        rs = [results[label].get(name) for label in labels]
-        ys = [r["merit_median"] if r else 0 for r in rs]
-        low = [r["merit_median"] - r["merit_min"] if r else 0 for r in rs]
-        high = [r["merit_max"] - r["merit_median"] if r else 0 for r in rs]
-        axis.bar(xs, ys, width, yerr=[low, high], capsize=2, label=name, color=COLOURS[name])
-    axis.set_yscale("log")
-    axis.set_xticks(range(len(labels)))
-    axis.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
-    axis.set_ylabel("delivered msg/s (log; bars: min-max of runs)")
-    axis.set_title("Experiment 5: maximum throughput, broker on one core, 64-byte payloads")
-    axis.legend()
-    figure.tight_layout()
-    return save_figure(figure, base)
-
-
 PLOTS = {
-    "connect": plot_connect,
+    "connect": lambda report, base: plot_bars(
+        report, base, "socket to CONNACK, p50 (us; bars: min-max of runs)",
+        "Experiment 1: connection latency, one client, a full TLS 1.3 handshake each time "
+        "(sim TEE)", tick=lambda label: label.replace(", ", "\n", 1)),
     "shared": lambda report, base: plot_ramp(report, base, "subscribers"),
     "publishers": lambda report, base: plot_ramp(report, base, "publishers"),
-    "throughput": plot_throughput,
+    "throughput": lambda report, base: plot_bars(
+        report, base, "delivered msg/s (log; bars: min-max of runs)",
+        "Experiment 5: maximum throughput, broker on one core, 64-byte payloads", log=True,
+        tick=lambda label: label.replace(" QoS", "\nQoS")),
 }
 
 
@@ -591,12 +569,14 @@ def main():
                         help="the build tree with attestmq and attestmq-enclave")
     parser.add_argument("--engine-wasm", default=DEFAULT_ENGINE_WASM)
     parser.add_argument("--brokers", nargs="+", choices=ORDER, default=list(ORDER))
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, choices=range(1, 100), metavar="N")
     parser.add_argument("--duration", type=float, help="seconds per step (default per experiment)")
     parser.add_argument("--warmup", type=float, default=0.5)
     parser.add_argument("--report", action="store_true",
                         help="measure nothing: redraw plots and tables from the saved JSON")
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so that the brokers are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     args.build = os.path.abspath(args.build)
     unknown = [e for e in args.experiments if e not in EXPERIMENTS]
     if unknown:

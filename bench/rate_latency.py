@@ -11,7 +11,8 @@ mosquitto), each pinned to CPU 0 with the generator on CPU 1. At each rate the b
 turns, so that a burst of load on the shared machine falls on all of them; of several
 repetitions the run with the median p99 counts. A rate runs at least long enough for 20
 messages. Writes bench/results/rate-latency.json, docs/img/rate-latency.png and .svg, and
-prints the table docs/benchmarks.md shows; --report redraws them from a saved JSON.
+rewrites its table in docs/benchmarks.md (between <!-- eval-rate --> and <!-- /eval-rate -->);
+--report redraws plot and table from a saved JSON.
 """
 import argparse
 import datetime
@@ -22,8 +23,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import (DEFAULT_ATTESTMQ, DEFAULT_ENCLAVE, DEFAULT_ENGINE_WASM, ROOT,  # noqa: E402
-                     Broker, brokers, environment, make_certificates, run_bench, save,
-                     save_figure)
+                     Broker, brokers, environment, make_certificates, rewrite_docs, run_bench,
+                     save, save_figure)
 
 SATURATION = 0  # --rate 0: as fast as the window allows
 MIN_MESSAGES = 20
@@ -149,6 +150,7 @@ def main():
         written = save(report, args.output, lambda: plot(report, args.images),
                        os.path.dirname(args.images))
         print(f"results: {args.output}")
+    rewrite_docs("eval-rate", table(report))
     print(table(report))
     print("plots: " + ", ".join(written))
 

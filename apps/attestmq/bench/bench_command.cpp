@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -39,6 +40,7 @@ struct Texts {
   std::string psk;
   std::string attest_transport = "auth";
   std::string evidence = "cached";
+  bool evidence_given = false;
   std::vector<std::string> steps;
 };
 
@@ -165,49 +167,70 @@ void add_options(CLI::App& app, Options& options, Texts& texts) {
       ->capture_default_str();
 }
 
+// Rates below one message in 1,000 s would overflow the nanosecond schedule.
+constexpr double kMinRate = 1e-3;
+
+bool valid_rate(double rate) { return rate == 0 || (rate >= kMinRate && rate <= 1e9); }
+
+// One value of --steps: a rate (msg/s, or 'max') or a number of clients larger than the one
+// before.
+bool parse_step(const Options& options, const std::string& text, double& value) {
+  const bool rate = options.ramp == bench::Ramp::rate;
+  if (rate && text == "max") {
+    value = 0;
+    return true;
+  }
+  std::size_t used = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (used != text.size() || !std::isfinite(value)) return false;
+  if (rate) return valid_rate(value);
+  return value >= 1 && value <= 100000 && value == std::floor(value) &&
+         (options.ramp_steps.empty() || value > options.ramp_steps.back());
+}
+
 // --ramp and --steps: which scenario each ramp fits, and steps that make sense for it.
-bool load_ramp(Options& options, const std::vector<std::string>& steps, std::string& error) {
+bool load_ramp(Options& options, const CLI::App& app, const std::vector<std::string>& steps,
+               std::string& error) {
   if (options.ramp == bench::Ramp::none) return true;
   if (steps.empty()) {
     error = "--ramp needs --steps";
     return false;
   }
-  const bool fits = options.ramp == bench::Ramp::rate ? options.scenario != bench::Scenario::connect
-                    : options.ramp == bench::Ramp::subscribers
-                        ? options.scenario == bench::Scenario::shared
-                        : options.scenario == bench::Scenario::fanin;
-  if (!fits) {
-    error = options.ramp == bench::Ramp::rate        ? "--ramp rate: not with --scenario connect"
-            : options.ramp == bench::Ramp::subscribers ? "--ramp subscribers needs --scenario shared"
-                                                       : "--ramp publishers needs --scenario fanin";
-    return false;
+  switch (options.ramp) {
+    case bench::Ramp::rate:
+      if (options.scenario == bench::Scenario::connect) error = "not with --scenario connect";
+      if (app.count("--rate") > 0) error = "the steps set the rate: not with --rate";
+      if (options.publisher_rate > 0) {
+        error = "the steps set the total rate: not with --publisher-rate";
+      }
+      break;
+    case bench::Ramp::subscribers:
+      if (options.scenario != bench::Scenario::shared) error = "needs --scenario shared";
+      if (app.count("--clients") > 0) error = "the steps set the members: not with -n";
+      break;
+    case bench::Ramp::publishers:
+      if (options.scenario != bench::Scenario::fanin) error = "needs --scenario fanin";
+      if (app.count("--clients") > 0) error = "the steps set the publishers: not with -n";
+      break;
+    case bench::Ramp::none: break;
   }
-  if (options.ramp == bench::Ramp::rate && options.publisher_rate > 0) {
-    error = "--ramp rate ramps the total rate: not with --publisher-rate";
+  if (!error.empty()) {
+    error = "--ramp: " + error;
     return false;
   }
   for (const std::string& text : steps) {
     double value = 0;
-    std::size_t used = 0;
-    const bool rate = options.ramp == bench::Ramp::rate;
-    if (rate && text == "max") {
-      value = 0;
-    } else {
-      try {
-        value = std::stod(text, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      const bool whole = value == static_cast<double>(static_cast<unsigned>(value));
-      const bool growing = options.ramp_steps.empty() || value > options.ramp_steps.back();
-      if (used != text.size() || value < 0 || value > 1e9 ||
-          (!rate && (!whole || value < 1 || value > 100000 || !growing))) {
-        error = "--steps '" + text + "': expected " +
-                (rate ? std::string("a rate in msg/s (0 to 1e9) or 'max'")
-                      : std::string("a whole number of clients (1 to 100000), larger than the "
-                                    "step before"));
-        return false;
-      }
+    if (!parse_step(options, text, value)) {
+      error = "--steps '" + text + "': expected " +
+              (options.ramp == bench::Ramp::rate
+                   ? std::string("a rate in msg/s (0.001 to 1e9) or 'max'")
+                   : std::string("a whole number of clients (1 to 100000), larger than the "
+                                 "step before"));
+      return false;
     }
     options.ramp_steps.push_back(value);
   }
@@ -220,8 +243,13 @@ bool load_attestation(Options& options, const Texts& texts, std::string& error) 
   options.evidence_per_session = texts.evidence == "per-session";
   if (options.attest_policy.empty()) {
     if (options.attest_in_handshake) error = "--attest-transport needs --attest";
-    if (options.evidence_per_session) error = "--evidence needs --attest";
+    if (texts.evidence_given) error = "--evidence needs --attest";
     return error.empty();
+  }
+  // Section 8.5: transport A quotes every handshake; the choice exists in transport B only.
+  if (options.attest_in_handshake && texts.evidence_given) {
+    error = "--evidence applies to --attest-transport auth (transport A quotes every handshake)";
+    return false;
   }
   if (options.scenario != bench::Scenario::connect) {
     error = "needs --scenario connect";
@@ -256,7 +284,8 @@ bool make_tls_context(Options& options, std::string& error) {
   if (options.attest && options.attest_in_handshake) {
     // Connections run one after another per loop; the verdict of each is judged in its own
     // handshake, and a refusal fails that handshake (and the run).
-    const client::HandshakeAttestation attestation(*options.attest, attest::session::kDefaultExtensionCodepoint);
+    const client::HandshakeAttestation attestation(*options.attest,
+                                                   attest::session::kDefaultExtensionCodepoint);
     options.tls_context = tls::Context::client(options.tls_options, error, attestation.tls_side());
   } else {
     options.tls_context = tls::Context::client(options.tls_options, error);
@@ -320,7 +349,9 @@ int run(Options& options) {
     std::fprintf(stderr, "attestmq bench: --broker-pid %d: no such process\n", options.broker_pid);
     return 1;
   }
-  if (options.scenario == bench::Scenario::connect) return run_connect(options, address, address_size);
+  if (options.scenario == bench::Scenario::connect) {
+    return run_connect(options, address, address_size);
+  }
 
   std::vector<std::unique_ptr<bench::Publisher>> publishers;
   std::vector<std::unique_ptr<bench::Subscriber>> subscribers;
@@ -411,10 +442,16 @@ int bench_main(int argc, char** argv) {
                          "sets the subscribers)\n");
     return 2;
   }
-  if (std::string error; !load_ramp(options, texts.steps, error)) {
+  if (!valid_rate(options.rate) || !valid_rate(options.publisher_rate)) {
+    std::fprintf(stderr, "attestmq bench: --rate, --publisher-rate: 0 or at least %g msg/s\n",
+                 kMinRate);
+    return 2;
+  }
+  if (std::string error; !load_ramp(options, app, texts.steps, error)) {
     std::fprintf(stderr, "attestmq bench: %s\n", error.c_str());
     return 2;
   }
+  texts.evidence_given = app.count("--evidence") > 0;
   if (std::string error; !load_attestation(options, texts, error)) {
     std::fprintf(stderr, "attestmq bench: --attest: %s\n", error.c_str());
     return 2;

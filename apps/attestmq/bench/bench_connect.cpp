@@ -48,8 +48,7 @@ struct Connector {
 // loop 0's, and the time a stop signal ended the window.
 struct SharedConnect {
   explicit SharedConnect(bool progress) : progress_line(progress) {}
-  CpuTime generator_start, generator_end;
-  std::optional<CpuTime> broker_start, broker_end;
+  CpuSample start, end;
   std::atomic<std::int64_t> stop_ns{0};
   std::atomic<std::uint64_t> completed{0};  // for the progress line
   ProgressLine progress_line;
@@ -87,7 +86,6 @@ class ConnectLoop {
                 std::string& error);
   // Transport B: the broker's EVIDENCE in AUTH 0x18, verified and answered (section 7.2).
   bool on_auth(Connector& connector, const mqtt::Auth& auth, std::string& error);
-  void sample(CpuTime& generator, std::optional<CpuTime>& broker) const;
 
   const Options& options_;
   const sockaddr_storage& address_;
@@ -115,17 +113,17 @@ bool ConnectLoop::run(Timeline timeline, bool first, std::string& error) {
   std::vector<Connector*> finished;
   for (;;) {
     const std::int64_t now = monotonic_ns();
-    if (stop_requested()) {
-      std::int64_t unset = 0;
-      shared_.stop_ns.compare_exchange_strong(unset, now);
-    }
-    if (const std::int64_t stopped = shared_.stop_ns.load(); stopped != 0) timeline.stop_at(stopped);
+    observe_stop(shared_.stop_ns, now, timeline);
     if (first && !started && now >= timeline.measure_start) {
-      sample(shared_.generator_start, shared_.broker_start);
+      shared_.start = sample_cpu(options_.broker_pid);
       started = true;
     }
     if (now >= timeline.measure_end) {
-      if (first) sample(shared_.generator_end, shared_.broker_end);
+      if (first) {
+        if (!started) shared_.start = sample_cpu(options_.broker_pid);
+        shared_.end = sample_cpu(options_.broker_pid);
+        shared_.progress_line.finish();
+      }
       return true;
     }
     if (first && shared_.progress_line.due(now)) {
@@ -223,7 +221,7 @@ bool ConnectLoop::on_event(Connector& connector, std::uint32_t events, const Tim
       error);
   if (!done) return ok && connection.flush(error);
   const std::int64_t now = monotonic_ns();
-  if (timeline.in_window(now)) {
+  if (timeline.arrival_step(now) >= 0) {
     ++completed_;
     shared_.completed.fetch_add(1, std::memory_order_relaxed);
     if (connector.attestation && connector.attestation->result() &&
@@ -244,17 +242,6 @@ bool ConnectLoop::on_event(Connector& connector, std::uint32_t events, const Tim
   error.clear();
   return true;
 }
-
-void ConnectLoop::sample(CpuTime& generator, std::optional<CpuTime>& broker) const {
-  generator = own_cpu_time();
-  if (options_.broker_pid > 0) broker = process_cpu_time(options_.broker_pid);
-}
-
-CpuTime difference(const CpuTime& end, const CpuTime& start) {
-  return {end.user_s - start.user_s, end.system_s - start.system_s};
-}
-
-double microseconds(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
 }  // namespace
 
@@ -286,10 +273,8 @@ bool run_connect_scenario(const Options& options, const sockaddr_storage& addres
     }
     return false;
   }
-  if (const std::int64_t stopped = shared.stop_ns.load(); stopped != 0) {
-    timeline.stop_at(stopped);
-    report.stopped = true;
-  }
+  if (const std::int64_t stopped = shared.stop_ns.load(); stopped != 0) timeline.stop_at(stopped);
+  report.stopped = timeline.stopped();
   report.seconds = timeline.step_seconds(0);
   for (const auto& loop : loops) {
     report.completed += loop->completed();
@@ -298,12 +283,10 @@ bool run_connect_scenario(const Options& options, const sockaddr_storage& addres
     report.latency.merge(loop->latency());
   }
   report.per_s = report.seconds > 0 ? static_cast<double>(report.completed) / report.seconds : 0;
-  report.generator_cpu = difference(shared.generator_end, shared.generator_start);
-  if (report.seconds > 0) {
-    report.generator_busy = report.generator_cpu.total() / (report.seconds * options.threads);
-  }
-  if (shared.broker_start && shared.broker_end) {
-    report.broker_cpu = difference(*shared.broker_end, *shared.broker_start);
+  report.generator_cpu = shared.end.generator - shared.start.generator;
+  report.generator_busy = busy_share(shared.start, shared.end, options.threads);
+  if (shared.start.broker && shared.end.broker) {
+    report.broker_cpu = *shared.end.broker - *shared.start.broker;
   }
   return true;
 }

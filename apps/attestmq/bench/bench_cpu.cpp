@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 
+#include "bench_timeline.hpp"
+
 namespace attestmq::app::bench {
 
 namespace {
@@ -38,6 +40,19 @@ std::optional<CpuTime> process_cpu_time(int pid) {
   if (!(fields >> user_ticks >> system_ticks)) return std::nullopt;
   const double ticks_per_second = static_cast<double>(::sysconf(_SC_CLK_TCK));
   return CpuTime{user_ticks / ticks_per_second, system_ticks / ticks_per_second};
+}
+
+CpuSample sample_cpu(int broker_pid) {
+  CpuSample sample;
+  sample.at_ns = monotonic_ns();
+  sample.generator = own_cpu_time();
+  if (broker_pid > 0) sample.broker = process_cpu_time(broker_pid);
+  return sample;
+}
+
+double busy_share(const CpuSample& start, const CpuSample& end, unsigned threads) {
+  const double seconds = static_cast<double>(end.at_ns - start.at_ns) / 1e9;
+  return seconds > 0 ? (end.generator - start.generator).total() / (seconds * threads) : 0;
 }
 
 void warn_if_generator_busy(double busy, unsigned threads, const std::string& where) {

@@ -7,6 +7,8 @@
 
 namespace attestmq::app::bench {
 
+inline double microseconds(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
 class LatencyHistogram {
  public:
   void record(std::uint64_t value_ns);

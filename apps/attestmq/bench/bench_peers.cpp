@@ -173,7 +173,7 @@ void Publisher::send(std::int64_t stamp, const Timeline& timeline) {
     ++unacknowledged_;
   }
   connection_.queue(publish, options_.version);
-  if (const int step = timeline.step_of(stamp); step >= 0) ++sent_by_step_[step];
+  if (const int step = timeline.stamp_step(stamp); step >= 0) ++sent_by_step_[step];
 }
 
 Subscriber::Subscriber(const Options& options, std::string client_id, std::string filter,
@@ -246,6 +246,7 @@ bool Subscriber::on_packet(const mqtt::Packet& packet, std::int64_t now, const T
       return false;
     }
     granted_qos_ = static_cast<std::uint8_t>(suback->reasons[0]);
+    subscribed_ = true;
     ready_ = true;
     return true;
   }
@@ -302,8 +303,8 @@ bool Subscriber::stream_of(std::string_view topic, unsigned& slot, std::string& 
 void Subscriber::count(unsigned slot, std::uint64_t sequence, std::int64_t stamp,
                        const Timeline& timeline, std::int64_t now) {
   // Throughput by arrival time, loss, duplicates and latency by the stamp's step.
-  if (const int arrived = timeline.step_of(now); arrived >= 0) ++steps_[arrived].received;
-  const int step = timeline.step_of(stamp);
+  if (const int arrived = timeline.arrival_step(now); arrived >= 0) ++steps_[arrived].received;
+  const int step = timeline.stamp_step(stamp);
   std::atomic<std::uint64_t>& next = progress_[slot];
   const std::uint64_t expected = next.load(std::memory_order_relaxed);
   if (sequence < expected) {

@@ -113,6 +113,7 @@ class Subscriber {
   bool on_packet(const mqtt::Packet& packet, std::int64_t now, const Timeline& timeline,
                  std::string& error);
   bool ready() const { return ready_; }
+  bool subscribed() const { return subscribed_; }  // its SUBACK arrived
 
   // Messages received so far from `publisher`: the next sequence number expected, or the
   // group's count in a shared subscription. Read by that publisher, possibly from another
@@ -149,6 +150,7 @@ class Subscriber {
   unsigned join_step_;
   Connection connection_;
   bool ready_ = false;
+  bool subscribed_ = false;
   std::uint8_t granted_qos_ = 0;
   std::uint64_t open_pubrecs_ = 0;  // QoS 2 messages answered with PUBREC, PUBREL not yet in
   // One per publisher: the next sequence number expected from it (by this member, if shared).

@@ -36,8 +36,11 @@ void ProgressLine::show(std::int64_t now, const std::string& text) {
   next_ns_ = now + kInterval;
 }
 
-ProgressLine::~ProgressLine() {
+void ProgressLine::finish() {
   if (shown_) std::fprintf(stderr, "\n");
+  shown_ = false;
 }
+
+ProgressLine::~ProgressLine() { finish(); }
 
 }  // namespace attestmq::app::bench

@@ -20,6 +20,8 @@ class ProgressLine {
   // Whether the line is due again at `now`; then the caller builds it and calls show().
   bool due(std::int64_t now) const { return enabled_ && now >= next_ns_; }
   void show(std::int64_t now, const std::string& text);
+  // Ends the line, so that what is printed next starts on a line of its own.
+  void finish();
 
  private:
   bool enabled_;

@@ -14,8 +14,6 @@ struct Percentile {
 constexpr Percentile kPercentiles[] = {
     {"p50", 0.50}, {"p90", 0.90}, {"p99", 0.99}, {"p99.9", 0.999}, {"max", 1.0}};
 
-double microseconds(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
-
 const char* scenario_name(Scenario scenario) {
   switch (scenario) {
     case Scenario::pairs: return "pairs";
@@ -48,10 +46,6 @@ std::string fmt_number(double value) {
   return text;
 }
 
-CpuTime difference(const CpuTime& end, const CpuTime& start) {
-  return {end.user_s - start.user_s, end.system_s - start.system_s};
-}
-
 StepReport summarize_step(const Options& options, unsigned step, const Timeline& timeline,
                           const std::vector<std::unique_ptr<Publisher>>& publishers,
                           const std::vector<std::unique_ptr<Subscriber>>& subscribers,
@@ -69,6 +63,7 @@ StepReport summarize_step(const Options& options, unsigned step, const Timeline&
     report.delivered_unique += counts.unique;
     report.received += counts.received;
     report.duplicates += counts.duplicates;
+    report.subscribers_receiving += counts.unique > 0;
     if (counts.latency) report.latency.merge(*counts.latency);
   }
   report.lost = report.expected - std::min(report.expected, report.delivered_unique);
@@ -78,11 +73,9 @@ StepReport summarize_step(const Options& options, unsigned step, const Timeline&
   }
   const CpuSample& start = shared.cpu[step];
   const CpuSample& end = shared.cpu[step + 1];
-  report.generator_cpu = difference(end.generator, start.generator);
-  if (start.broker && end.broker) report.broker_cpu = difference(*end.broker, *start.broker);
-  if (report.seconds > 0) {
-    report.generator_busy = report.generator_cpu.total() / (report.seconds * options.threads);
-  }
+  report.generator_cpu = end.generator - start.generator;
+  if (start.broker && end.broker) report.broker_cpu = *end.broker - *start.broker;
+  report.generator_busy = busy_share(start, end, options.threads);
   return report;
 }
 
@@ -103,6 +96,7 @@ nlohmann::json step_json(const StepReport& step) {
       {"duration_s", step.seconds},
       {"publishers", step.publishers},
       {"subscribers", step.subscribers},
+      {"subscribers_receiving", step.subscribers_receiving},
       {"rate_target", step.rate_target},
       {"sent", step.sent},
       {"sent_per_s", step.sent_per_s},
@@ -130,7 +124,8 @@ void print_step_line(const Options& options, unsigned index, const StepReport& s
                step.sent_per_s, step.delivered_per_s, static_cast<unsigned long long>(step.lost),
                static_cast<unsigned long long>(step.duplicates),
                microseconds(step.latency.value_at(0.5)), microseconds(step.latency.value_at(0.99)),
-               microseconds(step.latency.value_at(0.999)), microseconds(step.latency.value_at(1.0)));
+               microseconds(step.latency.value_at(0.999)),
+               microseconds(step.latency.value_at(1.0)));
   if (step.broker_cpu) {
     std::fprintf(out, " %8.2f", per_message_us(step.broker_cpu->total(), step.received));
   }
@@ -153,7 +148,8 @@ void print_one_step(const Report& report, std::FILE* out) {
     std::fprintf(out, "  %s %.1f", p.name, microseconds(step.latency.value_at(p.quantile)));
   }
   std::fprintf(out, "\n");
-  std::fprintf(out, "generator  %.2f CPU s (user %.2f, sys %.2f), %.2f us/msg delivered, %.0f%% busy\n",
+  std::fprintf(out,
+               "generator  %.2f CPU s (user %.2f, sys %.2f), %.2f us/msg delivered, %.0f%% busy\n",
                step.generator_cpu.total(), step.generator_cpu.user_s, step.generator_cpu.system_s,
                per_message_us(step.generator_cpu.total(), step.received),
                100 * step.generator_busy);
@@ -171,19 +167,20 @@ Report summarize(const Options& options, const std::vector<std::unique_ptr<Publi
                  const SharedRun& shared) {
   Report report;
   const Timeline timeline = shared.timeline(options);
-  report.stopped = shared.stop_ns.load() != 0;
+  report.stopped = timeline.stopped();
   for (unsigned step = 0; step < timeline.steps; ++step) {
     // A step a stop cut before it began was not measured.
     if (step > 0 && timeline.step_seconds(step) <= 0) break;
-    report.steps.push_back(summarize_step(options, step, timeline, publishers, subscribers, shared));
+    report.steps.push_back(
+        summarize_step(options, step, timeline, publishers, subscribers, shared));
   }
   for (const auto& publisher : publishers) report.rejected_acks += publisher->rejected_acks();
   report.granted_qos = options.qos;
   for (const auto& subscriber : subscribers) {
     report.duplicates += subscriber->duplicates();
     report.gaps += subscriber->gaps();
-    // A subscriber of a ramp that never joined was granted nothing.
-    if (subscriber->ready() && subscriber->join_step() < report.steps.size()) {
+    // A member of a ramp that never subscribed (or had no SUBACK yet) was granted nothing.
+    if (subscriber->subscribed()) {
       report.granted_qos = std::min(report.granted_qos, subscriber->granted_qos());
     }
   }
@@ -195,8 +192,10 @@ void print_text(const Options& options, const Report& report, std::FILE* out) {
       out, "scenario   %s: %u publisher(s), %u subscriber(s), QoS %u, %zu-byte payload, MQTT %s\n",
       scenario_name(options.scenario), options.publisher_count(), options.subscriber_count(),
       options.qos, options.payload_size, options.version == mqtt::Version::v5 ? "5" : "3.1.1");
-  std::fprintf(out, "window     %zu x %.1f s measured after %.1f s warmup%s; ", report.steps.size(),
-               options.duration_s, options.warmup_s, report.stopped ? ", stopped early" : "");
+  double measured = 0;
+  for (const StepReport& step : report.steps) measured += step.seconds;
+  std::fprintf(out, "window     %.1f s measured in %zu step(s) after %.1f s warmup%s; ", measured,
+               report.steps.size(), options.warmup_s, report.stopped ? ", stopped early" : "");
   if (options.ramp != Ramp::none) {
     std::fprintf(out, "%s ramp\n", ramp_name(options.ramp));
   } else if (options.rate > 0 || options.publisher_rate > 0) {
@@ -209,7 +208,8 @@ void print_text(const Options& options, const Report& report, std::FILE* out) {
   } else {
     std::fprintf(out, "step %10s %5s %5s %12s %12s %8s %5s %9s %9s %9s %10s%s %6s\n",
                  ramp_name(options.ramp), "pubs", "subs", "sent/s", "delivered/s", "lost", "dup",
-                 "p50 us", "p99 us", "p99.9 us", "max us", options.broker_pid > 0 ? " brokerus" : "",
+                 "p50 us", "p99 us", "p99.9 us", "max us",
+                 options.broker_pid > 0 ? " brokerus" : "",
                  "gen");
     for (unsigned i = 0; i < report.steps.size(); ++i) {
       print_step_line(options, i, report.steps[i], out);

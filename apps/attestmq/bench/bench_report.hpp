@@ -19,6 +19,9 @@ struct StepReport {
   double seconds = 0;             // how long the step was measured
   unsigned publishers = 0;        // taking part in the step
   unsigned subscribers = 0;
+  // Subscribers that received a message stamped in the step: the members a ramp has joined
+  // (and the broker serves) by the step's end.
+  unsigned subscribers_receiving = 0;
   double rate_target = 0;         // total msg/s scheduled; 0: as fast as the window allows
   std::uint64_t sent = 0;         // messages stamped inside the step
   std::uint64_t expected = 0;     // sent times the subscribers each message reaches

@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include "bench_progress.hpp"
+
 namespace attestmq::app::bench {
 
 namespace {
@@ -19,17 +21,28 @@ std::int64_t monotonic_ns() {
 Timeline Timeline::of(const Options& options, std::int64_t start) {
   Timeline timeline;
   timeline.measure_start = start + static_cast<std::int64_t>(options.warmup_s * kSecond);
-  timeline.step_ns = std::max<std::int64_t>(static_cast<std::int64_t>(options.duration_s * kSecond), 1);
+  timeline.step_ns =
+      std::max<std::int64_t>(static_cast<std::int64_t>(options.duration_s * kSecond), 1);
   timeline.steps = options.step_count();
-  timeline.measure_end = timeline.step_start(timeline.steps);
+  timeline.planned_end = timeline.step_start(timeline.steps);
+  timeline.measure_end = timeline.planned_end;
   timeline.drain_deadline = timeline.measure_end + kDrainTimeout;
   return timeline;
 }
 
 void Timeline::stop_at(std::int64_t at) {
   if (at >= measure_end) return;
-  measure_end = std::max(at, measure_start);
+  if (at < measure_start) measure_start = at;  // stopped while connecting or warming up
+  measure_end = at;
   drain_deadline = measure_end + kDrainTimeout;
+}
+
+void observe_stop(std::atomic<std::int64_t>& stop_ns, std::int64_t now, Timeline& timeline) {
+  if (stop_requested() && now < timeline.planned_end) {
+    std::int64_t unset = 0;
+    stop_ns.compare_exchange_strong(unset, now);
+  }
+  if (const std::int64_t stopped = stop_ns.load(); stopped != 0) timeline.stop_at(stopped);
 }
 
 double Timeline::step_seconds(unsigned step) const {

@@ -46,8 +46,9 @@ Worker::~Worker() {
 }
 
 bool Worker::run(std::string& error) {
-  const bool ok = connect_all(error) && wait_for_other_workers() &&
+  const bool ok = connect_all(error) && wait_for_other_workers(error) &&
                   measure(Timeline::of(options_, shared_.start_ns.load()), error);
+  progress_line_.finish();  // before any report or error is printed
   if (!ok) {
     shared_.failed = true;
     if (error.empty()) error = "stopped because another worker failed";
@@ -79,6 +80,10 @@ bool Worker::connect_all(std::string& error) {
   const Timeline before_start;  // nothing received now is counted
   while (!all_ready()) {
     if (shared_.failed) return false;
+    if (stop_requested()) {
+      error = "stopped by a signal before the measurement began";
+      return false;
+    }
     const std::int64_t now = monotonic_ns();
     if (now >= deadline) {
       const auto ready = std::count_if(endpoints_.begin(), endpoints_.end(), [](const Endpoint& e) {
@@ -93,10 +98,14 @@ bool Worker::connect_all(std::string& error) {
   return true;
 }
 
-bool Worker::wait_for_other_workers() {
+bool Worker::wait_for_other_workers(std::string& error) {
   shared_.ready_workers.fetch_add(1);
   while (shared_.ready_workers.load() < shared_.worker_count) {
     if (shared_.failed) return false;
+    if (stop_requested()) {
+      error = "stopped by a signal before the measurement began";
+      return false;
+    }
     const timespec pause{0, kMillisecond};
     ::nanosleep(&pause, nullptr);
   }
@@ -115,19 +124,16 @@ bool Worker::measure(Timeline timeline, std::string& error) {
   }
   for (;;) {
     const std::int64_t now = monotonic_ns();
-    // A stop signal ends the window for every worker at the same instant: the first to see it
-    // fixes when.
-    if (stop_requested()) {
-      std::int64_t unset = 0;
-      shared_.stop_ns.compare_exchange_strong(unset, now);
-    }
-    if (const std::int64_t stopped = shared_.stop_ns.load(); stopped != 0) timeline.stop_at(stopped);
+    observe_stop(shared_.stop_ns, now, timeline);
     if (index_ == 0) {
       sample_cpu_due(now, timeline);
       show_progress(now, timeline);
     }
+    // Members of a ramp join at their step, and never after the window (cut by a stop) ended.
     const unsigned step = timeline.settings_step(now);
-    if (step > joined_step_ && !join_subscribers(step, error)) return false;
+    if (step > joined_step_ && now < timeline.measure_end && !join_subscribers(step, error)) {
+      return false;
+    }
     for (Endpoint& endpoint : endpoints_) {
       if (!endpoint.publisher) continue;
       sent_ += endpoint.publisher->pump(now, timeline);
@@ -216,9 +222,7 @@ void Worker::sample_cpu_due(std::int64_t now, const Timeline& timeline) {
   // remaining ones all at once (their steps then last no time).
   while (next_cpu_sample_ <= timeline.steps &&
          now >= std::min(timeline.step_start(next_cpu_sample_), timeline.measure_end)) {
-    CpuSample& sample = shared_.cpu[next_cpu_sample_++];
-    sample.generator = own_cpu_time();
-    if (options_.broker_pid > 0) sample.broker = process_cpu_time(options_.broker_pid);
+    shared_.cpu[next_cpu_sample_++] = sample_cpu(options_.broker_pid);
   }
 }
 
@@ -240,7 +244,8 @@ void Worker::show_progress(std::int64_t now, const Timeline& timeline) {
   const double elapsed = static_cast<double>(now - shared_.start_ns.load()) / kSecond;
   char line[160];
   // Rates over the last second: the line is shown about once a second.
-  std::snprintf(line, sizeof line, "attestmq bench: %5.1f s  %-10s  sent %llu (%llu/s)  received %llu (%llu/s)",
+  std::snprintf(line, sizeof line,
+                "attestmq bench: %5.1f s  %-10s  sent %llu (%llu/s)  received %llu (%llu/s)",
                 elapsed, phase.c_str(), static_cast<unsigned long long>(sent),
                 static_cast<unsigned long long>(sent - shown_sent_),
                 static_cast<unsigned long long>(received),

@@ -19,11 +19,6 @@
 
 namespace attestmq::app::bench {
 
-struct CpuSample {
-  CpuTime generator;
-  std::optional<CpuTime> broker;
-};
-
 // What the workers of one run share.
 struct SharedRun {
   SharedRun(unsigned workers, unsigned steps)
@@ -73,7 +68,7 @@ class Worker {
   };
 
   bool connect_all(std::string& error);
-  bool wait_for_other_workers();
+  bool wait_for_other_workers(std::string& error);
   bool measure(Timeline timeline, std::string& error);
   // Worker 0: the CPU samples due at `now`, and the progress line.
   void sample_cpu_due(std::int64_t now, const Timeline& timeline);
