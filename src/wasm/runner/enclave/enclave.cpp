@@ -266,6 +266,9 @@ bool Enclave::run_once(int max_wait_ms) {
   }
   if (ready == 0) ready = ::epoll_wait(epoll_.get(), events, 256, timeout);
   for (int index = 0; index < ready; ++index) handle_event(events[index].data.u64, events[index].events);
+  // Written once per batch of events, as the native reactor does: what the inputs of one
+  // batch sent to a connection (a subscriber hearing many publishers) leaves in one send().
+  flush_touched();
   return true;
 }
 
@@ -331,7 +334,6 @@ void Enclave::handle_event(std::uint64_t tag, std::uint32_t events) {
   if (it != connections_.end() && (events & EPOLLOUT)) {
     touched_.push_back(conn);
   }
-  flush_touched();
 }
 
 }  // namespace attestmq::wasm

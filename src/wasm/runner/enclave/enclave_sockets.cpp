@@ -121,8 +121,8 @@ void Enclave::read_from(std::uint32_t conn) {
   });
 }
 
-// attestmq.send: queued here and written after the guest call returns, so that what one
-// call sends to a connection leaves in one write.
+// attestmq.send: queued here and written once the batch of events that caused it has been
+// handled, so that what those guest calls send to a connection leaves in one write.
 std::uint64_t Enclave::guest_send(std::uint32_t conn, std::span<const std::uint8_t> bytes) {
   const auto it = connections_.find(conn);
   if (it == connections_.end() || it->second.shut_down_writing) return 0;
