@@ -268,7 +268,7 @@ def summarise(runs):
 
 
 def fixed_rate(by_broker):
-    """Whether a ramp case ran at a fixed rate (ranked by p99) rather than saturating."""
+    """Whether a ramp case ran at a fixed rate (ranked by p50) rather than saturating."""
     return next(iter(by_broker.values()))["merit"] != "delivered_per_s"
 
 
