@@ -34,13 +34,29 @@ namespace {
 
 using bench::Options;
 
+// Rates below one message in 1,000 s would overflow the nanosecond schedule.
+constexpr double kMinRate = 1e-3;
+
+bool valid_rate(double rate) { return rate == 0 || (rate >= kMinRate && rate <= 1e9); }
+
+// A rate option's check: 0 (as fast as the window allows) or a schedulable rate.
+const CLI::Validator kRate(
+    [](std::string& text) {
+      double rate = -1;
+      try {
+        rate = std::stod(text);
+      } catch (const std::exception&) {
+      }
+      return valid_rate(rate) ? std::string() : "0 or a rate from 0.001 to 1e9 msg/s";
+    },
+    "RATE");
+
 // What the command line gives as text, checked and converted after parsing.
 struct Texts {
   std::string version = "5";
   std::string psk;
   std::string attest_transport = "auth";
   std::string evidence = "cached";
-  bool evidence_given = false;
   std::vector<std::string> steps;
 };
 
@@ -81,12 +97,12 @@ void add_options(CLI::App& app, Options& options, Texts& texts) {
   app.add_option(
          "-r,--rate", options.rate,
          "total msg/s over all publishers, evenly scheduled; 0 = as fast as the window allows")
-      ->check(CLI::Range(0.0, 1e9))
+      ->check(kRate)
       ->capture_default_str();
   app.add_option("--publisher-rate", options.publisher_rate,
                  "msg/s of each publisher, instead of a total --rate (so a ramp of publishers "
                  "adds load with each one)")
-      ->check(CLI::Range(0.0, 1e9))
+      ->check(kRate)
       ->excludes("--rate");
   app.add_option("--subscribers", options.fanin_subscribers,
                  "fanin: subscribers, each to every publisher's topic")
@@ -167,11 +183,6 @@ void add_options(CLI::App& app, Options& options, Texts& texts) {
       ->capture_default_str();
 }
 
-// Rates below one message in 1,000 s would overflow the nanosecond schedule.
-constexpr double kMinRate = 1e-3;
-
-bool valid_rate(double rate) { return rate == 0 || (rate >= kMinRate && rate <= 1e9); }
-
 // One value of --steps: a rate (msg/s, or 'max') or a number of clients larger than the one
 // before.
 bool parse_step(const Options& options, const std::string& text, double& value) {
@@ -238,16 +249,18 @@ bool load_ramp(Options& options, const CLI::App& app, const std::vector<std::str
 }
 
 // --attest: the policy, and a TLS context that offers what section 7.1 requires.
-bool load_attestation(Options& options, const Texts& texts, std::string& error) {
+bool load_attestation(Options& options, const CLI::App& app, const Texts& texts,
+                      std::string& error) {
+  const bool evidence_given = app.count("--evidence") > 0;
   options.attest_in_handshake = texts.attest_transport == "handshake";
   options.evidence_per_session = texts.evidence == "per-session";
   if (options.attest_policy.empty()) {
     if (options.attest_in_handshake) error = "--attest-transport needs --attest";
-    if (texts.evidence_given) error = "--evidence needs --attest";
+    if (evidence_given) error = "--evidence needs --attest";
     return error.empty();
   }
   // Section 8.5: transport A quotes every handshake; the choice exists in transport B only.
-  if (options.attest_in_handshake && texts.evidence_given) {
+  if (options.attest_in_handshake && evidence_given) {
     error = "--evidence applies to --attest-transport auth (transport A quotes every handshake)";
     return false;
   }
@@ -442,17 +455,11 @@ int bench_main(int argc, char** argv) {
                          "sets the subscribers)\n");
     return 2;
   }
-  if (!valid_rate(options.rate) || !valid_rate(options.publisher_rate)) {
-    std::fprintf(stderr, "attestmq bench: --rate, --publisher-rate: 0 or at least %g msg/s\n",
-                 kMinRate);
-    return 2;
-  }
   if (std::string error; !load_ramp(options, app, texts.steps, error)) {
     std::fprintf(stderr, "attestmq bench: %s\n", error.c_str());
     return 2;
   }
-  texts.evidence_given = app.count("--evidence") > 0;
-  if (std::string error; !load_attestation(options, texts, error)) {
+  if (std::string error; !load_attestation(options, app, texts, error)) {
     std::fprintf(stderr, "attestmq bench: --attest: %s\n", error.c_str());
     return 2;
   }
