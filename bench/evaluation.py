@@ -1,19 +1,20 @@
 #!/usr/bin/python3
 """The evaluation (issue #12): the research prototype's experiments, side by side.
 
-    bench/evaluation.py [connect shared publishers throughput] [--repeat 3]
+    bench/evaluation.py [connect rate shared publishers throughput] [--repeat 3]
 
 Every experiment runs against every broker of bench/compare.py (`attestmq broker`, the enclave
 `attestmq-enclave --tee sim`, the same module under node, Debian's mosquitto), each pinned to
 CPU 0 with one thread and `attestmq bench` pinned to CPU 1. The cases of an experiment take
 turns (every broker runs a case before the next case starts, and the whole set repeats), so a
 burst of load on the shared machine falls on all of them; of the repetitions the median run
-counts, with the min and max beside it. Experiment 2 (latency while the rate grows) is
-bench/rate_latency.py.
+counts, with the min and max beside it.
 
   connect     1: connection latency, TLS with certificates and with PSK, each without
               attestation, with transport A (the ClientHello extension) and with transport B
               (MQTT 5 AUTH; cached evidence, and per-session evidence)
+  rate        2: latency while the rate grows, one publisher and one subscriber, from 1 msg/s
+              to as fast as the window allows
   shared      3: subscriber scaling, one publisher to a shared subscription ($share) of 1 to 256
               members, at 25 msg/s and as fast as the window allows (one ramp per run)
   publishers  4: publisher scaling, 1 to 64 publishers, 25 subscribers hearing all of them,
@@ -23,8 +24,7 @@ bench/rate_latency.py.
 Each writes bench/results/eval-NAME.json and docs/img/eval-NAME.png and .svg, prints its
 Markdown table and rewrites it in docs/benchmarks.md between the markers
 <!-- eval-NAME --> and <!-- /eval-NAME -->, so the published tables come from the JSON.
-The summary table (<!-- eval-summary -->) is rebuilt from every saved result, rate-latency
-included. --report redraws plots and tables from the saved JSON without measuring.
+The summary table (<!-- eval-summary -->) is rebuilt from every saved result. --report redraws plots and tables from the saved JSON without measuring.
 """
 import argparse
 import datetime
@@ -79,6 +79,23 @@ def connect_cases(duration):
     return cases
 
 
+RATES = [1, 10, 100, 1000, 10000, 100000, 0]  # msg/s; 0: as fast as the window allows
+MIN_MESSAGES = 20  # a slow rate runs long enough for this many latency samples
+
+
+def rate_label(rate):
+    return "max" if rate == 0 else f"{rate:,} msg/s"
+
+
+def rate_cases(duration):
+    """One publisher, one subscriber, each rate a run of its own (a ramp would give the slow
+    rates the fast ones' few seconds, and so a handful of samples)."""
+    return [(rate_label(rate), (*BROKERS, NODELAY), "plain",
+             ["--scenario", "pairs", "-n", "1", "-q", "0", "-s", "64", "--rate", str(rate)],
+             duration if rate == 0 else max(duration, MIN_MESSAGES / rate))
+            for rate in RATES]
+
+
 SHARED_STEPS = [1, 4, 16, 64, 256]
 PUBLISHER_STEPS = [1, 4, 16, 64]
 
@@ -112,6 +129,7 @@ def throughput_cases(duration):
 
 EXPERIMENTS = {
     "connect": (connect_cases, 3.0, "connection latency (experiment 1)"),
+    "rate": (rate_cases, 3.0, "latency while the rate grows (experiment 2)"),
     "shared": (shared_cases, 3.0, "subscriber scaling, shared subscription (experiment 3)"),
     "publishers": (publisher_cases, 3.0, "publisher scaling (experiment 4)"),
     "throughput": (throughput_cases, 3.0, "maximum throughput (experiment 5)"),
@@ -230,8 +248,11 @@ def headline_of(r):
 # ---------------------------------------------------------------- summaries
 
 def merit(r):
-    """What a run is ranked by: connect latency (p50), else delivered messages per second."""
-    return r["connect_latency_us"]["p50"] if "connections" in r else r["delivered_per_s"]
+    """What a run is ranked by: connect latency (p50), latency (p99) at a fixed rate, else
+    delivered messages per second."""
+    if "connections" in r:
+        return r["connect_latency_us"]["p50"]
+    return r["latency_us"]["p99"] if r["rate_target"] > 0 else r["delivered_per_s"]
 
 
 def per_core(r):
@@ -355,8 +376,26 @@ def throughput_table(report):
     return "\n".join(lines)
 
 
+def rate_table(report):
+    results = report["results"]
+    names = [n for n in ORDER if any(n in by for by in results.values())]
+    lines = ["| rate | " + " | ".join(f"{n} delivered/s, p50 / p99 us" for n in names) +
+             " | enclave / attestmq p99 | attestmq / mosquitto p99 |",
+             "|---:|" + "---:|" * (len(names) + 2)]
+    for label, by_broker in results.items():
+        cells = [f"{by_broker[n]['delivered_per_s']:,.0f}, {by_broker[n]['latency_us']['p50']:,.0f}"
+                 f" / {by_broker[n]['latency_us']['p99']:,.0f}" if n in by_broker else ""
+                 for n in names]
+        p99 = {n: by_broker[n]["latency_us"]["p99"] for n in by_broker}
+        lines.append(f"| {label} | " + " | ".join(cells) +
+                     f" | {fmt_ratio(ratio(p99.get('enclave'), p99.get('attestmq')))}"
+                     f" | {fmt_ratio(ratio(p99.get('attestmq'), p99.get('mosquitto')))} |")
+    return "\n".join(lines)
+
+
 TABLES = {
     "connect": connect_table,
+    "rate": rate_table,
     "shared": lambda report: ramp_table(report, "subscribers"),
     "publishers": lambda report: ramp_table(report, "publishers"),
     "throughput": throughput_table,
@@ -400,9 +439,8 @@ def summary_rows(saved):
             " (target at most 1.50x)"))
     if "rate" in saved:
         results = saved["rate"]["results"]
-        p99 = {n: by.get("10,000", {}).get("latency_us", {}).get("p99")
-               for n, by in results.items()}
-        peak = {n: max(r["delivered_per_s"] for r in by.values()) for n, by in results.items()}
+        p99 = {n: r["latency_us"]["p99"] for n, r in results.get(rate_label(10000), {}).items()}
+        peak = {n: r["delivered_per_s"] for n, r in results.get("max", {}).items()}
         rows.append((
             "2: latency as the rate grows: p99 at 10,000 msg/s / saturation rate",
             f"{fmt_ratio(slowdown(p99.get('enclave'), p99.get('attestmq'), True))} / "
@@ -521,11 +559,38 @@ def plot_ramp(report, base, parameter):
     return save_figure(figure, base)
 
 
+def plot_rate(report, base):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = report["results"]
+    names = [n for n in ORDER if any(n in by for by in results.values())]
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    for axis, quantile in zip(axes, ("p50", "p99")):
+        for name in names:
+            points = sorted((by[name]["delivered_per_s"], by[name]["latency_us"][quantile])
+                            for by in results.values() if name in by)
+            axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name,
+                      color=COLOURS[name])
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("delivered msg/s (1 publisher, 1 subscriber, QoS 0)")
+        axis.set_title(f"{quantile} end-to-end latency")
+        axis.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("latency (us)")
+    axes[0].legend()
+    figure.suptitle(report["title"])
+    figure.tight_layout()
+    return save_figure(figure, base)
+
+
 PLOTS = {
     "connect": lambda report, base: plot_bars(
         report, base, "socket to CONNACK, p50 (us; bars: min-max of runs)",
         "Experiment 1: connection latency, one client, a full TLS 1.3 handshake each time "
         "(sim TEE)", tick=lambda label: label.replace(", ", "\n", 1)),
+    "rate": plot_rate,
     "shared": lambda report, base: plot_ramp(report, base, "subscribers"),
     "publishers": lambda report, base: plot_ramp(report, base, "publishers"),
     "throughput": lambda report, base: plot_bars(
@@ -544,10 +609,6 @@ def saved_reports():
         if os.path.exists(path):
             with open(path) as saved:
                 found[experiment] = json.load(saved)
-    rate = os.path.join(RESULTS, "rate-latency.json")
-    if os.path.exists(rate):
-        with open(rate) as saved:
-            found["rate"] = json.load(saved)
     return found
 
 
